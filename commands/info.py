@@ -1,0 +1,52 @@
+"""`yolotrack info`: versions, device, flash-attn availability and the attention `auto` pick."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import platform
+import sys
+
+log = logging.getLogger(__name__)
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--device", default="auto", help="device to report on (auto, cpu, cuda, cuda:N)")
+
+
+def _version(module: str) -> str:
+    try:
+        mod = importlib.import_module(module)
+    except Exception as e:  # a broken optional install must not break `info`
+        return f"not available ({type(e).__name__})"
+    return str(getattr(mod, "__version__", getattr(mod, "VERSION", "installed")))
+
+
+def run(args: argparse.Namespace) -> int:
+    import torch
+
+    from detector.attention import flash_available, resolve_backend
+    from detector.device import select_device
+
+    device = select_device(args.device)
+    lines = [
+        ("python", platform.python_version()),
+        ("platform", platform.platform()),
+        ("torch", torch.__version__),
+        ("torch threads", str(torch.get_num_threads())),
+        ("cuda available", str(torch.cuda.is_available())),
+        ("device", str(device)),
+        ("numpy", _version("numpy")),
+        ("opencv", _version("cv2")),
+        ("av (PyAV)", _version("av")),
+        ("lap", _version("lap")),
+        ("PyQt6", _version("PyQt6.QtCore") if _version("PyQt6") else "not installed"),
+        ("flash_attn importable", str(flash_available())),
+        ("attention auto picks", resolve_backend("auto", device, torch.float16 if device.type == "cuda"
+                                                 else torch.float32)),
+    ]
+    width = max(len(k) for k, _ in lines)
+    for k, v in lines:
+        sys.stdout.write(f"{k:<{width}}  {v}\n")
+    return 0

@@ -1,0 +1,16 @@
+"""`yolotrack synth` (not built yet)."""
+
+from __future__ import annotations
+
+import argparse
+
+from commands.common import add_model_flags  # noqa: F401
+from core.errors import UsageError
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    p.add_argument('--out', default='runs/synth')
+
+
+def run(args: argparse.Namespace) -> int:
+    raise UsageError("'yolotrack synth' is not built yet")

@@ -1,0 +1,346 @@
+"""Typed configuration: dataclasses, YAML loading, `key.sub=value` overrides, strict checks.
+
+Every key lives in a dataclass field below; `configs/default.yaml` documents each one. Loading
+is strict: an unknown key names the closest valid key, a wrong type or out-of-range value names
+the key, what was given and what is allowed. Field constraints sit in `metadata`:
+`choices` (allowed values), `min`/`max` (inclusive bounds).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Union
+
+import yaml
+
+from core.errors import ConfigError
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+
+
+def _f(default: Any = dataclasses.MISSING, *, factory: Any = None, **meta: Any) -> Any:
+    if factory is not None:
+        return field(default_factory=factory, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass
+class ModelConfig:
+    weights: str = _f("demo")
+    scale: str = _f("n", choices=("n", "s", "m", "l", "x"))
+    task: str = _f("detect", choices=("detect", "segment", "pose"))
+    imgsz: int = _f(640, min=32, max=4096)
+    conf: float = _f(0.25, min=0.0, max=1.0)
+    iou: float = _f(0.7, min=0.0, max=1.0)
+    classes: list[Union[int, str]] | None = _f(None)
+    max_det: int = _f(300, min=1, max=100000)
+    agnostic_nms: bool = _f(False)
+    device: str = _f("auto")
+    half: bool | None = _f(None)
+    attention: str = _f("auto", choices=("auto", "flash", "sdpa", "eager"))
+    runtime: str = _f("torch", choices=("auto", "torch"))
+
+
+@dataclass
+class ReconnectConfig:
+    enabled: bool = _f(True)
+    initial_delay: float = _f(0.5, min=0.0, max=3600.0)
+    max_delay: float = _f(10.0, min=0.0, max=3600.0)
+    max_attempts: int = _f(0, min=0)
+
+
+@dataclass
+class SourceConfig:
+    uri: Union[str, list[str]] = _f("demo")
+    policy: str = _f("auto", choices=("auto", "live", "lossless"))
+    width: int | None = _f(None, min=1)
+    height: int | None = _f(None, min=1)
+    fps: float | None = _f(None, min=0.1, max=1000.0)
+    fourcc: str | None = _f(None)
+    realtime: bool = _f(False)
+    loop: bool = _f(False)
+    transport: str = _f("tcp", choices=("tcp", "udp"))
+    timeout: float = _f(5.0, min=0.1, max=600.0)
+    reconnect: ReconnectConfig = _f(factory=ReconnectConfig)
+
+
+@dataclass
+class TrackerConfig:
+    enabled: bool = _f(True)
+    track_thresh: float = _f(0.5, min=0.0, max=1.0)
+    low_thresh: float = _f(0.1, min=0.0, max=1.0)
+    new_track_thresh: float = _f(0.6, min=0.0, max=1.0)
+    match_thresh: float = _f(0.8, min=0.0, max=1.0)
+    second_match_thresh: float = _f(0.5, min=0.0, max=1.0)
+    unconfirmed_match_thresh: float = _f(0.7, min=0.0, max=1.0)
+    track_buffer: int = _f(30, min=1, max=100000)
+    fuse_score: bool = _f(True)
+    per_class: bool = _f(False)
+    history: int = _f(30, min=0, max=10000)
+
+
+@dataclass
+class OutputConfig:
+    dir: str = _f("runs/export")
+    formats: list[str] = _f(factory=lambda: ["video", "mot", "cvat", "coco", "jsonl"],
+                            choices=("video", "mot", "cvat", "coco", "jsonl"))
+    jsonl: str = _f("-")
+    events: str | None = _f(None)
+    video: str | None = _f(None)
+    codec: str = _f("libx264")
+    crf: int = _f(23, min=0, max=51)
+    preset: str = _f("veryfast", choices=("ultrafast", "superfast", "veryfast", "faster",
+                                          "fast", "medium", "slow", "slower", "veryslow"))
+
+
+@dataclass
+class RenderConfig:
+    boxes: bool = _f(True)
+    labels: bool = _f(True)
+    trails: bool = _f(True)
+    trail_length: int = _f(30, min=0, max=10000)
+    masks: bool = _f(True)
+    mask_alpha: float = _f(0.4, min=0.0, max=1.0)
+    keypoints: bool = _f(True)
+    line_width: int | None = _f(None, min=1, max=50)
+    font_scale: float | None = _f(None, min=0.1, max=10.0)
+
+
+@dataclass
+class PipelineConfig:
+    queue_size: int = _f(4, min=1, max=1024)
+    stats_interval: float = _f(10.0, min=0.0, max=86400.0)
+
+
+@dataclass
+class UIConfig:
+    fullscreen: bool = _f(False)
+    recent_urls: int = _f(10, min=0, max=100)
+    probe_webcams: int = _f(10, min=0, max=64)
+
+
+@dataclass
+class Config:
+    model: ModelConfig = _f(factory=ModelConfig)
+    source: SourceConfig = _f(factory=SourceConfig)
+    tracker: TrackerConfig = _f(factory=TrackerConfig)
+    output: OutputConfig = _f(factory=OutputConfig)
+    render: RenderConfig = _f(factory=RenderConfig)
+    pipeline: PipelineConfig = _f(factory=PipelineConfig)
+    ui: UIConfig = _f(factory=UIConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+# ---------------------------------------------------------------- loading and merging
+
+
+def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> Config:
+    """Defaults, then the YAML file (a preset name like `webcam` or a path), then overrides."""
+    data: dict[str, Any] = {}
+    if path is not None:
+        data = read_yaml(resolve_config_path(path))
+    cfg = build(Config, data, prefix="")
+    for item in overrides or []:
+        apply_override(cfg, item)
+    return cfg
+
+
+def resolve_config_path(path: str | Path) -> Path:
+    p = Path(path).expanduser()
+    if p.is_file():
+        return p
+    preset = CONFIG_DIR / f"{path}.yaml"
+    if "/" not in str(path) and preset.is_file():
+        return preset
+    presets = ", ".join(sorted(q.stem for q in CONFIG_DIR.glob("*.yaml")))
+    raise ConfigError(f"config file '{path}' not found (presets: {presets})")
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"{path}: invalid YAML{where}: {getattr(e, 'problem', e)}") from None
+    except OSError as e:
+        raise ConfigError(f"cannot read config {path}: {e.strerror}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of sections, got {type(data).__name__}")
+    return data
+
+
+def apply_override(cfg: Config, item: str) -> None:
+    """Apply one `section.key=value`; the value is parsed as YAML, then checked like the file."""
+    if "=" not in item:
+        raise ConfigError(f"override '{item}' must look like section.key=value")
+    dotted, raw = item.split("=", 1)
+    parts = dotted.strip().split(".")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() != "" else ""
+    except yaml.YAMLError:
+        value = raw
+    set_value(cfg, parts, value)
+
+
+def set_value(cfg: Any, parts: list[str], value: Any) -> None:
+    """Set `cfg.<parts>` to `value`, with the same checks as loading a file."""
+    obj = cfg
+    for depth, part in enumerate(parts):
+        key = ".".join(parts[: depth + 1])
+        names = [f.name for f in dataclasses.fields(obj)]
+        if part not in names:
+            raise ConfigError(_unknown(key, part, names, ".".join(parts[:depth])))
+        fld = next(f for f in dataclasses.fields(obj) if f.name == part)
+        hint = _hints(type(obj))[part]
+        if depth == len(parts) - 1:
+            if dataclasses.is_dataclass(hint):
+                if not isinstance(value, dict):
+                    raise ConfigError(f"{key}: expected a mapping of keys, got {value!r}")
+                setattr(obj, part, build(hint, value, prefix=key))
+            else:
+                setattr(obj, part, convert(value, hint, fld, key))
+            return
+        if not dataclasses.is_dataclass(hint):
+            raise ConfigError(f"{key} is a value, not a section: cannot set '{'.'.join(parts)}'")
+        obj = getattr(obj, part)
+
+
+def build(cls: type, data: Any, prefix: str) -> Any:
+    if not isinstance(data, dict):
+        where = prefix or "config"
+        raise ConfigError(f"{where}: expected a mapping of keys, got {data!r}")
+    hints = _hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    kwargs: dict[str, Any] = {}
+    for raw_key, value in data.items():
+        key = str(raw_key)
+        full = f"{prefix}.{key}" if prefix else key
+        if key not in fields:
+            raise ConfigError(_unknown(full, key, list(fields), prefix))
+        hint = hints[key]
+        if dataclasses.is_dataclass(hint):
+            kwargs[key] = build(hint, value if value is not None else {}, full)
+        else:
+            kwargs[key] = convert(value, hint, fields[key], full)
+    return cls(**kwargs)
+
+
+def _unknown(full: str, key: str, valid: list[str], section: str) -> str:
+    where = f"in section '{section}'" if section else "at the top level"
+    close = difflib.get_close_matches(key, valid, n=1, cutoff=0.5)
+    hint = f"; did you mean '{(section + '.') if section else ''}{close[0]}'?" if close else ""
+    return f"unknown config key '{full}' {where}{hint} (valid: {', '.join(valid)})"
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _type_name(tp: Any) -> str:
+    origin = typing.get_origin(tp)
+    if origin in (Union, types.UnionType):
+        return " or ".join(_type_name(a) for a in typing.get_args(tp))
+    if origin is list:
+        (arg,) = typing.get_args(tp)
+        return f"a list of {_type_name(arg)}"
+    return {type(None): "null", bool: "true/false", int: "an integer", float: "a number",
+            str: "a string"}.get(tp, getattr(tp, "__name__", str(tp)))
+
+
+def convert(value: Any, tp: Any, fld: dataclasses.Field, key: str) -> Any:
+    """Check and coerce `value` to the annotated type `tp`, then apply choices and bounds."""
+    try:
+        out = _coerce(value, tp)
+    except TypeError:
+        raise ConfigError(f"{key}: expected {_type_name(tp)}, got {value!r}") from None
+    _check(out, fld, key)
+    return out
+
+
+def _coerce(value: Any, tp: Any) -> Any:
+    origin = typing.get_origin(tp)
+    if origin in (Union, types.UnionType):
+        args = typing.get_args(tp)
+        if value is None:
+            if type(None) in args:
+                return None
+            raise TypeError
+        for arg in args:  # order matters: list before str, int before str
+            if arg is type(None):
+                continue
+            try:
+                return _coerce(value, arg)
+            except TypeError:
+                continue
+        raise TypeError
+    if origin is list:
+        (arg,) = typing.get_args(tp)
+        if isinstance(value, tuple):
+            value = list(value)
+        if not isinstance(value, list):
+            raise TypeError
+        return [_coerce(v, arg) for v in value]
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+        raise TypeError
+    if tp is int:
+        if isinstance(value, bool):
+            raise TypeError
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        raise TypeError
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError
+        return float(value)
+    if tp is str:
+        if isinstance(value, str):
+            return value
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return str(value)  # e.g. source.uri=0 (a webcam index)
+        raise TypeError
+    if tp is Any:
+        return value
+    raise TypeError
+
+
+def _check(value: Any, fld: dataclasses.Field, key: str) -> None:
+    meta = fld.metadata
+    items = value if isinstance(value, list) else [value]
+    for v in items:
+        if v is None:
+            continue
+        choices = meta.get("choices")
+        if choices is not None and v not in choices:
+            raise ConfigError(f"{key}: {v!r} is not allowed (allowed: {', '.join(map(str, choices))})")
+        lo, hi = meta.get("min"), meta.get("max")
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            if (lo is not None and v < lo) or (hi is not None and v > hi):
+                rng = f"{lo if lo is not None else '-inf'} to {hi if hi is not None else 'inf'}"
+                raise ConfigError(f"{key}: {v!r} is out of range (allowed: {rng})")
+
+
+def iter_keys(cls: type = Config, prefix: str = "") -> list[str]:
+    """Every dotted key, for docs and the test that default.yaml documents them all."""
+    keys = []
+    hints = _hints(cls)
+    for f in dataclasses.fields(cls):
+        full = f"{prefix}.{f.name}" if prefix else f.name
+        if dataclasses.is_dataclass(hints[f.name]):
+            keys.extend(iter_keys(hints[f.name], full))
+        else:
+            keys.append(full)
+    return keys

@@ -1,0 +1,119 @@
+"""`Detections`: the one result type every stage after the detector speaks.
+
+Parallel arrays, one row per object, boxes in original frame pixels. Optional parts (masks,
+keypoints, track ids) are `None` when the task or stage does not produce them. Selecting rows
+(`dets[keep]`) slices every array together, so masks and keypoints follow their boxes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from core.errors import InvalidInputError
+
+
+@dataclass(eq=False)
+class Detections:
+    xyxy: np.ndarray  # (N, 4) float32, x1 y1 x2 y2 in frame pixels
+    scores: np.ndarray  # (N,) float32
+    class_ids: np.ndarray  # (N,) int64
+    names: Mapping[int, str] = field(default_factory=dict)
+    masks: np.ndarray | None = None  # (N, H, W) bool at frame size
+    keypoints: np.ndarray | None = None  # (N, K, 3) float32: x, y in frame pixels, visibility
+    track_ids: np.ndarray | None = None  # (N,) int64, set by the tracker
+
+    def __post_init__(self) -> None:
+        self.xyxy = np.asarray(self.xyxy, dtype=np.float32).reshape(-1, 4)
+        self.scores = np.asarray(self.scores, dtype=np.float32).reshape(-1)
+        self.class_ids = np.asarray(self.class_ids, dtype=np.int64).reshape(-1)
+        n = len(self.xyxy)
+        parts: dict[str, Any] = {"scores": self.scores, "class_ids": self.class_ids}
+        if self.masks is not None:
+            parts["masks"] = self.masks
+        if self.keypoints is not None:
+            parts["keypoints"] = self.keypoints
+        if self.track_ids is not None:
+            self.track_ids = np.asarray(self.track_ids, dtype=np.int64).reshape(-1)
+            parts["track_ids"] = self.track_ids
+        for name, arr in parts.items():
+            if len(arr) != n:
+                raise InvalidInputError(f"Detections.{name} has {len(arr)} rows but xyxy has {n}")
+
+    @classmethod
+    def empty(
+        cls,
+        names: Mapping[int, str] | None = None,
+        mask_shape: tuple[int, int] | None = None,
+        kpt_shape: tuple[int, int] | None = None,
+    ) -> Detections:
+        """No objects, with optional parts shaped for the task so sinks never special-case."""
+        masks = None if mask_shape is None else np.zeros((0, *mask_shape), dtype=bool)
+        kpts = None if kpt_shape is None else np.zeros((0, *kpt_shape), dtype=np.float32)
+        return cls(
+            xyxy=np.zeros((0, 4), np.float32),
+            scores=np.zeros(0, np.float32),
+            class_ids=np.zeros(0, np.int64),
+            names=dict(names or {}),
+            masks=masks,
+            keypoints=kpts,
+        )
+
+    def __len__(self) -> int:
+        return len(self.xyxy)
+
+    def __getitem__(self, index: Any) -> Detections:
+        """Rows by int, slice, index array or boolean mask; always returns `Detections`."""
+        if isinstance(index, (int, np.integer)):
+            index = [int(index)]
+        elif isinstance(index, np.ndarray) and index.dtype == bool and len(index) != len(self):
+            raise InvalidInputError(f"boolean index of length {len(index)} for {len(self)} detections")
+
+        def take(arr: np.ndarray | None) -> np.ndarray | None:
+            return None if arr is None else arr[index]
+
+        return Detections(
+            xyxy=self.xyxy[index],
+            scores=self.scores[index],
+            class_ids=self.class_ids[index],
+            names=self.names,
+            masks=take(self.masks),
+            keypoints=take(self.keypoints),
+            track_ids=take(self.track_ids),
+        )
+
+    def with_tracks(self, track_ids: np.ndarray, xyxy: np.ndarray | None = None) -> Detections:
+        """A copy carrying track ids (and, optionally, the tracker's smoothed boxes)."""
+        return replace(
+            self,
+            track_ids=np.asarray(track_ids, dtype=np.int64),
+            xyxy=self.xyxy if xyxy is None else np.asarray(xyxy, dtype=np.float32),
+        )
+
+    @property
+    def class_names(self) -> list[str]:
+        return [self.names.get(int(c), str(int(c))) for c in self.class_ids]
+
+    @property
+    def is_tracked(self) -> bool:
+        return self.track_ids is not None
+
+    def to_records(self, ndigits: int = 2) -> list[dict[str, Any]]:
+        """JSON-ready rows: the schema of `yolotrack run` JSONL and the export JSONL."""
+        rows = []
+        for i in range(len(self)):
+            row: dict[str, Any] = {}
+            if self.track_ids is not None:
+                row["id"] = int(self.track_ids[i])
+            c = int(self.class_ids[i])
+            row["class_id"] = c
+            row["class"] = self.names.get(c, str(c))
+            row["score"] = round(float(self.scores[i]), 4)
+            row["box"] = [round(float(v), ndigits) for v in self.xyxy[i]]
+            if self.keypoints is not None:
+                row["keypoints"] = [[round(float(v), ndigits) for v in kp] for kp in self.keypoints[i]]
+            rows.append(row)
+        return rows

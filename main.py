@@ -1,0 +1,88 @@
+"""`yolotrack` entry point: parse arguments, load the config, run one subcommand.
+
+User mistakes (`YolotrackError`) become one line `yolotrack: error: ...` and exit 2 (usage or
+config) or 1 (runtime). Tracebacks only with `--verbose`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+from core.errors import UsageError, YolotrackError
+
+# subcommand -> (module in commands/, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "gui": ("commands.gui", "desktop window for live cameras, streams and files"),
+    "run": ("commands.run", "headless tracking (RTSP cameras, files) writing JSON Lines"),
+    "export": ("commands.export", "annotate a recorded video: MP4 + MOT + CVAT + COCO + JSONL"),
+    "info": ("commands.info", "versions, device and attention backend"),
+    "convert": ("commands.convert", "convert a checkpoint to yolotrack's safetensors format"),
+    "eval": ("commands.eval", "score MOT Challenge tracks against ground truth"),
+    "synth": ("commands.synth", "generate synthetic scenes: videos, MOT ground truth, YOLO dataset"),
+    "train": ("commands.train", "train YOLOv12 on a YOLO-format dataset"),
+}
+
+log = logging.getLogger("yolotrack")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of exiting, so every usage error takes the same path."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="yolotrack", description=__doc__.splitlines()[0])
+    parser.add_argument("-V", "--version", action="store_true", help="print the version and exit")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name, (module, help_text) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.add_argument("-v", "--verbose", action="count", default=0,
+                       help="more logging; -vv for debug; show tracebacks")
+        p.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+        importlib.import_module(module).configure(p)
+    return parser
+
+
+def setup_logging(verbose: int, quiet: bool) -> None:
+    level = logging.WARNING if quiet else logging.DEBUG if verbose >= 2 else logging.INFO
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        datefmt="%H:%M:%S", stream=sys.stderr, force=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    verbose = any(a in ("-v", "--verbose") or (a.startswith("-v") and set(a[1:]) == {"v"}) for a in argv)
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if args.version:
+            from importlib.metadata import PackageNotFoundError, version
+
+            try:
+                print(version("yolotrack"))
+            except PackageNotFoundError:
+                print("yolotrack (not installed)")
+            return 0
+        if not args.command:
+            parser.print_help()
+            return 2
+        setup_logging(args.verbose, args.quiet)
+        module = importlib.import_module(COMMANDS[args.command][0])
+        return int(module.run(args) or 0)
+    except YolotrackError as e:
+        if verbose:
+            log.exception("failed")
+        print(f"yolotrack: error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("yolotrack: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
