@@ -327,10 +327,10 @@ def _check(value: Any, fld: dataclasses.Field, key: str) -> None:
         if choices is not None and v not in choices:
             raise ConfigError(f"{key}: {v!r} is not allowed (allowed: {', '.join(map(str, choices))})")
         lo, hi = meta.get("min"), meta.get("max")
-        if isinstance(v, (int, float)) and not isinstance(v, bool):
-            if (lo is not None and v < lo) or (hi is not None and v > hi):
-                rng = f"{lo if lo is not None else '-inf'} to {hi if hi is not None else 'inf'}"
-                raise ConfigError(f"{key}: {v!r} is out of range (allowed: {rng})")
+        numeric = isinstance(v, (int, float)) and not isinstance(v, bool)
+        if numeric and ((lo is not None and v < lo) or (hi is not None and v > hi)):
+            rng = f"{lo if lo is not None else '-inf'} to {hi if hi is not None else 'inf'}"
+            raise ConfigError(f"{key}: {v!r} is out of range (allowed: {rng})")
 
 
 def iter_keys(cls: type = Config, prefix: str = "") -> list[str]:

@@ -24,3 +24,12 @@ def fixtures_dir() -> Path:
             pytest.fail(f"fixtures folder {FIXTURES} is missing in CI")
         pytest.skip(f"fixtures folder {FIXTURES} is absent (clone ../shared beside the repo)")
     return FIXTURES
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """In CI a skipped test is a failure: everything a test needs is installed there."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
+    if IN_CI and skipped and exitstatus == 0:
+        reporter.write_line(f"CI: {skipped} test(s) skipped; every test must run in CI", red=True)
+        session.exitstatus = 1
