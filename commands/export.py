@@ -1,17 +1,384 @@
-"""`yolotrack export` (not built yet)."""
+"""`yolotrack export VIDEO --out DIR`: annotate a recorded video, losslessly, into files other tools open.
+
+Every frame is decoded, detected, tracked, then drawn and encoded in the sink thread (which
+overlaps inference). Outputs, named after the video's stem:
+
+    DIR/<stem>_annotated.mp4   H.264, same size/fps/timestamps, input audio copied
+    DIR/mot/<stem>.txt         MOT Challenge tracker output (TrackEval / motmetrics)
+    DIR/<stem>_cvat.xml        CVAT for video 1.1
+    DIR/<stem>_coco.json       COCO-video (CocoVID)
+    DIR/<stem>.jsonl           the `yolotrack run` JSON Lines schema
+
+Each file is written under a temporary name and renamed when complete. Ctrl-C (or SIGTERM)
+discards them all, so no partial export stands under a final name. A truncated or partly corrupt
+video exports every decodable frame, writes the outputs, names the last good frame and exits 1.
+"""
 
 from __future__ import annotations
 
 import argparse
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+from typing import Any
 
-from commands.common import add_model_flags  # noqa: F401
-from core.errors import UsageError
+from commands.common import add_model_flags, config_from_args
+from core.assets import DEMO_VIDEO
+from core.config import Config
+from core.detections import Detections
+from core.errors import SourceError, UsageError, YolotrackError
+from core.events import TrackEvent
+from core.frame import Frame
+from sinks.base import AtomicFile, Sink, StreamInfo
+
+log = logging.getLogger(__name__)
+
+FORMATS = ("video", "mot", "cvat", "coco", "jsonl")
+
+
+class ExportInterrupted(YolotrackError):
+    """Ctrl-C / SIGTERM during an export; 130 like any shell-interrupted command."""
+
+    exit_code = 130
 
 
 def configure(p: argparse.ArgumentParser) -> None:
+    p.usage = "%(prog)s VIDEO [KEY=VALUE ...] [--out DIR] [--formats video,mot,cvat,coco,jsonl] [model flags]"
     add_model_flags(p, source=False)
-    p.add_argument('--out', help='output directory')
+    p.add_argument("--out", metavar="DIR", help="output directory (default: output.dir)")
+    p.add_argument("--formats", metavar="LIST", help=f"comma-separated subset of {','.join(FORMATS)} (default: all)")
+    p.add_argument("--classes", metavar="LIST", help="keep only these classes (ids or names, comma-separated)")
+    p.add_argument("--no-track", action="store_true", help="detections only (MOT ids are -1)")
+    p.epilog = ("VIDEO is a file path or 'demo' (the bundled clip); config overrides go right after it. "
+                "Example: yolotrack export clip.mp4 model.iou=0.5 --out runs/clip --formats video,mot")
+
+
+# ---------------------------------------------------------------- tolerant decoding
+
+
+def tolerant_file_source(uri: str, cfg: Any, source_id: str = "0") -> Any:
+    """A `FileSource` that skips undecodable packets and ends at a truncation instead of failing.
+
+    Afterwards `problem` describes what was wrong (None for a clean file) and `last_good` is the
+    index of the last frame decoded.
+    """
+    import av
+
+    from pipeline import FileSource
+    from pipeline.stats import SourceState
+
+    class TolerantFileSource(FileSource):
+        problem: str | None = None
+        last_good: int | None = None  # the last frame decoded before the first problem
+        errors = 0
+
+        def __iter__(self) -> Iterator[Frame]:
+            import av.logging
+
+            if self._container is None:
+                self.start()
+            # Concealed damage raises nothing: the decoder only logs it, so listen to its log.
+            level = av.logging.get_level()
+            av.logging.set_level(av.logging.ERROR)
+            try:
+                with av.logging.Capture(local=False) as logs:
+                    yield from self._frames(logs)
+            finally:
+                av.logging.set_level(level)
+
+        def _frames(self, logs: list) -> Iterator[Frame]:
+            stream = self._container.streams.video[0]
+            decoder = stream.codec_context.name
+            first: float | None = None
+            fps = self.info.fps or 30.0
+            packets = self._container.demux(stream)
+            seen_logs = 0
+            while not self.stopped:
+                try:
+                    pkt = next(packets, None)
+                except av.error.FFmpegError as e:
+                    self._note(f"the file is damaged after frame {self._last()}: {e.strerror or e}")
+                    break
+                if pkt is None:
+                    break
+                try:
+                    decoded = pkt.decode()
+                except av.error.FFmpegError as e:
+                    self._note(f"undecodable data after frame {self._last()}: {e.strerror or e}")
+                    continue
+                if len(logs) > seen_logs:
+                    msgs = [m for _lvl, name, m in logs[seen_logs:] if name == decoder]
+                    seen_logs = len(logs)
+                    if msgs:
+                        self._note(f"damaged data near frame {self._next_index} "
+                                   f"({decoder}: {msgs[0].strip()})")
+                for vf in decoded:
+                    if self.stopped:
+                        return
+                    ts = vf.time if vf.time is not None else self._next_index / fps
+                    if first is None:
+                        first = ts
+                    if self.problem is None:
+                        self.last_good = self._next_index
+                    yield self._emit(vf.to_ndarray(format="bgr24"), ts - first)
+            if self.stopped:
+                return
+            expected = self.info.total_frames
+            if expected and self._next_index < expected:
+                why = f" ({self.problem})" if self.problem else ""
+                self.problem = f"truncated or damaged: only {self._next_index} of {expected} frames decodable{why}"
+            self._set_state(SourceState.ENDED)
+
+        def _last(self) -> str:
+            return "none" if self.last_good is None else str(self.last_good)
+
+        def _note(self, msg: str) -> None:
+            self.errors += 1
+            log.info("%s: %s", self.path.name, msg)  # the final error repeats the first problem
+            if self.problem is None:
+                self.problem = msg
+
+    return TolerantFileSource(uri, cfg, source_id)
+
+
+# ---------------------------------------------------------------- sink wrappers
+
+
+class AtomicJsonl:
+    """The `run` JSONL sink, but into a temp file renamed at the end like every export output."""
+
+    name = "jsonl"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._file: AtomicFile | None = None
+        self._sink: Any = None
+
+    def open(self, info: StreamInfo) -> None:
+        from sinks.jsonl import JsonlSink
+
+        self._file = AtomicFile(self.path)
+        self._sink = JsonlSink(self._file.file, stats=False)
+        self._sink.open(info)
+
+    def write(self, frame: Frame, dets: Detections, events: list[TrackEvent]) -> None:
+        self._sink.write(frame, dets, events)
+
+    def close(self) -> list[Path]:
+        if self._file is None:
+            return []
+        self._sink.close()
+        path = self._file.commit()
+        self._file = None
+        return [path]
+
+    def abort(self) -> None:
+        if self._file is not None:
+            self._file.discard()
+            self._file = None
+
+
+class Interruptible:
+    """Turns `close()` into `abort()` once the export was interrupted: half an export is no export."""
+
+    def __init__(self, sink: Sink, interrupted: threading.Event) -> None:
+        self.sink = sink
+        self.name = sink.name
+        self.interrupted = interrupted
+
+    def open(self, info: StreamInfo) -> None:
+        self.sink.open(info)
+
+    def write(self, frame: Frame, dets: Detections, events: list[TrackEvent]) -> None:
+        self.sink.write(frame, dets, events)
+
+    def close(self) -> list[Path]:
+        if self.interrupted.is_set():
+            self.sink.abort()
+            return []
+        return self.sink.close()
+
+    def abort(self) -> None:
+        self.sink.abort()
+
+
+# ---------------------------------------------------------------- building blocks
+
+
+def output_paths(out_dir: Path, stem: str) -> dict[str, Path]:
+    return {"video": out_dir / f"{stem}_annotated.mp4", "mot": out_dir / "mot" / f"{stem}.txt",
+            "cvat": out_dir / f"{stem}_cvat.xml", "coco": out_dir / f"{stem}_coco.json",
+            "jsonl": out_dir / f"{stem}.jsonl"}
+
+
+def build_sinks(cfg: Config, formats: list[str], paths: dict[str, Path]) -> list[Sink]:
+    from sinks.coco import CocoSink
+    from sinks.cvat import CvatSink
+    from sinks.mot import MotSink
+    from sinks.video import VideoSink
+
+    make = {"video": lambda p: VideoSink(p, cfg.output, cfg.render, in_place=True), "mot": MotSink, "cvat": CvatSink,
+            "coco": CocoSink, "jsonl": AtomicJsonl}
+    return [make[f](paths[f]) for f in formats]
+
+
+def parse_formats(text: str | list[str]) -> list[str]:
+    items = [f.strip().lower() for f in (text.split(",") if isinstance(text, str) else text) if f.strip()]
+    bad = [f for f in items if f not in FORMATS]
+    if bad or not items:
+        raise UsageError(f"unknown export format(s) {', '.join(bad) or '(none)'}; choose from {','.join(FORMATS)}")
+    return list(dict.fromkeys(items))
+
+
+def resolve_video(arg: str) -> Path:
+    if arg == "demo":
+        if not DEMO_VIDEO.is_file():
+            raise SourceError(f"the demo clip is missing ({DEMO_VIDEO})")
+        return DEMO_VIDEO
+    path = Path(arg).expanduser()
+    if not path.exists():
+        raise SourceError(f"video file not found: {path}")
+    if not path.is_file():
+        raise SourceError(f"{path} is not a video file")
+    return path
+
+
+class Progress:
+    """tqdm bar of frames, fps and ETA; silent when stderr is not a terminal or with --quiet.
+
+    The bar starts with the first frame (`begin`), so model loading does not skew fps and ETA.
+    """
+
+    def __init__(self, quiet: bool, name: str) -> None:
+        self.enabled = not quiet and sys.stderr.isatty()
+        self.name = name
+        self.bar: Any = None
+        self._lock = threading.Lock()
+
+    def begin(self, total: int | None) -> None:
+        with self._lock:
+            if self.bar is None and self.enabled:
+                from tqdm import tqdm
+
+                self.bar = tqdm(total=total, unit="frame", desc=self.name, dynamic_ncols=True)
+
+    def __call__(self, done: int, total: int | None) -> None:
+        if not self.enabled:
+            return
+        if self.bar is None:
+            self.begin(total)
+        self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+@contextmanager
+def interrupt_on_signals(pipe: Any, flag: threading.Event) -> Iterator[None]:
+    """SIGINT/SIGTERM: mark the export interrupted and halt the pipeline at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        flag.set()
+        pipe.stop(drain=False)
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+# ---------------------------------------------------------------- the command
+
+
+class ExportResult:
+    def __init__(self) -> None:
+        self.files: list[Path] = []
+        self.frames = 0
+        self.interrupted = False
+        self.problem: str | None = None
+        self.last_good: int | None = None
+        self.stats: Any = None
+        self.sinks: list[Sink] = []
+
+
+def export_video(cfg: Config, video: Path, out_dir: Path, formats: list[str], quiet: bool = True,
+                 detector: Any = None) -> ExportResult:
+    """Run the whole export; returns what was written. Raises `SourceError`/`WeightsError` up front."""
+    from pipeline import Pipeline
+
+    cfg.source.uri = str(video)
+    cfg.source.policy = "lossless"
+    cfg.source.realtime = False
+    cfg.source.loop = False
+    result = ExportResult()
+    interrupted = threading.Event()
+    paths = output_paths(out_dir, video.stem)
+    sinks = build_sinks(cfg, formats, paths)
+    result.sinks = sinks
+    source = tolerant_file_source(str(video), cfg.source)
+    progress = Progress(quiet, video.name)
+    pipe = Pipeline(cfg, sinks=[Interruptible(s, interrupted) for s in sinks], detector=detector,
+                    sources=[source], progress=progress, want_trails=False)
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
+    try:
+        with interrupt_on_signals(pipe, interrupted), logging_redirect_tqdm():
+            pipe.start()  # opens the source: a missing or unreadable file fails here
+            progress.begin(source.info.total_frames)
+            while not pipe.wait(0.2):
+                pass
+    except KeyboardInterrupt:
+        interrupted.set()
+        pipe.stop(drain=False)
+        pipe.wait(30)
+    finally:
+        progress.close()
+        source.close()
+    result.stats = pipe.stats()
+    result.frames = result.stats.frames
+    result.files = pipe.files
+    result.interrupted = interrupted.is_set()
+    result.problem = source.problem
+    result.last_good = source.last_good
+    return result
 
 
 def run(args: argparse.Namespace) -> int:
-    raise UsageError("'yolotrack export' is not built yet")
+    cfg, rest = config_from_args(args, positional=1)
+    if not rest:
+        raise UsageError("give the VIDEO to export (a file path or 'demo')")
+    video = resolve_video(rest[0])
+    formats = parse_formats(args.formats if args.formats is not None else cfg.output.formats)
+    out_dir = Path(args.out if args.out is not None else cfg.output.dir).expanduser()
+    if args.classes is not None:
+        cfg.model.classes = [int(c) if c.strip().isdigit() else c.strip() for c in args.classes.split(",") if c.strip()]
+    if args.no_track:
+        cfg.tracker.enabled = False
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UsageError(f"cannot create the output directory {out_dir}: {e.strerror}") from None
+
+    res = export_video(cfg, video, out_dir, formats, quiet=bool(args.quiet))
+    for path in res.files:
+        print(path)
+    if res.interrupted:
+        raise ExportInterrupted(f"export interrupted after {res.frames} frames; no output written "
+                                "(temporary files removed)")
+    log.info("exported %d frames of %s: %d file(s) in %s", res.frames, video, len(res.files), out_dir)
+    if res.problem is not None:
+        last = "no frame" if res.last_good is None else f"frame {res.last_good}"
+        raise YolotrackError(f"{video}: {res.problem}; exported all {res.frames} decodable frames, the last good "
+                             f"one is {last}; outputs written to {out_dir}")
+    return 0

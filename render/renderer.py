@@ -1,0 +1,170 @@
+"""`Renderer`: draws `Detections` onto a BGR frame. Used by the video sink and the GUI alike.
+
+Layers, bottom to top: translucent masks, trails, boxes, pose skeletons, labels (`#id class
+score`). Colours come from `render.colors.color_for(track id)` (class id when untracked) so the
+same object looks the same everywhere. Drawing works in place on `out` to avoid frame copies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import cv2
+import numpy as np
+
+from core.config import RenderConfig
+from core.detections import Detections
+from core.errors import InvalidInputError
+from render.colors import color_for, text_color_on
+from render.skeleton import COCO17_LIMB_COLORS, limbs_for
+
+_FONT = cv2.FONT_HERSHEY_SIMPLEX
+_KPT_VISIBLE = 0.5
+_TRAIL_BANDS = 4
+
+
+class Renderer:
+    """Draws boxes, labels, trails, masks and keypoints as `cfg` enables them.
+
+    Args:
+        cfg: the `render` config section.
+        names: class id -> name (falls back to the detections' own names).
+        task: detect, segment or pose (only decides defaults; optional parts are drawn when present).
+    """
+
+    def __init__(self, cfg: RenderConfig | None = None, names: Mapping[int, str] | None = None,
+                 task: str = "detect") -> None:
+        self.cfg = cfg or RenderConfig()
+        self.names = dict(names or {})
+        self.task = task
+
+    # ------------------------------------------------------------ public API
+
+    def label(self, dets: Detections, i: int) -> str:
+        """`#id class score` (no `#id` for untracked detections): the one label format."""
+        c = int(dets.class_ids[i])
+        name = self.names.get(c) or dets.names.get(c) or str(c)
+        text = f"{name} {float(dets.scores[i]):.2f}"
+        if dets.track_ids is not None:
+            text = f"#{int(dets.track_ids[i])} {text}"
+        return text
+
+    def color(self, dets: Detections, i: int) -> tuple[int, int, int]:
+        key = dets.track_ids[i] if dets.track_ids is not None else dets.class_ids[i]
+        return color_for(int(key))
+
+    def draw(self, image: np.ndarray, dets: Detections, trails: Mapping[int, Any] | None = None,
+             out: np.ndarray | None = None) -> np.ndarray:
+        """Draw onto `out` (pass `out=image` to draw in place; None draws on a copy) and return it."""
+        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+            raise InvalidInputError(f"expected an (H, W, 3) uint8 BGR image, got {image.shape} {image.dtype}")
+        if out is None:
+            out = image.copy()
+        elif out is not image:
+            np.copyto(out, image)
+        if len(dets) == 0 and not trails:
+            return out
+        cfg = self.cfg
+        h, w = out.shape[:2]
+        lw = cfg.line_width or max(2, round((h + w) / 2 * 0.003))
+        colors = [self.color(dets, i) for i in range(len(dets))]
+        if cfg.masks and dets.masks is not None and len(dets):
+            self._masks(out, dets, colors)
+        if cfg.trails and trails:
+            self._trails(out, trails, lw)
+        if cfg.boxes:
+            for i, c in enumerate(colors):
+                x1, y1, x2, y2 = (int(round(float(v))) for v in dets.xyxy[i])
+                cv2.rectangle(out, (x1, y1), (x2, y2), c, lw, cv2.LINE_AA)
+        if cfg.keypoints and dets.keypoints is not None and len(dets):
+            self._keypoints(out, dets, colors, lw)
+        if cfg.labels:
+            fs = cfg.font_scale or max(0.35, lw / 3)
+            for i, c in enumerate(colors):
+                self._label(out, self.label(dets, i), dets.xyxy[i], c, fs, max(1, lw // 2))
+        return out
+
+    # ------------------------------------------------------------ layers
+
+    def _masks(self, out: np.ndarray, dets: Detections, colors: list[tuple[int, int, int]]) -> None:
+        """Blend each mask only inside its box (detector masks are cropped to their boxes): a
+        full-frame blend per object would cost more than the encoder."""
+        alpha = float(self.cfg.mask_alpha)
+        if alpha <= 0:
+            return
+        masks = dets.masks
+        assert masks is not None
+        h, w = out.shape[:2]
+        if masks.shape[1:] != (h, w):
+            raise InvalidInputError(f"masks are {masks.shape[1:]} but the frame is {(h, w)}")
+        for m, box, c in zip(masks, dets.xyxy, colors, strict=True):
+            x0 = min(max(int(box[0]) - 1, 0), w)
+            y0 = min(max(int(box[1]) - 1, 0), h)
+            x1 = min(max(int(np.ceil(box[2])) + 2, 0), w)
+            y1 = min(max(int(np.ceil(box[3])) + 2, 0), h)
+            if x1 <= x0 or y1 <= y0:
+                continue
+            sub = m[y0:y1, x0:x1]
+            if not sub.any():
+                continue
+            region = out[y0:y1, x0:x1]
+            tint = np.empty_like(region)
+            tint[:] = c
+            blended = cv2.addWeighted(region, 1.0 - alpha, tint, alpha, 0.0)
+            np.copyto(region, blended, where=sub[..., None])
+
+    def _trails(self, out: np.ndarray, trails: Mapping[int, Any], lw: int) -> None:
+        """Older parts are thinner and greyer, so the direction of travel reads at a glance.
+
+        The path is cut into a few age bands, one polyline each: per-segment drawing costs
+        several ms per frame with many tracks.
+        """
+        for tid, pts in trails.items():
+            p = np.asarray(pts, np.float32)
+            if p.ndim != 2 or len(p) < 2:
+                continue
+            if p.shape[1] >= 4:  # boxes: use their centres like TrailHistory and the tracker
+                p = np.stack([(p[:, 0] + p[:, 2]) * 0.5, (p[:, 1] + p[:, 3]) * 0.5], axis=1)
+            p = np.round(p[:, :2]).astype(np.int32)
+            base = np.asarray(color_for(int(tid)), np.float32)
+            n = len(p)
+            bands = min(_TRAIL_BANDS, n - 1)
+            edges = np.linspace(0, n - 1, bands + 1).round().astype(int)
+            for b in range(bands):
+                lo, hi = edges[b], edges[b + 1]
+                if hi <= lo:
+                    continue
+                age = (b + 1) / bands  # newest band = 1
+                col = tuple(int(v) for v in base * (0.35 + 0.65 * age) + 128 * 0.65 * (1 - age))
+                thick = max(1, int(round(lw * (0.3 + 0.7 * age))))
+                cv2.polylines(out, [p[lo: hi + 1]], False, col, thick, cv2.LINE_AA)
+
+    def _keypoints(self, out: np.ndarray, dets: Detections, colors: list[tuple[int, int, int]],
+                   lw: int) -> None:
+        kpts = dets.keypoints
+        assert kpts is not None
+        limbs = limbs_for(kpts.shape[1])
+        radius = max(2, lw + 1)
+        for obj, c in zip(kpts, colors, strict=True):
+            vis = obj[:, 2] >= _KPT_VISIBLE if obj.shape[1] > 2 else np.ones(len(obj), bool)
+            xy = np.round(obj[:, :2]).astype(np.int32)
+            for j, (a, b) in enumerate(limbs):
+                if vis[a] and vis[b]:
+                    cv2.line(out, tuple(xy[a].tolist()), tuple(xy[b].tolist()), COCO17_LIMB_COLORS[j],
+                             max(1, lw - 1), cv2.LINE_AA)
+            for k in np.flatnonzero(vis):
+                cv2.circle(out, tuple(xy[k].tolist()), radius, c, -1, cv2.LINE_AA)
+
+    def _label(self, out: np.ndarray, text: str, box: np.ndarray, color: tuple[int, int, int],
+               fs: float, tf: int) -> None:
+        """A filled tag above the box (inside it when there is no room above)."""
+        h, w = out.shape[:2]
+        (tw, th), base = cv2.getTextSize(text, _FONT, fs, tf)
+        x1 = int(min(max(0.0, float(box[0])), max(0, w - tw - 2)))
+        y1 = int(round(float(box[1])))
+        top = y1 - th - base - 2
+        if top < 0:
+            top = max(0, y1)
+        cv2.rectangle(out, (x1, top), (x1 + tw + 2, top + th + base + 2), color, -1)
+        cv2.putText(out, text, (x1 + 1, top + th + 1), _FONT, fs, text_color_on(color), tf, cv2.LINE_AA)

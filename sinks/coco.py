@@ -1,0 +1,116 @@
+"""COCO-video JSON in the CocoVID dialect (mmtracking/mmdet), readable by pycocotools.
+
+Top level: `videos`, `images` (one per frame, `frame_id` 0-based), `annotations`, `categories`.
+An annotation carries `instance_id` (CocoVID) and `track_id` (ByteTrack's converter) for the
+track id, `bbox` as [x, y, w, h], `score`, and for segment models an RLE `segmentation`
+(compressed counts string, `area` = mask pixels), for pose models `keypoints` [x, y, v] * K
+(v 2 visible, 1 not) with `num_keypoints` and raw `keypoint_scores`. Category ids are class
+ids + 1, since COCO reserves 0. Written at `close()` to a temp file, then renamed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.detections import Detections
+from core.events import TrackEvent
+from core.frame import Frame
+from render.skeleton import keypoint_names, limbs_for
+from sinks import rle
+from sinks.base import AtomicFile, StreamInfo
+
+
+class CocoSink:
+    name = "coco"
+
+    def __init__(self, path: str | Path, image_pattern: str = "{stem}/{index:06d}.jpg", ndigits: int = 3) -> None:
+        self.path = Path(path).expanduser()
+        self.image_pattern = image_pattern
+        self.ndigits = ndigits
+        self._info: StreamInfo | None = None
+        self._images: list[dict[str, Any]] = []
+        self._anns: list[dict[str, Any]] = []
+        self._classes: set[int] = set()
+        self._kpts = 0
+
+    def open(self, info: StreamInfo) -> None:
+        self._info = info
+        self._stem = Path(info.uri).stem if info.uri else "video"
+
+    def write(self, frame: Frame, dets: Detections, events: list[TrackEvent]) -> None:
+        assert self._info is not None, "write() before open()"
+        nd = self.ndigits
+        image_id = len(self._images) + 1
+        self._images.append({"id": image_id, "video_id": 1, "frame_id": frame.index,
+                             "file_name": self.image_pattern.format(stem=self._stem, index=frame.index),
+                             "width": frame.width, "height": frame.height,
+                             "timestamp": round(frame.timestamp, 6)})
+        for i in range(len(dets)):
+            x1, y1, x2, y2 = (float(v) for v in dets.xyxy[i])
+            w, h = x2 - x1, y2 - y1
+            cid = int(dets.class_ids[i])
+            self._classes.add(cid)
+            ann: dict[str, Any] = {"id": len(self._anns) + 1, "image_id": image_id, "video_id": 1,
+                                   "category_id": cid + 1,
+                                   "bbox": [round(x1, nd), round(y1, nd), round(w, nd), round(h, nd)],
+                                   "area": round(w * h, nd), "iscrowd": 0,
+                                   "score": round(float(dets.scores[i]), 4)}
+            if dets.track_ids is not None:
+                ann["instance_id"] = ann["track_id"] = int(dets.track_ids[i])
+            if dets.masks is not None:
+                seg = rle.encode(dets.masks[i])
+                ann["segmentation"] = seg
+                ann["area"] = int(np.count_nonzero(dets.masks[i]))
+            if dets.keypoints is not None:
+                kp = dets.keypoints[i]
+                self._kpts = len(kp)
+                conf = kp[:, 2] if kp.shape[1] > 2 else [1.0] * len(kp)
+                flat: list[float] = []
+                for (x, y), c in zip(kp[:, :2].tolist(), list(conf), strict=True):
+                    flat += [round(x, nd), round(y, nd), 2 if c >= 0.5 else 1]
+                ann["keypoints"] = flat
+                ann["num_keypoints"] = int(sum(1 for c in conf if c >= 0.5))
+                ann["keypoint_scores"] = [round(float(c), 4) for c in conf]
+            self._anns.append(ann)
+
+    def build(self) -> dict[str, Any]:
+        info = self._info
+        assert info is not None
+        names = dict(info.names)
+        for c in self._classes:
+            names.setdefault(c, str(c))
+        categories = []
+        for cid in sorted(names):
+            cat: dict[str, Any] = {"id": cid + 1, "name": names[cid]}
+            if info.task == "pose" or self._kpts:
+                k = self._kpts or (info.kpt_shape[0] if info.kpt_shape else 0)
+                cat["keypoints"] = keypoint_names(k)
+                cat["skeleton"] = [[a + 1, b + 1] for a, b in limbs_for(k)]  # COCO skeletons are 1-based
+            categories.append(cat)
+        video = {"id": 1, "name": Path(info.uri).name if info.uri else "video", "fps": info.fps,
+                 "width": info.width, "height": info.height, "num_frames": len(self._images)}
+        return {"info": {"description": "yolotrack export", "task": info.task},
+                "videos": [video], "images": self._images, "annotations": self._anns,
+                "categories": categories}
+
+    def close(self) -> list[Path]:
+        if self._info is None:
+            return []
+        f = AtomicFile(self.path)
+        try:
+            json.dump(self.build(), f.file, separators=(",", ":"))
+            path = f.commit()
+        except BaseException:
+            f.discard()
+            raise
+        self._info = None
+        return [path]
+
+    def abort(self) -> None:
+        self._info = None
+        self._images.clear()
+        self._anns.clear()

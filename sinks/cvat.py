@@ -1,0 +1,224 @@
+"""CVAT "for video 1.1" XML (interpolation mode), importable into CVAT without conversion.
+
+Every tracked object becomes a `<track>` of boxes; segment models add a polygon track and pose
+models a points track per object, linked to the box track by the `object_id` attribute (the
+tracker id; not `track_id`, which CVAT reserves internally) and a shared `group_id`. Every
+written shape is a keyframe. A track's visible run ends with a copy of its last shape marked
+`outside="1"` on the next frame, so CVAT neither extends it to the end of the video nor
+interpolates across a gap; the object's next appearance starts a fresh keyframe. Frames are the
+0-based frame indices. Shapes are kept in memory and the XML is written at `close()` (temp file,
+then rename).
+"""
+
+from __future__ import annotations
+
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from core.detections import Detections
+from core.events import TrackEvent
+from core.frame import Frame
+from render.colors import color_for_rgb
+from sinks.base import AtomicFile, StreamInfo
+
+ATTRIBUTES = ("object_id", "score")  # declared per label as free text, so any value imports
+POINTS_ATTRIBUTE = "visibility"
+
+
+@dataclass
+class _Shape:
+    frame: int
+    box: tuple[float, float, float, float]
+    score: float
+    polygon: str | None = None  # "x,y;x,y;..." (segment)
+    points: str | None = None  # "x,y;..." all keypoints in order (pose)
+    visibility: str | None = None  # "1,0,..." per keypoint
+
+
+@dataclass
+class _Track:
+    track_id: int
+    class_id: int
+    shapes: list[_Shape] = field(default_factory=list)
+
+
+def mask_polygon(mask: np.ndarray, epsilon: float = 1.0) -> str | None:
+    """The largest outer contour of a mask as CVAT points, or None if it has no area.
+
+    Traced inside the mask's bounding rectangle only (a full-frame trace per object is slow).
+    """
+    rows = np.flatnonzero(mask.any(axis=1))
+    cols = np.flatnonzero(mask.any(axis=0))
+    if rows.size == 0:
+        return None
+    y0, x0 = int(rows[0]), int(cols[0])
+    crop = np.ascontiguousarray(mask[y0: int(rows[-1]) + 1, x0: int(cols[-1]) + 1], dtype=np.uint8)
+    contours, _ = cv2.findContours(crop, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE, offset=(x0, y0))
+    if not contours:
+        return None
+    c = max(contours, key=cv2.contourArea)
+    c = cv2.approxPolyDP(c, epsilon, True).reshape(-1, 2)
+    if len(c) < 3:
+        return None
+    return ";".join(f"{x:.2f},{y:.2f}" for x, y in c.astype(float))
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.2f}"
+
+
+class CvatSink:
+    name = "cvat"
+
+    def __init__(self, path: str | Path, task_name: str | None = None) -> None:
+        self.path = Path(path).expanduser()
+        self.task_name = task_name
+        self._info: StreamInfo | None = None
+        self._tracks: dict[int, _Track] = {}
+        self._frames = 0
+        self._untracked = 0
+        self._opened = False
+
+    def open(self, info: StreamInfo) -> None:
+        self._info = info
+        self._opened = True
+
+    def write(self, frame: Frame, dets: Detections, events: list[TrackEvent]) -> None:
+        self._frames = max(self._frames, frame.index + 1)
+        if dets.track_ids is None:
+            ids = np.arange(self._untracked, self._untracked + len(dets)) - 10**9  # one-shape tracks
+            self._untracked += len(dets)
+        else:
+            ids = dets.track_ids
+        for i, tid in enumerate(ids.tolist()):
+            x1, y1, x2, y2 = (float(v) for v in dets.xyxy[i])
+            shape = _Shape(frame.index, (x1, y1, x2, y2), float(dets.scores[i]))
+            if dets.masks is not None:
+                shape.polygon = mask_polygon(dets.masks[i])
+            if dets.keypoints is not None:
+                kp = dets.keypoints[i]
+                shape.points = ";".join(f"{x:.2f},{y:.2f}" for x, y in kp[:, :2].tolist())
+                vis = kp[:, 2] >= 0.5 if kp.shape[1] > 2 else np.ones(len(kp), bool)
+                shape.visibility = ",".join("1" if v else "0" for v in vis)
+            track = self._tracks.get(tid)
+            if track is None:
+                track = self._tracks[tid] = _Track(tid, int(dets.class_ids[i]))
+            track.shapes.append(shape)
+
+    # ------------------------------------------------------------ XML
+
+    def _names(self) -> Mapping[int, str]:
+        names = dict(self._info.names) if self._info is not None else {}
+        for t in self._tracks.values():
+            names.setdefault(t.class_id, str(t.class_id))
+        return names
+
+    def build(self) -> ET.ElementTree:
+        info = self._info
+        names = self._names()
+        now = time.strftime("%Y-%m-%d %H:%M:%S.000000+00:00", time.gmtime())
+        root = ET.Element("annotations")
+        ET.SubElement(root, "version").text = "1.1"
+        meta = ET.SubElement(root, "meta")
+        task = ET.SubElement(meta, "task")
+        last = max(self._frames - 1, 0)
+        name = self.task_name or (Path(info.uri).stem if info is not None and info.uri else "yolotrack")
+        for tag, text in (("id", "1"), ("name", name), ("size", str(self._frames)), ("mode", "interpolation"),
+                          ("overlap", "0"), ("bugtracker", ""), ("created", now), ("updated", now),
+                          ("subset", "default"), ("start_frame", "0"), ("stop_frame", str(last)),
+                          ("frame_filter", "")):
+            ET.SubElement(task, tag).text = text
+        seg = ET.SubElement(ET.SubElement(task, "segments"), "segment")
+        for tag, text in (("id", "1"), ("start", "0"), ("stop", str(last)), ("url", "")):
+            ET.SubElement(seg, tag).text = text
+        owner = ET.SubElement(task, "owner")
+        ET.SubElement(owner, "username").text = ""
+        ET.SubElement(owner, "email").text = ""
+        ET.SubElement(task, "assignee")
+        labels = ET.SubElement(task, "labels")
+        task_kind = info.task if info is not None else "detect"
+        for cid in sorted(names):
+            lab = ET.SubElement(labels, "label")
+            ET.SubElement(lab, "name").text = names[cid]
+            ET.SubElement(lab, "color").text = "#{:02x}{:02x}{:02x}".format(*color_for_rgb(cid))
+            ET.SubElement(lab, "type").text = "any"
+            attrs = ET.SubElement(lab, "attributes")
+            extra = (POINTS_ATTRIBUTE,) if task_kind == "pose" else ()
+            for a in (*ATTRIBUTES, *extra):
+                at = ET.SubElement(attrs, "attribute")
+                for tag, text in (("name", a), ("mutable", "True"), ("input_type", "text"),
+                                  ("default_value", ""), ("values", "")):
+                    ET.SubElement(at, tag).text = text
+        size = ET.SubElement(task, "original_size")
+        ET.SubElement(size, "width").text = str(info.width if info is not None else 0)
+        ET.SubElement(size, "height").text = str(info.height if info is not None else 0)
+        ET.SubElement(meta, "dumped").text = now
+
+        next_id = 0
+        group = 0
+        for track in sorted(self._tracks.values(), key=lambda t: (t.shapes[0].frame, t.track_id)):
+            label = names[track.class_id]
+            kinds = ["box"]
+            if any(s.polygon for s in track.shapes):
+                kinds.append("polygon")
+            if any(s.points for s in track.shapes):
+                kinds.append("points")
+            extra = {}
+            if len(kinds) > 1:  # CVAT groups the box and polygon/points tracks of one object
+                group += 1
+                extra["group_id"] = str(group)
+            for kind in kinds:
+                el = ET.SubElement(root, "track", id=str(next_id), label=label, source="auto", **extra)
+                next_id += 1
+                self._shapes(el, kind, track)
+        ET.indent(root, space="  ")
+        return ET.ElementTree(root)
+
+    def _shapes(self, el: ET.Element, kind: str, track: _Track) -> None:
+        shapes = [s for s in track.shapes if kind == "box" or (s.polygon if kind == "polygon" else s.points)]
+        public_id = str(track.track_id) if track.track_id >= 0 else ""
+        for k, s in enumerate(shapes):
+            self._shape(el, kind, s, s.frame, outside=False, track_id=public_id)
+            nxt = shapes[k + 1].frame if k + 1 < len(shapes) else None
+            end = s.frame + 1
+            if (nxt is None or nxt > end) and end < self._frames:
+                self._shape(el, kind, s, end, outside=True, track_id=public_id)
+
+    def _shape(self, parent: ET.Element, kind: str, s: _Shape, frame: int, outside: bool, track_id: str) -> None:
+        common = {"frame": str(frame), "keyframe": "1", "outside": "1" if outside else "0", "occluded": "0"}
+        if kind == "box":
+            x1, y1, x2, y2 = s.box
+            el = ET.SubElement(parent, "box", **common, xtl=_fmt(x1), ytl=_fmt(y1), xbr=_fmt(x2), ybr=_fmt(y2),
+                               z_order="0")
+        elif kind == "polygon":
+            el = ET.SubElement(parent, "polygon", **common, points=s.polygon or "", z_order="0")
+        else:
+            el = ET.SubElement(parent, "points", **common, points=s.points or "", z_order="0")
+        ET.SubElement(el, "attribute", name="object_id").text = track_id
+        ET.SubElement(el, "attribute", name="score").text = f"{s.score:.4f}"
+        if kind == "points":
+            ET.SubElement(el, "attribute", name=POINTS_ATTRIBUTE).text = s.visibility or ""
+
+    # ------------------------------------------------------------ Sink protocol end
+
+    def close(self) -> list[Path]:
+        if not self._opened:
+            return []
+        self._opened = False
+        f = AtomicFile(self.path, "wb", encoding=None)
+        try:
+            self.build().write(f.file, encoding="utf-8", xml_declaration=True)
+            return [f.commit()]
+        except BaseException:
+            f.discard()
+            raise
+
+    def abort(self) -> None:
+        self._opened = False
+        self._tracks.clear()
