@@ -1,16 +1,55 @@
-"""`yolotrack eval` (not built yet)."""
+"""`yolotrack eval GT PRED`: score MOT Challenge tracker output against ground truth.
+
+GT and PRED are two MOT text files (one sequence) or two folders: `GT/<seq>/gt/gt.txt` (or
+`GT/<seq>.txt`) paired by name with `PRED/<seq>.txt`. Prints HOTA, MOTA, IDF1, ID switches and
+the usual counts per sequence (plus a combined row for several), or JSON with `--json`.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+from pathlib import Path
 
-from commands.common import add_model_flags  # noqa: F401
 from core.errors import UsageError
+
+_TABLE = (("HOTA", "{:.2%}"), ("DetA", "{:.2%}"), ("AssA", "{:.2%}"), ("MOTA", "{:.2%}"), ("IDF1", "{:.2%}"),
+          ("MOTP", "{:.3f}"), ("IDSW", "{}"), ("FP", "{}"), ("FN", "{}"), ("Frag", "{}"),
+          ("MT", "{}"), ("ML", "{}"), ("gt_ids", "{}"), ("pred_ids", "{}"), ("frames", "{}"))
 
 
 def configure(p: argparse.ArgumentParser) -> None:
-    p.add_argument('gt'); p.add_argument('pred')
+    p.add_argument("gt", help="ground-truth MOT file (gt.txt) or folder of sequences")
+    p.add_argument("pred", help="tracker result MOT file (<seq>.txt) or folder of them")
+    p.add_argument("--iou", type=float, default=0.5, help="IoU for a match in MOTA/IDF1 (default 0.5)")
+    p.add_argument("--json", action="store_true", help="print the metrics as JSON instead of a table")
+
+
+def format_table(results: dict[str, dict[str, float | int]]) -> str:
+    """Fixed-width text table, one row per sequence (the combined row only for several)."""
+    rows = list(results.items())
+    if len(rows) == 2:  # one sequence + COMBINED: identical numbers, show one row
+        rows = rows[:1]
+    name_w = max(8, *(len(n) for n, _ in rows))
+    cells = [[fmt.format(m[k]) for k, fmt in _TABLE] for _, m in rows]
+    widths = [max(len(k), *(len(c[i]) for c in cells)) for i, (k, _) in enumerate(_TABLE)]
+    lines = ["sequence".ljust(name_w) + "  " + "  ".join(k.rjust(w) for (k, _), w in zip(_TABLE, widths, strict=True))]
+    for (name, _), c in zip(rows, cells, strict=True):
+        lines.append(name.ljust(name_w) + "  " + "  ".join(v.rjust(w) for v, w in zip(c, widths, strict=True)))
+    return "\n".join(lines)
 
 
 def run(args: argparse.Namespace) -> int:
-    raise UsageError("'yolotrack eval' is not built yet")
+    from tracker.evaluate import evaluate_paths
+
+    for what, path in (("ground truth", args.gt), ("prediction", args.pred)):
+        if not Path(path).exists():
+            raise UsageError(f"{what} path {path} does not exist")
+    if not 0.0 < args.iou < 1.0:
+        raise UsageError(f"--iou must be between 0 and 1, got {args.iou}")
+    results = evaluate_paths(args.gt, args.pred, args.iou)
+    if args.json:
+        print(json.dumps(results, indent=2))
+    else:
+        print(format_table(results))
+    return 0
