@@ -1,16 +1,45 @@
-"""`yolotrack gui` (not built yet)."""
+"""`yolotrack gui`: the desktop window for live cameras, streams and files.
+
+PyQt6 is imported only when the command runs, so `yolotrack --help` works without it.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
+from pathlib import Path
 
-from commands.common import add_model_flags  # noqa: F401
+from commands.common import add_model_flags, config_from_args, split_overrides
 from core.errors import UsageError
 
 
 def configure(p: argparse.ArgumentParser) -> None:
     add_model_flags(p)
+    p.add_argument("--fullscreen", action="store_true", help="start full screen")
+    p.add_argument("--screenshot", metavar="PNG",
+                   help="unattended: wait for --frames frames, save the window as PNG and quit")
+    p.add_argument("--frames", type=int, default=10, help="frames to wait for with --screenshot (default 10)")
+    p.add_argument("--timeout", type=float, default=60.0, help="seconds to wait with --screenshot (default 60)")
 
 
 def run(args: argparse.Namespace) -> int:
-    raise UsageError("'yolotrack gui' is not built yet")
+    cfg, _ = config_from_args(args)
+    if args.fullscreen:
+        cfg.ui.fullscreen = True
+    if args.frames < 1:
+        raise UsageError("--frames must be at least 1")
+    explicit = {key for attr, key in (("conf", "model.conf"),) if getattr(args, attr, None) is not None}
+    overrides, _ = split_overrides(list(getattr(args, "overrides", []) or []))
+    explicit |= {o.split("=", 1)[0] for o in overrides}
+    if (sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM")
+            and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY")):
+        # Qt would abort the process without a display; say so in one sentence instead.
+        raise UsageError("no display to open a window on (DISPLAY is not set); use 'yolotrack run' on a "
+                         "headless machine, or set QT_QPA_PLATFORM=offscreen")
+    try:
+        from ui import run_gui
+    except ImportError as e:
+        raise UsageError(f"'yolotrack gui' needs PyQt6 ({e}); install it with: pip install PyQt6") from None
+    shot = Path(args.screenshot) if args.screenshot else None
+    return run_gui(cfg, frozenset(explicit), screenshot=shot, frames=args.frames, timeout=args.timeout)

@@ -1,0 +1,354 @@
+"""The desktop GUI with real Qt widgets (offscreen), the real pipeline and a fixture checkpoint."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+import pytest
+
+pytest.importorskip("PyQt6")
+pytest.importorskip("pytestqt")
+
+from PyQt6.QtCore import QMimeData, QPointF, QSettings, Qt, QTimer, QUrl  # noqa: E402
+from PyQt6.QtGui import QDropEvent, QImage  # noqa: E402
+
+from core.config import load_config  # noqa: E402
+from core.detections import Detections  # noqa: E402
+from render import Renderer, color_for  # noqa: E402
+from tests.pipeline_media import FIXTURE_WEIGHTS, LOW_THRESHOLDS, free_port, make_video  # noqa: E402
+from ui import MainWindow, render_to_view  # noqa: E402
+from ui.settings import GuiSettings  # noqa: E402
+
+pytestmark = pytest.mark.timeout(120)
+WAIT = 60_000  # ms; generous: the CI machine is small and shared
+VIDEO_SIZE = (320, 240)
+
+
+@pytest.fixture(scope="module")
+def video(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_video(tmp_path_factory.mktemp("gui") / "clip.mp4", n=40, size=VIDEO_SIZE)
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread() -> None:
+    import torch
+
+    torch.set_num_threads(1)
+
+
+def make_cfg(fixtures_dir: Path, tmp_path: Path, source: str, *extra: str):
+    overrides = [f"model.weights={fixtures_dir / FIXTURE_WEIGHTS}", "model.imgsz=64", "ui.probe_webcams=0",
+                 f"output.dir={tmp_path / 'out'}", "pipeline.stats_interval=0",
+                 *(f"{k}={v}" for k, v in LOW_THRESHOLDS.items()), *extra]
+    cfg = load_config(None, overrides)
+    cfg.source.uri = source
+    return cfg
+
+
+def make_settings(tmp_path: Path) -> GuiSettings:
+    return GuiSettings(QSettings(str(tmp_path / "gui.ini"), QSettings.Format.IniFormat))
+
+
+@pytest.fixture
+def open_window(qtbot, tmp_path: Path):
+    windows: list[MainWindow] = []
+
+    def _open(cfg, settings: GuiSettings | None = None, resize: bool = True, **kw) -> MainWindow:
+        win = MainWindow(cfg, settings=settings or make_settings(tmp_path), **kw)
+        qtbot.addWidget(win)
+        if resize:
+            win.resize(960, 600)
+        win.show()
+        windows.append(win)
+        return win
+
+    yield _open
+    for w in windows:
+        w.close()
+
+
+def wait_frames(qtbot, win: MainWindow, n: int = 2, tracked: bool = False) -> None:
+    start = win.frames_shown
+
+    def ok() -> bool:
+        r = win.shown
+        if win.frames_shown - start < n or r is None:
+            return False
+        return not tracked or (r.detections.track_ids is not None and len(r.detections) > 0)
+
+    qtbot.waitUntil(ok, timeout=WAIT)
+
+
+def grab_rgb(win: MainWindow) -> np.ndarray:
+    img = win.view.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
+    w, h = img.width(), img.height()
+    ptr = img.constBits()
+    ptr.setsize(img.sizeInBytes())
+    return np.frombuffer(ptr, np.uint8).reshape(h, img.bytesPerLine())[:, : w * 3].reshape(h, w, 3).copy()
+
+
+def coloured_pixels(rgb: np.ndarray) -> int:
+    """Overlay colours are saturated; the test clip is grey with one pale square."""
+    return int(((rgb.max(axis=2).astype(int) - rgb.min(axis=2)) > 80).sum())
+
+
+def test_file_source_plays_and_overlay_is_drawn_where_tracks_are(qtbot, open_window, fixtures_dir, tmp_path, video):
+    win = open_window(make_cfg(fixtures_dir, tmp_path, str(video), "source.loop=true"))
+    wait_frames(qtbot, win, 3, tracked=True)
+    r = win.shown
+    rgb = grab_rgb(win)  # same UI-thread turn: the grab shows exactly `r`
+    dets = r.detections
+    assert win.view.frame_size == VIDEO_SIZE
+    hits = 0
+    for i in range(len(dets)):
+        x1, y1, x2, y2 = dets.xyxy[i].tolist()
+        b, g, rr = color_for(int(dets.track_ids[i]))
+        want = np.array([rr, g, b])
+        cx, cy = win.view.frame_to_widget(x1, (y1 + y2) / 2)  # middle of the left edge
+        x, y = int(round(cx)), int(round(cy))
+        if not (3 <= x < rgb.shape[1] - 3 and 3 <= y < rgb.shape[0] - 3):
+            continue
+        patch = rgb[y - 3: y + 4, x - 3: x + 4].reshape(-1, 3).astype(int)
+        if (np.abs(patch - want).sum(axis=1) < 90).any():
+            hits += 1
+    assert hits >= 1, f"no box edge in its track colour among {len(dets)} tracks"
+    # the view is letterboxed inside the widget and fills one dimension
+    rect = win.view.image_rect()
+    assert rect.width() == win.view.width() or rect.height() == win.view.height()
+    qtbot.waitUntil(lambda: "fps" in win.stats_label.text(), timeout=5000)
+    assert win.source_label.text() == "live"
+
+    png = win.snapshot()
+    assert png is not None and png.suffix == ".png"
+    snap = cv2.imread(str(png))
+    assert snap.shape[:2] == (VIDEO_SIZE[1], VIDEO_SIZE[0])
+    assert coloured_pixels(snap[..., ::-1]) > 50  # the overlay is in the snapshot
+
+
+def test_confidence_slider_changes_drawn_boxes(qtbot, open_window, fixtures_dir, tmp_path, video):
+    win = open_window(make_cfg(fixtures_dir, tmp_path, str(video), "source.loop=true"))
+    win.panel.tracker.setChecked(False)  # every detection is drawn: boxes follow conf directly
+    qtbot.waitUntil(lambda: win.shown is not None and win.shown.detections.track_ids is None, timeout=WAIT)
+    qtbot.waitUntil(lambda: win.shown is not None and len(win.shown.detections) > 3, timeout=WAIT)
+    many = len(win.shown.detections)
+    assert coloured_pixels(grab_rgb(win)) > 200
+
+    win.panel.conf.slider.setValue(990)  # 0.99: random weights never score that high
+    assert win.panel.conf.label.text() == "0.990"
+    qtbot.waitUntil(lambda: win.shown is not None and len(win.shown.detections) == 0, timeout=WAIT)
+    assert coloured_pixels(grab_rgb(win)) < 20
+
+    win.panel.conf.slider.setValue(3)
+    qtbot.waitUntil(lambda: win.shown is not None and len(win.shown.detections) > 0, timeout=WAIT)
+    assert many > 0
+
+    # class filter: search, untick what matches, and those classes vanish from the next frames
+    classes = win.panel.classes
+    assert classes.list.count() == 80
+    classes.search.setText("1")
+    hidden = [classes.list.item(i).isHidden() for i in range(80)]
+    assert any(hidden) and not all(hidden)
+    with qtbot.waitSignal(classes.changed, timeout=5000) as sig:
+        classes.none_btn.click()
+    excluded = {i for i in range(80) if "1" in f"{i}: {i}"}
+    assert sig.args[0] == sorted(set(range(80)) - excluded)
+
+    def filtered() -> bool:
+        d = win.shown.detections
+        return len(d) > 0 and not (set(d.class_ids.tolist()) & excluded)
+
+    qtbot.waitUntil(filtered, timeout=WAIT)
+
+
+def test_pause_step_and_record_mp4(qtbot, open_window, fixtures_dir, tmp_path, video):
+    win = open_window(make_cfg(fixtures_dir, tmp_path, str(video), "source.loop=true"))
+    wait_frames(qtbot, win, 2)
+
+    win.activateWindow()
+    qtbot.keyClick(win, Qt.Key.Key_R)  # the shortcut
+    assert win.controller.recording and win.panel.record_btn.isChecked()
+    qtbot.waitUntil(lambda: (win.controller.recording_frames or 0) >= 4, timeout=WAIT)
+    with qtbot.waitSignal(win.controller.recording_saved, timeout=WAIT) as saved:
+        qtbot.keyClick(win, Qt.Key.Key_R)
+    path = Path(saved.args[0])
+    assert path.is_file() and path.suffix == ".mp4"
+    with av.open(str(path)) as c:
+        frames = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+    assert len(frames) >= 4
+    assert frames[0].shape == (VIDEO_SIZE[1], VIDEO_SIZE[0], 3)
+    assert max(coloured_pixels(f) for f in frames) > 50  # annotated, not the raw clip
+
+    qtbot.keyClick(win, Qt.Key.Key_Space)
+    assert win.panel.pause_btn.isChecked()
+    qtbot.waitUntil(lambda: win.controller.paused, timeout=5000)
+    # frames already past the detector still arrive; wait until the view settles
+    last = -1
+    for _ in range(50):
+        qtbot.wait(300)
+        now = win.frames_shown
+        if now == last:
+            break
+        last = now
+    assert win.shown is win.controller.pipeline.latest()  # the view shows the newest result
+    idx = win.shown.frame.index
+    shown = win.frames_shown
+    qtbot.wait(500)
+    assert win.shown.frame.index == idx and win.frames_shown == shown  # paused means paused
+
+    win.panel.step_btn.click()
+    qtbot.waitUntil(lambda: win.shown.frame.index != idx, timeout=WAIT)
+    assert win.shown.frame.index == idx + 1
+    qtbot.wait(500)
+    assert win.shown.frame.index == idx + 1  # one step is one frame
+
+    qtbot.keyClick(win, Qt.Key.Key_Space)
+    assert not win.panel.pause_btn.isChecked()
+    qtbot.waitUntil(lambda: win.shown.frame.index > idx + 2, timeout=WAIT)
+
+    qtbot.keyClick(win, Qt.Key.Key_F)
+    qtbot.waitUntil(win.isFullScreen, timeout=5000)
+    qtbot.keyClick(win, Qt.Key.Key_F)
+    qtbot.waitUntil(lambda: not win.isFullScreen(), timeout=5000)
+
+
+def test_bad_rtsp_url_shows_reconnecting_and_ui_stays_responsive(qtbot, open_window, fixtures_dir, tmp_path):
+    cfg = make_cfg(fixtures_dir, tmp_path, "", "source.reconnect.initial_delay=1.0", "source.timeout=1.0")
+    win = open_window(cfg)
+    url = f"rtsp://127.0.0.1:{free_port()}/nothing-here"
+    win.panel.url.setEditText(url)
+    win.panel.url_btn.click()
+    qtbot.waitUntil(lambda: win.source_label.text().startswith("reconnecting"), timeout=WAIT)
+    assert "attempt" in win.source_label.text()
+    assert win.settings.get_list("recent_urls")[0] == url
+
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+    timer.start()
+    qtbot.wait(1500)
+    timer.stop()
+    gaps = np.diff(ticks)
+    assert len(ticks) > 50, f"the event loop ticked only {len(ticks)} times in 1.5 s"
+    assert gaps.max() < 0.25, f"the event loop stalled for {gaps.max() * 1000:.0f} ms"
+    assert win.source_label.text().startswith(("reconnecting", "connecting"))
+
+
+def test_closing_mid_stream_stops_all_threads_within_2s(qtbot, open_window, fixtures_dir, tmp_path, video):
+    before = {t.ident for t in threading.enumerate()}
+    win = open_window(make_cfg(fixtures_dir, tmp_path, str(video), "source.loop=true"))
+    wait_frames(qtbot, win, 2)
+    assert win.controller.running
+    t0 = time.monotonic()
+    win.close()
+
+    def ours() -> list[str]:
+        return [t.name for t in threading.enumerate() if t.ident not in before and t.is_alive()]
+
+    while ours() and time.monotonic() - t0 < 2.0:
+        time.sleep(0.02)
+    elapsed = time.monotonic() - t0
+    assert not ours(), f"threads still alive {elapsed:.2f} s after close: {ours()}"
+    assert elapsed <= 2.0
+    assert not win.controller.running
+
+
+def test_settings_persist_and_file_drop_opens_source(qtbot, open_window, fixtures_dir, tmp_path, video):
+    settings = make_settings(tmp_path)
+    win = open_window(make_cfg(fixtures_dir, tmp_path, ""), settings=settings, autostart=False)
+    assert win.view.frame_size is None
+    md = QMimeData()
+    md.setUrls([QUrl.fromLocalFile(str(video))])
+    drop = QDropEvent(QPointF(50, 50), Qt.DropAction.CopyAction, md, Qt.MouseButton.NoButton,
+                      Qt.KeyboardModifier.NoModifier)
+    win.dropEvent(drop)
+    wait_frames(qtbot, win, 1)
+    assert win.controller.source == str(video)
+
+    win.panel.conf.set_value(0.42)
+    win.panel.trails.setChecked(False)
+    win.panel.scale.setCurrentText("s")
+    win.resize(700, 520)
+    win.close()
+
+    again = open_window(make_cfg(fixtures_dir, tmp_path, ""), settings=make_settings(tmp_path), autostart=False,
+                        resize=False)
+    assert again.panel.conf.value() == pytest.approx(0.42)
+    assert not again.panel.trails.isChecked() and not again.renderer.cfg.trails
+    assert again.panel.scale.currentText() == "s"
+    assert (again.width(), again.height()) == (700, 520)
+
+
+def test_errors_go_to_the_status_bar(qtbot, open_window, fixtures_dir, tmp_path):
+    win = open_window(make_cfg(fixtures_dir, tmp_path, str(tmp_path / "missing.mp4")))
+    qtbot.waitUntil(lambda: "not found" in win.last_error, timeout=WAIT)
+    win.load_model(str(tmp_path / "nope.pt"))
+    qtbot.waitUntil(lambda: "cannot load model" in win.last_error, timeout=WAIT)
+    qtbot.waitUntil(lambda: not win.panel.busy.isVisible(), timeout=WAIT)
+    assert win.isVisible()
+
+
+def test_render_to_view_scales_boxes_masks_and_keypoints() -> None:
+    img = np.full((720, 1280, 3), 30, np.uint8)
+    masks = np.zeros((1, 720, 1280), bool)
+    masks[0, 100:300, 200:400] = True
+    kpts = np.zeros((1, 17, 3), np.float32)
+    kpts[0, :, 0], kpts[0, :, 1], kpts[0, :, 2] = 300, 200, 1.0
+    dets = Detections(np.array([[200, 100, 400, 300]], np.float32), np.array([0.9], np.float32),
+                      np.array([0]), {0: "person"}, masks=masks, keypoints=kpts, track_ids=np.array([7]))
+    out = render_to_view(img, dets, {7: np.array([[100, 100], [300, 200]], np.float32)}, Renderer(), (640, 480))
+    assert out.shape == (360, 640, 3)
+    assert (img == 30).all()  # the shared frame is never drawn on
+    c = np.array(color_for(7))
+    box_edge = out[100, 100 - 1: 100 + 2].astype(int)  # left edge at x=100 in the half-size view
+    assert (np.abs(box_edge - c).sum(axis=1) < 60).any()
+    inside = out[100, 150].astype(int)  # mask tint inside the box
+    assert not (inside == 30).all()
+
+
+def test_model_switch_reloads_in_background_with_busy_indicator(qtbot, open_window, fixtures_dir, tmp_path, video):
+    win = open_window(make_cfg(fixtures_dir, tmp_path, str(video), "source.loop=true"))
+    wait_frames(qtbot, win, 2)
+    assert win.renderer.task == "detect"
+    with qtbot.waitSignal(win.controller.model_loading, timeout=5000) as busy:
+        win.load_model(str(fixtures_dir / "ultralytics_yolo12n-seg.pt"))
+    assert busy.args == [True]
+    assert win.panel.busy.isVisible() or not win.controller.loading
+    qtbot.waitUntil(lambda: not win.panel.busy.isVisible() and win.renderer.task == "segment", timeout=WAIT)
+
+    def masks_shown() -> bool:
+        d = win.shown.detections
+        return d.masks is not None and len(d) > 0
+
+    qtbot.waitUntil(masks_shown, timeout=WAIT)
+    assert win.shown.detections.masks.shape[1:] == (VIDEO_SIZE[1], VIDEO_SIZE[0])
+    assert "segment" in win.panel.weights_label.text()
+
+
+def test_webcam_probe_runs_in_the_background(qtbot, open_window, fixtures_dir, tmp_path):
+    from ui.webcams import probe_webcams
+
+    win = open_window(make_cfg(fixtures_dir, tmp_path, ""), autostart=False)
+    with qtbot.waitSignal(win.prober.found, timeout=WAIT) as found:
+        win.panel.probe_btn.click()
+    cams = found.args[0]
+    assert cams == probe_webcams(10)
+    assert win.panel.webcams.count() == len(cams)
+    if not cams:
+        assert win.panel.webcams.placeholderText() == "no camera found"
+
+
+def test_gui_command_without_a_display_is_one_clear_error(monkeypatch, capsys) -> None:
+    import main
+
+    monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    assert main.main(["gui", "--source", "demo"]) == 2
+    err = capsys.readouterr().err
+    assert "no display" in err and "Traceback" not in err

@@ -1,0 +1,89 @@
+"""Starting the Qt application for `yolotrack gui` (and its unattended screenshot mode)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+from PyQt6.QtCore import QTimer
+from PyQt6.QtWidgets import QApplication
+
+from core.config import Config
+from core.errors import YolotrackError
+from ui.window import MainWindow
+
+log = logging.getLogger(__name__)
+
+
+def _app() -> QApplication:
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(sys.argv[:1])
+        app.setOrganizationName("yolotrack")
+        app.setApplicationName("yolotrack-gui")
+    assert isinstance(app, QApplication)
+    return app
+
+
+def run_gui(cfg: Config, explicit: frozenset[str] = frozenset(), screenshot: Path | None = None,
+            frames: int = 10, timeout: float = 60.0) -> int:
+    """Open the window and run the event loop; returns the exit code.
+
+    With `screenshot`, wait for `frames` displayed frames, save the whole window (what the X
+    server shows) as PNG and quit: used by the Xvfb test and for the README picture.
+    """
+    app = _app()
+    win = MainWindow(cfg, explicit=explicit)
+    win.show()
+    result: dict[str, int] = {"code": 0}
+    if screenshot is not None:
+        _arm_screenshot(app, win, screenshot, frames, timeout, result)
+    app.exec()
+    # A detector call in flight can outlast the window's 2 s close budget on a busy CPU; Python must
+    # not exit under a running native thread.
+    win.controller.shutdown(10.0)
+    return result["code"]
+
+
+def _arm_screenshot(app: QApplication, win: MainWindow, path: Path, frames: int, timeout: float,
+                    result: dict[str, int]) -> None:
+    elapsed = {"ms": 0}
+    timer = QTimer(win)
+    timer.setInterval(100)
+
+    def check() -> None:
+        elapsed["ms"] += 100
+        if win.frames_shown >= frames:
+            timer.stop()
+            win.update_hud()
+            app.processEvents()
+            try:
+                save_window(win, path)
+            except YolotrackError as e:
+                log.error("%s", e)
+                result["code"] = 1
+            win.close()
+        elif elapsed["ms"] > timeout * 1000:
+            timer.stop()
+            log.error("no frames shown within %.0f s (%s)", timeout, win.last_error or "no error reported")
+            result["code"] = 1
+            win.close()
+
+    timer.timeout.connect(check)
+    timer.start()
+
+
+def save_window(win: MainWindow, path: Path) -> None:
+    """The screen's pixels under the window when a real display exists, else the widget grab."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    screen = win.screen()
+    pix = None
+    if screen is not None and QApplication.platformName() not in ("offscreen", "minimal"):
+        g = win.frameGeometry()
+        pix = screen.grabWindow(0, g.x(), g.y(), g.width(), g.height())
+    if pix is None or pix.isNull():
+        pix = win.grab()
+    if not pix.save(str(path), "PNG"):
+        raise YolotrackError(f"cannot write screenshot {path}")
+    log.info("screenshot saved: %s", path)
