@@ -1,0 +1,457 @@
+"""`Pipeline`: builds the stages from a `Config`, runs them, and surfaces the first failure.
+
+Stops come in three kinds. A graceful stop (`stop()`, SIGINT/SIGTERM) stops capture and lets
+what is in flight drain into the sinks, which are then closed. A hard stop (`stop(drain=False)`)
+halts every stage at once and still closes the sinks. A failure in any stage halts everything,
+aborts the sinks, and `wait()` raises one `PipelineError` naming the stage.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from core.config import Config
+from core.detections import Detections
+from core.errors import PipelineError, YolotrackError
+from core.events import TrackEvent
+from core.frame import Frame
+from pipeline.queues import FrameQueue
+from pipeline.sources import Source, is_live, open_source, redact, source_uris
+from pipeline.stages import CaptureStage, DetectStage, Packet, SinkStage, StageFailure, Tracking, TrackStage
+from pipeline.stats import Meter, PipelineStats, SourceState, SourceStatus, StageStats
+from sinks.base import Sink, StreamInfo
+
+log = logging.getLogger(__name__)
+
+SinkFactory = Callable[[StreamInfo], Sequence[Sink]]
+STOP_GRACE = 1.0  # seconds a blocked source read may take after stop() before we end its stream
+
+
+@dataclass
+class Result:
+    """What the pipeline produced for one frame; handed to `on_result` and kept for `latest()`."""
+
+    frame: Frame
+    detections: Detections  # with track_ids unless tracking is disabled
+    events: list[TrackEvent]
+    stats: PipelineStats | None  # set when `on_result` is used; otherwise call `Pipeline.stats()`
+    trails: Any = None  # the tracker's `trails()` snapshot when a result callback asked for it
+    latency: float = 0.0  # seconds from capture to this result
+
+
+@dataclass
+class _Stream:
+    source: Source
+    queue: FrameQueue
+    sinks: list[Sink] = field(default_factory=list)
+    opened: bool = False
+
+
+class Pipeline:
+    """Sources -> detector -> tracker -> sinks in threads with bounded queues.
+
+    Args:
+        cfg: the whole config (model, source, tracker, pipeline sections are used).
+        sinks: sinks that get every frame, or a factory called once per source with its
+            `StreamInfo` that returns that source's sinks (use a factory for several sources
+            with file sinks: a plain sink list receives `open()` once per source).
+        detector: a ready `Detector`; built from `cfg.model` when None.
+        on_result: called in the sink thread for every processed frame with a `Result`. Keep it
+            quick (the GUI should only hand the result to its own thread).
+        progress: called after each frame as `progress(frames_done, total_or_None)`.
+        sources: `Source` objects (built, not yet started) instead of `cfg.source.uri`.
+        tracker_factory: `f(frame_rate) -> tracker`; default `ByteTracker.from_config(cfg.tracker, fps)`;
+            ignored when `cfg.tracker.enabled` is false.
+        track_thread: run the tracker in its own thread (True) or inline after the detector (False).
+        want_trails: ask the tracker for `trails()` each frame (for drawing); default: when `on_result` is set.
+    """
+
+    def __init__(
+        self,
+        cfg: Config,
+        sinks: Sequence[Sink] | SinkFactory = (),
+        detector: Any = None,
+        on_result: Callable[[Result], None] | None = None,
+        progress: Callable[[int, int | None], None] | None = None,
+        sources: Sequence[Source] | None = None,
+        tracker_factory: Callable[[float], Any] | None = None,
+        track_thread: bool = False,
+        want_trails: bool | None = None,
+    ) -> None:
+        self.cfg = cfg
+        self._sinks = sinks
+        self.detector = detector
+        self.on_result = on_result
+        self.progress = progress
+        self._given_sources = list(sources) if sources is not None else None
+        self._tracker_factory = tracker_factory
+        self._track_thread = track_thread
+        self._want_trails = (on_result is not None) if want_trails is None else want_trails
+
+        self._halt = threading.Event()
+        self._stopping = threading.Event()
+        self._done = threading.Event()
+        self._error_lock = threading.Lock()
+        self._error: PipelineError | None = None
+        self._error_cause: BaseException | None = None
+        self._streams: dict[str, _Stream] = {}
+        self._stages: list[Any] = []
+        self._captures: list[CaptureStage] = []
+        self._detect: DetectStage | None = None
+        self._tracking: Tracking | None = None
+        self._sink_stage: SinkStage | None = None
+        self._latency = Meter()
+        self._out = Meter()
+        self._latest: Result | None = None
+        self._track_count = 0
+        self._t_start = 0.0
+        self._last_stats = 0.0
+        self._stats_listeners: list[Callable[[PipelineStats], None]] = []
+        self._finalized = False
+        self._files: list[Path] = []
+        self._started = False
+
+    # ------------------------------------------------------------ public control
+
+    def start(self) -> Pipeline:
+        """Open sources and the model, then start every thread.
+
+        Raises `SourceError`/`WeightsError` at once for a missing file or camera, a malformed URL
+        or a bad checkpoint. Network sources connect in their own thread (state `connecting`).
+        """
+        if self._started:
+            raise RuntimeError("a Pipeline can only be started once")
+        self._started = True
+        sources = self._given_sources
+        if sources is None:
+            sources = [open_source(u, self.cfg.source, str(i)) for i, u in enumerate(source_uris(self.cfg.source))]
+        if self.detector is None:  # first: a bad checkpoint is reported before a bad source
+            from detector import Detector
+
+            self.detector = Detector.from_config(self.cfg.model)
+        started: list[Source] = []
+        try:
+            for s in sources:
+                s.start()  # files, cameras: opened now; streams: URL checked now, connected in their thread
+                started.append(s)
+        except BaseException:
+            for s in started:
+                s.close()
+            raise
+        self._build(sources, {id(s) for s in started})
+        self._t_start = self._last_stats = time.monotonic()
+        for st in self._stages:
+            st.start()
+        log.info("pipeline started: %s", ", ".join(
+            f"{s.info.source_id}={redact(s.uri)} ({s.kind}, {'live' if is_live(s, self.cfg.source) else 'lossless'})"
+            for s in sources))
+        threading.Thread(target=self._supervise, name="yolotrack-supervisor", daemon=True).start()
+        return self
+
+    def stop(self, drain: bool = True) -> None:
+        """Stop capture; with `drain`, frames in flight still reach the sinks. Safe from any thread
+        (and from a signal handler: it never blocks)."""
+        self._stopping.set()
+        for st in self._streams.values():
+            st.source.stop()
+        if self._detect is not None:
+            self._detect.resume()
+        if not drain:
+            self._halt.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the pipeline has finished (all sources ended or stopped, sinks closed).
+
+        Returns False if `timeout` passed first. Raises `PipelineError` naming the failed stage.
+        """
+        if not self._done.wait(timeout):
+            return False
+        if self._error is not None:
+            raise self._error
+        return True
+
+    def run(self) -> PipelineStats:
+        """start() + wait(); returns the final stats."""
+        self.start()
+        try:
+            while not self.wait(0.2):
+                pass
+        except BaseException:
+            self.stop(drain=False)
+            raise
+        return self.stats()
+
+    def __enter__(self) -> Pipeline:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop(drain=exc[0] is None)
+        self._done.wait(30)
+
+    @property
+    def running(self) -> bool:
+        return self._started and not self._done.is_set()
+
+    @property
+    def error(self) -> PipelineError | None:
+        return self._error
+
+    @property
+    def sources(self) -> list[Source]:
+        return [st.source for st in self._streams.values()]
+
+    @property
+    def files(self) -> list[Path]:
+        """Files the sinks reported complete after they were closed."""
+        return list(self._files)
+
+    # pause / resume / step (the detector takes no frames while paused)
+
+    def pause(self) -> None:
+        if self._detect is not None:
+            self._detect.pause()
+
+    def resume(self) -> None:
+        if self._detect is not None:
+            self._detect.resume()
+
+    def step(self, n: int = 1) -> None:
+        """While paused: let `n` more frames (one per source each) through."""
+        if self._detect is not None:
+            self._detect.step(n)
+
+    @property
+    def paused(self) -> bool:
+        return self._detect is not None and self._detect.paused
+
+    def set_thresholds(self, **kwargs: Any) -> None:
+        """Live threshold change, e.g. `set_thresholds(conf=0.4, iou=0.6)`; applies to the next batch."""
+        self.detector.set_thresholds(**kwargs)
+
+    def add_stats_listener(self, fn: Callable[[PipelineStats], None]) -> None:
+        """Called in the sink thread every `pipeline.stats_interval` seconds (also while no frames arrive)."""
+        self._stats_listeners.append(fn)
+
+    def latest(self) -> Result | None:
+        """The newest result (for a UI that polls instead of using `on_result`)."""
+        return self._latest
+
+    def stats(self) -> PipelineStats:
+        """A snapshot of every stage and source; cheap, call it as often as you like."""
+        stages: dict[str, StageStats] = {}
+        dropped = 0
+        for cap in self._captures:
+            sid = cap.source.info.source_id
+            st = self._streams[sid]
+            p50, p95 = cap.meter.percentiles_ms()
+            stages[cap.name] = StageStats(cap.name, cap.meter.count, cap.meter.fps(), p50, p95,
+                                          len(st.queue), st.queue.dropped)
+            cap.source.status.dropped = st.queue.dropped
+            dropped += st.queue.dropped
+        inference = 0.0
+        if self._detect is not None:
+            m = self._detect.meter
+            p50, p95 = m.percentiles_ms()
+            inference = p50
+            depth = sum(len(s.queue) for s in self._streams.values())
+            stages["detector"] = StageStats("detector", m.count, m.fps(), p50, p95, depth)
+        if self._tracking is not None and self._tracking.factory is not None:
+            m = self._tracking.meter
+            p50, p95 = m.percentiles_ms()
+            depth = len(self._track_in) if self._track_thread else 0
+            stages["tracker"] = StageStats("tracker", m.count, m.fps(), p50, p95, depth)
+        if self._sink_stage is not None:
+            m = self._sink_stage.meter
+            p50, p95 = m.percentiles_ms()
+            stages["sinks"] = StageStats("sinks", m.count, m.fps(), p50, p95, len(self._sink_stage.inp))
+        lat50, lat95 = self._latency.percentiles_ms()
+        return PipelineStats(
+            elapsed=(time.monotonic() - self._t_start) if self._t_start else 0.0,
+            frames=self._out.count, fps=self._out.fps(), inference_ms=inference,
+            latency_p50_ms=lat50, latency_p95_ms=lat95, track_count=self._track_count, dropped=dropped,
+            paused=self.paused, stages=stages,
+            sources={sid: _copy_status(st.source) for sid, st in self._streams.items()},
+        )
+
+    # ------------------------------------------------------------ wiring
+
+    def _build(self, sources: list[Source], started: set[int]) -> None:
+        qsize = self.cfg.pipeline.queue_size
+        cond = threading.Condition()
+        for s in sources:
+            sid = s.info.source_id
+            if sid in self._streams:
+                raise PipelineError("pipeline", f"two sources share the id '{sid}'")
+            live = is_live(s, self.cfg.source)
+            q = FrameQueue(1 if live else qsize, drop_oldest=live, cond=cond)
+            self._streams[sid] = _Stream(s, q)
+            self._captures.append(CaptureStage(s, q, self._halt, self._fail, started=id(s) in started))
+        factory = None
+        if self.cfg.tracker.enabled:
+            factory = self._tracker_factory or self._default_tracker_factory()
+        self._tracking = Tracking(factory, self._want_trails)
+        n = len(sources)
+        sink_in = FrameQueue(qsize, drop_oldest=False)
+        if self._track_thread and factory is not None:
+            self._track_in = FrameQueue(qsize, drop_oldest=False)
+            self._detect = DetectStage(self.detector, {sid: st.queue for sid, st in self._streams.items()},
+                                       cond, self._track_in, self._halt, self._fail, tracking=None)
+            track = TrackStage(self._tracking, self._track_in, sink_in, n, self._halt, self._fail)
+            middle: list[Any] = [self._detect, track]
+        else:
+            self._track_thread = False
+            self._detect = DetectStage(self.detector, {sid: st.queue for sid, st in self._streams.items()},
+                                       cond, sink_in, self._halt, self._fail, tracking=self._tracking)
+            middle = [self._detect]
+        self._sink_stage = SinkStage(sink_in, n, self._halt, self._fail, self._handle, self._maybe_stats,
+                                     self._on_eos)
+        self._stages = [self._sink_stage, *middle, *self._captures]
+
+    def _default_tracker_factory(self) -> Callable[[float], Any]:
+        from tracker import ByteTracker
+
+        tcfg = self.cfg.tracker
+        return lambda fps: ByteTracker.from_config(tcfg, fps)
+
+    # ------------------------------------------------------------ sink thread side
+
+    def _stream_info(self, st: _Stream, frame: Frame) -> StreamInfo:
+        info = st.source.info
+        det = self.detector
+        return StreamInfo(
+            source_id=info.source_id, uri=redact(info.uri), width=frame.width, height=frame.height,
+            fps=frame.fps or info.fps, names=dict(getattr(det, "names", {}) or {}),
+            task=getattr(det, "task", "detect"), kpt_shape=getattr(det, "kpt_shape", None),
+            total_frames=info.total_frames, time_base=info.time_base,
+        )
+
+    def _open_sinks(self, st: _Stream, frame: Frame) -> None:
+        info = self._stream_info(st, frame)
+        sinks = list(self._sinks(info)) if callable(self._sinks) else list(self._sinks)
+        st.sinks = []
+        for sink in sinks:
+            sink.open(info)
+            st.sinks.append(sink)
+        st.opened = True
+
+    def _handle(self, pkt: Packet) -> None:
+        st = self._streams[pkt.frame.source_id]
+        if not st.opened:
+            self._open_sinks(st, pkt.frame)
+        for sink in st.sinks:
+            try:
+                sink.write(pkt.frame, pkt.detections, pkt.events)
+            except Exception as e:
+                raise StageFailure(f"sink {getattr(sink, 'name', type(sink).__name__)}", e) from e
+        now = time.monotonic()
+        latency = now - pkt.t_capture
+        self._latency.add(latency, now)
+        self._out.tick(now)
+        if pkt.detections.track_ids is not None:
+            self._track_count = len(pkt.detections)
+        stats = self.stats() if self.on_result is not None else None
+        result = Result(pkt.frame, pkt.detections, pkt.events, stats, pkt.trails, latency)
+        self._latest = result
+        if self.on_result is not None:
+            self.on_result(result)
+        if self.progress is not None:
+            self.progress(self._out.count, self._total_frames())
+
+    def _total_frames(self) -> int | None:
+        totals = [st.source.info.total_frames for st in self._streams.values()]
+        if any(t is None for t in totals) or any(is_live(st.source, self.cfg.source) for st in self._streams.values()):
+            return None
+        return sum(t for t in totals if t is not None)
+
+    def _maybe_stats(self) -> None:
+        interval = self.cfg.pipeline.stats_interval
+        now = time.monotonic()
+        if interval <= 0 or now - self._last_stats < interval:
+            return
+        self._last_stats = now
+        stats = self.stats()
+        log.info("stats: %s", _stats_line(stats))
+        for st in self._streams.values():
+            for sink in st.sinks:
+                fn = getattr(sink, "write_stats", None)
+                if fn is not None:
+                    fn(stats)
+        for fn in self._stats_listeners:
+            fn(stats)
+
+    def _on_eos(self, source_id: str) -> None:
+        log.info("source %s finished after %d frames", source_id, self._streams[source_id].source.status.frames)
+
+    # ------------------------------------------------------------ failure and shutdown
+
+    def _fail(self, stage: str, exc: BaseException) -> None:
+        if isinstance(exc, StageFailure):
+            stage, exc = exc.stage, exc.error
+        with self._error_lock:
+            if self._error is None:
+                msg = str(exc) if isinstance(exc, YolotrackError) else f"{type(exc).__name__}: {exc}"
+                self._error = PipelineError(stage, msg)
+                self._error_cause = exc
+                level = logging.DEBUG if isinstance(exc, YolotrackError) else logging.ERROR
+                log.log(level, "stage %s failed", stage, exc_info=exc)
+        self._halt.set()
+        for st in self._streams.values():
+            st.source.stop()
+
+    def _supervise(self) -> None:
+        """Waits for the stages, ends streams whose read is stuck after a stop, finalizes sinks."""
+        grace_from: float | None = None
+        while True:
+            if all(not s.alive for s in self._stages):
+                break
+            if (self._stopping.is_set() or self._halt.is_set()) and grace_from is None:
+                grace_from = time.monotonic()
+            if grace_from is not None and time.monotonic() - grace_from > STOP_GRACE:
+                for cap in self._captures:
+                    if cap.alive:
+                        cap.send_eos()  # its blocked read ends later on its own (read timeout)
+                if self._sink_stage is not None and not self._sink_stage.alive and not self._detect.alive:
+                    break
+            time.sleep(0.02)
+        self._finalize()
+        self._done.set()
+
+    def _finalize(self) -> None:
+        if self._finalized:
+            return
+        self._finalized = True
+        failed = self._error is not None
+        for st in self._streams.values():
+            for sink in st.sinks:
+                name = getattr(sink, "name", type(sink).__name__)
+                try:
+                    if failed:
+                        sink.abort()
+                    else:
+                        self._files.extend(sink.close() or [])
+                except Exception as e:  # noqa: BLE001 - report the first sink failure, still close the others
+                    self._fail(f"sink {name}", e)
+        s = self.stats()
+        log.info("pipeline finished: %d frames, %.1f fps, %d dropped", s.frames,
+                 s.frames / s.elapsed if s.elapsed else 0.0, s.dropped)
+
+
+def _copy_status(source: Source) -> SourceStatus:
+    return replace(source.status)
+
+
+def _stats_line(s: PipelineStats) -> str:
+    parts = [f"{s.frames} frames", f"{s.fps:.1f} fps", f"latency p50 {s.latency_p50_ms:.0f} ms "
+             f"p95 {s.latency_p95_ms:.0f} ms", f"dropped {s.dropped}", f"tracks {s.track_count}"]
+    for st in s.stages.values():
+        parts.append(f"{st.name} {st.p50_ms:.1f}/{st.p95_ms:.1f} ms q{st.queue_depth}")
+    for src in s.sources.values():
+        if src.state is not SourceState.LIVE:
+            parts.append(f"source {src.source_id} {src.state.value}")
+    return "; ".join(parts)

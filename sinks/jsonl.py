@@ -1,0 +1,124 @@
+"""JSON Lines output for `yolotrack run`: one line per frame, per track event, per stats period.
+
+A line is flushed as soon as it is written, so a crash or `kill -9` loses at most the line being
+written and every earlier line stays valid JSON. That is why this sink writes straight to the
+final file instead of a temp file renamed at the end. One sink may serve several sources: each
+line names its `source`.
+
+Line types (`type` key):
+- `stream`: once per source at its first frame: source, uri, width, height, fps, names.
+- `frame`: source, frame (index), ts (seconds), tracks: [{id, class_id, class, score, box}].
+- `event`: a track lifecycle event (new, lost, refound, removed) with id, frame, class_id, box.
+- `stats`: the periodic `PipelineStats` snapshot (fps, latency, dropped frames, per stage).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import IO, Any
+
+from core.detections import Detections
+from core.events import TrackEvent
+from core.frame import Frame
+from sinks.base import AtomicFile, StreamInfo
+
+
+class JsonlSink:
+    name = "jsonl"
+
+    def __init__(self, path: str | Path | IO[str] = "-", events: str | Path | None = None,
+                 stats: bool = True, ndigits: int = 2, atomic: bool = False) -> None:
+        """`path` "-" means stdout; `events` None puts events into the main stream.
+
+        `atomic` (for exports of finished files): write to a temp file renamed into place by
+        `close()` and removed by `abort()`, like the other export sinks, instead of flushing per frame.
+        """
+        self.path = path
+        self.events_path = events
+        self.with_stats = stats
+        self.ndigits = ndigits
+        self.atomic = atomic
+        self._atomic: list[AtomicFile] = []
+        self._out: IO[str] | None = None
+        self._events: IO[str] | None = None
+        self._owned: list[IO[str]] = []
+        self._files: list[Path] = []
+        self._streams = 0
+
+    def _open_file(self, path: str | Path | IO[str]) -> IO[str]:
+        if not isinstance(path, (str, Path)):
+            return path
+        if str(path) == "-":
+            return sys.stdout
+        p = Path(path).expanduser()
+        if self.atomic:
+            af = AtomicFile(p)
+            self._atomic.append(af)
+            return af.file
+        p.parent.mkdir(parents=True, exist_ok=True)
+        f = open(p, "w", encoding="utf-8")  # noqa: SIM115 - kept open for the whole run
+        self._owned.append(f)
+        self._files.append(p)
+        return f
+
+    def open(self, info: StreamInfo) -> None:
+        if self._out is None:
+            self._out = self._open_file(self.path)
+            self._events = self._open_file(self.events_path) if self.events_path is not None else self._out
+        self._streams += 1
+        self._line(self._out, {"type": "stream", "source": info.source_id, "uri": info.uri, "width": info.width,
+                               "height": info.height, "fps": info.fps, "task": info.task,
+                               "names": {str(k): v for k, v in info.names.items()}})
+
+    def write(self, frame: Frame, dets: Detections, events: list[TrackEvent]) -> None:
+        assert self._out is not None and self._events is not None, "write() before open()"
+        rec = {"type": "frame", "source": frame.source_id, "frame": frame.index,
+               "ts": round(frame.timestamp, 3), "tracks": dets.to_records(self.ndigits)}
+        self._out.write(json.dumps(rec, separators=(",", ":")) + "\n")
+        for ev in events:
+            self._events.write(json.dumps({"type": "event", **ev.to_record()}, separators=(",", ":")) + "\n")
+        self._flush()
+
+    def write_stats(self, stats: Any) -> None:
+        if not self.with_stats or self._out is None:
+            return
+        self._line(self._out, {"type": "stats", "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                               **stats.to_record()})
+
+    def _line(self, f: IO[str], rec: dict[str, Any]) -> None:
+        f.write(json.dumps(rec, separators=(",", ":")) + "\n")
+        self._flush()
+
+    def _flush(self) -> None:
+        if self.atomic:
+            return
+        for f in {id(self._out): self._out, id(self._events): self._events}.values():
+            if f is not None:
+                f.flush()
+
+    def close(self) -> list[Path]:
+        """Closes when the last stream using this sink closes; returns the files written."""
+        self._streams -= 1
+        if self._streams > 0:
+            return []
+        done = [af.commit() for af in self._atomic]
+        self._atomic = []
+        for f in {id(self._out): self._out, id(self._events): self._events}.values():
+            if f is not None and not f.closed:
+                f.flush()
+        for f in self._owned:
+            f.close()
+        self._owned = []
+        self._out = self._events = None
+        return done + list(self._files)
+
+    def abort(self) -> None:
+        """Streaming: keep what was written (every line is complete and flushed). Atomic: discard."""
+        self._streams = 1
+        for af in self._atomic:
+            af.discard()
+        self._atomic = []
+        self.close()
