@@ -1,0 +1,64 @@
+"""The contract every inference runtime keeps: same input and same raw output as `model(x)`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+RawOutput = torch.Tensor | tuple[torch.Tensor, ...]
+
+
+@dataclass(frozen=True)
+class RuntimeSpec:
+    """What one compiled runtime instance is built for; exports are static, so shape is fixed here."""
+
+    imgsz: tuple[int, int]  # (H, W) of the letterboxed input, multiples of 32
+    batch: int = 1
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+    threads: int | None = None  # None: the default for the machine (see threads.default_threads)
+    weights_path: Path | None = None  # for the cache key and location; None hashes the module's tensors
+    cache_dir: Path | None = None  # overrides the location rule (tests, read-only installs)
+
+    @property
+    def input_shape(self) -> tuple[int, int, int, int]:
+        return (self.batch, 3, self.imgsz[0], self.imgsz[1])
+
+
+class Runtime:
+    """Callable `(B,3,H,W) float -> raw head output` (tensor, or `(y, protos)` for segment).
+
+    Subclasses set `name` and implement `forward`; `__call__` checks the shape because a static
+    export given another shape fails deep inside the runtime with an unreadable message.
+    """
+
+    name: str = "base"
+
+    def __init__(self, spec: RuntimeSpec, task: str) -> None:
+        self.spec = spec
+        self.task = task
+
+    def __call__(self, x: torch.Tensor) -> RawOutput:
+        if tuple(x.shape) != self.spec.input_shape:
+            from core.errors import InvalidInputError
+
+            raise InvalidInputError(f"the {self.name} runtime was built for input {self.spec.input_shape}, "
+                                    f"got {tuple(x.shape)}; create a runtime for that size")
+        return self.forward(x)
+
+    def forward(self, x: torch.Tensor) -> RawOutput:
+        raise NotImplementedError
+
+    def pack(self, outputs: list[torch.Tensor]) -> RawOutput:
+        """Runtime outputs (flat list) -> the nesting `model(x)` returns."""
+        return (outputs[0], outputs[1]) if self.task == "segment" else outputs[0]
+
+    def describe(self) -> dict[str, Any]:
+        """Settings worth logging and printing in benchmarks."""
+        return {"runtime": self.name, "imgsz": self.spec.imgsz, "batch": self.spec.batch,
+                "device": str(self.spec.device)}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.describe()})"

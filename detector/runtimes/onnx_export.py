@@ -1,0 +1,65 @@
+"""torch -> ONNX for the ONNX Runtime and OpenVINO runtimes, cached per weights / shape / batch.
+
+Static shapes only: one export per (imgsz, batch) lets both runtimes plan every buffer up front,
+and the head's anchor grid becomes a constant. The attention is traced through the plain math
+path (matmul, softmax): FlashAttention has no ONNX form and the SDPA op has no opset 17 op, while
+both runtimes fuse the plain pattern themselves.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import time
+import warnings
+from pathlib import Path
+
+import torch
+
+from core.errors import WeightsError
+from detector.runtimes.cache import atomic_create, export_dir, export_name, weights_key
+
+log = logging.getLogger(__name__)
+
+OPSET = 17
+
+
+def output_names(task: str) -> list[str]:
+    return ["output0", "protos"] if task == "segment" else ["output0"]
+
+
+def _export(model: torch.nn.Module, dest: Path, shape: tuple[int, int, int, int]) -> None:
+    m = copy.deepcopy(model).float().cpu().eval()
+    if hasattr(m, "set_attention"):
+        m.set_attention("eager")
+    x = torch.zeros(shape, dtype=torch.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracer notes on shape-dependent Python in the head
+        torch.onnx.export(m, (x,), str(dest), opset_version=OPSET, input_names=["images"],
+                          output_names=output_names(getattr(m, "task", "detect")), dynamo=False,
+                          do_constant_folding=True)
+
+
+def onnx_path_for(model: torch.nn.Module, imgsz: tuple[int, int], batch: int, weights_path: Path | None,
+                  cache_dir: Path | None) -> Path:
+    stem = Path(weights_path).stem if weights_path is not None else "model"
+    key = weights_key(model, weights_path)
+    tool = f"torch{torch.__version__.split('+')[0]}-opset{OPSET}"
+    return export_dir(weights_path, cache_dir) / export_name(stem, key, imgsz, batch, tool, ".onnx")
+
+
+def export_onnx(model: torch.nn.Module, imgsz: tuple[int, int], batch: int = 1, weights_path: Path | None = None,
+                cache_dir: Path | None = None) -> Path:
+    """Path of the cached ONNX file for this model and shape, exporting it on first use."""
+    dest = onnx_path_for(model, imgsz, batch, weights_path, cache_dir)
+    if dest.is_file():
+        log.debug("reusing ONNX export %s", dest)
+        return dest
+    t0 = time.perf_counter()
+    try:
+        atomic_create(dest, lambda tmp: _export(model, tmp, (batch, 3, imgsz[0], imgsz[1])), ".onnx")
+    except Exception as e:  # the exporter raises many types; the user needs one sentence
+        raise WeightsError(f"could not export the model to ONNX ({type(e).__name__}: {e}); "
+                           "use model.runtime=torch") from e
+    log.info("exported ONNX %s in %.1f s", dest.name, time.perf_counter() - t0)
+    return dest

@@ -1,0 +1,199 @@
+"""Inference runtimes: agreement with torch float32 on the fixtures, the export cache, `auto`, dispatch.
+
+Exports are static per shape, so every test uses 320x480 (the fixtures' small input) and a
+module-scoped export cache to keep the whole file to seconds of CPU.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from core.errors import ConfigError, InvalidInputError
+from detector import load_model
+from detector.runtimes import AUTO_ORDER, create_runtime, select
+from detector.runtimes import onnx_export as onnx_export_mod
+from detector.runtimes.cache import SUBDIR, export_dir
+from detector.runtimes.compare import max_relative_error, relative_errors
+from detector.runtimes.ort_runtime import providers_for
+from detector.runtimes.torch_runtime import plan_for, to_layout
+
+HW = (320, 480)
+TOL = 1e-3
+FIXTURES = ["ultralytics_yolo12n", "ultralytics_yolo12n-seg", "ultralytics_yolo12n-pose", "official_yolov12n"]
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
+@pytest.fixture(scope="module")
+def export_cache(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("exports")
+
+
+def _input(fixtures_dir: Path, name: str) -> torch.Tensor:
+    return torch.from_numpy(np.load(fixtures_dir / f"{name}_io.npz")["x_320x480"])
+
+
+@pytest.mark.parametrize("fixture", FIXTURES)
+def test_runtimes_agree_with_torch_float32(fixtures_dir, export_cache, fixture):
+    weights = fixtures_dir / f"{fixture}.pt"
+    model = load_model(weights, device="cpu")
+    x = _input(fixtures_dir, fixture)
+    with torch.inference_mode():
+        ref = model(x)
+    assert isinstance(ref, tuple) == (model.task == "segment")
+    for name in ("torch", "onnxruntime", "openvino"):
+        rt = create_runtime(model, name, HW, 1, "cpu", weights_path=weights, threads=1, cache_dir=export_cache)
+        assert rt.name == name
+        out = rt(x)
+        errs = relative_errors(out, ref, model.nc, model.task)
+        assert max(errs.values()) <= TOL, f"{fixture} {name}: {errs}"
+        # the outputs must also be the reference implementation's numbers, not just torch's
+        y_ref = np.load(fixtures_dir / f"{fixture}_io.npz")["y_320x480"]
+        y = (out[0] if isinstance(out, tuple) else out).numpy()
+        assert y.shape == y_ref.shape
+        assert np.abs(y[:, 4:4 + model.nc] - y_ref[:, 4:4 + model.nc]).max() <= TOL
+
+
+def test_batch_of_two_matches_single_frames(fixtures_dir, export_cache):
+    """Multi-stream batching: item i of a batch-2 call equals a batch-1 call on frame i."""
+    weights = fixtures_dir / "ultralytics_yolo12n.pt"
+    model = load_model(weights, device="cpu")
+    x1 = _input(fixtures_dir, "ultralytics_yolo12n")
+    x = torch.cat([x1, x1.flip(-1)])
+    rt = create_runtime(model, "onnxruntime", HW, 2, "cpu", weights_path=weights, threads=1, cache_dir=export_cache)
+    out = rt(x)
+    assert out.shape[0] == 2
+    with torch.inference_mode():
+        for i in range(2):
+            assert max_relative_error(out[i:i + 1], model(x[i:i + 1]), model.nc) <= TOL
+
+
+def test_export_is_cached_and_keyed(fixtures_dir, tmp_path, monkeypatch):
+    weights = tmp_path / "w" / "yolo12n.pt"
+    weights.parent.mkdir()
+    shutil.copy(fixtures_dir / "ultralytics_yolo12n.pt", weights)
+    model = load_model(weights, device="cpu")
+    create_runtime(model, "onnxruntime", HW, 1, "cpu", weights_path=weights, threads=1)
+    beside = weights.parent / SUBDIR
+    onnx_files = sorted(beside.glob("*.onnx"))
+    assert len(onnx_files) == 1, "the export goes next to the weights when that folder is writable"
+    name = onnx_files[0].name
+    assert "320x480" in name and "-b1-" in name and f"torch{torch.__version__.split('+')[0]}" in name
+    assert not [p for p in beside.iterdir() if p.name.startswith(".")], "no temp files left behind"
+
+    def no_export(*_a, **_k):
+        raise AssertionError("the cached export must be reused")
+
+    monkeypatch.setattr(onnx_export_mod, "_export", no_export)
+    mtime = onnx_files[0].stat().st_mtime_ns
+    rt = create_runtime(model, "openvino", HW, 1, "cpu", weights_path=weights, threads=1)
+    assert onnx_files[0].stat().st_mtime_ns == mtime
+    assert rt.ir_path.parent == beside and rt.ir_path.with_suffix(".bin").is_file()
+    create_runtime(model, "openvino", HW, 1, "cpu", weights_path=weights, threads=1)  # IR reused too
+    # another shape or batch is another key; other weights are another hash
+    with pytest.raises(Exception, match="cached export must be reused"):
+        create_runtime(model, "onnxruntime", (320, 320), 1, "cpu", weights_path=weights)
+    with pytest.raises(Exception, match="cached export must be reused"):
+        create_runtime(model, "onnxruntime", HW, 2, "cpu", weights_path=weights)
+    other = weights.with_name("copy.pt")
+    other.write_bytes(weights.read_bytes() + b"\0")  # the same model name, different bytes
+    with pytest.raises(Exception, match="cached export must be reused"):
+        create_runtime(model, "onnxruntime", HW, 1, "cpu", weights_path=other)
+
+
+def test_export_dir_falls_back_to_xdg(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    weights = tmp_path / "ro" / "w.pt"
+    weights.parent.mkdir()
+    weights.write_bytes(b"x")
+    assert export_dir(weights) == weights.parent / SUBDIR
+    monkeypatch.setattr(os, "access", lambda *_a, **_k: False)  # root ignores chmod, so fake a read-only folder
+    assert export_dir(weights) == tmp_path / "xdg" / "yolotrack" / "exports"
+    assert export_dir(None) == tmp_path / "xdg" / "yolotrack" / "exports"
+
+
+def test_auto_uses_the_measured_order_and_falls_back(fixtures_dir, export_cache, monkeypatch):
+    weights = fixtures_dir / "ultralytics_yolo12n.pt"
+    model = load_model(weights, device="cpu")
+    first = AUTO_ORDER["cpu"][0]
+    rt = create_runtime(model, "auto", HW, 1, "cpu", weights_path=weights, threads=1, cache_dir=export_cache)
+    assert rt.name == first
+    monkeypatch.setattr(select, "installed", lambda name: name != first)
+    rt = create_runtime(model, "auto", HW, 1, "cpu", weights_path=weights, threads=1, cache_dir=export_cache)
+    assert rt.name == AUTO_ORDER["cpu"][1]
+    monkeypatch.setattr(select, "installed", lambda name: name == "torch")
+    assert create_runtime(model, "auto", HW, 1, "cpu", weights_path=weights).name == "torch"
+    assert select.auto_candidates("cuda")[-1] == "torch" and select.auto_candidates("xpu") == ["torch"]
+
+
+def test_bad_requests_are_one_sentence_errors(fixtures_dir, export_cache):
+    weights = fixtures_dir / "ultralytics_yolo12n.pt"
+    model = load_model(weights, device="cpu")
+    with pytest.raises(ConfigError, match="unknown runtime"):
+        create_runtime(model, "tensorflow", HW)
+    with pytest.raises(ConfigError, match="multiples of 32"):
+        create_runtime(model, "torch", (300, 480))
+    rt = create_runtime(model, "onnxruntime", HW, 1, "cpu", weights_path=weights, cache_dir=export_cache)
+    with pytest.raises(InvalidInputError, match="built for input"):
+        rt(torch.zeros(1, 3, 320, 320))
+    with pytest.raises(ConfigError, match="openvino runs on the CPU"):
+        create_runtime(model, "openvino", HW, 1, torch.device("cuda"), weights_path=weights)
+
+
+def test_cuda_dispatch_and_layouts_on_cpu():
+    """What the CUDA path would do, checked without a GPU: dtype, memory layout, providers."""
+    cuda = plan_for(torch.device("cuda", 0))
+    assert cuda.dtype == torch.float16 and cuda.channels_last and cuda.cuda_graph and not cuda.set_threads
+    cpu = plan_for(torch.device("cpu"))
+    assert cpu.dtype == torch.float32 and not cpu.cuda_graph and cpu.set_threads
+    x = to_layout(torch.rand(2, 3, 64, 96), cuda, torch.device("cpu"))
+    assert x.dtype == torch.float16 and x.is_contiguous(memory_format=torch.channels_last)
+    assert x.shape == (2, 3, 64, 96) and x.stride()[1] == 1
+    avail = ["TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"]
+    p = providers_for(torch.device("cuda", 1), avail, tensorrt=True)
+    assert [e[0] if isinstance(e, tuple) else e for e in p] == avail
+    assert p[0][1]["trt_fp16_enable"] and p[1][1]["device_id"] == 1
+    assert providers_for(torch.device("cuda"), avail)[0][0] == "CUDAExecutionProvider"
+    assert providers_for(torch.device("cpu"), avail) == ["CPUExecutionProvider"]
+    with pytest.raises(ConfigError, match="onnxruntime-gpu"):
+        providers_for(torch.device("cuda"), ["CPUExecutionProvider"])
+
+
+def test_detector_with_runtime_model_gives_the_same_detections(fixtures_dir, export_cache):
+    """The wiring the Detector uses: RuntimeModel in place of the model, per-shape runtimes, same results."""
+    from detector import Detector
+    from detector.runtimes.dispatch import RuntimeModel
+
+    weights = fixtures_dir / "ultralytics_yolo12n.pt"
+    io = np.load(fixtures_dir / "ultralytics_yolo12n_io.npz")
+    frame = io["predict_img"]
+    det = Detector(weights, imgsz=640, device="cpu")
+    expected = det([frame])[0]
+    torch_model = det.model
+    det.model = RuntimeModel(torch_model, "openvino", "cpu", weights_path=weights, threads=1, cache_dir=export_cache)
+    assert det.model.runtime_name is None and det.model.nc == torch_model.nc and det.model.names == det.names
+    got = det([frame])[0]
+    assert det.model.runtime_name == "openvino"
+    assert list(det.model._runtimes) == [(1, 3, 384, 640)]
+    assert len(expected) > 0 and len(got) == len(expected)
+
+    def ordered(d):  # near-tied scores may swap places; compare as sets of boxes
+        i = np.lexsort((np.round(d.xyxy[:, 1]), np.round(d.xyxy[:, 0]), d.class_ids))
+        return d.xyxy[i], d.scores[i], d.class_ids[i]
+
+    (gb, gs, gc), (eb, es, ec) = ordered(got), ordered(expected)
+    np.testing.assert_array_equal(gc, ec)
+    np.testing.assert_allclose(gs, es, atol=1e-3)
+    np.testing.assert_allclose(gb, eb, atol=1e-3 * 1280)
