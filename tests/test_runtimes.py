@@ -197,3 +197,34 @@ def test_detector_with_runtime_model_gives_the_same_detections(fixtures_dir, exp
     np.testing.assert_array_equal(gc, ec)
     np.testing.assert_allclose(gs, es, atol=1e-3)
     np.testing.assert_allclose(gb, eb, atol=1e-3 * 1280)
+
+
+def test_config_runtime_is_wired_into_detector(fixtures_dir, tmp_path, monkeypatch):
+    """`model.runtime` reaches the Detector: exports land in the cache and give the torch detections."""
+    from core.config import load_config
+    from detector import Detector
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # the fixtures folder is read-only
+    frame = np.load(fixtures_dir / "ultralytics_yolo12n_io.npz")["predict_img"]
+    weights = fixtures_dir / "ultralytics_yolo12n.pt"
+    results = {}
+    for runtime in ("torch", "onnxruntime"):
+        cfg = load_config(None, [f"model.weights={weights}", f"model.runtime={runtime}", "model.device=cpu"])
+        det = Detector.from_config(cfg.model)
+        results[runtime] = det([frame])[0]
+    assert det.model.runtime_name == "onnxruntime"
+    assert any(tmp_path.rglob("*.onnx")), "the export was not cached"
+    a, b = results["torch"], results["onnxruntime"]
+    assert len(a) > 0 and len(a) == len(b)
+    np.testing.assert_allclose(np.sort(a.scores), np.sort(b.scores), atol=1e-3)
+
+
+def test_empty_weights_name_the_official_release():
+    from core.config import load_config
+    from detector.predictor import weights_name
+
+    assert weights_name(load_config(None, ["model.weights=", "model.scale=s"]).model) == "yolov12s"
+    assert weights_name(load_config(None, ["model.weights=", "model.task=segment", "model.scale=x"]).model) \
+        == "yolov12x-seg"
+    with pytest.raises(ConfigError, match="no official YOLOv12 pose weights"):
+        weights_name(load_config(None, ["model.weights=", "model.task=pose"]).model)

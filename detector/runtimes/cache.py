@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -29,7 +30,11 @@ def xdg_exports_dir() -> Path:
 
 
 def _writable_dir(d: Path) -> bool:
+    """Root passes every access check, so a folder marked read-only (no write bit at all) is respected too."""
+    parent = d.parent
     try:
+        if not d.exists() and not (parent.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)):
+            return False
         d.mkdir(parents=True, exist_ok=True)
     except OSError:
         return False

@@ -1,0 +1,27 @@
+"""Native PyTorch YOLOv12 (detect / segment / pose) that loads the official and Ultralytics weights.
+
+Inference:
+    model = load_model("yolo12n")                 # name, path (.pt / .safetensors / ours) or "demo"
+    y = model(x)                                  # x (B,3,H,W) in [0,1]; raw head output, Ultralytics layout
+    det = Detector("yolo12n", imgsz=640)          # letterbox + forward + NMS (+ masks / keypoints)
+    results = det([frame_bgr, ...])               # list[core.Detections], boxes in frame pixels
+
+Training / fine-tuning:
+    model = build_model(scale="n", task="detect", nc=80, family="turbo")   # fresh, unfused, BN eps 1e-3
+    model.train(); feats = model(x)   # detect: [(B, 4*reg_max+nc, H_i, W_i)] per level (P3, P4, P5)
+                                      # segment: (feats, mask_coeffs (B,32,A), protos (B,32,H/4,W/4))
+                                      # pose: (feats, raw_keypoints (B,K*3,A))
+    model = load_model(path, fuse=False)          # any checkpoint, unfused and trainable
+    model = reset_head(model, nc=2, names={0: "a", 1: "b"})   # new head for another class set
+    save_checkpoint(model, "out.safetensors", meta={"epochs": 10}, half=False)  # our format, no pickle
+
+`model.names` (dict), `.task`, `.nc`, `.stride` (tensor [8,16,32]), `.kpt_shape` (pose), `.family`
+("turbo" | "v1"), `.spec` (architecture dict) and `.set_attention("flash"|"sdpa"|"eager")` are public.
+"""
+
+from detector.checkpoint import read_checkpoint, save_checkpoint
+from detector.loader import load_model
+from detector.model import YOLOv12, build_model, reset_head
+from detector.predictor import Detector
+
+__all__ = ["Detector", "YOLOv12", "build_model", "load_model", "read_checkpoint", "reset_head", "save_checkpoint"]
