@@ -9,7 +9,7 @@ frame instead and have nothing to rename.
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,15 +50,27 @@ class Sink(Protocol):
     def abort(self) -> None: ...
 
 
+def temp_beside(path: Path) -> Path:
+    """Create an empty hidden temp file next to `path` (same filesystem, so rename is atomic).
+
+    Unlike `mkstemp` (mode 0600) it honours the umask, so the final file gets normal permissions.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.part"
+        try:
+            os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+            return tmp
+        except FileExistsError:
+            continue
+
+
 class AtomicFile:
     """Write to a temp file beside `path`; `commit()` renames it into place, `discard()` removes it."""
 
     def __init__(self, path: str | Path, mode: str = "w", encoding: str | None = "utf-8") -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".part", dir=self.path.parent)
-        os.close(fd)
-        self.tmp_path = Path(tmp)
+        self.tmp_path = temp_beside(self.path)
         binary = "b" in mode
         self.file: IO = open(self.tmp_path, mode, encoding=None if binary else encoding)  # noqa: SIM115
 

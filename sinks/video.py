@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 import time
 from collections.abc import Iterator
 from fractions import Fraction
@@ -31,7 +30,7 @@ from core.errors import PipelineError
 from core.events import TrackEvent
 from core.frame import Frame
 from render import Renderer, TrailHistory
-from sinks.base import StreamInfo
+from sinks.base import StreamInfo, temp_beside
 
 log = logging.getLogger(__name__)
 
@@ -132,10 +131,7 @@ class VideoSink:
     # ------------------------------------------------------------ Sink protocol
 
     def open(self, info: StreamInfo) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".part", dir=self.path.parent)
-        os.close(fd)
-        self._tmp = Path(tmp)
+        self._tmp = temp_beside(self.path)
         try:
             self._open(info)
         except BaseException:
