@@ -29,7 +29,8 @@ def run(args: argparse.Namespace) -> int:
         cfg.ui.fullscreen = True
     if args.frames < 1:
         raise UsageError("--frames must be at least 1")
-    explicit = {key for attr, key in (("conf", "model.conf"),) if getattr(args, attr, None) is not None}
+    flag_keys = (("conf", "model.conf"), ("weights", "model.weights"), ("source", "source.uri"))
+    explicit = {key for attr, key in flag_keys if getattr(args, attr, None) is not None}
     overrides, _ = split_overrides(list(getattr(args, "overrides", []) or []))
     explicit |= {o.split("=", 1)[0] for o in overrides}
     if (sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM")
@@ -39,7 +40,9 @@ def run(args: argparse.Namespace) -> int:
                          "headless machine, or set QT_QPA_PLATFORM=offscreen")
     try:
         from ui import run_gui
+        from ui.settings import preset_keys
     except ImportError as e:
         raise UsageError(f"'yolotrack gui' needs PyQt6 ({e}); install it with: pip install PyQt6") from None
+    explicit |= preset_keys(getattr(args, "config", None))  # a chosen preset wins over remembered values
     shot = Path(args.screenshot) if args.screenshot else None
     return run_gui(cfg, frozenset(explicit), screenshot=shot, frames=args.frames, timeout=args.timeout)

@@ -16,7 +16,7 @@ import numpy as np
 from core.config import RenderConfig
 from core.detections import Detections
 from core.errors import InvalidInputError
-from render.colors import color_for, text_color_on
+from render.colors import PALETTE_BGR, color_for, text_color_on
 from render.skeleton import COCO17_LIMB_COLORS, limbs_for
 
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
@@ -38,17 +38,27 @@ class Renderer:
         self.cfg = cfg or RenderConfig()
         self.names = dict(names or {})
         self.task = task
+        self._ink: dict[tuple[int, int, int], tuple[int, int, int]] = {}  # label text colour per tag colour
+        # (colour index, trail length, line width) -> the bands `_trail_bands` draws
+        self._band_cache: dict[tuple[int, int, int], tuple[tuple[int, int, tuple[int, int, int], int], ...]] = {}
 
     # ------------------------------------------------------------ public API
 
     def label(self, dets: Detections, i: int) -> str:
         """`#id class score` (no `#id` for untracked detections): the one label format."""
-        c = int(dets.class_ids[i])
-        name = self.names.get(c) or dets.names.get(c) or str(c)
-        text = f"{name} {float(dets.scores[i]):.2f}"
+        return self._label_texts(dets[i: i + 1])[0]
+
+    def _label_texts(self, dets: Detections) -> list[str]:
+        """`label()` for every detection at once (one numpy-to-Python conversion per column): the
+        format lives here only."""
+        names, own = self.names, dets.names
+        texts = []
+        for c, sc in zip(np.asarray(dets.class_ids, np.int64).tolist(), np.asarray(dets.scores, np.float64).tolist(),
+                         strict=True):
+            texts.append(f"{names.get(c) or own.get(c) or str(c)} {sc:.2f}")
         if dets.track_ids is not None:
-            text = f"#{int(dets.track_ids[i])} {text}"
-        return text
+            texts = [f"#{t} {x}" for t, x in zip(np.asarray(dets.track_ids, np.int64).tolist(), texts, strict=True)]
+        return texts
 
     def color(self, dets: Detections, i: int) -> tuple[int, int, int]:
         key = dets.track_ids[i] if dets.track_ids is not None else dets.class_ids[i]
@@ -68,22 +78,26 @@ class Renderer:
         cfg = self.cfg
         h, w = out.shape[:2]
         lw = cfg.line_width or max(2, round((h + w) / 2 * 0.003))
-        colors = [self.color(dets, i) for i in range(len(dets))]
-        if cfg.masks and dets.masks is not None and len(dets):
+        n = len(dets)
+        keys = dets.track_ids if dets.track_ids is not None else dets.class_ids
+        colors = [color_for(k) for k in np.asarray(keys, np.int64).tolist()] if n else []
+        if cfg.masks and dets.masks is not None and n:
             self._masks(out, dets, colors)
         if cfg.trails and trails:
             self._trails(out, trails, lw)
+        boxes = np.asarray(dets.xyxy, np.float64).tolist() if n else []
         if cfg.boxes:
-            for i, c in enumerate(colors):
-                x1, y1, x2, y2 = (int(round(float(v))) for v in dets.xyxy[i])
+            # one rounding for all boxes; Python's round() is numpy's rint (half to even)
+            for (x1, y1, x2, y2), c in zip(np.rint(dets.xyxy).astype(np.int64).tolist(), colors, strict=True):
                 # axis-aligned edges gain nothing from anti-aliasing, which costs ~1.4 ms per 30 boxes
                 cv2.rectangle(out, (x1, y1), (x2, y2), c, lw, cv2.LINE_8)
-        if cfg.keypoints and dets.keypoints is not None and len(dets):
+        if cfg.keypoints and dets.keypoints is not None and n:
             self._keypoints(out, dets, colors, lw)
-        if cfg.labels:
+        if cfg.labels and n:
             fs = cfg.font_scale or max(0.35, lw / 3)
-            for i, c in enumerate(colors):
-                self._label(out, self.label(dets, i), dets.xyxy[i], c, fs, max(1, lw // 2))
+            tf = max(1, lw // 2)
+            for text, box, c in zip(self._label_texts(dets), boxes, colors, strict=True):
+                self._label(out, text, box, c, fs, tf)
         return out
 
     # ------------------------------------------------------------ layers
@@ -119,27 +133,56 @@ class Renderer:
         """Older parts are thinner and greyer, so the direction of travel reads at a glance.
 
         The path is cut into a few age bands, one polyline each: per-segment drawing costs
-        several ms per frame with many tracks.
+        several ms per frame with many tracks. All points are rounded in one numpy call, and
+        band colours, widths and edges come from caches, so the per-track Python work is only
+        the drawing calls (which dominated the GUI's frame budget before).
         """
+        ids: list[int] = []
+        arrays: list[np.ndarray] = []
         for tid, pts in trails.items():
             p = np.asarray(pts, np.float32)
-            if p.ndim != 2 or len(p) < 2:
+            if p.ndim != 2 or len(p) < 2 or p.shape[1] < 2:
                 continue
             if p.shape[1] >= 4:  # boxes: use their centres like TrailHistory and the tracker
                 p = np.stack([(p[:, 0] + p[:, 2]) * 0.5, (p[:, 1] + p[:, 3]) * 0.5], axis=1)
-            p = np.round(p[:, :2]).astype(np.int32)
-            base = np.asarray(color_for(int(tid)), np.float32)
+            elif p.shape[1] != 2:
+                p = p[:, :2]
+            ids.append(int(tid))
+            arrays.append(p)
+        if not arrays:
+            return
+        flat = np.concatenate(arrays) if len(arrays) > 1 else arrays[0]
+        flat = np.rint(flat).astype(np.int32)
+        polylines, aa = cv2.polylines, cv2.LINE_AA
+        start = 0
+        for tid, p in zip(ids, arrays, strict=True):
             n = len(p)
-            bands = min(_TRAIL_BANDS, n - 1)
-            edges = np.linspace(0, n - 1, bands + 1).round().astype(int)
-            for b in range(bands):
-                lo, hi = edges[b], edges[b + 1]
-                if hi <= lo:
+            pts = flat[start: start + n]
+            start += n
+            for lo, hi, col, thick in self._trail_bands(tid, n, lw):
+                polylines(out, [pts[lo: hi + 1]], False, col, thick, aa)
+
+    def _trail_bands(self, tid: int, n: int, lw: int) -> tuple[tuple[int, int, tuple[int, int, int], int], ...]:
+        """(first point, last point, colour, thickness) per non-empty age band of an n-point trail,
+        oldest first: the track colour fading to grey and thinning with age. Cached per colour."""
+        ci = tid % len(PALETTE_BGR)
+        key = (ci, n, lw)
+        bands = self._band_cache.get(key)
+        if bands is None:
+            if len(self._band_cache) > 8192:  # bounded: trail lengths and line widths change rarely
+                self._band_cache.clear()
+            base = np.asarray(PALETTE_BGR[ci], np.float32)
+            count = min(_TRAIL_BANDS, n - 1)
+            e = np.linspace(0, n - 1, count + 1).round().astype(int).tolist()
+            styles = []
+            for k in range(count):
+                if e[k + 1] <= e[k]:
                     continue
-                age = (b + 1) / bands  # newest band = 1
+                age = (k + 1) / count  # newest band = 1
                 col = tuple(int(v) for v in base * (0.35 + 0.65 * age) + 128 * 0.65 * (1 - age))
-                thick = max(1, int(round(lw * (0.3 + 0.7 * age))))
-                cv2.polylines(out, [p[lo: hi + 1]], False, col, thick, cv2.LINE_AA)
+                styles.append((e[k], e[k + 1], col, max(1, int(round(lw * (0.3 + 0.7 * age))))))
+            bands = self._band_cache[key] = tuple(styles)
+        return bands
 
     def _keypoints(self, out: np.ndarray, dets: Detections, colors: list[tuple[int, int, int]],
                    lw: int) -> None:
@@ -157,7 +200,7 @@ class Renderer:
             for k in np.flatnonzero(vis):
                 cv2.circle(out, tuple(xy[k].tolist()), radius, c, -1, cv2.LINE_AA)
 
-    def _label(self, out: np.ndarray, text: str, box: np.ndarray, color: tuple[int, int, int],
+    def _label(self, out: np.ndarray, text: str, box: list[float], color: tuple[int, int, int],
                fs: float, tf: int) -> None:
         """A filled tag above the box (inside it when there is no room above)."""
         h, w = out.shape[:2]
@@ -168,4 +211,7 @@ class Renderer:
         if top < 0:
             top = max(0, y1)
         cv2.rectangle(out, (x1, top), (x1 + tw + 2, top + th + base + 2), color, -1)
-        cv2.putText(out, text, (x1 + 1, top + th + 1), _FONT, fs, text_color_on(color), tf, cv2.LINE_AA)
+        ink = self._ink.get(color)
+        if ink is None:
+            ink = self._ink[color] = text_color_on(color)
+        cv2.putText(out, text, (x1 + 1, top + th + 1), _FONT, fs, ink, tf, cv2.LINE_AA)

@@ -22,7 +22,7 @@ from core.detections import Detections  # noqa: E402
 from render import Renderer, color_for  # noqa: E402
 from tests.pipeline_media import FIXTURE_WEIGHTS, LOW_THRESHOLDS, free_port, make_video  # noqa: E402
 from ui import MainWindow, render_to_view  # noqa: E402
-from ui.settings import GuiSettings  # noqa: E402
+from ui.settings import GuiSettings, preset_keys  # noqa: E402
 
 pytestmark = pytest.mark.timeout(120)
 WAIT = 60_000  # ms; generous: the CI machine is small and shared
@@ -282,6 +282,36 @@ def test_settings_persist_and_file_drop_opens_source(qtbot, open_window, fixture
     assert not again.panel.trails.isChecked() and not again.renderer.cfg.trails
     assert again.panel.scale.currentText() == "s"
     assert (again.width(), again.height()) == (700, 520)
+
+
+def test_config_preset_and_overrides_win_over_remembered_settings(qtbot, open_window, fixtures_dir, tmp_path):
+    settings = make_settings(tmp_path)
+    for key, value in (("conf", 0.42), ("iou", 0.8), ("trails", False), ("tracker", False), ("scale", "x")):
+        settings.set(key, value)
+    settings.sync()
+    preset = tmp_path / "preset.yaml"
+    preset.write_text("model:\n  iou: 0.33\n  scale: s\ntracker:\n  enabled: true\n", encoding="utf-8")
+    overrides = [f"model.weights={fixtures_dir / FIXTURE_WEIGHTS}", "model.imgsz=64", "ui.probe_webcams=0",
+                 f"output.dir={tmp_path / 'out'}", "render.trails=true"]
+    cfg = load_config(str(preset), overrides)
+    explicit = preset_keys(str(preset)) | {"render.trails"}  # what `yolotrack gui` passes
+    assert {"model.iou", "model.scale", "tracker.enabled"} <= explicit and "model.conf" not in explicit
+    win = open_window(cfg, settings=settings, explicit=explicit, autostart=False)
+    assert win.cfg.model.iou == pytest.approx(0.33) and win.panel.iou.value() == pytest.approx(0.33)
+    assert win.cfg.tracker.enabled and win.panel.tracker.isChecked()
+    assert win.cfg.render.trails and win.panel.trails.isChecked() and win.renderer.cfg.trails
+    assert win.panel.scale.currentText() == "s"
+    # what the user did not specify is still filled from the remembered values
+    assert win.cfg.model.conf == pytest.approx(0.42) and win.panel.conf.value() == pytest.approx(0.42)
+    # without explicit keys the remembered values apply as before
+    plain = open_window(make_cfg(fixtures_dir, tmp_path, ""), settings=make_settings(tmp_path), autostart=False)
+    assert plain.panel.iou.value() == pytest.approx(0.8) and not plain.panel.tracker.isChecked()
+
+
+def test_preset_keys_name_the_dotted_keys_a_preset_sets() -> None:
+    keys = preset_keys("webcam")
+    assert {"source.uri", "model.imgsz"} <= keys and "source" not in keys
+    assert preset_keys(None) == frozenset()
 
 
 def test_errors_go_to_the_status_bar(qtbot, open_window, fixtures_dir, tmp_path):

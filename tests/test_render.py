@@ -122,3 +122,18 @@ def test_trails_are_drawn_along_the_path_with_the_track_colour() -> None:
 def test_rejects_non_bgr_images() -> None:
     with pytest.raises(InvalidInputError):
         Renderer().draw(np.zeros((10, 10), np.uint8), dets(1))
+
+
+def test_cached_trail_styles_follow_line_width_length_and_id() -> None:
+    """One renderer reused across sizes, trail lengths and ids draws what a fresh one draws."""
+    r = Renderer(only("trails"), NAMES)
+    path = np.stack([np.linspace(10, 190, 12), np.linspace(20, 100, 12)], axis=1).astype(np.float32)
+    for h, w, k, tid in ((120, 200, 12, 7), (480, 800, 12, 7), (120, 200, 3, 7), (120, 200, 12, 9), (120, 200, 2, 9)):
+        trails = {tid: path[:k] * (w / 200)}
+        reused = r.draw(np.zeros((h, w, 3), np.uint8), dets(1), trails)
+        fresh = Renderer(only("trails"), NAMES).draw(np.zeros((h, w, 3), np.uint8), dets(1), trails)
+        assert (reused == fresh).all() and reused.any()
+    out = r.draw(np.zeros((120, 200, 3), np.uint8), dets(1), {7: path})
+    old, new = out[20, 10].astype(int), out[100, 189].astype(int)
+    grey = lambda c: np.ptp(c)  # noqa: E731 - older parts fade towards grey
+    assert grey(old) < grey(new)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from PyQt6.QtCore import QSettings
+
+from core.config import read_yaml, resolve_config_path
 
 ORG = "yolotrack"
 APP = "yolotrack-gui"
@@ -52,3 +56,27 @@ class GuiSettings:
 
     def sync(self) -> None:
         self.q.sync()
+
+
+def preset_keys(config: str | Path | None) -> frozenset[str]:
+    """Dotted keys (`model.conf`, `render.trails`, ...) a `--config` file or preset sets.
+
+    The GUI's remembered values only fill what the user did not specify: whatever the chosen
+    preset names explicitly must win over them, like flags and KEY=VALUE overrides do.
+    """
+    if config is None or config == "":
+        return frozenset()
+    keys: set[str] = set()
+
+    def walk(node: Mapping[Any, Any], prefix: str) -> None:
+        for k, v in node.items():
+            key = f"{prefix}{k}"
+            if isinstance(v, Mapping):
+                walk(v, key + ".")
+            else:
+                keys.add(key)
+
+    data = read_yaml(resolve_config_path(config))
+    if isinstance(data, Mapping):
+        walk(data, "")
+    return frozenset(keys)

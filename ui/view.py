@@ -53,6 +53,8 @@ def scale_detections(dets: Detections, sx: float, sy: float, size: tuple[int, in
 def scale_trails(trails: Mapping[int, Any] | None, sx: float, sy: float) -> dict[int, np.ndarray] | None:
     if not trails:
         return None
+    if sx == 1.0 and sy == 1.0:  # the renderer takes any (K, 2) points: no per-track copies
+        return dict(trails)
     f = np.array([sx, sy], np.float32)
     return {tid: np.asarray(p, np.float32)[:, :2] * f for tid, p in trails.items()}
 
@@ -96,7 +98,13 @@ class VideoView(QWidget):
         """
         h, w = canvas.shape[:2]
         if sys.byteorder == "little":
-            buf = cv2.cvtColor(canvas, cv2.COLOR_BGR2BGRA)
+            # Reuse the previous buffer at the same size: painting happens on this (the UI) thread,
+            # so nothing reads it while it is overwritten, and a fresh 3.7 MB buffer per frame is avoidable.
+            old = self._buf
+            if old is not None and old.shape == (h, w, 4) and old.dtype == np.uint8:
+                buf = cv2.cvtColor(canvas, cv2.COLOR_BGR2BGRA, dst=old)
+            else:
+                buf = cv2.cvtColor(canvas, cv2.COLOR_BGR2BGRA)
             fmt = QImage.Format.Format_RGB32
         else:
             buf, fmt = np.ascontiguousarray(canvas), QImage.Format.Format_BGR888

@@ -42,7 +42,8 @@ class MainWindow(QMainWindow):
     Args:
         cfg: initial model, source, tracker and render settings (from `--config` and flags).
         settings: where to persist (default: the user's QSettings); tests pass a temp INI file.
-        explicit: dotted config keys the command line set; those win over remembered settings.
+        explicit: dotted config keys the user set (`--config` preset keys, flags, overrides); those
+            win over remembered settings, which only fill the rest.
         autostart: open `cfg.source.uri` at once.
     """
 
@@ -51,7 +52,8 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.cfg = cfg
         self.settings = settings or GuiSettings()
-        self._restore_values(explicit)
+        self._explicit = frozenset(explicit)
+        self._restore_values(self._explicit)
         self.setWindowTitle("yolotrack")
         self.setAcceptDrops(True)
 
@@ -123,7 +125,10 @@ class MainWindow(QMainWindow):
         p.tracker.setChecked(c.tracker.enabled)
         p.trails.setChecked(c.render.trails)
         p.set_recent_urls(s.get_list("recent_urls")[: c.ui.recent_urls])
-        scale, task = s.get_str("scale", c.model.scale), s.get_str("task", c.model.task)
+        # the model actually loaded is the config's: show it when the user chose it explicitly
+        ex = self._explicit
+        scale = c.model.scale if {"model.scale", "model.weights"} & ex else s.get_str("scale", c.model.scale)
+        task = c.model.task if {"model.task", "model.weights"} & ex else s.get_str("task", c.model.task)
         p.scale.setCurrentIndex(SCALES.index(scale) if scale in SCALES else 0)
         p.task.setCurrentIndex(TASKS.index(task) if task in TASKS else 0)
         p.weights_label.setText(str(c.model.weights))
