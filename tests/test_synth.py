@@ -1,0 +1,102 @@
+"""Synthetic scenes: deterministic, exact ground truth, and `yolotrack synth` writes real files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from main import main
+from train.dataset import YoloDataset, load_data_yaml
+from train.synth import CLASS_NAMES, SceneConfig, SceneGenerator
+
+SMALL = SceneConfig(width=320, height=192, frames=40, min_size=10, max_size=24, max_speed=4)
+
+
+def _run(seed: int, cfg: SceneConfig = SMALL):
+    return list(SceneGenerator(seed, cfg))
+
+
+def test_same_seed_same_pixels_and_boxes_other_seed_differs():
+    a, b, c = _run(7), _run(7), _run(8)
+    assert all(np.array_equal(x.image, y.image) for x, y in zip(a, b, strict=True))
+    assert [[(o.track_id, o.cls, o.xyxy, o.visibility) for o in f.objects] for f in a] == \
+           [[(o.track_id, o.cls, o.xyxy, o.visibility) for o in f.objects] for f in b]
+    assert not np.array_equal(a[0].image, c[0].image)
+
+
+def test_ground_truth_boxes_are_tight_around_the_object_pixels():
+    frames = _run(3)
+    checked = 0
+    for f in frames[::5]:
+        bg_diff = np.abs(f.image.astype(int) - np.median(f.image, axis=(0, 1)).astype(int)).sum(2)
+        for o in f.objects:
+            assert 0 <= o.xyxy[0] < o.xyxy[2] <= SMALL.width and 0 <= o.xyxy[1] < o.xyxy[3] <= SMALL.height
+            assert 0.0 <= o.visibility <= 1.0
+            if o.visibility < 0.99:
+                continue
+            x1, y1, x2, y2 = (int(round(v)) for v in o.xyxy)
+            inner = bg_diff[y1 + 2:y2 - 2, x1 + 2:x2 - 2]
+            assert inner.size and inner.max() > 60  # a strongly coloured object is inside its box
+            checked += 1
+    assert checked > 5
+
+
+def test_scenes_have_entries_exits_crossings_and_occlusions():
+    frames = _run(11, SceneConfig(width=320, height=192, frames=240, min_size=10, max_size=24, max_speed=4))
+    ids_per_frame = [{o.track_id for o in f.objects} for f in frames]
+    all_ids = set().union(*ids_per_frame)
+    assert len(all_ids) > len(ids_per_frame[0])  # objects entered
+    assert ids_per_frame[0] - ids_per_frame[-1]  # and some left
+    assert any(o.visibility < 0.9 for f in frames for o in f.objects)  # occlusion or partly outside
+    classes = {o.cls for f in frames for o in f.objects}
+    assert len(classes) >= 3
+    # ids are unique within a frame and stable across frames (one class per id)
+    cls_of: dict[int, int] = {}
+    for f in frames:
+        ids = [o.track_id for o in f.objects]
+        assert len(ids) == len(set(ids))
+        for o in f.objects:
+            assert cls_of.setdefault(o.track_id, o.cls) == o.cls
+
+
+def test_cli_writes_video_mot_and_yolo_dataset(tmp_path: Path, capsys):
+    out = tmp_path / "synth"
+    rc = main(["synth", "--out", str(out), "--sequences", "2", "--frames", "12", "--every", "4",
+               "--width", "256", "--height", "160", "--seed", "5", "-q"])
+    assert rc == 0
+    assert "wrote 2 sequence(s)" in capsys.readouterr().out
+    for name in ("seq0005", "seq0006"):
+        with av.open(str(out / "videos" / f"{name}.mp4")) as c:
+            s = c.streams.video[0]
+            assert s.codec_context.name == "h264"
+            frames = [f.to_ndarray(format="bgr24") for f in c.decode(video=0)]
+        assert len(frames) == 12 and frames[0].shape == (160, 256, 3)
+        gt = np.loadtxt(out / "mot" / name / "gt" / "gt.txt", delimiter=",", ndmin=2)
+        assert gt.shape[1] == 9 and gt[:, 0].min() == 1 and gt[:, 0].max() == 12
+        expected = SceneGenerator(int(name[3:]), SceneConfig(width=256, height=160, frames=12))
+        first = next(iter(expected))
+        rows = gt[gt[:, 0] == 1]
+        assert sorted(rows[:, 1].astype(int).tolist()) == sorted(o.track_id for o in first.objects)
+        # decoded video matches the rendered frame up to compression
+        assert np.abs(frames[0].astype(int) - first.image.astype(int)).mean() < 8
+        assert "seqLength=12" in (out / "mot" / name / "seqinfo.ini").read_text()
+    spec = load_data_yaml(out / "dataset" / "data.yaml")
+    assert spec.names == dict(enumerate(CLASS_NAMES))
+    train_imgs = sorted(p.name for p in spec.train[0].iterdir())
+    val_imgs = sorted(p.name for p in spec.val[0].iterdir())
+    assert train_imgs == ["seq0005_000000.jpg", "seq0005_000004.jpg", "seq0005_000008.jpg"]
+    assert all(n.startswith("seq0006") for n in val_imgs) and len(val_imgs) == 3
+    ds = YoloDataset(spec.val, spec.nc, 256, augment=False)
+    image, target = ds[0]
+    assert image.shape == (3, 256, 256) and target.shape[1] == 5 and len(target) > 0
+
+
+@pytest.mark.parametrize("argv", [["--sequences", "0"], ["--width", "101"],
+                                  ["--min-objects", "5", "--max-objects", "2"]])
+def test_cli_rejects_bad_arguments_with_one_line(tmp_path: Path, capsys, argv):
+    assert main(["synth", "--out", str(tmp_path / "x"), *argv]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("yolotrack: error:")

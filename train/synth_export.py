@@ -1,0 +1,180 @@
+"""Write synthetic sequences to disk: H.264 videos, MOT Challenge ground truth, a YOLO dataset.
+
+Sequences, not frames, are split into train and val, so validation never sees a scene it was
+trained on. Every file is written to a temp name and renamed, so an interrupted run leaves no
+half-written file under a final name.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+import yaml
+
+from core.errors import InvalidInputError
+from sinks.base import AtomicFile
+from train.synth import CLASS_NAMES, SceneConfig, SceneFrame, SceneGenerator
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SynthPlan:
+    """What `yolotrack synth` writes."""
+
+    out: Path
+    sequences: int = 4
+    seed: int = 0
+    scene: SceneConfig = field(default_factory=SceneConfig)
+    val_fraction: float = 0.25
+    every: int = 5  # keep every Nth frame as a dataset image
+    videos: bool = True
+    dataset: bool = True
+    crf: int = 26
+    min_visibility: float = 0.4  # dataset labels skip objects hidden more than this
+
+
+class VideoWriter:
+    """H.264 (libx264, yuv420p) MP4 writer that renames into place on `close()`."""
+
+    def __init__(self, path: Path, width: int, height: int, fps: float, crf: int = 26) -> None:
+        if width % 2 or height % 2:
+            raise InvalidInputError(f"H.264 needs even frame sizes, got {width}x{height}")
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".mp4", dir=self.path.parent)
+        os.close(fd)
+        self.tmp = Path(tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(self.tmp, 0o666 & ~umask)  # mkstemp makes it private; a video is a normal file
+        self.container = av.open(str(self.tmp), mode="w", format="mp4")
+        from fractions import Fraction
+
+        self.stream = self.container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
+        self.stream.width, self.stream.height = width, height
+        self.stream.pix_fmt = "yuv420p"
+        self.stream.options = {"crf": str(crf), "preset": "medium"}
+
+    def write(self, image: np.ndarray) -> None:
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="bgr24")
+        for packet in self.stream.encode(frame):
+            self.container.mux(packet)
+
+    def close(self) -> Path:
+        for packet in self.stream.encode():
+            self.container.mux(packet)
+        self.container.close()
+        os.replace(self.tmp, self.path)
+        return self.path
+
+    def abort(self) -> None:
+        try:
+            self.container.close()
+        finally:
+            self.tmp.unlink(missing_ok=True)
+
+
+def mot_rows(frame: SceneFrame) -> list[str]:
+    """MOT Challenge gt lines: frame(1-based), id, left, top, w, h, 1, class(1-based), visibility."""
+    rows = []
+    for o in frame.objects:
+        x1, y1, x2, y2 = o.xyxy
+        rows.append(f"{frame.index + 1},{o.track_id},{x1:.2f},{y1:.2f},{x2 - x1:.2f},{y2 - y1:.2f},1,"
+                    f"{o.cls + 1},{o.visibility:.3f}")
+    return rows
+
+
+def yolo_rows(frame: SceneFrame, width: int, height: int, min_visibility: float) -> list[str]:
+    """YOLO label lines: class cx cy w h, normalised to the image size."""
+    rows = []
+    for o in frame.objects:
+        if o.visibility < min_visibility:
+            continue
+        x1, y1, x2, y2 = o.xyxy
+        rows.append(f"{o.cls} {(x1 + x2) / 2 / width:.6f} {(y1 + y2) / 2 / height:.6f} "
+                    f"{(x2 - x1) / width:.6f} {(y2 - y1) / height:.6f}")
+    return rows
+
+
+def write_sequence(seed: int, name: str, plan: SynthPlan, split: str | None) -> int:
+    """Render one sequence and write its video, MOT gt and (for `split`) dataset images."""
+    cfg = plan.scene
+    writer = VideoWriter(plan.out / "videos" / f"{name}.mp4", cfg.width, cfg.height, cfg.fps, plan.crf) \
+        if plan.videos else None
+    gt = AtomicFile(plan.out / "mot" / name / "gt" / "gt.txt")
+    images = plan.out / "dataset" / "images" / (split or "")
+    labels = plan.out / "dataset" / "labels" / (split or "")
+    if split:
+        images.mkdir(parents=True, exist_ok=True)
+        labels.mkdir(parents=True, exist_ok=True)
+    n = 0
+    try:
+        for frame in SceneGenerator(seed, cfg):
+            n += 1
+            if writer:
+                writer.write(frame.image)
+            for row in mot_rows(frame):
+                gt.file.write(row + "\n")
+            if split and plan.dataset and frame.index % plan.every == 0:
+                stem = f"{name}_{frame.index:06d}"
+                ok, buf = cv2.imencode(".jpg", frame.image, [cv2.IMWRITE_JPEG_QUALITY, 92])
+                if not ok:
+                    raise InvalidInputError(f"could not encode frame {frame.index} of {name}")
+                img_file = AtomicFile(images / f"{stem}.jpg", mode="wb")
+                img_file.file.write(buf.tobytes())
+                img_file.commit()
+                lab = AtomicFile(labels / f"{stem}.txt")
+                lab.file.write("".join(r + "\n" for r in yolo_rows(frame, cfg.width, cfg.height,
+                                                                    plan.min_visibility)))
+                lab.commit()
+    except BaseException:
+        gt.discard()
+        if writer:
+            writer.abort()
+        raise
+    gt.commit()
+    if writer:
+        writer.close()
+    info = AtomicFile(plan.out / "mot" / name / "seqinfo.ini")
+    info.file.write(f"[Sequence]\nname={name}\nimDir=img1\nframeRate={cfg.fps:g}\nseqLength={n}\n"
+                    f"imWidth={cfg.width}\nimHeight={cfg.height}\nimExt=.jpg\n")
+    info.commit()
+    return n
+
+
+def write_data_yaml(root: Path) -> Path:
+    data = {"path": str(root.resolve()), "train": "images/train", "val": "images/val",
+            "nc": len(CLASS_NAMES), "names": dict(enumerate(CLASS_NAMES))}
+    f = AtomicFile(root / "data.yaml")
+    yaml.safe_dump(data, f.file, sort_keys=False)
+    return f.commit()
+
+
+def run_plan(plan: SynthPlan) -> dict[str, list[str]]:
+    """Write every sequence; returns the sequence names per split."""
+    if plan.sequences < 1:
+        raise InvalidInputError("need at least one sequence")
+    n_val = 0 if plan.sequences == 1 else max(1, round(plan.sequences * plan.val_fraction))
+    splits: dict[str, list[str]] = {"train": [], "val": []}
+    for i in range(plan.sequences):
+        split = "val" if i >= plan.sequences - n_val else "train"
+        name = f"seq{plan.seed + i:04d}"
+        frames = write_sequence(plan.seed + i, name, plan, split if plan.dataset else None)
+        splits[split].append(name)
+        log.info("wrote %s (%s, %d frames)", name, split, frames)
+    if plan.dataset:
+        write_data_yaml(plan.out / "dataset")
+    return splits
+
+
+def scene_config(**overrides: object) -> SceneConfig:
+    """A `SceneConfig` with only the given fields changed."""
+    return replace(SceneConfig(), **overrides)  # type: ignore[arg-type]
