@@ -15,7 +15,6 @@ import json
 import logging
 import os
 import pickle
-import tempfile
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -24,6 +23,7 @@ from typing import Any
 import torch
 
 from core.errors import WeightsError
+from core.files import atomic_write
 from detector import unpickle
 from detector.spec import spec_to_json
 
@@ -186,15 +186,7 @@ def save_checkpoint(model: torch.nn.Module, path: str | os.PathLike[str], meta: 
         text = json.dumps(header, default=str)
     except (TypeError, ValueError) as e:
         raise ValueError(f"checkpoint metadata is not JSON-serialisable: {e}") from None
-    dest = Path(path)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
-    os.close(fd)
-    try:
-        save_file(tensors, tmp, metadata={FORMAT_KEY: text, "format": "pt"})
-        os.replace(tmp, dest)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    dest = atomic_write(Path(path), lambda tmp: save_file(tensors, str(tmp), metadata={FORMAT_KEY: text,
+                                                                                          "format": "pt"}))
     log.info("saved %s checkpoint (%s, %d tensors) to %s", model.task, model.family, len(tensors), dest)
     return dest

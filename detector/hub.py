@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 import os
 import re
-import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 from core.assets import DEMO_WEIGHTS
 from core.errors import WeightsError
+from core.files import temp_beside
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +42,9 @@ def download(url: str, dest: Path, timeout: float = 30.0) -> Path:
     """Stream `url` to `dest` with a tqdm bar; the file appears only when complete (atomic rename)."""
     from tqdm import tqdm
 
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+    tmp = temp_beside(dest)
     try:
-        with os.fdopen(fd, "wb") as out:
+        with open(tmp, "wb") as out:
             req = urllib.request.Request(url, headers={"User-Agent": "yolotrack"})
             with urllib.request.urlopen(req, timeout=timeout) as resp:
                 total = int(resp.headers.get("Content-Length") or 0) or None

@@ -9,7 +9,6 @@ frame instead and have nothing to rename.
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import IO, Protocol
 
 from core.detections import Detections
 from core.events import TrackEvent
+from core.files import temp_beside
 from core.frame import Frame
 
 
@@ -48,21 +48,6 @@ class Sink(Protocol):
         ...
 
     def abort(self) -> None: ...
-
-
-def temp_beside(path: Path) -> Path:
-    """Create an empty hidden temp file next to `path` (same filesystem, so rename is atomic).
-
-    Unlike `mkstemp` (mode 0600) it honours the umask, so the final file gets normal permissions.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    while True:
-        tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.part"
-        try:
-            os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
-            return tmp
-        except FileExistsError:
-            continue
 
 
 class AtomicFile:

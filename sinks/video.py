@@ -28,9 +28,10 @@ from core.config import Config, OutputConfig, RenderConfig
 from core.detections import Detections
 from core.errors import PipelineError
 from core.events import TrackEvent
+from core.files import temp_beside
 from core.frame import Frame
 from render import Renderer, TrailHistory
-from sinks.base import StreamInfo, temp_beside
+from sinks.base import StreamInfo
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import numpy as np
 import yaml
 
 from core.errors import InvalidInputError
+from core.files import temp_beside
 from sinks.base import AtomicFile
 from train.synth import CLASS_NAMES, SceneConfig, SceneFrame, SceneGenerator
 
@@ -48,13 +48,7 @@ class VideoWriter:
         if width % 2 or height % 2:
             raise InvalidInputError(f"H.264 needs even frame sizes, got {width}x{height}")
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".mp4", dir=self.path.parent)
-        os.close(fd)
-        self.tmp = Path(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(self.tmp, 0o666 & ~umask)  # mkstemp makes it private; a video is a normal file
+        self.tmp = temp_beside(self.path, ".mp4")
         self.container = av.open(str(self.tmp), mode="w", format="mp4")
         from fractions import Fraction
 

@@ -12,8 +12,6 @@ import hashlib
 import logging
 import os
 import stat
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -83,18 +81,3 @@ def export_name(stem: str, key: str, imgsz: tuple[int, int], batch: int, tool: s
     """e.g. `yolo12n-<hash>-turbo-detect-640x640-b1-torch2.13.0-opset17-f1.onnx`."""
     safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in stem)
     return f"{safe}-{key}-{imgsz[0]}x{imgsz[1]}-b{batch}-{tool}-f{EXPORT_FORMAT}{suffix}"
-
-
-def atomic_create(dest: Path, write: Callable[[Path], None], suffix: str) -> Path:
-    """Call `write(tmp)` on a temp path in dest's folder, then rename into place."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.stem}.", suffix=suffix, dir=dest.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        write(tmp)
-        os.replace(tmp, dest)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return dest

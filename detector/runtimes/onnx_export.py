@@ -17,7 +17,8 @@ from pathlib import Path
 import torch
 
 from core.errors import WeightsError
-from detector.runtimes.cache import atomic_create, export_dir, export_name, weights_key
+from core.files import atomic_write
+from detector.runtimes.cache import export_dir, export_name, weights_key
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ def export_onnx(model: torch.nn.Module, imgsz: tuple[int, int], batch: int = 1, 
         return dest
     t0 = time.perf_counter()
     try:
-        atomic_create(dest, lambda tmp: _export(model, tmp, (batch, 3, imgsz[0], imgsz[1])), ".onnx")
+        atomic_write(dest, lambda tmp: _export(model, tmp, (batch, 3, imgsz[0], imgsz[1])), ".onnx")
     except Exception as e:  # the exporter raises many types; the user needs one sentence
         raise WeightsError(f"could not export the model to ONNX ({type(e).__name__}: {e}); "
                            "use model.runtime=torch") from e

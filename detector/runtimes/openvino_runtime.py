@@ -12,8 +12,8 @@ import numpy as np
 import torch
 
 from core.errors import ConfigError
+from core.files import atomic_write
 from detector.runtimes.base import RawOutput, Runtime, RuntimeSpec
-from detector.runtimes.cache import atomic_create
 from detector.runtimes.onnx_export import export_onnx
 from detector.runtimes.threads import default_threads
 
@@ -51,7 +51,7 @@ def convert_ir(onnx_path: Path, ov: Any) -> Path:
         ov.save_model(ov_model, str(tmp_xml), compress_to_fp16=False)
         os.replace(tmp_xml.with_suffix(".bin"), xml.with_suffix(".bin"))
 
-    atomic_create(xml, write, ".xml")
+    atomic_write(xml, write, ".xml")
     log.info("converted %s to OpenVINO IR in %.1f s", onnx_path.name, time.perf_counter() - t0)
     return xml
 
