@@ -25,7 +25,7 @@ def import_ov() -> Any:
         import openvino
     except ImportError as e:
         raise ConfigError("model.runtime=openvino needs the openvino package "
-                          "(pip install 'yolotrack[fast]'); or use runtime=torch") from e
+                          "(pip install 'yolotrack[openvino]'); or use runtime=torch") from e
     return openvino
 
 

@@ -22,7 +22,7 @@ def import_ort() -> Any:
         import onnxruntime
     except ImportError as e:
         raise ConfigError("model.runtime=onnxruntime needs the onnxruntime package "
-                          "(pip install 'yolotrack[fast]'); or use runtime=torch") from e
+                          "(pip install 'yolotrack[ort]'); or use runtime=torch") from e
     return onnxruntime
 
 
