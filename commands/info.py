@@ -25,6 +25,7 @@ def _version(module: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     import torch
+
     from detector.attention import flash_available, resolve_backend
     from detector.device import select_device
 
