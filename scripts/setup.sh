@@ -11,4 +11,5 @@ PY=${PYTHON:-python3}
 # trackeval declares opencv-python, which would overwrite opencv-python-headless's cv2 and
 # clash with PyQt6; its metrics need only numpy/scipy, so install it without dependencies.
 .venv/bin/python -m pip install -q --no-deps "trackeval>=1.3"
+.venv/bin/python -m pip install -q tabulate  # trackeval imports it for its optional BURST part
 .venv/bin/python -c "import cv2, torch, av, lap; print('yolotrack environment ready: torch', torch.__version__)"

@@ -11,14 +11,19 @@ All rates are fractions in [0, 1]; MOTP is TrackEval's (mean IoU of matches, hig
 
 from __future__ import annotations
 
+import contextlib
+import io
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from core.errors import InvalidInputError
+from core.errors import InvalidInputError, YolotrackError
 from tracker.mot_io import read_mot
+
+log = logging.getLogger(__name__)
 
 COMBINED = "COMBINED"
 # Output keys, in the order `yolotrack eval` prints them.
@@ -27,7 +32,20 @@ SUMMARY_KEYS = ("HOTA", "DetA", "AssA", "LocA", "MOTA", "MOTP", "IDF1", "IDP", "
                 "frames")
 
 
+def _import_trackeval() -> None:
+    """Import TrackEval quietly: it prints notes about optional parts to stdout, which is ours."""
+    notes = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(notes):
+            import trackeval  # noqa: F401
+    except ImportError:
+        raise YolotrackError("tracking metrics need TrackEval: pip install --no-deps 'trackeval>=1.3'") from None
+    if notes.getvalue().strip():
+        log.debug("trackeval: %s", notes.getvalue().strip())
+
+
 def _iou_xywh(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    _import_trackeval()
     from trackeval.datasets._base_dataset import _BaseDataset
 
     return _BaseDataset._calculate_box_ious(a, b, box_format="xywh")
@@ -71,6 +89,7 @@ def _sequence_data(gt: np.ndarray, pred: np.ndarray, name: str) -> dict[str, Any
 
 
 def _metrics(iou_threshold: float) -> list[Any]:
+    _import_trackeval()
     from trackeval.metrics import CLEAR, HOTA, Identity
 
     cfg = {"THRESHOLD": float(iou_threshold), "PRINT_CONFIG": False}
