@@ -115,6 +115,7 @@ class RenderConfig:
 class PipelineConfig:
     queue_size: int = _f(4, min=1, max=1024)
     stats_interval: float = _f(10.0, min=0.0, max=86400.0)
+    detect_every: int = _f(1, min=1, max=100)
 
 
 @dataclass

@@ -18,7 +18,7 @@ from typing import Any
 
 from core.config import Config
 from core.detections import Detections
-from core.errors import PipelineError, YolotrackError
+from core.errors import ConfigError, PipelineError, YolotrackError
 from core.events import TrackEvent
 from core.frame import Frame
 from pipeline.queues import FrameQueue
@@ -128,6 +128,9 @@ class Pipeline:
         if self._started:
             raise RuntimeError("a Pipeline can only be started once")
         self._started = True
+        if self.cfg.pipeline.detect_every > 1 and not self.cfg.tracker.enabled:
+            raise ConfigError("pipeline.detect_every > 1 needs the tracker (tracker.enabled: true) to carry "
+                              "the boxes over the frames the detector skips")
         sources = self._given_sources
         if sources is None:
             sources = [open_source(u, self.cfg.source, str(i)) for i, u in enumerate(source_uris(self.cfg.source))]
@@ -295,19 +298,22 @@ class Pipeline:
         factory = None
         if self.cfg.tracker.enabled:
             factory = self._tracker_factory or self._default_tracker_factory()
-        self._tracking = Tracking(factory, self._want_trails)
+        self._tracking = Tracking(factory, self._want_trails, dict(getattr(self.detector, "names", {}) or {}))
+        every = self.cfg.pipeline.detect_every
         n = len(sources)
         sink_in = FrameQueue(qsize, drop_oldest=False)
         if self._track_thread and factory is not None:
             self._track_in = FrameQueue(qsize, drop_oldest=False)
             self._detect = DetectStage(self.detector, {sid: st.queue for sid, st in self._streams.items()},
-                                       cond, self._track_in, self._halt, self._fail, tracking=None)
+                                       cond, self._track_in, self._halt, self._fail, tracking=None,
+                                       detect_every=every)
             track = TrackStage(self._tracking, self._track_in, sink_in, n, self._halt, self._fail)
             middle: list[Any] = [self._detect, track]
         else:
             self._track_thread = False
             self._detect = DetectStage(self.detector, {sid: st.queue for sid, st in self._streams.items()},
-                                       cond, sink_in, self._halt, self._fail, tracking=self._tracking)
+                                       cond, sink_in, self._halt, self._fail, tracking=self._tracking,
+                                       detect_every=every)
             middle = [self._detect]
         self._sink_stage = SinkStage(sink_in, n, self._halt, self._fail, self._handle, self._maybe_stats,
                                      self._on_eos)

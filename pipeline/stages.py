@@ -47,7 +47,7 @@ class Packet:
     """One frame on its way through the stages."""
 
     frame: Frame
-    detections: Detections
+    detections: Detections | None  # None: the detector skipped this frame, the tracker fills it in
     t_capture: float
     events: list[TrackEvent] = field(default_factory=list)
     trails: Any = None
@@ -127,9 +127,11 @@ class CaptureStage(Stage):
 class Tracking:
     """One tracker per source, created at the source's first frame (its fps is known by then)."""
 
-    def __init__(self, factory: Callable[[float], Any] | None, want_trails: bool) -> None:
+    def __init__(self, factory: Callable[[float], Any] | None, want_trails: bool,
+                 names: dict[int, str] | None = None) -> None:
         self.factory = factory
         self.want_trails = want_trails
+        self.names = dict(names or {})  # class names for the boxes of frames the detector skipped
         self.trackers: dict[str, Any] = {}
         self.meter = Meter()
 
@@ -142,7 +144,10 @@ class Tracking:
             tracker = self.trackers.get(sid)
             if tracker is None:
                 tracker = self.trackers[sid] = self.factory(pkt.frame.fps or 30.0)
-            pkt.detections = tracker.update_detections(pkt.detections, pkt.frame.index)
+            if pkt.detections is None:
+                pkt.detections = tracker.coast(pkt.frame.index, self.names)
+            else:
+                pkt.detections = tracker.update_detections(pkt.detections, pkt.frame.index)
             events = list(tracker.pop_events())
             if self.want_trails:
                 pkt.trails = tracker.trails()
@@ -157,13 +162,18 @@ class DetectStage(Stage):
     """Runs the detector on the newest frame of every source at once (a batch across cameras).
 
     Also the pause gate: while paused it takes nothing (files block, cameras keep only the latest
-    frame); `step()` lets one batch through.
+    frame); `step()` lets one batch through. With `detect_every` k > 1, only every k-th frame a
+    source delivers goes to the model (counted per source, so a live source that drops frames
+    still gets detections); the others pass with no detections for the tracker to predict.
     """
 
     def __init__(self, detector: Any, inputs: dict[str, FrameQueue], cond: threading.Condition,
-                 out: FrameQueue, halt: threading.Event, fail: FailFn, tracking: Tracking | None) -> None:
+                 out: FrameQueue, halt: threading.Event, fail: FailFn, tracking: Tracking | None,
+                 detect_every: int = 1) -> None:
         super().__init__("detector", halt, fail)
         self.detector = detector
+        self.detect_every = max(1, int(detect_every))
+        self._seen: dict[str, int] = {}  # frames taken per source
         self.inputs = inputs
         self.cond = cond
         self.out = out
@@ -206,13 +216,18 @@ class DetectStage(Stage):
                 self.cond.wait(0.05)
         return None
 
+    def _due(self, source_id: str) -> bool:
+        n = self._seen.get(source_id, 0)
+        self._seen[source_id] = n + 1
+        return n % self.detect_every == 0
+
     def run(self) -> None:
         open_ids = list(self.inputs)
         while open_ids:
             items = self._take(open_ids)
             if items is None:
                 return
-            caps = [it for it in items if isinstance(it, Captured)]
+            caps = [it for it in items if isinstance(it, Captured) and self._due(it.frame.source_id)]
             results: dict[int, Detections] = {}
             if caps:
                 t0 = time.perf_counter()
@@ -226,7 +241,7 @@ class DetectStage(Stage):
                     open_ids.remove(it.source_id)
                     nxt: Any = it
                 else:
-                    nxt = Packet(it.frame, results[id(it)], it.t_capture)
+                    nxt = Packet(it.frame, results.get(id(it)), it.t_capture)
                     if self.tracking is not None:
                         nxt = self.tracking.apply(nxt)
                 if not self.out.put(nxt, self.halt):

@@ -10,10 +10,9 @@ import pytest
 import torch
 from safetensors import safe_open
 
-from core.assets import DEMO_DIR, DEMO_VIDEO, DEMO_WEIGHTS
+from core.assets import DEMO_DIR, DEMO_GT, DEMO_VIDEO, DEMO_WEIGHTS
 from train.synth import CLASS_NAMES, SceneConfig, SceneGenerator
 
-DEMO_GT = DEMO_DIR / "demo_gt.txt"
 DEMO_SEED = 1000
 
 

@@ -197,6 +197,30 @@ class ByteTracker:
         rows = dets[out[:, 7].astype(np.int64)]
         return rows.with_tracks(out[:, 4].astype(np.int64), out[:, :4].astype(np.float32))
 
+    def coast(self, frame_index: int | None = None, names: dict[int, str] | None = None) -> Detections:
+        """Advance one frame without detections: the confirmed tracks at their Kalman prediction.
+
+        For frames the detector skips (`pipeline.detect_every`). Unlike `update` with no boxes,
+        nobody is marked lost and no event is raised: the next `update` associates against
+        predictions carried over every skipped frame, and a lost track's time in the buffer
+        counts these frames. Tentative tracks keep their box until the next detector frame.
+        Scores and classes are those of each track's last matched detection.
+        """
+        self.frame_id += 1
+        self._event_frame = self.frame_id - 1 if frame_index is None else int(frame_index)
+        t = self._tracks
+        n_trk = self._n_tracked
+        conf_rows = t.activated[:n_trk].nonzero()[0]
+        pool = np.concatenate([conf_rows, np.arange(n_trk, len(t))])
+        if len(pool):
+            mean = t.mean[pool]
+            mean[len(conf_rows):, 7] = 0.0  # lost tracks coast with vh zeroed, as in `_step`
+            t.mean[pool], t.cov[pool] = self.kf.predict(mean, t.cov[pool])
+            self._boxes[pool] = xyah_to_xyxy(t.mean[pool])
+        t.det[:] = -1
+        return Detections(self._boxes[conf_rows], t.score[conf_rows], t.cls[conf_rows], names=dict(names or {}),
+                          track_ids=t.track_id[conf_rows])
+
     def pop_events(self) -> list[TrackEvent]:
         """Lifecycle events (new, lost, refound, removed) since the last call, oldest first."""
         events = list(self._events)

@@ -19,6 +19,7 @@ from typing import Any
 from PyQt6.QtCore import QObject, pyqtSignal
 
 from core.config import Config
+from core.detections import Detections
 from core.errors import YolotrackError
 from pipeline import Pipeline, PipelineStats, Result
 from sinks.base import StreamInfo
@@ -49,6 +50,13 @@ class SwitchableTracker:
         if self._tracker is None:
             self._tracker = self._make(self._fps)
         return self._tracker.update_detections(dets, frame_index)
+
+    def coast(self, frame_index: int, names: dict[int, str]) -> Any:
+        """A frame the detector skipped (`pipeline.detect_every`): predicted boxes, or none when off."""
+        if not self._switch.enabled or self._tracker is None:
+            self._tracker = None
+            return Detections.empty(names)
+        return self._tracker.coast(frame_index, names)
 
     def pop_events(self) -> list[Any]:
         return list(self._tracker.pop_events()) if self._tracker is not None else []
