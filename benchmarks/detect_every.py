@@ -22,6 +22,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from core.config import Config, apply_override  # noqa: E402
+from detector import torch_thread  # noqa: E402
 from pipeline import Pipeline  # noqa: E402
 
 
@@ -78,7 +79,7 @@ def main() -> int:
     ap.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="config overrides, e.g. model.runtime=openvino")
     args = ap.parse_args()
     if args.threads:
-        torch.set_num_threads(args.threads)
+        torch_thread.set_threads(args.threads)
 
     from detector import Detector
     from train.demo import idf1_score, read_mot_gt
@@ -93,10 +94,11 @@ def main() -> int:
     detector = CountingDetector(Detector.from_config(cfg.model))
     w, h = (int(v) for v in args.size.split("x"))
     ks = [int(k) for k in args.ks.split(",")]
+    detector(np.zeros((h, w, 3), np.uint8))  # builds the runtime for this input shape (an export for auto)
     print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}  {platform.machine()} {torch.get_num_threads()} "
           f"torch threads; python {platform.python_version()} torch {torch.__version__}; weights {args.weights} "
-          f"imgsz {args.imgsz} runtime {cfg.model.runtime}; {args.sequences} scenes of {args.frames} frames at "
-          f"{args.size}")
+          f"imgsz {args.imgsz} runtime {getattr(detector.model, 'runtime_name', 'torch')}; {args.sequences} scenes "
+          f"of {args.frames} frames at {args.size}")
 
     with tempfile.TemporaryDirectory() as tmp:
         clips = make_scenes(Path(tmp), args.sequences, args.seed, w, h, args.frames)

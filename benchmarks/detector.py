@@ -19,7 +19,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from detector import Detector, load_model  # noqa: E402
+from detector import Detector, load_model, torch_thread  # noqa: E402
 from detector.attention import flash_available  # noqa: E402
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent.parent / "shared" / "fixtures" / "ultralytics_yolo12n.pt"
@@ -48,7 +48,7 @@ def main() -> int:
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--channels-last", choices=("both", "on", "off"), default="both")
     args = ap.parse_args()
-    torch.set_num_threads(args.threads)
+    torch_thread.set_threads(args.threads)
     model = load_model(args.weights, device=args.device, attention="eager")
     dev = next(model.parameters()).device
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, device {dev}, weights {args.weights}")
@@ -89,4 +89,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(torch_thread.run(main))  # every torch call on one thread, as a Detector does

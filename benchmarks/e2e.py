@@ -7,14 +7,21 @@ each runtime's raw output on a real frame of the clip agrees with the torch floa
 
     .venv/bin/python benchmarks/e2e.py --weights ../shared/fixtures/ultralytics_yolo12n.pt \
         --imgsz 640 320 --runtimes torch onnxruntime openvino --frames 300 --threads 2
+
+With `--ultralytics-python /tmp/ulv/bin/python` (a separate venv with ultralytics, see
+benchmarks/ultralytics_track.py) Ultralytics' `model.track()` runs on the same clip, weights and
+imgsz before and after ours, and the ratio column uses those same-run numbers.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
+import json
 import logging
 import platform
+import subprocess
 import sys
 import tempfile
 import time
@@ -27,7 +34,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from core.config import Config, apply_override  # noqa: E402
-from detector import Detector  # noqa: E402
+from detector import Detector, torch_thread  # noqa: E402
 from detector.hub import resolve_weights  # noqa: E402
 from detector.runtimes.compare import max_relative_error  # noqa: E402
 from detector.runtimes.dispatch import RuntimeModel  # noqa: E402
@@ -111,17 +118,22 @@ def first_frame(uri: str, cfg: Config) -> np.ndarray:
     raise SystemExit(f"{uri} has no frames")
 
 
+@torch.inference_mode()
+def forward(model, x: torch.Tensor):
+    """A raw forward; run on the torch thread like every torch call of a Detector (detector/torch_thread.py)."""
+    return model(x)
+
+
 def run_one(cfg: Config, weights: str, runtime: str, threads: int, frame: np.ndarray,
             cache_dir: Path | None, streams: int = 1) -> dict:
-    det = Detector.from_config(cfg.model)
+    det = Detector.from_config(dataclasses.replace(cfg.model, runtime="torch"))  # wrapped below, per runtime
     torch_model = det.model
     det.model = RuntimeModel(torch_model, runtime, det.device, resolve_weights(weights), threads, cache_dir)
     t0 = time.perf_counter()
     x, _ = det.preprocess([frame])
-    out = det.model(x)  # builds (exports, converts, compiles) the runtime for this shape
+    out = torch_thread.run(forward, det.model, x)  # builds (exports, converts, compiles) the runtime for this shape
     build_s = time.perf_counter() - t0
-    with torch.inference_mode():
-        ref = torch_model(x)
+    ref = torch_thread.run(forward, torch_model, x)
     err = max_relative_error(out, ref, det.nc, det.task)
     for _ in range(2):
         det([frame] * streams)  # builds the batch-`streams` runtime outside the timed run
@@ -134,6 +146,51 @@ def run_one(cfg: Config, weights: str, runtime: str, threads: int, frame: np.nda
             "wall": wall,
             "build_s": build_s, "err": err, "boxes": sink.boxes, "stages": stages, "shape": tuple(x.shape),
             "infer_ms": stats.inference_ms}
+
+
+def ultralytics_fps(python: str, weights: str, clip: str, imgsz: int, threads: int) -> dict:
+    """Ultralytics' own tracking loop in its own interpreter (its venv), on the same clip."""
+    script = Path(__file__).resolve().parent / "ultralytics_track.py"
+    proc = subprocess.run([python, str(script), weights, clip, "--imgsz", str(imgsz), "--threads", str(threads)],
+                          capture_output=True, text=True, timeout=3600)
+    if proc.returncode:
+        raise SystemExit(f"Ultralytics run failed: {proc.stderr.strip().splitlines()[-1:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def build_cfg(weights: str, imgsz: int, overrides: list[str]) -> Config:
+    cfg = Config()
+    cfg.model.weights = weights
+    cfg.model.imgsz = imgsz
+    cfg.model.device = "cpu"
+    cfg.source.policy = "lossless"
+    cfg.pipeline.stats_interval = 0.0
+    for item in overrides:
+        apply_override(cfg, item)
+    return cfg
+
+
+def child(args: argparse.Namespace) -> int:
+    """One measurement in this (fresh) process; prints it as JSON for the parent."""
+    imgsz, runtime, streams = args.imgsz[0], args.runtimes[0], args.streams[0]
+    cfg = build_cfg(args.weights, imgsz, args.overrides)
+    cfg.source.uri = args.video if streams == 1 else [args.video] * streams
+    frame = first_frame(args.video, cfg)
+    r = run_one(cfg, args.weights, runtime, args.threads, frame, Path(args.cache_dir), streams)
+    print(json.dumps({**r, "shape": list(r["shape"])}))
+    return 0
+
+
+def measure(args: argparse.Namespace, uri: str, imgsz: int, runtime: str, streams: int, cache_dir: Path) -> dict:
+    """Each runtime in its own process: OpenVINO's and ORT's worker threads, once started, keep taking
+    CPU from whatever runs next in the same process (torch ran 1.5x slower after them)."""
+    cmd = [sys.executable, __file__, "--child", "--video", uri, "--weights", args.weights, "--imgsz", str(imgsz),
+           "--runtimes", runtime, "--streams", str(streams), "--threads", str(args.threads),
+           "--cache-dir", str(cache_dir), *args.overrides]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)
+    if proc.returncode:
+        raise SystemExit(f"{runtime} at imgsz {imgsz} failed:\n{proc.stderr[-2000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def main() -> int:
@@ -151,11 +208,16 @@ def main() -> int:
     ap.add_argument("--streams", type=int, nargs="+", default=[1],
                     help="copies of the clip run as separate sources (batched detector calls); fps is per stream")
     ap.add_argument("--repeat", type=int, default=1, help="runs per runtime; the best is kept")
+    ap.add_argument("--ultralytics-python", help="python of a separate venv with ultralytics: also time "
+                    "Ultralytics model.track() on the same clip, before and after ours")
     ap.add_argument("--cache-dir", help="export cache (default: a temp dir, so build time includes the export)")
+    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="config overrides, e.g. model.conf=0.1")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    torch.set_num_threads(args.threads)
+    torch_thread.set_threads(args.threads)
+    if args.child:
+        return child(args)
     tmp = tempfile.TemporaryDirectory()
     cache_dir = Path(args.cache_dir) if args.cache_dir else Path(tmp.name) / "exports"
     if args.video:
@@ -175,21 +237,17 @@ def main() -> int:
           f"{Path(args.weights).name}; {uri if args.video else f'{args.frames}-frame {args.size} H.264'}", flush=True)
     mid = sum(ULTRALYTICS_FPS) / 2
     rows = []
+    same_run: dict[int, list[float]] = {}
     for imgsz in args.imgsz:
-        cfg = Config()
-        cfg.model.weights = args.weights
-        cfg.model.imgsz = imgsz
-        cfg.model.device = "cpu"
-        cfg.source.policy = "lossless"
-        cfg.pipeline.stats_interval = 0.0
-        for item in args.overrides:
-            apply_override(cfg, item)
-        frame = first_frame(uri, cfg)
+        ul_runs = []
+        if args.ultralytics_python:
+            ul_runs.append(ultralytics_fps(args.ultralytics_python, args.weights, uri, imgsz, args.threads))
+            print(f"  imgsz {imgsz} Ultralytics {ul_runs[-1]['ultralytics']} model.track: "
+                  f"{ul_runs[-1]['frames']} frames, {ul_runs[-1]['fps']:.2f} fps", flush=True)
         for streams, runtime in ((n, r) for n in args.streams for r in args.runtimes):
-            cfg.source.uri = uri if streams == 1 else [uri] * streams
             best = None
             for _ in range(args.repeat):
-                r = run_one(cfg, args.weights, runtime, args.threads, frame, cache_dir, streams)
+                r = measure(args, uri, imgsz, runtime, streams, cache_dir)
                 print(f"  imgsz {imgsz} {runtime} x{streams} streams: {r['frames']} frames in {r['wall']:.1f} s = "
                       f"{r['fps']:.2f} fps/stream "
                       f"(input {r['shape']}, first-use build {r['build_s']:.1f} s, stage p50 ms "
@@ -197,14 +255,22 @@ def main() -> int:
                 if best is None or r["fps"] > best["fps"]:
                     best = r
             rows.append((imgsz, streams, runtime, best))
+        if args.ultralytics_python:
+            ul_runs.append(ultralytics_fps(args.ultralytics_python, args.weights, uri, imgsz, args.threads))
+            print(f"  imgsz {imgsz} Ultralytics model.track again: {ul_runs[-1]['fps']:.2f} fps", flush=True)
+            same_run[imgsz] = [r["fps"] for r in ul_runs]
     print(f"{'imgsz':>5s} {'streams':>7s} {'runtime':12s} {'fps':>6s} {'infer ms':>8s} {'vs torch':>8s} "
-          f"{'vs Ultralytics 11.2':>19s} {'max rel err':>11s} {'boxes':>6s}")
+          f"{'vs Ultralytics 11.2':>19s} {'same run':>17s} {'max rel err':>11s} {'boxes':>6s}")
     for imgsz, streams, runtime, r in rows:
         base = next((b for s, k, n, b in rows if s == imgsz and k == streams and n == "torch"), None)
         vs_torch = f"{r['fps'] / base['fps']:7.2f}x" if base else "       -"
         vs_ul = f"{r['fps'] / mid:5.2f}x ({r['fps'] / ULTRALYTICS_FPS[1]:.2f}-{r['fps'] / ULTRALYTICS_FPS[0]:.2f})"
+        ul = same_run.get(imgsz)
+        vs_same = f"{r['fps'] / max(ul):.2f}-{r['fps'] / min(ul):.2f}x" if ul and streams == 1 else "-"
         print(f"{imgsz:5d} {streams:7d} {runtime:12s} {r['fps']:6.2f} {r['infer_ms']:8.1f} {vs_torch:>8s} {vs_ul:>19s} "
-              f"{r['err']:11.1e} {r['boxes']:6d}")
+              f"{vs_same:>17s} {r['err']:11.1e} {r['boxes']:6d}")
+    for imgsz, fps in same_run.items():
+        print(f"Ultralytics model.track same run, imgsz {imgsz}: " + " / ".join(f"{v:.2f}" for v in fps) + " fps")
     return 0
 
 

@@ -26,6 +26,7 @@ import torch  # noqa: E402
 
 from commands.export import export_video  # noqa: E402
 from core.config import Config  # noqa: E402
+from detector import torch_thread  # noqa: E402
 from sinks.video import VideoSink  # noqa: E402
 
 
@@ -70,7 +71,7 @@ def main() -> int:
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
     if args.threads:
-        torch.set_num_threads(args.threads)
+        torch_thread.set_threads(args.threads)
     w, h = (int(v) for v in args.size.split("x"))
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -27,6 +27,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from core.config import Config, apply_override  # noqa: E402
+from detector import torch_thread  # noqa: E402
 from pipeline import Pipeline, open_source  # noqa: E402
 
 log = logging.getLogger("bench")
@@ -207,7 +208,7 @@ def main() -> int:
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
     if args.threads:
-        torch.set_num_threads(args.threads)
+        torch_thread.set_threads(args.threads)
 
     from detector import Detector
     from tracker import ByteTracker
@@ -219,9 +220,6 @@ def main() -> int:
     for item in args.overrides:
         apply_override(cfg, item)
     detector = Detector.from_config(cfg.model)
-    print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}  {platform.machine()} {torch.get_num_threads()} "
-          f"torch threads; python {platform.python_version()} torch {torch.__version__} av {av.__version__} "
-          f"numpy {np.__version__}; weights {args.weights} imgsz {args.imgsz} {' '.join(args.overrides)}")
 
     if args.live:
         print(f"live run {args.live:.0f} s on {args.live_uri}")
@@ -237,6 +235,10 @@ def main() -> int:
         cfg.source.uri = str(make(Path(tmp.name) / "bench.mp4", args.frames, w, h))
     cfg.source.policy = "lossless"
     in_worker_thread(lambda: detector([np.zeros((720, 1280, 3), np.uint8)]))  # warm-up
+    print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}  {platform.machine()} {torch.get_num_threads()} "
+          f"torch threads; python {platform.python_version()} torch {torch.__version__} av {av.__version__} "
+          f"numpy {np.__version__}; weights {args.weights} imgsz {args.imgsz} runtime "
+          f"{getattr(detector.model, 'runtime_name', 'torch')} {' '.join(args.overrides)}")
 
     best: dict[str, tuple[float, int, object]] = {}
     rss_pipelines = 0.0

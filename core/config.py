@@ -43,7 +43,7 @@ class ModelConfig:
     device: str = _f("auto")
     half: bool | None = _f(None)
     attention: str = _f("auto", choices=("auto", "flash", "sdpa", "eager"))
-    runtime: str = _f("torch", choices=("auto", "torch", "onnxruntime", "openvino"))
+    runtime: str = _f("auto", choices=("auto", "torch", "onnxruntime", "openvino"))
 
 
 @dataclass

@@ -14,6 +14,7 @@ import torch
 
 from core.detections import Detections
 from core.errors import ConfigError, InvalidInputError
+from detector import torch_thread
 from detector.device import select_device
 from detector.letterbox import LetterboxInfo, input_shape, letterbox
 from detector.loader import load_model
@@ -72,6 +73,13 @@ class Detector:
                  max_det: int = 300, agnostic_nms: bool = False, device: str | torch.device = "auto",
                  half: bool | None = None, attention: str = "auto", runtime: str = "torch",
                  threads: int | None = None) -> None:
+        # Built on the torch thread, where it will also run (see detector/torch_thread.py).
+        torch_thread.run(self._init, weights, imgsz, conf, iou, classes, max_det, agnostic_nms, device, half,
+                         attention, runtime, threads)
+
+    def _init(self, weights: str | os.PathLike[str] | torch.nn.Module, imgsz: int, conf: float, iou: float,
+              classes: Sequence[int | str] | None, max_det: int, agnostic_nms: bool, device: str | torch.device,
+              half: bool | None, attention: str, runtime: str, threads: int | None) -> None:
         if imgsz < 32:
             raise ConfigError(f"imgsz must be at least 32, got {imgsz}")
         self.device = select_device(device)
@@ -153,6 +161,9 @@ class Detector:
 
     def preprocess(self, frames: Sequence[np.ndarray]) -> tuple[torch.Tensor, list[LetterboxInfo]]:
         """Letterbox every frame to one input shape (minimal rectangle when all frames share a size)."""
+        return torch_thread.run(self._preprocess, frames)
+
+    def _preprocess(self, frames: Sequence[np.ndarray]) -> tuple[torch.Tensor, list[LetterboxInfo]]:
         for f in frames:
             if not isinstance(f, np.ndarray) or f.ndim != 3 or f.shape[2] != 3 or f.dtype != np.uint8:
                 desc = f"{f.dtype} array of shape {f.shape}" if isinstance(f, np.ndarray) else type(f).__name__
@@ -171,27 +182,34 @@ class Detector:
         x = x.to(self.dtype).div_(255.0)
         return x, infos
 
-    @torch.inference_mode()
     def __call__(self, frames: Sequence[np.ndarray]) -> list[Detections]:
         if isinstance(frames, np.ndarray) and frames.ndim == 3:
             frames = [frames]
         if len(frames) == 0:
             return []
+        return torch_thread.run(self._call, frames)
+
+    @torch.inference_mode()
+    def _call(self, frames: Sequence[np.ndarray]) -> list[Detections]:
         self._apply_pending()
         t0 = time.perf_counter()
-        x, infos = self.preprocess(frames)
+        x, infos = self._preprocess(frames)
         t1 = time.perf_counter()
         out = self.model(x)
         if self.device.type == "cuda":
             torch.cuda.synchronize(self.device)
         t2 = time.perf_counter()
-        results = self.postprocess(out, infos)
+        results = self._postprocess(out, infos)
         t3 = time.perf_counter()
         self.last_timing = {"preprocess": (t1 - t0) * 1e3, "inference": (t2 - t1) * 1e3,
                             "postprocess": (t3 - t2) * 1e3}
         return results
 
     def postprocess(self, out: Any, infos: list[LetterboxInfo]) -> list[Detections]:
+        return torch_thread.run(self._postprocess, out, infos)
+
+    @torch.inference_mode()
+    def _postprocess(self, out: Any, infos: list[LetterboxInfo]) -> list[Detections]:
         protos = None
         if self.task == "segment":
             out, protos = out

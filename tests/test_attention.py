@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from core.errors import ConfigError
-from detector import load_model
+from detector import load_model, torch_thread
 from detector.attention import attend, flash_available, resolve_backend
 
 
@@ -29,9 +29,9 @@ class FlashStandin:
 @pytest.fixture(autouse=True)
 def _threads():
     old = torch.get_num_threads()
-    torch.set_num_threads(1)
+    torch_thread.set_threads(1)
     yield
-    torch.set_num_threads(old)
+    torch_thread.set_threads(old)
 
 
 def test_kernels_agree_on_random_tensors() -> None:

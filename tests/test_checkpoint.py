@@ -18,7 +18,7 @@ import pytest
 import torch
 
 from core.errors import WeightsError
-from detector import build_model, hub, load_model, read_checkpoint, reset_head, save_checkpoint
+from detector import build_model, hub, load_model, read_checkpoint, reset_head, save_checkpoint, torch_thread
 from detector.checkpoint import read_pickled
 
 REPO = Path(__file__).resolve().parent.parent
@@ -27,9 +27,9 @@ REPO = Path(__file__).resolve().parent.parent
 @pytest.fixture(autouse=True)
 def _threads():
     old = torch.get_num_threads()
-    torch.set_num_threads(1)
+    torch_thread.set_threads(1)
     yield
-    torch.set_num_threads(old)
+    torch_thread.set_threads(old)
 
 
 def _forward(model, shape=(1, 3, 64, 96)) -> torch.Tensor:

@@ -11,6 +11,7 @@ import torch
 from safetensors import safe_open
 
 from core.assets import DEMO_DIR, DEMO_GT, DEMO_VIDEO, DEMO_WEIGHTS
+from detector import torch_thread
 from train.synth import CLASS_NAMES, SceneConfig, SceneGenerator
 
 DEMO_SEED = 1000
@@ -66,7 +67,7 @@ def test_demo_end_to_end_detection_and_tracking():
     """Detector + ByteTrack with the app's defaults on the decoded clip, scored against the generator's truth."""
     from train.demo import evaluate_clip
 
-    torch.set_num_threads(2)
+    torch_thread.set_threads(2)
     r = evaluate_clip(DEMO_WEIGHTS, DEMO_VIDEO, DEMO_GT)
     assert r["frames"] == int(np.loadtxt(DEMO_GT, delimiter=",", ndmin=2)[:, 0].max())
     assert r["mAP50"] >= 0.9, r

@@ -10,6 +10,7 @@ import pytest
 
 from core.config import Config, ModelConfig
 from core.errors import ConfigError
+from detector import torch_thread
 from pipeline import Pipeline
 from tests.pipeline_media import FIXTURE_WEIGHTS, LOW_THRESHOLDS, REPO, make_video
 from tracker import ByteTracker
@@ -67,9 +68,7 @@ def test_skipped_frames_count_toward_the_lost_buffer():
 
 @pytest.fixture(scope="module")
 def detector(fixtures_dir):
-    import torch
-
-    torch.set_num_threads(1)
+    torch_thread.set_threads(1)
     from detector import Detector
 
     return Detector.from_config(ModelConfig(weights=str(fixtures_dir / FIXTURE_WEIGHTS), imgsz=160,
@@ -148,12 +147,10 @@ def test_detect_every_without_the_tracker_is_a_config_error(tmp_path, detector):
 @pytest.mark.timeout(600)
 def test_demo_scene_tracked_with_every_second_frame_detected():
     """The bundled model on the held-out demo clip: boxes carried over skipped frames still hit the objects."""
-    import torch
-
     from core.assets import DEMO_GT, DEMO_VIDEO
     from train.demo import idf1_score, read_mot_gt
 
-    torch.set_num_threads(2)
+    torch_thread.set_threads(2)
     cfg = Config()
     cfg.source.uri = str(DEMO_VIDEO)
     cfg.pipeline.stats_interval = 0.0

@@ -12,12 +12,12 @@ import torch
 from core.config import ModelConfig
 from core.detections import Detections
 from core.errors import ConfigError, InvalidInputError
-from detector import Detector, load_model
+from detector import Detector, load_model, torch_thread
 
 
 @pytest.fixture(scope="module")
 def detector(fixtures_dir: Path) -> Detector:
-    torch.set_num_threads(1)
+    torch_thread.set_threads(1)
     return Detector(fixtures_dir / "ultralytics_yolo12n.pt", device="cpu", conf=0.25)
 
 
@@ -126,3 +126,22 @@ def test_every_scale_matches_upstream_and_is_inferred_back(family: str, scale: s
     assert sum(p.numel() for p in model.parameters()) == PARAMS[(family, scale)]
     spec = infer_spec(model.state_dict(), {"scale": scale})
     assert spec == model.spec
+
+
+def test_every_torch_call_runs_on_one_thread_whoever_calls(detector: Detector, frame: np.ndarray) -> None:
+    """libgomp slows every thread team down once two exist (detector/torch_thread.py), so a Detector built
+    in one thread and called from others must still run all its torch work on a single thread."""
+    seen: list[int] = []
+    hook = detector.model.register_forward_pre_hook(lambda m, a: seen.append(threading.get_ident()))
+    try:
+        detector([frame])
+        callers = [threading.Thread(target=detector, args=([frame],)) for _ in range(2)]
+        for t in callers:
+            t.start()
+        for t in callers:
+            t.join()
+        detector.preprocess([frame])
+    finally:
+        hook.remove()
+    assert len(seen) == 3 and len(set(seen)) == 1
+    assert seen[0] not in {threading.get_ident(), *(t.ident for t in callers)}

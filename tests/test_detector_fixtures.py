@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from detector import Detector, load_model
+from detector import Detector, load_model, torch_thread
 from detector.postprocess import non_max_suppression, process_masks
 
 ALL = ["ultralytics_yolo12n", "ultralytics_yolo12n_pebias", "ultralytics_yolo12n-seg", "ultralytics_yolo12n-pose",
@@ -27,9 +27,9 @@ def rel_err(ours: np.ndarray, ref: np.ndarray) -> float:
 @pytest.fixture(scope="module", autouse=True)
 def _threads():
     old = torch.get_num_threads()
-    torch.set_num_threads(1)
+    torch_thread.set_threads(1)
     yield
-    torch.set_num_threads(old)
+    torch_thread.set_threads(old)
 
 
 @pytest.fixture(scope="module")

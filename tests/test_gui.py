@@ -19,6 +19,7 @@ from PyQt6.QtGui import QDropEvent, QImage  # noqa: E402
 
 from core.config import load_config  # noqa: E402
 from core.detections import Detections  # noqa: E402
+from detector import torch_thread  # noqa: E402
 from render import Renderer, color_for  # noqa: E402
 from tests.pipeline_media import FIXTURE_WEIGHTS, LOW_THRESHOLDS, free_port, make_video  # noqa: E402
 from ui import MainWindow, render_to_view  # noqa: E402
@@ -36,9 +37,7 @@ def video(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(autouse=True)
 def _one_torch_thread() -> None:
-    import torch
-
-    torch.set_num_threads(1)
+    torch_thread.set_threads(1)
 
 
 def make_cfg(fixtures_dir: Path, tmp_path: Path, source: str, *extra: str):

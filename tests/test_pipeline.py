@@ -10,6 +10,7 @@ import pytest
 
 from core.config import Config, ModelConfig
 from core.errors import PipelineError, SourceError
+from detector import torch_thread
 from pipeline import Pipeline, PipelineStats, SourceState
 from sinks.jsonl import JsonlSink
 from tests.pipeline_media import FIXTURE_WEIGHTS, LOW_THRESHOLDS, make_video
@@ -17,9 +18,7 @@ from tests.pipeline_media import FIXTURE_WEIGHTS, LOW_THRESHOLDS, make_video
 
 @pytest.fixture(scope="module")
 def detector(fixtures_dir):
-    import torch
-
-    torch.set_num_threads(1)
+    torch_thread.set_threads(1)
     from detector import Detector
 
     conf = LOW_THRESHOLDS["model.conf"]

@@ -15,7 +15,7 @@ import pytest
 import torch
 
 from core.errors import ConfigError, InvalidInputError
-from detector import load_model
+from detector import load_model, torch_thread
 from detector.runtimes import AUTO_ORDER, create_runtime, select
 from detector.runtimes import onnx_export as onnx_export_mod
 from detector.runtimes.cache import SUBDIR, export_dir
@@ -31,9 +31,9 @@ FIXTURES = ["ultralytics_yolo12n", "ultralytics_yolo12n-seg", "ultralytics_yolo1
 @pytest.fixture(autouse=True)
 def _one_thread():
     old = torch.get_num_threads()
-    torch.set_num_threads(1)
+    torch_thread.set_threads(1)
     yield
-    torch.set_num_threads(old)
+    torch_thread.set_threads(old)
 
 
 @pytest.fixture(scope="module")
