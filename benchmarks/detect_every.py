@@ -21,20 +21,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from core.config import Config, apply_override  # noqa: E402
+from benchmarks.common import bench_config, make_scenes  # noqa: E402
+from core.config import Config  # noqa: E402
 from detector import torch_thread  # noqa: E402
 from pipeline import Pipeline  # noqa: E402
-
-
-def make_scenes(root: Path, n: int, seed: int, w: int, h: int, frames: int) -> list[tuple[Path, Path]]:
-    """(video, gt.txt) pairs of held-out scenes (the demo model never saw these seeds)."""
-    from train.synth_export import SynthPlan, run_plan, scene_config
-
-    plan = SynthPlan(out=root, sequences=n, seed=seed, dataset=False, crf=23,
-                     scene=scene_config(width=w, height=h, frames=frames))
-    run_plan(plan)
-    names = [f"seq{seed + i:04d}" for i in range(n)]
-    return [(root / "videos" / f"{s}.mp4", root / "mot" / s / "gt" / "gt.txt") for s in names]
 
 
 class CountingDetector:
@@ -84,13 +74,7 @@ def main() -> int:
     from detector import Detector
     from train.demo import idf1_score, read_mot_gt
 
-    cfg = Config()
-    cfg.model.weights = args.weights
-    cfg.model.imgsz = args.imgsz
-    cfg.pipeline.stats_interval = 0.0
-    cfg.source.policy = "lossless"
-    for item in args.overrides:
-        apply_override(cfg, item)
+    cfg = bench_config(args.weights, args.imgsz, args.overrides)
     detector = CountingDetector(Detector.from_config(cfg.model))
     w, h = (int(v) for v in args.size.split("x"))
     ks = [int(k) for k in args.ks.split(",")]

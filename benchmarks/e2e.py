@@ -33,7 +33,8 @@ import av  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from core.config import Config, apply_override  # noqa: E402
+from benchmarks.common import bench_config  # noqa: E402
+from core.config import Config  # noqa: E402
 from detector import Detector, torch_thread  # noqa: E402
 from detector.hub import resolve_weights  # noqa: E402
 from detector.runtimes.compare import max_relative_error  # noqa: E402
@@ -134,7 +135,7 @@ def run_one(cfg: Config, weights: str, runtime: str, threads: int, frame: np.nda
     out = torch_thread.run(forward, det.model, x)  # builds (exports, converts, compiles) the runtime for this shape
     build_s = time.perf_counter() - t0
     ref = torch_thread.run(forward, torch_model, x)
-    err = max_relative_error(out, ref, det.nc, det.task)
+    err = torch_thread.run(max_relative_error, out, ref, det.nc, det.task)
     for _ in range(2):
         det([frame] * streams)  # builds the batch-`streams` runtime outside the timed run
     sink = CountingSink()
@@ -158,22 +159,11 @@ def ultralytics_fps(python: str, weights: str, clip: str, imgsz: int, threads: i
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def build_cfg(weights: str, imgsz: int, overrides: list[str]) -> Config:
-    cfg = Config()
-    cfg.model.weights = weights
-    cfg.model.imgsz = imgsz
-    cfg.model.device = "cpu"
-    cfg.source.policy = "lossless"
-    cfg.pipeline.stats_interval = 0.0
-    for item in overrides:
-        apply_override(cfg, item)
-    return cfg
-
-
 def child(args: argparse.Namespace) -> int:
     """One measurement in this (fresh) process; prints it as JSON for the parent."""
     imgsz, runtime, streams = args.imgsz[0], args.runtimes[0], args.streams[0]
-    cfg = build_cfg(args.weights, imgsz, args.overrides)
+    cfg = bench_config(args.weights, imgsz, args.overrides)
+    cfg.model.device = "cpu"
     cfg.source.uri = args.video if streams == 1 else [args.video] * streams
     frame = first_frame(args.video, cfg)
     r = run_one(cfg, args.weights, runtime, args.threads, frame, Path(args.cache_dir), streams)

@@ -26,7 +26,8 @@ import av  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from core.config import Config, apply_override  # noqa: E402
+from benchmarks.common import bench_config, make_scenes  # noqa: E402
+from core.config import Config  # noqa: E402
 from detector import torch_thread  # noqa: E402
 from pipeline import Pipeline, open_source  # noqa: E402
 
@@ -50,15 +51,9 @@ def make_clip(path: Path, n: int, w: int, h: int, fps: int = 30) -> Path:
 
 
 def make_scene_clip(path: Path, n: int, w: int, h: int, seed: int = 1000) -> Path:
-    """Synthetic scenes (moving, occluding objects) that the demo model detects: real detections."""
-    from train.synth_export import SynthPlan, run_plan, scene_config
-
-    plan = SynthPlan(out=path.parent, sequences=1, seed=seed, dataset=False, crf=23,
-                     scene=scene_config(width=w, height=h, frames=n))
-    run_plan(plan)
-    made = path.parent / "videos" / f"seq{seed:04d}.mp4"
-    made.replace(path)
-    return path
+    """Synthetic scenes that the demo model detects: real detections."""
+    video, _ = make_scenes(path.parent, 1, seed, w, h, n)[0]
+    return video.replace(path)
 
 
 def rss_mb() -> float:
@@ -141,12 +136,8 @@ class CountingSink:
 
 
 def in_worker_thread(fn):
-    """Run `fn` in a fresh thread, like the pipeline's detector stage.
-
-    Measured here: torch CPU inference called from the main thread of this process ran up to ~10x
-    slower than the same call from a worker thread when the 2-core VM was oversubscribed, so every
-    variant runs its model calls off the main thread for a fair comparison.
-    """
+    """Run `fn` in a fresh thread, like the pipeline's stages. The model itself always runs on the
+    detector's torch thread (detector/torch_thread.py), so every variant has the same thread layout."""
     box: list = []
     t = threading.Thread(target=lambda: box.append(fn()))
     t.start()
@@ -170,6 +161,7 @@ def print_stage_stats(stats) -> None:
 
 def live_run(cfg: Config, detector, seconds: float, uri: str) -> None:
     cfg.source.uri = uri
+    cfg.source.policy = "auto"  # a live source: latest frame wins
     sink = CountingSink()
     pipe = Pipeline(cfg, sinks=[sink], detector=detector)
     pipe.start()
@@ -213,12 +205,7 @@ def main() -> int:
     from detector import Detector
     from tracker import ByteTracker
 
-    cfg = Config()
-    cfg.model.weights = args.weights
-    cfg.model.imgsz = args.imgsz
-    cfg.pipeline.stats_interval = 0.0
-    for item in args.overrides:
-        apply_override(cfg, item)
+    cfg = bench_config(args.weights, args.imgsz, args.overrides)
     detector = Detector.from_config(cfg.model)
 
     if args.live:

@@ -145,3 +145,14 @@ def test_every_torch_call_runs_on_one_thread_whoever_calls(detector: Detector, f
         hook.remove()
     assert len(seen) == 3 and len(set(seen)) == 1
     assert seen[0] not in {threading.get_ident(), *(t.ident for t in callers)}
+
+
+def test_torch_thread_runs_nested_calls_inline_and_raises_in_the_caller() -> None:
+    from detector import torch_thread
+
+    ident = torch_thread.run(threading.get_ident)
+    assert ident != threading.get_ident()
+    assert torch_thread.run(lambda: torch_thread.run(threading.get_ident)) == ident  # no deadlock
+    with pytest.raises(ZeroDivisionError):
+        torch_thread.run(lambda: 1 / 0)
+    assert torch_thread.run(lambda: 2 + 2) == 4  # still serving after a failure

@@ -204,7 +204,8 @@ class ByteTracker:
         nobody is marked lost and no event is raised: the next `update` associates against
         predictions carried over every skipped frame, and a lost track's time in the buffer
         counts these frames. Tentative tracks keep their box until the next detector frame.
-        Scores and classes are those of each track's last matched detection.
+        Scores and classes are those of each track's last matched detection; there are no masks
+        or keypoints (they come only with detections).
         """
         self.frame_id += 1
         self._event_frame = self.frame_id - 1 if frame_index is None else int(frame_index)
