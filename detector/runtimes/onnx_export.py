@@ -56,6 +56,8 @@ def export_onnx(model: torch.nn.Module, imgsz: tuple[int, int], batch: int = 1, 
     if dest.is_file():
         log.debug("reusing ONNX export %s", dest)
         return dest
+    log.info("first use of input %dx%d (batch %d): exporting the model once, cached in %s",
+             imgsz[0], imgsz[1], batch, dest.parent)
     t0 = time.perf_counter()
     try:
         atomic_write(dest, lambda tmp: _export(model, tmp, (batch, 3, imgsz[0], imgsz[1])), ".onnx")
