@@ -162,8 +162,7 @@ def ultralytics_fps(python: str, weights: str, clip: str, imgsz: int, threads: i
 def child(args: argparse.Namespace) -> int:
     """One measurement in this (fresh) process; prints it as JSON for the parent."""
     imgsz, runtime, streams = args.imgsz[0], args.runtimes[0], args.streams[0]
-    cfg = bench_config(args.weights, imgsz, args.overrides)
-    cfg.model.device = "cpu"
+    cfg = bench_config(args.weights, imgsz, ["model.device=cpu", *args.overrides])
     cfg.source.uri = args.video if streams == 1 else [args.video] * streams
     frame = first_frame(args.video, cfg)
     r = run_one(cfg, args.weights, runtime, args.threads, frame, Path(args.cache_dir), streams)

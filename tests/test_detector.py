@@ -148,8 +148,6 @@ def test_every_torch_call_runs_on_one_thread_whoever_calls(detector: Detector, f
 
 
 def test_torch_thread_runs_nested_calls_inline_and_raises_in_the_caller() -> None:
-    from detector import torch_thread
-
     ident = torch_thread.run(threading.get_ident)
     assert ident != threading.get_ident()
     assert torch_thread.run(lambda: torch_thread.run(threading.get_ident)) == ident  # no deadlock

@@ -212,15 +212,9 @@ class ByteTracker:
         t = self._tracks
         n_trk = self._n_tracked
         conf_rows = t.activated[:n_trk].nonzero()[0]
-        pool = np.concatenate([conf_rows, np.arange(n_trk, len(t))])
-        if len(pool):
-            mean = t.mean[pool]
-            mean[len(conf_rows):, 7] = 0.0  # lost tracks coast with vh zeroed, as in `_step`
-            t.mean[pool], t.cov[pool] = self.kf.predict(mean, t.cov[pool])
-            self._boxes[pool] = xyah_to_xyxy(t.mean[pool])
-        t.det[:] = -1
-        return Detections(self._boxes[conf_rows], t.score[conf_rows], t.cls[conf_rows], names=dict(names or {}),
-                          track_ids=t.track_id[conf_rows])
+        self._predict(np.concatenate([conf_rows, np.arange(n_trk, len(t))]), len(conf_rows))
+        return Detections(xyah_to_xyxy(t.mean[conf_rows]), t.score[conf_rows], t.cls[conf_rows],
+                          names=dict(names or {}), track_ids=t.track_id[conf_rows])
 
     def pop_events(self) -> list[TrackEvent]:
         """Lifecycle events (new, lost, refound, removed) since the last call, oldest first."""
@@ -292,6 +286,15 @@ class ByteTracker:
             cost[track_cls[:, None] != det_cls[None, :]] = CLASS_MISMATCH_COST
         return cost
 
+    def _predict(self, pool: np.ndarray, n_conf: int) -> None:
+        """One Kalman step for `pool` rows: confirmed tracked first, then lost ones (those coast
+        with vh zeroed, as in the reference)."""
+        if len(pool):
+            t = self._tracks
+            mean = t.mean[pool]
+            mean[n_conf:, 7] = 0.0
+            t.mean[pool], t.cov[pool] = self.kf.predict(mean, t.cov[pool])
+
     def _step(self, boxes: np.ndarray, scores: np.ndarray, cls: np.ndarray) -> None:
         t = self._tracks
         fid = self.frame_id
@@ -306,11 +309,7 @@ class ByteTracker:
         pool = np.concatenate([conf_rows, lost_rows])
         n_conf = len(conf_rows)
 
-        # Predict the pool (confirmed tracked + lost); lost tracks coast with vh zeroed.
-        if len(pool):
-            mean = t.mean[pool]
-            mean[n_conf:, 7] = 0.0
-            t.mean[pool], t.cov[pool] = self.kf.predict(mean, t.cov[pool])
+        self._predict(pool, n_conf)
         track_boxes = xyah_to_xyxy(t.mean)
         pool_boxes = track_boxes[pool]
         pool_cls = t.cls[pool]
