@@ -11,18 +11,18 @@ import importlib
 import logging
 import sys
 
-from core.errors import UsageError, YolotrackError
+from yolotrack.core.errors import UsageError, YolotrackError
 
 # subcommand -> (module in commands/, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "gui": ("commands.gui", "desktop window for live cameras, streams and files"),
-    "run": ("commands.run", "headless tracking (RTSP cameras, files) writing JSON Lines"),
-    "export": ("commands.export", "annotate a recorded video: MP4 + MOT + CVAT + COCO + JSONL"),
-    "info": ("commands.info", "versions, device and attention backend"),
-    "convert": ("commands.convert", "convert a checkpoint to yolotrack's safetensors format"),
-    "eval": ("commands.eval", "score MOT Challenge tracks against ground truth"),
-    "synth": ("commands.synth", "generate synthetic scenes: videos, MOT ground truth, YOLO dataset"),
-    "train": ("commands.train", "train YOLOv12 on a YOLO-format dataset"),
+    "gui": ("yolotrack.commands.gui", "desktop window for live cameras, streams and files"),
+    "run": ("yolotrack.commands.run", "headless tracking (RTSP cameras, files) writing JSON Lines"),
+    "export": ("yolotrack.commands.export", "annotate a recorded video: MP4 + MOT + CVAT + COCO + JSONL"),
+    "info": ("yolotrack.commands.info", "versions, device and attention backend"),
+    "convert": ("yolotrack.commands.convert", "convert a checkpoint to yolotrack's safetensors format"),
+    "eval": ("yolotrack.commands.eval", "score MOT Challenge tracks against ground truth"),
+    "synth": ("yolotrack.commands.synth", "generate synthetic scenes: videos, MOT ground truth, YOLO dataset"),
+    "train": ("yolotrack.commands.train", "train YOLOv12 on a YOLO-format dataset"),
 }
 
 log = logging.getLogger("yolotrack")
@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _merge_late_overrides(parser: argparse.ArgumentParser, args: argparse.Namespace, extras: list[str]) -> None:
     """Accept `key=value` overrides after other flags too (argparse stops at the first flag)."""
-    from commands.common import split_overrides
+    from yolotrack.commands.common import split_overrides
 
     late, unknown = split_overrides(extras)
     if unknown:

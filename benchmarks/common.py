@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.config import Config, apply_override
+from yolotrack.core.config import Config, apply_override
 
 
 def bench_config(weights: str, imgsz: int, overrides: list[str]) -> Config:
@@ -22,7 +22,7 @@ def bench_config(weights: str, imgsz: int, overrides: list[str]) -> Config:
 def make_scenes(root: Path, n: int, seed: int, w: int, h: int, frames: int) -> list[tuple[Path, Path]]:
     """(video, gt.txt) of `n` synthetic scenes (moving, occluding objects; exact ground truth). The demo
     model never saw seeds >= 1000, so they give it real, held-out detections."""
-    from train.synth_export import SynthPlan, run_plan, scene_config
+    from yolotrack.train.synth_export import SynthPlan, run_plan, scene_config
 
     plan = SynthPlan(out=root, sequences=n, seed=seed, dataset=False, crf=23,
                      scene=scene_config(width=w, height=h, frames=frames))

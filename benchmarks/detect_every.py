@@ -16,15 +16,13 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import numpy as np
+import torch
+from common import bench_config, make_scenes
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-from benchmarks.common import bench_config, make_scenes  # noqa: E402
-from core.config import Config  # noqa: E402
-from detector import torch_thread  # noqa: E402
-from pipeline import Pipeline  # noqa: E402
+from yolotrack.core.config import Config
+from yolotrack.detector import torch_thread
+from yolotrack.pipeline import Pipeline
 
 
 class CountingDetector:
@@ -71,8 +69,8 @@ def main() -> int:
     if args.threads:
         torch_thread.set_threads(args.threads)
 
-    from detector import Detector
-    from train.demo import idf1_score, read_mot_gt
+    from yolotrack.detector import Detector
+    from yolotrack.train.demo import idf1_score, read_mot_gt
 
     cfg = bench_config(args.weights, args.imgsz, args.overrides)
     detector = CountingDetector(Detector.from_config(cfg.model))

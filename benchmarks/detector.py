@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from detector import Detector, load_model, torch_thread  # noqa: E402
-from detector.attention import flash_available  # noqa: E402
+from yolotrack.detector import Detector, load_model, torch_thread
+from yolotrack.detector.attention import flash_available
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent.parent / "shared" / "fixtures" / "ultralytics_yolo12n.pt"
 SIZES = ((640, 640), (384, 640))

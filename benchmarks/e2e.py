@@ -27,19 +27,17 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import av
+import numpy as np
+import torch
+from common import bench_config
 
-import av  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-from benchmarks.common import bench_config  # noqa: E402
-from core.config import Config  # noqa: E402
-from detector import Detector, torch_thread  # noqa: E402
-from detector.hub import resolve_weights  # noqa: E402
-from detector.runtimes.compare import max_relative_error  # noqa: E402
-from detector.runtimes.dispatch import RuntimeModel  # noqa: E402
-from pipeline import Pipeline, open_source  # noqa: E402
+from yolotrack.core.config import Config
+from yolotrack.detector import Detector, torch_thread
+from yolotrack.detector.hub import resolve_weights
+from yolotrack.detector.runtimes.compare import max_relative_error
+from yolotrack.detector.runtimes.dispatch import RuntimeModel
+from yolotrack.pipeline import Pipeline, open_source
 
 ULTRALYTICS_FPS = (10.8, 11.6)
 

@@ -18,16 +18,14 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import av
+import numpy as np
+import torch
 
-import av  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-from commands.export import export_video  # noqa: E402
-from core.config import Config  # noqa: E402
-from detector import torch_thread  # noqa: E402
-from sinks.video import VideoSink  # noqa: E402
+from yolotrack.commands.export import export_video
+from yolotrack.core.config import Config
+from yolotrack.detector import torch_thread
+from yolotrack.sinks.video import VideoSink
 
 
 def make_clip(path: Path, n: int, w: int, h: int, fps: int = 30) -> Path:

@@ -16,20 +16,18 @@ import platform
 import statistics
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
-from PyQt6 import QtCore  # noqa: E402
-from PyQt6.QtWidgets import QApplication  # noqa: E402
+import cv2
+import numpy as np
+from PyQt6 import QtCore
+from PyQt6.QtWidgets import QApplication
 
-from core.config import RenderConfig  # noqa: E402
-from core.detections import Detections  # noqa: E402
-from render import Renderer  # noqa: E402
-from ui.view import VideoView, render_to_view  # noqa: E402
+from yolotrack.core.config import RenderConfig
+from yolotrack.core.detections import Detections
+from yolotrack.render import Renderer
+from yolotrack.ui.view import VideoView, render_to_view
 
 
 def scene(n: int, tracks: int, w: int = 1280, h: int = 720, seed: int = 0):

@@ -20,16 +20,14 @@ import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import av
+import numpy as np
+import torch
+from common import bench_config, make_scenes
 
-import av  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-from benchmarks.common import bench_config, make_scenes  # noqa: E402
-from core.config import Config  # noqa: E402
-from detector import torch_thread  # noqa: E402
-from pipeline import Pipeline, open_source  # noqa: E402
+from yolotrack.core.config import Config
+from yolotrack.detector import torch_thread
+from yolotrack.pipeline import Pipeline, open_source
 
 log = logging.getLogger("bench")
 
@@ -202,8 +200,8 @@ def main() -> int:
     if args.threads:
         torch_thread.set_threads(args.threads)
 
-    from detector import Detector
-    from tracker import ByteTracker
+    from yolotrack.detector import Detector
+    from yolotrack.tracker import ByteTracker
 
     cfg = bench_config(args.weights, args.imgsz, args.overrides)
     detector = Detector.from_config(cfg.model)

@@ -18,14 +18,12 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import torch
 
-import torch  # noqa: E402
-
-from detector import load_model  # noqa: E402
-from detector.runtimes import create_runtime  # noqa: E402
-from detector.runtimes.base import RuntimeSpec  # noqa: E402
-from detector.runtimes.torch_runtime import TorchRuntime  # noqa: E402
+from yolotrack.detector import load_model
+from yolotrack.detector.runtimes import create_runtime
+from yolotrack.detector.runtimes.base import RuntimeSpec
+from yolotrack.detector.runtimes.torch_runtime import TorchRuntime
 
 
 def parse_size(text: str) -> tuple[int, int]:

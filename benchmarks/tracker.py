@@ -11,16 +11,12 @@ from __future__ import annotations
 
 import argparse
 import platform
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from tracker import ByteTracker  # noqa: E402
-from tracker.simulate import random_walk_scene  # noqa: E402
+from yolotrack.tracker import ByteTracker
+from yolotrack.tracker.simulate import random_walk_scene
 
 
 def bench(n: int, frames: int, warmup: int, seed: int = 0) -> dict[str, float]:

@@ -13,10 +13,10 @@ import time
 import numpy as np
 import torch
 
-from detector import build_model
-from train.augment import augment_hsv, random_affine
-from train.losses import DetectionLoss
-from train.synth import CLASS_NAMES, SceneConfig, SceneGenerator
+from yolotrack.detector import build_model
+from yolotrack.train.augment import augment_hsv, random_affine
+from yolotrack.train.losses import DetectionLoss
+from yolotrack.train.synth import CLASS_NAMES, SceneConfig, SceneGenerator
 
 
 def main() -> None:

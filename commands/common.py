@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import re
 
-from core.config import Config, apply_override, load_config, set_value
-from core.errors import UsageError
+from yolotrack.core.config import Config, apply_override, load_config, set_value
+from yolotrack.core.errors import UsageError
 
 _OVERRIDE = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)+=")
 

@@ -19,8 +19,8 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from core.errors import UsageError
-    from detector import load_model, save_checkpoint
+    from yolotrack.core.errors import UsageError
+    from yolotrack.detector import load_model, save_checkpoint
 
     dst = Path(args.dst)
     if dst.suffix != ".safetensors":

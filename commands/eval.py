@@ -11,7 +11,7 @@ import argparse
 import json
 from pathlib import Path
 
-from core.errors import UsageError
+from yolotrack.core.errors import UsageError
 
 _TABLE = (("HOTA", "{:.2%}"), ("DetA", "{:.2%}"), ("AssA", "{:.2%}"), ("MOTA", "{:.2%}"), ("IDF1", "{:.2%}"),
           ("MOTP", "{:.3f}"), ("IDSW", "{}"), ("FP", "{}"), ("FN", "{}"), ("Frag", "{}"),
@@ -40,7 +40,7 @@ def format_table(results: dict[str, dict[str, float | int]]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tracker.evaluate import evaluate_paths
+    from yolotrack.tracker.evaluate import evaluate_paths
 
     for what, path in (("ground truth", args.gt), ("prediction", args.pred)):
         if not Path(path).exists():

@@ -27,14 +27,14 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from commands.common import add_model_flags, config_from_args
-from core.assets import DEMO_VIDEO
-from core.config import Config
-from core.detections import Detections
-from core.errors import SourceError, UsageError, YolotrackError
-from core.events import TrackEvent
-from core.frame import Frame
-from sinks.base import AtomicFile, Sink, StreamInfo
+from yolotrack.commands.common import add_model_flags, config_from_args
+from yolotrack.core.assets import DEMO_VIDEO
+from yolotrack.core.config import Config
+from yolotrack.core.detections import Detections
+from yolotrack.core.errors import SourceError, UsageError, YolotrackError
+from yolotrack.core.events import TrackEvent
+from yolotrack.core.frame import Frame
+from yolotrack.sinks.base import AtomicFile, Sink, StreamInfo
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +69,8 @@ def tolerant_file_source(uri: str, cfg: Any, source_id: str = "0") -> Any:
     """
     import av
 
-    from pipeline import FileSource
-    from pipeline.stats import SourceState
+    from yolotrack.pipeline import FileSource
+    from yolotrack.pipeline.stats import SourceState
 
     class TolerantFileSource(FileSource):
         problem: str | None = None
@@ -160,7 +160,7 @@ class AtomicJsonl:
         self._sink: Any = None
 
     def open(self, info: StreamInfo) -> None:
-        from sinks.jsonl import JsonlSink
+        from yolotrack.sinks.jsonl import JsonlSink
 
         self._file = AtomicFile(self.path)
         self._sink = JsonlSink(self._file.file, stats=False)
@@ -217,10 +217,10 @@ def output_paths(out_dir: Path, stem: str) -> dict[str, Path]:
 
 
 def build_sinks(cfg: Config, formats: list[str], paths: dict[str, Path]) -> list[Sink]:
-    from sinks.coco import CocoSink
-    from sinks.cvat import CvatSink
-    from sinks.mot import MotSink
-    from sinks.video import VideoSink
+    from yolotrack.sinks.coco import CocoSink
+    from yolotrack.sinks.cvat import CvatSink
+    from yolotrack.sinks.mot import MotSink
+    from yolotrack.sinks.video import VideoSink
 
     make = {"video": lambda p: VideoSink(p, cfg.output, cfg.render, in_place=True), "mot": MotSink, "cvat": CvatSink,
             "coco": CocoSink, "jsonl": AtomicJsonl}
@@ -315,7 +315,7 @@ class ExportResult:
 def export_video(cfg: Config, video: Path, out_dir: Path, formats: list[str], quiet: bool = True,
                  detector: Any = None) -> ExportResult:
     """Run the whole export; returns what was written. Raises `SourceError`/`WeightsError` up front."""
-    from pipeline import Pipeline
+    from yolotrack.pipeline import Pipeline
 
     cfg.source.uri = str(video)
     cfg.source.policy = "lossless"

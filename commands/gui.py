@@ -10,8 +10,8 @@ import os
 import sys
 from pathlib import Path
 
-from commands.common import add_model_flags, config_from_args, split_overrides
-from core.errors import UsageError
+from yolotrack.commands.common import add_model_flags, config_from_args, split_overrides
+from yolotrack.core.errors import UsageError
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -39,8 +39,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("no display to open a window on (DISPLAY is not set); use 'yolotrack run' on a "
                          "headless machine, or set QT_QPA_PLATFORM=offscreen")
     try:
-        from ui import run_gui
-        from ui.settings import preset_keys
+        from yolotrack.ui import run_gui
+        from yolotrack.ui.settings import preset_keys
     except ImportError as e:
         raise UsageError(f"'yolotrack gui' needs PyQt6 ({e}); install it with: pip install PyQt6") from None
     explicit |= preset_keys(getattr(args, "config", None))  # a chosen preset wins over remembered values

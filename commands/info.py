@@ -26,8 +26,8 @@ def _version(module: str) -> str:
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from detector.attention import flash_available, resolve_backend
-    from detector.device import select_device
+    from yolotrack.detector.attention import flash_available, resolve_backend
+    from yolotrack.detector.device import select_device
 
     device = select_device(args.device)
     lines = [

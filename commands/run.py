@@ -9,9 +9,9 @@ from __future__ import annotations
 import argparse
 import logging
 
-from commands.common import add_model_flags, config_from_args
-from core.config import Config
-from core.errors import UsageError
+from yolotrack.commands.common import add_model_flags, config_from_args
+from yolotrack.core.config import Config
+from yolotrack.core.errors import UsageError
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def build_sinks(cfg: Config) -> list:
-    from sinks.jsonl import JsonlSink
+    from yolotrack.sinks.jsonl import JsonlSink
 
     sinks: list = [JsonlSink(cfg.output.jsonl, cfg.output.events)]
     if cfg.output.video:
@@ -34,7 +34,7 @@ def build_sinks(cfg: Config) -> list:
         if len(uris) > 1:
             raise UsageError("output.video records one source; run one process per camera to record several")
         try:
-            from sinks.video import VideoSink
+            from yolotrack.sinks.video import VideoSink
         except ImportError:
             raise UsageError("annotated recording is not available in this build (sinks.video missing)") from None
         sinks.append(VideoSink.from_config(cfg.output.video, cfg))
@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     if args.no_track:
         cfg.tracker.enabled = False
 
-    from pipeline import Pipeline, stop_on_signals
+    from yolotrack.pipeline import Pipeline, stop_on_signals
 
     pipe = Pipeline(cfg, sinks=build_sinks(cfg))
     with stop_on_signals(pipe):

@@ -6,7 +6,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from core.errors import UsageError
+from yolotrack.core.errors import UsageError
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from train.synth_export import SynthPlan, run_plan, scene_config
+    from yolotrack.train.synth_export import SynthPlan, run_plan, scene_config
 
     if args.sequences < 1 or args.frames < 1 or args.every < 1:
         raise UsageError("--sequences, --frames and --every must be at least 1")

@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 from types import FrameType
 
-from core.errors import UsageError
+from yolotrack.core.errors import UsageError
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from train.trainer import TrainConfig, Trainer
+    from yolotrack.train.trainer import TrainConfig, Trainer
 
     for name in ("steps", "batch", "val_every", "save_every", "warmup_steps"):
         if getattr(args, name) < 1 and not (name == "warmup_steps" and args.warmup_steps == 0):

@@ -1,7 +1,7 @@
 """Small shared types: frames, detections, config and errors. No heavy imports here."""
 
-from core.detections import Detections
-from core.errors import (
+from yolotrack.core.detections import Detections
+from yolotrack.core.errors import (
     ConfigError,
     InvalidInputError,
     PipelineError,
@@ -10,7 +10,7 @@ from core.errors import (
     WeightsError,
     YolotrackError,
 )
-from core.frame import Frame
+from yolotrack.core.frame import Frame
 
 __all__ = [
     "ConfigError",

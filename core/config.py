@@ -18,7 +18,7 @@ from typing import Any, Union
 
 import yaml
 
-from core.errors import ConfigError
+from yolotrack.core.errors import ConfigError
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 

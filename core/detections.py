@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from core.errors import InvalidInputError
+from yolotrack.core.errors import InvalidInputError
 
 
 @dataclass(eq=False)

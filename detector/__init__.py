@@ -19,9 +19,9 @@ Training / fine-tuning:
 ("turbo" | "v1"), `.spec` (architecture dict) and `.set_attention("flash"|"sdpa"|"eager")` are public.
 """
 
-from detector.checkpoint import read_checkpoint, save_checkpoint
-from detector.loader import load_model
-from detector.model import YOLOv12, build_model, reset_head
-from detector.predictor import Detector
+from yolotrack.detector.checkpoint import read_checkpoint, save_checkpoint
+from yolotrack.detector.loader import load_model
+from yolotrack.detector.model import YOLOv12, build_model, reset_head
+from yolotrack.detector.predictor import Detector
 
 __all__ = ["Detector", "YOLOv12", "build_model", "load_model", "read_checkpoint", "reset_head", "save_checkpoint"]

@@ -14,7 +14,7 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-from core.errors import ConfigError
+from yolotrack.core.errors import ConfigError
 
 log = logging.getLogger(__name__)
 

@@ -22,10 +22,10 @@ from typing import Any
 
 import torch
 
-from core.errors import WeightsError
-from core.files import atomic_write
-from detector import unpickle
-from detector.spec import spec_to_json
+from yolotrack.core.errors import WeightsError
+from yolotrack.core.files import atomic_write
+from yolotrack.detector import unpickle
+from yolotrack.detector.spec import spec_to_json
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from core.errors import ConfigError
+from yolotrack.core.errors import ConfigError
 
 
 def select_device(spec: str | torch.device | None = "auto") -> torch.device:

@@ -9,9 +9,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from core.assets import DEMO_WEIGHTS
-from core.errors import WeightsError
-from core.files import temp_beside
+from yolotrack.core.assets import DEMO_WEIGHTS
+from yolotrack.core.errors import WeightsError
+from yolotrack.core.files import temp_beside
 
 log = logging.getLogger(__name__)
 

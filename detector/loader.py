@@ -8,13 +8,13 @@ from typing import Any
 
 import torch
 
-from core.errors import WeightsError
-from detector.attention import resolve_backend
-from detector.checkpoint import read_checkpoint
-from detector.device import select_device
-from detector.hub import resolve_weights
-from detector.model import YOLOv12, default_names
-from detector.spec import infer_spec
+from yolotrack.core.errors import WeightsError
+from yolotrack.detector.attention import resolve_backend
+from yolotrack.detector.checkpoint import read_checkpoint
+from yolotrack.detector.device import select_device
+from yolotrack.detector.hub import resolve_weights
+from yolotrack.detector.model import YOLOv12, default_names
+from yolotrack.detector.spec import infer_spec
 
 log = logging.getLogger(__name__)
 

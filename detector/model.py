@@ -9,9 +9,9 @@ from typing import Any
 import torch
 import torch.nn as nn
 
-from detector.attention import FlashFn
-from detector.modules import A2C2f, AAttn, C3k2, Concat, Conv, Detect, Pose, Segment
-from detector.spec import spec_for_scale
+from yolotrack.detector.attention import FlashFn
+from yolotrack.detector.modules import A2C2f, AAttn, C3k2, Concat, Conv, Detect, Pose, Segment
+from yolotrack.detector.spec import spec_for_scale
 
 log = logging.getLogger(__name__)
 

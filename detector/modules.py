@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from detector.attention import FlashFn, attend
+from yolotrack.detector.attention import FlashFn, attend
 
 BN_EPS = 1e-3
 BN_MOMENTUM = 0.03

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from detector.letterbox import LetterboxInfo
+from yolotrack.detector.letterbox import LetterboxInfo
 
 MAX_WH = 7680.0  # class offset so one NMS pass never mixes classes
 MAX_NMS = 30000

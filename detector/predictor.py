@@ -12,20 +12,20 @@ from typing import Any
 import numpy as np
 import torch
 
-from core.detections import Detections
-from core.errors import ConfigError, InvalidInputError
-from detector import torch_thread
-from detector.device import select_device
-from detector.letterbox import LetterboxInfo, input_shape, letterbox
-from detector.loader import load_model
-from detector.postprocess import (
+from yolotrack.core.detections import Detections
+from yolotrack.core.errors import ConfigError, InvalidInputError
+from yolotrack.detector import torch_thread
+from yolotrack.detector.device import select_device
+from yolotrack.detector.letterbox import LetterboxInfo, input_shape, letterbox
+from yolotrack.detector.loader import load_model
+from yolotrack.detector.postprocess import (
     masks_to_frame,
     non_max_suppression,
     process_masks,
     scale_boxes,
     scale_keypoints,
 )
-from detector.staging import HostStaging
+from yolotrack.detector.staging import HostStaging
 
 log = logging.getLogger(__name__)
 
@@ -115,8 +115,8 @@ class Detector:
         self.model.to(memory_format=torch.channels_last)
         self.runtime = runtime
         if runtime != "torch":  # exported once per input shape and cached next to the weights
-            from detector.hub import resolve_weights
-            from detector.runtimes.dispatch import RuntimeModel
+            from yolotrack.detector.hub import resolve_weights
+            from yolotrack.detector.runtimes.dispatch import RuntimeModel
 
             wpath = None if isinstance(weights, torch.nn.Module) else resolve_weights(weights)
             self.model = RuntimeModel(self.model, runtime, self.device, wpath, threads)

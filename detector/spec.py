@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 
-from core.errors import WeightsError
+from yolotrack.core.errors import WeightsError
 
 SCALES: dict[str, tuple[float, float, int]] = {  # depth, width, max_channels
     "n": (0.50, 0.25, 1024),

@@ -118,7 +118,8 @@ class Unpickler(pickle.Unpickler):
     def _stub(self, module: str, name: str, base: type) -> type:
         key = (module, name)
         if key not in self._stubs:
-            self._stubs[key] = type(name, (base,), {"_source": f"{module}.{name}", "__module__": "detector.stub"})
+            self._stubs[key] = type(name, (base,), {"_source": f"{module}.{name}",
+                                                    "__module__": "yolotrack.detector.stub"})
         return self._stubs[key]
 
     def find_class(self, module: str, name: str) -> Any:

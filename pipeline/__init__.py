@@ -2,7 +2,7 @@
 
 Public API (other packages import only from here):
 
-    from pipeline import Pipeline, Result, PipelineStats, SourceState, open_source
+    from yolotrack.pipeline import Pipeline, Result, PipelineStats, SourceState, open_source
 
     pipe = Pipeline(cfg, sinks=[...], on_result=callback, progress=callback)
     pipe.start()          # SourceError / WeightsError at once for a missing file, camera or checkpoint
@@ -33,10 +33,10 @@ Sources on their own (e.g. a GUI preview):
 Wrap a run in `stop_on_signals(pipe)` to turn SIGINT/SIGTERM into a graceful stop.
 """
 
-from pipeline.queues import EndOfStream, FrameQueue
-from pipeline.runner import Pipeline, Result
-from pipeline.signals import stop_on_signals
-from pipeline.sources import (
+from yolotrack.pipeline.queues import EndOfStream, FrameQueue
+from yolotrack.pipeline.runner import Pipeline, Result
+from yolotrack.pipeline.signals import stop_on_signals
+from yolotrack.pipeline.sources import (
     FileSource,
     ImageSource,
     Source,
@@ -49,7 +49,7 @@ from pipeline.sources import (
     source_kind,
     source_uris,
 )
-from pipeline.stats import PipelineStats, SourceState, SourceStatus, StageStats
+from yolotrack.pipeline.stats import PipelineStats, SourceState, SourceStatus, StageStats
 
 __all__ = [
     "EndOfStream",

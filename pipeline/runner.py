@@ -16,16 +16,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from core.config import Config
-from core.detections import Detections
-from core.errors import ConfigError, PipelineError, YolotrackError
-from core.events import TrackEvent
-from core.frame import Frame
-from pipeline.queues import FrameQueue
-from pipeline.sources import Source, is_live, open_source, redact, source_uris
-from pipeline.stages import CaptureStage, DetectStage, Packet, SinkStage, StageFailure, Tracking, TrackStage
-from pipeline.stats import Meter, PipelineStats, SourceState, SourceStatus, StageStats
-from sinks.base import Sink, StreamInfo
+from yolotrack.core.config import Config
+from yolotrack.core.detections import Detections
+from yolotrack.core.errors import ConfigError, PipelineError, YolotrackError
+from yolotrack.core.events import TrackEvent
+from yolotrack.core.frame import Frame
+from yolotrack.pipeline.queues import FrameQueue
+from yolotrack.pipeline.sources import Source, is_live, open_source, redact, source_uris
+from yolotrack.pipeline.stages import CaptureStage, DetectStage, Packet, SinkStage, StageFailure, Tracking, TrackStage
+from yolotrack.pipeline.stats import Meter, PipelineStats, SourceState, SourceStatus, StageStats
+from yolotrack.sinks.base import Sink, StreamInfo
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +135,7 @@ class Pipeline:
         if sources is None:
             sources = [open_source(u, self.cfg.source, str(i)) for i, u in enumerate(source_uris(self.cfg.source))]
         if self.detector is None:  # first: a bad checkpoint is reported before a bad source
-            from detector import Detector
+            from yolotrack.detector import Detector
 
             self.detector = Detector.from_config(self.cfg.model)
         started: list[Source] = []
@@ -320,7 +320,7 @@ class Pipeline:
         self._stages = [self._sink_stage, *middle, *self._captures]
 
     def _default_tracker_factory(self) -> Callable[[float], Any]:
-        from tracker import ByteTracker
+        from yolotrack.tracker import ByteTracker
 
         tcfg = self.cfg.tracker
         return lambda fps: ByteTracker.from_config(tcfg, fps)

@@ -23,11 +23,11 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-from core.assets import DEMO_VIDEO
-from core.config import SourceConfig
-from core.errors import SourceError
-from core.frame import Frame
-from pipeline.stats import Meter, SourceState, SourceStatus
+from yolotrack.core.assets import DEMO_VIDEO
+from yolotrack.core.config import SourceConfig
+from yolotrack.core.errors import SourceError
+from yolotrack.core.frame import Frame
+from yolotrack.pipeline.stats import Meter, SourceState, SourceStatus
 
 log = logging.getLogger(__name__)
 

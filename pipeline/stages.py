@@ -15,12 +15,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.detections import Detections
-from core.events import TrackEvent
-from core.frame import Frame
-from pipeline.queues import EndOfStream, FrameQueue
-from pipeline.sources import Source
-from pipeline.stats import Meter
+from yolotrack.core.detections import Detections
+from yolotrack.core.events import TrackEvent
+from yolotrack.core.frame import Frame
+from yolotrack.pipeline.queues import EndOfStream, FrameQueue
+from yolotrack.pipeline.sources import Source
+from yolotrack.pipeline.stats import Meter
 
 log = logging.getLogger(__name__)
 

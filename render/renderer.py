@@ -13,11 +13,11 @@ from typing import Any
 import cv2
 import numpy as np
 
-from core.config import RenderConfig
-from core.detections import Detections
-from core.errors import InvalidInputError
-from render.colors import PALETTE_BGR, color_for, text_color_on
-from render.skeleton import COCO17_LIMB_COLORS, limbs_for
+from yolotrack.core.config import RenderConfig
+from yolotrack.core.detections import Detections
+from yolotrack.core.errors import InvalidInputError
+from yolotrack.render.colors import PALETTE_BGR, color_for, text_color_on
+from yolotrack.render.skeleton import COCO17_LIMB_COLORS, limbs_for
 
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
 _KPT_VISIBLE = 0.5

@@ -11,7 +11,7 @@ from collections import deque
 
 import numpy as np
 
-from core.detections import Detections
+from yolotrack.core.detections import Detections
 
 
 class TrailHistory:

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Protocol
 
-from core.detections import Detections
-from core.events import TrackEvent
-from core.files import temp_beside
-from core.frame import Frame
+from yolotrack.core.detections import Detections
+from yolotrack.core.events import TrackEvent
+from yolotrack.core.files import temp_beside
+from yolotrack.core.frame import Frame
 
 
 @dataclass

@@ -16,12 +16,12 @@ from typing import Any
 
 import numpy as np
 
-from core.detections import Detections
-from core.events import TrackEvent
-from core.frame import Frame
-from render.skeleton import keypoint_names, limbs_for
-from sinks import rle
-from sinks.base import AtomicFile, StreamInfo
+from yolotrack.core.detections import Detections
+from yolotrack.core.events import TrackEvent
+from yolotrack.core.frame import Frame
+from yolotrack.render.skeleton import keypoint_names, limbs_for
+from yolotrack.sinks import rle
+from yolotrack.sinks.base import AtomicFile, StreamInfo
 
 
 class CocoSink:

@@ -21,11 +21,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from core.detections import Detections
-from core.events import TrackEvent
-from core.frame import Frame
-from render.colors import color_for_rgb
-from sinks.base import AtomicFile, StreamInfo
+from yolotrack.core.detections import Detections
+from yolotrack.core.events import TrackEvent
+from yolotrack.core.frame import Frame
+from yolotrack.render.colors import color_for_rgb
+from yolotrack.sinks.base import AtomicFile, StreamInfo
 
 ATTRIBUTES = ("object_id", "score")  # declared per label as free text, so any value imports
 POINTS_ATTRIBUTE = "visibility"

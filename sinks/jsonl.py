@@ -20,10 +20,10 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
-from core.detections import Detections
-from core.events import TrackEvent
-from core.frame import Frame
-from sinks.base import AtomicFile, StreamInfo
+from yolotrack.core.detections import Detections
+from yolotrack.core.events import TrackEvent
+from yolotrack.core.frame import Frame
+from yolotrack.sinks.base import AtomicFile, StreamInfo
 
 
 class JsonlSink:

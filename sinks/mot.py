@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.detections import Detections
-from core.events import TrackEvent
-from core.frame import Frame
-from sinks.base import AtomicFile, StreamInfo
+from yolotrack.core.detections import Detections
+from yolotrack.core.events import TrackEvent
+from yolotrack.core.frame import Frame
+from yolotrack.sinks.base import AtomicFile, StreamInfo
 
 
 def mot_lines(frame_index: int, dets: Detections, ndigits: int = 3) -> list[str]:

@@ -24,14 +24,14 @@ import av
 import cv2
 import numpy as np
 
-from core.config import Config, OutputConfig, RenderConfig
-from core.detections import Detections
-from core.errors import PipelineError
-from core.events import TrackEvent
-from core.files import temp_beside
-from core.frame import Frame
-from render import Renderer, TrailHistory
-from sinks.base import StreamInfo
+from yolotrack.core.config import Config, OutputConfig, RenderConfig
+from yolotrack.core.detections import Detections
+from yolotrack.core.errors import PipelineError
+from yolotrack.core.events import TrackEvent
+from yolotrack.core.files import temp_beside
+from yolotrack.core.frame import Frame
+from yolotrack.render import Renderer, TrailHistory
+from yolotrack.sinks.base import StreamInfo
 
 log = logging.getLogger(__name__)
 

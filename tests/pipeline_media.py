@@ -121,11 +121,10 @@ class RtspServer:
 
 
 def cli(*args: str, stderr_path: Path | None = None) -> subprocess.Popen:
-    """Start `yolotrack` (main.py of this checkout) in a subprocess; stderr to a file for long runs."""
-    path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
-    env = dict(os.environ, PYTHONPATH=path, OPENCV_LOG_LEVEL="ERROR", OMP_NUM_THREADS="1")
+    """Start `python -m yolotrack` (the installed package) in a subprocess; stderr to a file for long runs."""
+    env = dict(os.environ, OPENCV_LOG_LEVEL="ERROR", OMP_NUM_THREADS="1")
     err = open(stderr_path, "w") if stderr_path is not None else subprocess.PIPE  # noqa: SIM115
-    return subprocess.Popen([sys.executable, str(REPO / "main.py"), *args], cwd=REPO, env=env,
+    return subprocess.Popen([sys.executable, "-m", "yolotrack", *args], cwd=REPO, env=env,
                             stdout=subprocess.PIPE, stderr=err, text=True)
 
 

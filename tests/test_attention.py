@@ -8,9 +8,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from core.errors import ConfigError
-from detector import load_model, torch_thread
-from detector.attention import attend, flash_available, resolve_backend
+from yolotrack.core.errors import ConfigError
+from yolotrack.detector import load_model, torch_thread
+from yolotrack.detector.attention import attend, flash_available, resolve_backend
 
 
 class FlashStandin:

@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 import torch
 
-from core.errors import WeightsError
-from detector import build_model, hub, load_model, read_checkpoint, reset_head, save_checkpoint, torch_thread
-from detector.checkpoint import read_pickled
+from yolotrack.core.errors import WeightsError
+from yolotrack.detector import build_model, hub, load_model, read_checkpoint, reset_head, save_checkpoint, torch_thread
+from yolotrack.detector.checkpoint import read_pickled
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -201,14 +201,14 @@ def test_reset_head_for_new_classes(fixtures_dir: Path) -> None:
 def test_convert_cli(fixtures_dir: Path, tmp_path: Path) -> None:
     dst = tmp_path / "conv.safetensors"
     src = fixtures_dir / "official_yolov12n-seg.pt"
-    r = subprocess.run([sys.executable, str(REPO / "main.py"), "convert", str(src),
+    r = subprocess.run([sys.executable, "-m", "yolotrack", "convert", str(src),
                         str(dst)], capture_output=True, text=True, cwd=REPO, timeout=120)
     assert r.returncode == 0, r.stderr
     assert "segment" in r.stdout
     a = load_model(dst)
     b = load_model(fixtures_dir / "official_yolov12n-seg.pt")
     assert a.task == "segment" and torch.allclose(_forward(a), _forward(b), atol=1e-4, rtol=0)
-    bad = subprocess.run([sys.executable, str(REPO / "main.py"), "convert", str(tmp_path / "missing.pt"),
+    bad = subprocess.run([sys.executable, "-m", "yolotrack", "convert", str(tmp_path / "missing.pt"),
                           str(tmp_path / "x.safetensors")], capture_output=True, text=True, cwd=REPO, timeout=120)
     assert bad.returncode == 1
     assert "does not exist" in bad.stderr and "Traceback" not in bad.stderr
@@ -296,7 +296,7 @@ def _helmet_checkpoint() -> Path:
 
 
 def test_real_helmet_detector_checkpoint() -> None:
-    from detector import Detector
+    from yolotrack.detector import Detector
 
     path = _helmet_checkpoint()
     model = load_model(path)

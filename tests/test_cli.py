@@ -12,7 +12,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(REPO / "main.py"), *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "yolotrack", *args], capture_output=True, text=True,
                           timeout=timeout, cwd=REPO)
 
 

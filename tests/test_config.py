@@ -7,8 +7,8 @@ import re
 import pytest
 import yaml
 
-from core.config import CONFIG_DIR, Config, iter_keys, load_config, read_yaml
-from core.errors import ConfigError
+from yolotrack.core.config import CONFIG_DIR, Config, iter_keys, load_config, read_yaml
+from yolotrack.core.errors import ConfigError
 
 
 def test_defaults_match_default_yaml():

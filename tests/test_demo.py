@@ -10,9 +10,9 @@ import pytest
 import torch
 from safetensors import safe_open
 
-from core.assets import DEMO_DIR, DEMO_GT, DEMO_VIDEO, DEMO_WEIGHTS
-from detector import torch_thread
-from train.synth import CLASS_NAMES, SceneConfig, SceneGenerator
+from yolotrack.core.assets import DEMO_DIR, DEMO_GT, DEMO_VIDEO, DEMO_WEIGHTS
+from yolotrack.detector import torch_thread
+from yolotrack.train.synth import CLASS_NAMES, SceneConfig, SceneGenerator
 
 DEMO_SEED = 1000
 
@@ -37,7 +37,7 @@ def test_demo_files_are_small_fp16_and_named():
 
 
 def test_demo_model_loads_through_the_public_name():
-    from detector import load_model
+    from yolotrack.detector import load_model
 
     model = load_model("demo")
     assert model.names == dict(enumerate(CLASS_NAMES))
@@ -65,7 +65,7 @@ def test_demo_clip_is_the_held_out_scene():
 @pytest.mark.timeout(900)
 def test_demo_end_to_end_detection_and_tracking():
     """Detector + ByteTrack with the app's defaults on the decoded clip, scored against the generator's truth."""
-    from train.demo import evaluate_clip
+    from yolotrack.train.demo import evaluate_clip
 
     torch_thread.set_threads(2)
     r = evaluate_clip(DEMO_WEIGHTS, DEMO_VIDEO, DEMO_GT)

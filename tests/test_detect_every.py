@@ -7,14 +7,14 @@ import sys
 
 import numpy as np
 import pytest
+from pipeline_media import FIXTURE_WEIGHTS, LOW_THRESHOLDS, make_video
 
-from core.config import Config, ModelConfig
-from core.errors import ConfigError
-from detector import torch_thread
-from pipeline import Pipeline
-from tests.pipeline_media import FIXTURE_WEIGHTS, LOW_THRESHOLDS, REPO, make_video
-from tracker import ByteTracker
-from tracker.kalman import xyah_to_xyxy
+from yolotrack.core.config import Config, ModelConfig
+from yolotrack.core.errors import ConfigError
+from yolotrack.detector import torch_thread
+from yolotrack.pipeline import Pipeline
+from yolotrack.tracker import ByteTracker
+from yolotrack.tracker.kalman import xyah_to_xyxy
 
 
 def moving_boxes(frame: int) -> np.ndarray:
@@ -69,7 +69,7 @@ def test_skipped_frames_count_toward_the_lost_buffer():
 @pytest.fixture(scope="module")
 def detector(fixtures_dir):
     torch_thread.set_threads(1)
-    from detector import Detector
+    from yolotrack.detector import Detector
 
     return Detector.from_config(ModelConfig(weights=str(fixtures_dir / FIXTURE_WEIGHTS), imgsz=160,
                                             conf=LOW_THRESHOLDS["model.conf"]))
@@ -136,7 +136,7 @@ def test_detect_every_without_the_tracker_is_a_config_error(tmp_path, detector):
     cfg.tracker.enabled = False
     with pytest.raises(ConfigError, match="detect_every"):
         Pipeline(cfg, detector=detector).run()
-    proc = subprocess.run([sys.executable, str(REPO / "main.py"), "export", str(tmp_path / "a.mp4"),
+    proc = subprocess.run([sys.executable, "-m", "yolotrack", "export", str(tmp_path / "a.mp4"),
                            "pipeline.detect_every=2", "--no-track", "--out", str(tmp_path / "out")],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2, proc.stderr
@@ -147,8 +147,8 @@ def test_detect_every_without_the_tracker_is_a_config_error(tmp_path, detector):
 @pytest.mark.timeout(600)
 def test_demo_scene_tracked_with_every_second_frame_detected():
     """The bundled model on the held-out demo clip: boxes carried over skipped frames still hit the objects."""
-    from core.assets import DEMO_GT, DEMO_VIDEO
-    from train.demo import idf1_score, read_mot_gt
+    from yolotrack.core.assets import DEMO_GT, DEMO_VIDEO
+    from yolotrack.train.demo import idf1_score, read_mot_gt
 
     torch_thread.set_threads(2)
     cfg = Config()

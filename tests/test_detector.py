@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 import torch
 
-from core.config import ModelConfig
-from core.detections import Detections
-from core.errors import ConfigError, InvalidInputError
-from detector import Detector, load_model, torch_thread
+from yolotrack.core.config import ModelConfig
+from yolotrack.core.detections import Detections
+from yolotrack.core.errors import ConfigError, InvalidInputError
+from yolotrack.detector import Detector, load_model, torch_thread
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +67,7 @@ def test_batch_of_mixed_sizes(detector: Detector, frame: np.ndarray) -> None:
 
 
 def test_from_config_resolves_class_names(tmp_path: Path) -> None:
-    from detector import build_model, save_checkpoint
+    from yolotrack.detector import build_model, save_checkpoint
 
     names = {0: "person", 1: "bicycle", 2: "car"}
     path = save_checkpoint(build_model("n", nc=3, family="v1", names=names).eval(), tmp_path / "m.safetensors")
@@ -119,8 +119,8 @@ PARAMS = {("turbo", "n"): 2_553_904, ("turbo", "s"): 9_127_424, ("turbo", "m"): 
 
 @pytest.mark.parametrize("family,scale", sorted(PARAMS))
 def test_every_scale_matches_upstream_and_is_inferred_back(family: str, scale: str) -> None:
-    from detector import build_model
-    from detector.spec import infer_spec
+    from yolotrack.detector import build_model
+    from yolotrack.detector.spec import infer_spec
 
     model = build_model(scale, family=family)
     assert sum(p.numel() for p in model.parameters()) == PARAMS[(family, scale)]

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from detector import Detector, load_model, torch_thread
-from detector.postprocess import non_max_suppression, process_masks
+from yolotrack.detector import Detector, load_model, torch_thread
+from yolotrack.detector.postprocess import non_max_suppression, process_masks
 
 ALL = ["ultralytics_yolo12n", "ultralytics_yolo12n_pebias", "ultralytics_yolo12n-seg", "ultralytics_yolo12n-pose",
        "official_yolov12n", "official_yolov12n-seg"]

@@ -15,9 +15,9 @@ import motmetrics
 import numpy as np
 import pytest
 
-import main
-from tracker.evaluate import COMBINED, evaluate_arrays, evaluate_mot, evaluate_paths, evaluate_sequences
-from tracker.mot_io import read_mot
+from yolotrack import main
+from yolotrack.tracker.evaluate import COMBINED, evaluate_arrays, evaluate_mot, evaluate_paths, evaluate_sequences
+from yolotrack.tracker.mot_io import read_mot
 
 DATA = Path(motmetrics.__file__).parent / "data"
 SEQS = ("TUD-Campus", "TUD-Stadtmitte")
@@ -63,8 +63,8 @@ def _shim_motmetrics(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_agrees_with_motmetrics_on_our_tracker_output(monkeypatch: pytest.MonkeyPatch) -> None:
     import pandas as pd
 
-    from tracker import ByteTracker
-    from tracker.simulate import Corruption, detections_from_gt, track_to_mot_rows
+    from yolotrack.tracker import ByteTracker
+    from yolotrack.tracker.simulate import Corruption, detections_from_gt, track_to_mot_rows
 
     _shim_motmetrics(monkeypatch)
     gt = read_mot(DATA / "TUD-Campus" / "gt.txt")
@@ -174,7 +174,7 @@ def test_empty_prediction_file_is_valid(tmp_path: Path) -> None:
 def test_entry_point_runs_in_a_subprocess() -> None:
     repo = Path(main.__file__).resolve().parent
     gt, pred = DATA / "TUD-Stadtmitte" / "gt.txt", DATA / "TUD-Stadtmitte" / "test.txt"
-    r = subprocess.run([sys.executable, "main.py", "eval", str(gt), str(pred), "--json"], capture_output=True,
+    r = subprocess.run([sys.executable, "-m", "yolotrack", "eval", str(gt), str(pred), "--json"], capture_output=True,
                        text=True, timeout=120, cwd=repo)
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["test"]["HOTA"] == pytest.approx(0.3979, abs=1e-4)

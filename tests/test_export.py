@@ -14,9 +14,8 @@ import av
 import numpy as np
 import pycocotools.mask as coco_mask
 import pytest
-
-from tests.pipeline_media import cli, wait_for
-from tests.test_sinks import audio_packets, load_mot, make_video, video_summary
+from pipeline_media import cli, wait_for
+from test_sinks import audio_packets, load_mot, make_video, video_summary
 
 STEM = "clip"
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:pycocotools")
@@ -245,12 +244,12 @@ def test_progress_bar_on_a_terminal_and_silent_otherwise(tmp_path: Path, fixture
     import sys
     import termios
 
-    from tests.pipeline_media import REPO
+    from pipeline_media import REPO
 
     video = make_video(tmp_path / f"{STEM}.mp4", n=5, size=(64, 48))
-    base = [sys.executable, str(REPO / "main.py"), "export", str(video), *OVERRIDES, "--formats", "mot",
+    base = [sys.executable, "-m", "yolotrack", "export", str(video), *OVERRIDES, "--formats", "mot",
             *model_args(fixtures_dir)]
-    env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1")
+    env = dict(os.environ, OMP_NUM_THREADS="1")
     for quiet in (False, True):
         master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a sized terminal

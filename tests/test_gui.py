@@ -14,16 +14,16 @@ import pytest
 pytest.importorskip("PyQt6")
 pytest.importorskip("pytestqt")
 
+from pipeline_media import FIXTURE_WEIGHTS, LOW_THRESHOLDS, free_port, make_video  # noqa: E402
 from PyQt6.QtCore import QMimeData, QPointF, QSettings, Qt, QTimer, QUrl  # noqa: E402
 from PyQt6.QtGui import QDropEvent, QImage  # noqa: E402
 
-from core.config import load_config  # noqa: E402
-from core.detections import Detections  # noqa: E402
-from detector import torch_thread  # noqa: E402
-from render import Renderer, color_for  # noqa: E402
-from tests.pipeline_media import FIXTURE_WEIGHTS, LOW_THRESHOLDS, free_port, make_video  # noqa: E402
-from ui import MainWindow, render_to_view  # noqa: E402
-from ui.settings import GuiSettings, preset_keys  # noqa: E402
+from yolotrack.core.config import load_config  # noqa: E402
+from yolotrack.core.detections import Detections  # noqa: E402
+from yolotrack.detector import torch_thread  # noqa: E402
+from yolotrack.render import Renderer, color_for  # noqa: E402
+from yolotrack.ui import MainWindow, render_to_view  # noqa: E402
+from yolotrack.ui.settings import GuiSettings, preset_keys  # noqa: E402
 
 pytestmark = pytest.mark.timeout(120)
 WAIT = 60_000  # ms; generous: the CI machine is small and shared
@@ -360,7 +360,7 @@ def test_model_switch_reloads_in_background_with_busy_indicator(qtbot, open_wind
 
 
 def test_webcam_probe_runs_in_the_background(qtbot, open_window, fixtures_dir, tmp_path):
-    from ui.webcams import probe_webcams
+    from yolotrack.ui.webcams import probe_webcams
 
     win = open_window(make_cfg(fixtures_dir, tmp_path, ""), autostart=False)
     with qtbot.waitSignal(win.prober.found, timeout=WAIT) as found:
@@ -373,8 +373,7 @@ def test_webcam_probe_runs_in_the_background(qtbot, open_window, fixtures_dir, t
 
 
 def test_gui_command_without_a_display_is_one_clear_error(monkeypatch, capsys) -> None:
-    import main
-
+    from yolotrack import main
     monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)

@@ -15,8 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-
-from tests.pipeline_media import FIXTURE_WEIGHTS, LOW_THRESHOLDS, make_video
+from pipeline_media import FIXTURE_WEIGHTS, LOW_THRESHOLDS, make_video
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 REPO = Path(__file__).resolve().parent.parent
@@ -54,7 +53,7 @@ def test_gui_window_in_xvfb_saves_screenshot(xvfb_display, fixtures_dir, tmp_pat
     shot.unlink(missing_ok=True)
     env = {**os.environ, "DISPLAY": xvfb_display, "QT_QPA_PLATFORM": "xcb", "OMP_NUM_THREADS": "1",
            "XDG_CONFIG_HOME": str(tmp_path / "config")}  # QSettings go to a fresh place
-    cmd = [sys.executable, str(REPO / "main.py"), "gui", "--source", str(video),
+    cmd = [sys.executable, "-m", "yolotrack", "gui", "--source", str(video),
            "--weights", str(fixtures_dir / FIXTURE_WEIGHTS), "--imgsz", "64",
            *(f"{k}={v}" for k, v in LOW_THRESHOLDS.items()), "ui.probe_webcams=0",
            f"output.dir={tmp_path / 'out'}", "source.loop=true",

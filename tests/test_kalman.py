@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from filterpy.kalman import KalmanFilter
 
-from tracker.kalman import STD_POSITION, STD_VELOCITY, KalmanFilterXYAH, xyah_to_xyxy, xyxy_to_xyah
+from yolotrack.tracker.kalman import STD_POSITION, STD_VELOCITY, KalmanFilterXYAH, xyah_to_xyxy, xyxy_to_xyah
 
 
 def _filterpy_twin(mean: np.ndarray, cov: np.ndarray) -> KalmanFilter:

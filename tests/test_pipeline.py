@@ -7,19 +7,19 @@ import time
 from pathlib import Path
 
 import pytest
+from pipeline_media import FIXTURE_WEIGHTS, LOW_THRESHOLDS, make_video
 
-from core.config import Config, ModelConfig
-from core.errors import PipelineError, SourceError
-from detector import torch_thread
-from pipeline import Pipeline, PipelineStats, SourceState
-from sinks.jsonl import JsonlSink
-from tests.pipeline_media import FIXTURE_WEIGHTS, LOW_THRESHOLDS, make_video
+from yolotrack.core.config import Config, ModelConfig
+from yolotrack.core.errors import PipelineError, SourceError
+from yolotrack.detector import torch_thread
+from yolotrack.pipeline import Pipeline, PipelineStats, SourceState
+from yolotrack.sinks.jsonl import JsonlSink
 
 
 @pytest.fixture(scope="module")
 def detector(fixtures_dir):
     torch_thread.set_threads(1)
-    from detector import Detector
+    from yolotrack.detector import Detector
 
     conf = LOW_THRESHOLDS["model.conf"]
     return Detector.from_config(ModelConfig(weights=str(fixtures_dir / FIXTURE_WEIGHTS), imgsz=160, conf=conf))
@@ -256,7 +256,7 @@ def test_periodic_stats_reach_listeners_and_the_jsonl_sink(tmp_path, detector):
 
 
 def test_source_failure_mid_stream_names_the_source(tmp_path, detector):
-    from pipeline import FileSource
+    from yolotrack.pipeline import FileSource
 
     class CorruptAfterFive(FileSource):
         def __iter__(self):

@@ -6,12 +6,12 @@ import json
 
 import numpy as np
 
-from core.detections import Detections
-from core.events import TrackEvent
-from core.frame import Frame
-from pipeline import PipelineStats, SourceState, SourceStatus
-from sinks.base import StreamInfo
-from sinks.jsonl import JsonlSink
+from yolotrack.core.detections import Detections
+from yolotrack.core.events import TrackEvent
+from yolotrack.core.frame import Frame
+from yolotrack.pipeline import PipelineStats, SourceState, SourceStatus
+from yolotrack.sinks.base import StreamInfo
+from yolotrack.sinks.jsonl import JsonlSink
 
 
 def frame(i: int, sid: str = "0") -> Frame:

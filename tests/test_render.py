@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core import Detections
-from core.config import RenderConfig
-from core.errors import InvalidInputError
-from render import PALETTE_BGR, Renderer, TrailHistory, color_for, color_for_rgb
+from yolotrack.core import Detections
+from yolotrack.core.config import RenderConfig
+from yolotrack.core.errors import InvalidInputError
+from yolotrack.render import PALETTE_BGR, Renderer, TrailHistory, color_for, color_for_rgb
 
 NAMES = {0: "person", 1: "car"}
 ONLY = ("boxes", "labels", "trails", "masks", "keypoints")

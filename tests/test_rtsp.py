@@ -8,10 +8,10 @@ import threading
 import time
 
 import pytest
+from pipeline_media import RtspServer, cli, model_overrides, require_gst, wait_for
 
-from core.config import SourceConfig
-from pipeline import SourceState, open_source
-from tests.pipeline_media import RtspServer, cli, model_overrides, require_gst, wait_for
+from yolotrack.core.config import SourceConfig
+from yolotrack.pipeline import SourceState, open_source
 
 
 @pytest.fixture(scope="module", autouse=True)

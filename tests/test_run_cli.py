@@ -7,8 +7,7 @@ import signal
 import time
 
 import pytest
-
-from tests.pipeline_media import cli, make_video, model_overrides, wait_for
+from pipeline_media import cli, make_video, model_overrides, wait_for
 
 
 @pytest.fixture

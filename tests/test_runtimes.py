@@ -14,14 +14,14 @@ import numpy as np
 import pytest
 import torch
 
-from core.errors import ConfigError, InvalidInputError
-from detector import load_model, torch_thread
-from detector.runtimes import AUTO_ORDER, create_runtime, select
-from detector.runtimes import onnx_export as onnx_export_mod
-from detector.runtimes.cache import SUBDIR, export_dir
-from detector.runtimes.compare import max_relative_error, relative_errors
-from detector.runtimes.ort_runtime import providers_for
-from detector.runtimes.torch_runtime import plan_for, to_layout
+from yolotrack.core.errors import ConfigError, InvalidInputError
+from yolotrack.detector import load_model, torch_thread
+from yolotrack.detector.runtimes import AUTO_ORDER, create_runtime, select
+from yolotrack.detector.runtimes import onnx_export as onnx_export_mod
+from yolotrack.detector.runtimes.cache import SUBDIR, export_dir
+from yolotrack.detector.runtimes.compare import max_relative_error, relative_errors
+from yolotrack.detector.runtimes.ort_runtime import providers_for
+from yolotrack.detector.runtimes.torch_runtime import plan_for, to_layout
 
 HW = (320, 480)
 TOL = 1e-3
@@ -173,8 +173,8 @@ def test_cuda_dispatch_and_layouts_on_cpu():
 
 def test_detector_with_runtime_model_gives_the_same_detections(fixtures_dir, export_cache):
     """The wiring the Detector uses: RuntimeModel in place of the model, per-shape runtimes, same results."""
-    from detector import Detector
-    from detector.runtimes.dispatch import RuntimeModel
+    from yolotrack.detector import Detector
+    from yolotrack.detector.runtimes.dispatch import RuntimeModel
 
     weights = fixtures_dir / "ultralytics_yolo12n.pt"
     io = np.load(fixtures_dir / "ultralytics_yolo12n_io.npz")
@@ -201,8 +201,8 @@ def test_detector_with_runtime_model_gives_the_same_detections(fixtures_dir, exp
 
 def test_config_runtime_is_wired_into_detector(fixtures_dir, tmp_path, monkeypatch):
     """`model.runtime` reaches the Detector: exports land in the cache and give the torch detections."""
-    from core.config import load_config
-    from detector import Detector
+    from yolotrack.core.config import load_config
+    from yolotrack.detector import Detector
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # the fixtures folder is read-only
     frame = np.load(fixtures_dir / "ultralytics_yolo12n_io.npz")["predict_img"]
@@ -220,8 +220,8 @@ def test_config_runtime_is_wired_into_detector(fixtures_dir, tmp_path, monkeypat
 
 
 def test_empty_weights_name_the_official_release():
-    from core.config import load_config
-    from detector.predictor import weights_name
+    from yolotrack.core.config import load_config
+    from yolotrack.detector.predictor import weights_name
 
     assert weights_name(load_config(None, ["model.weights=", "model.scale=s"]).model) == "yolov12s"
     assert weights_name(load_config(None, ["model.weights=", "model.task=segment", "model.scale=x"]).model) \

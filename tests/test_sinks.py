@@ -13,16 +13,16 @@ import numpy as np
 import pycocotools.mask as coco_mask
 import pytest
 
-from core import Detections, Frame
-from core.config import OutputConfig, RenderConfig, SourceConfig, TrackerConfig
-from pipeline import open_source
-from sinks import rle
-from sinks.base import StreamInfo
-from sinks.coco import CocoSink
-from sinks.cvat import CvatSink
-from sinks.mot import MotSink
-from sinks.video import VideoSink
-from tracker import ByteTracker
+from yolotrack.core import Detections, Frame
+from yolotrack.core.config import OutputConfig, RenderConfig, SourceConfig, TrackerConfig
+from yolotrack.pipeline import open_source
+from yolotrack.sinks import rle
+from yolotrack.sinks.base import StreamInfo
+from yolotrack.sinks.coco import CocoSink
+from yolotrack.sinks.cvat import CvatSink
+from yolotrack.sinks.mot import MotSink
+from yolotrack.sinks.video import VideoSink
+from yolotrack.tracker import ByteTracker
 
 NAMES = {0: "person", 1: "car"}
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:pycocotools")

@@ -8,10 +8,11 @@ import time
 import cv2
 import numpy as np
 import pytest
+from pipeline_media import make_video
 
-from core.config import SourceConfig
-from core.errors import SourceError
-from pipeline import (
+from yolotrack.core.config import SourceConfig
+from yolotrack.core.errors import SourceError
+from yolotrack.pipeline import (
     EndOfStream,
     FileSource,
     FrameQueue,
@@ -24,7 +25,6 @@ from pipeline import (
     open_source,
     source_kind,
 )
-from tests.pipeline_media import make_video
 
 
 def test_file_source_yields_every_frame_with_index_timestamp_and_fps(tmp_path):
@@ -127,7 +127,7 @@ def test_bad_sources_raise_source_error(uri, message):
 
 
 def test_missing_demo_clip_is_a_clear_error(tmp_path, monkeypatch):
-    monkeypatch.setattr("pipeline.sources.DEMO_VIDEO", tmp_path / "none.mp4")
+    monkeypatch.setattr("yolotrack.pipeline.sources.DEMO_VIDEO", tmp_path / "none.mp4")
     with pytest.raises(SourceError, match="demo clip is missing"):
         open_source("demo", SourceConfig())
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from detector.staging import HostStaging, wants_pinned
+from yolotrack.detector.staging import HostStaging, wants_pinned
 
 
 def test_pinning_only_for_cuda_and_cpu_is_zero_copy():

@@ -8,9 +8,9 @@ import av
 import numpy as np
 import pytest
 
-from main import main
-from train.dataset import YoloDataset, load_data_yaml
-from train.synth import CLASS_NAMES, SceneConfig, SceneGenerator
+from yolotrack.main import main
+from yolotrack.train.dataset import YoloDataset, load_data_yaml
+from yolotrack.train.synth import CLASS_NAMES, SceneConfig, SceneGenerator
 
 SMALL = SceneConfig(width=320, height=192, frames=40, min_size=10, max_size=24, max_speed=4)
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.config import TrackerConfig
-from core.detections import Detections
-from core.errors import ConfigError, InvalidInputError
-from tracker import ByteTracker
+from yolotrack.core.config import TrackerConfig
+from yolotrack.core.detections import Detections
+from yolotrack.core.errors import ConfigError, InvalidInputError
+from yolotrack.tracker import ByteTracker
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.optimize import linear_sum_assignment
 
-from tracker.matching import iou_matrix, lapjv_reference, linear_assignment
+from yolotrack.tracker.matching import iou_matrix, lapjv_reference, linear_assignment
 
 
 def test_iou_uses_the_reference_plus_one_pixel_convention() -> None:
@@ -62,7 +62,7 @@ def test_pairs_at_or_above_the_threshold_never_match() -> None:
 
 
 def test_sparse_iou_for_crowded_frames_is_bit_identical(monkeypatch: pytest.MonkeyPatch) -> None:
-    from tracker import matching
+    from yolotrack.tracker import matching
 
     rng = np.random.default_rng(0)
 

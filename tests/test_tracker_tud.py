@@ -26,10 +26,10 @@ from pathlib import Path
 import motmetrics
 import pytest
 
-from tracker import ByteTracker
-from tracker.evaluate import COMBINED, evaluate_sequences
-from tracker.mot_io import read_mot
-from tracker.simulate import Corruption, detections_from_gt, track_to_mot_rows
+from yolotrack.tracker import ByteTracker
+from yolotrack.tracker.evaluate import COMBINED, evaluate_sequences
+from yolotrack.tracker.mot_io import read_mot
+from yolotrack.tracker.simulate import Corruption, detections_from_gt, track_to_mot_rows
 
 DATA = Path(motmetrics.__file__).parent / "data"
 SEQS = ("TUD-Campus", "TUD-Stadtmitte")

@@ -8,9 +8,9 @@ import cv2
 import numpy as np
 import pytest
 
-from core.errors import ConfigError, InvalidInputError
-from train.augment import hflip, letterbox, random_affine
-from train.dataset import YoloDataset, collate, label_path, load_data_yaml, read_labels
+from yolotrack.core.errors import ConfigError, InvalidInputError
+from yolotrack.train.augment import hflip, letterbox, random_affine
+from yolotrack.train.dataset import YoloDataset, collate, label_path, load_data_yaml, read_labels
 
 
 def _make_dataset(root: Path, n: int = 3) -> Path:

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-from train.assigner import TaskAlignedAssigner
-from train.boxes import bbox2dist, ciou, dfl_decode, dist2bbox, make_anchors
-from train.losses import DetectionLoss, dfl_loss
-from train.metrics import MapAccumulator, average_precision
+from yolotrack.train.assigner import TaskAlignedAssigner
+from yolotrack.train.boxes import bbox2dist, ciou, dfl_decode, dist2bbox, make_anchors
+from yolotrack.train.losses import DetectionLoss, dfl_loss
+from yolotrack.train.metrics import MapAccumulator, average_precision
 
 
 def test_make_anchors_are_cell_centres_in_level_order():

@@ -10,10 +10,10 @@ import pytest
 import torch
 import yaml
 
-from main import main
-from train.dataset import YoloDataset, load_data_yaml
-from train.synth_export import SynthPlan, run_plan, scene_config
-from train.trainer import TrainConfig, Trainer, evaluate
+from yolotrack.main import main
+from yolotrack.train.dataset import YoloDataset, load_data_yaml
+from yolotrack.train.synth_export import SynthPlan, run_plan, scene_config
+from yolotrack.train.trainer import TrainConfig, Trainer, evaluate
 
 STEPS = 45
 
@@ -47,7 +47,7 @@ def overfit_run(tiny_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
 
 
 def test_loss_falls_and_map_rises(overfit_run: Path, tiny_data: Path):
-    from detector import build_model
+    from yolotrack.detector import build_model
 
     spec = load_data_yaml(tiny_data)
     ds = YoloDataset(spec.val, spec.nc, 128, augment=False)
@@ -64,7 +64,7 @@ def test_loss_falls_and_map_rises(overfit_run: Path, tiny_data: Path):
 
 
 def test_checkpoints_load_and_detect(overfit_run: Path, tiny_data: Path):
-    from detector import Detector, load_model
+    from yolotrack.detector import Detector, load_model
 
     for name in ("best.safetensors", "last.safetensors"):
         model = load_model(str(overfit_run / name))

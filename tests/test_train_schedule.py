@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from train.trainer import BatchNormWarmup, ModelEMA, TrainConfig, lr_at, recalibrate_bn
+from yolotrack.train.trainer import BatchNormWarmup, ModelEMA, TrainConfig, lr_at, recalibrate_bn
 
 
 def test_lr_warms_up_linearly_then_follows_the_cosine_to_lrf():

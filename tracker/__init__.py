@@ -10,8 +10,8 @@
 numpy + lap only (no torch); `tracker.evaluate` imports TrackEval lazily.
 """
 
-from tracker.byte_tracker import ByteTracker
-from tracker.evaluate import evaluate_mot
-from tracker.kalman import KalmanFilterXYAH
+from yolotrack.tracker.byte_tracker import ByteTracker
+from yolotrack.tracker.evaluate import evaluate_mot
+from yolotrack.tracker.kalman import KalmanFilterXYAH
 
 __all__ = ["ByteTracker", "KalmanFilterXYAH", "evaluate_mot"]

@@ -40,14 +40,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from core.detections import Detections
-from core.errors import ConfigError, InvalidInputError
-from core.events import TrackEvent
-from tracker.kalman import KalmanFilterXYAH, xyah_to_xyxy, xyxy_to_xyah
-from tracker.matching import iou_matrix, linear_assignment
+from yolotrack.core.detections import Detections
+from yolotrack.core.errors import ConfigError, InvalidInputError
+from yolotrack.core.events import TrackEvent
+from yolotrack.tracker.kalman import KalmanFilterXYAH, xyah_to_xyxy, xyxy_to_xyah
+from yolotrack.tracker.matching import iou_matrix, linear_assignment
 
 if TYPE_CHECKING:
-    from core.config import TrackerConfig
+    from yolotrack.core.config import TrackerConfig
 
 log = logging.getLogger(__name__)
 

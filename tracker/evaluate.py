@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from core.errors import InvalidInputError, YolotrackError
-from tracker.mot_io import read_mot
+from yolotrack.core.errors import InvalidInputError, YolotrackError
+from yolotrack.tracker.mot_io import read_mot
 
 log = logging.getLogger(__name__)
 

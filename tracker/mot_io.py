@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.errors import InvalidInputError
+from yolotrack.core.errors import InvalidInputError
 
 # Columns kept from either file: frame, id, left, top, width, height, conf/flag.
 MOT_COLUMNS = 7

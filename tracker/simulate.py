@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.errors import InvalidInputError
+from yolotrack.core.errors import InvalidInputError
 
 
 @dataclass(frozen=True)

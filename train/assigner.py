@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import torch
 
-from train.boxes import box_iou
+from yolotrack.train.boxes import box_iou
 
 
 @dataclass

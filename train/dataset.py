@@ -14,8 +14,8 @@ import numpy as np
 import torch
 import yaml
 
-from core.errors import ConfigError, InvalidInputError
-from train.augment import augment_hsv, hflip, letterbox, random_affine
+from yolotrack.core.errors import ConfigError, InvalidInputError
+from yolotrack.train.augment import augment_hsv, hflip, letterbox, random_affine
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 

@@ -22,8 +22,8 @@ from typing import Any
 import av
 import numpy as np
 
-from core.errors import SourceError
-from train.metrics import MapAccumulator, iou_matrix
+from yolotrack.core.errors import SourceError
+from yolotrack.train.metrics import MapAccumulator, iou_matrix
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ def decode_frames(path: str | Path) -> Iterator[np.ndarray]:
 def idf1_score(gt: dict[int, np.ndarray], tracks: dict[int, np.ndarray], min_visibility: float) -> dict[str, float]:
     """IDF1/MOTA/HOTA with `tracker.evaluate`; track rows (id, x1, y1, x2, y2). Ground truth hidden more than
     `min_visibility` is dropped together with the tracks on it, as MOTChallenge does with distractors."""
-    from tracker.evaluate import evaluate_arrays
+    from yolotrack.tracker.evaluate import evaluate_arrays
 
     gt_rows, pred_rows = [], []
     for f in sorted(set(gt) | set(tracks)):
@@ -74,9 +74,9 @@ def idf1_score(gt: dict[int, np.ndarray], tracks: dict[int, np.ndarray], min_vis
 def evaluate_clip(weights: str | Path, video: str | Path, gt_path: str | Path, min_visibility: float = 0.4,
                   imgsz: int | None = None, max_frames: int | None = None) -> dict[str, Any]:
     """Detector + tracker on a clip with the app's default settings; mAP and IDF1 against the gt."""
-    from core.config import load_config
-    from detector import Detector
-    from tracker.byte_tracker import ByteTracker
+    from yolotrack.core.config import load_config
+    from yolotrack.detector import Detector
+    from yolotrack.tracker.byte_tracker import ByteTracker
 
     cfg = load_config(None, overrides=None)
     det = Detector(str(weights), imgsz=imgsz or cfg.model.imgsz, conf=0.001, iou=cfg.model.iou, device="cpu")
@@ -115,9 +115,9 @@ def export_demo(weights: str | Path, data: str | Path, out: str | Path, meta: di
     """Re-measure BatchNorm statistics of a trained checkpoint and save it as a small fp16 file."""
     import torch
 
-    from detector import load_model, save_checkpoint
-    from train.dataset import YoloDataset, collate, load_data_yaml
-    from train.trainer import recalibrate_bn
+    from yolotrack.detector import load_model, save_checkpoint
+    from yolotrack.train.dataset import YoloDataset, collate, load_data_yaml
+    from yolotrack.train.trainer import recalibrate_bn
 
     spec = load_data_yaml(data)
     model = load_model(str(weights), fuse=False)

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from train.assigner import TaskAlignedAssigner
-from train.boxes import bbox2dist, ciou, dfl_decode, dist2bbox, make_anchors, xywh2xyxy
+from yolotrack.train.assigner import TaskAlignedAssigner
+from yolotrack.train.boxes import bbox2dist, ciou, dfl_decode, dist2bbox, make_anchors, xywh2xyxy
 
 
 def dfl_loss(pred_dist: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

@@ -17,10 +17,10 @@ import cv2
 import numpy as np
 import yaml
 
-from core.errors import InvalidInputError
-from core.files import temp_beside
-from sinks.base import AtomicFile
-from train.synth import CLASS_NAMES, SceneConfig, SceneFrame, SceneGenerator
+from yolotrack.core.errors import InvalidInputError
+from yolotrack.core.files import temp_beside
+from yolotrack.sinks.base import AtomicFile
+from yolotrack.train.synth import CLASS_NAMES, SceneConfig, SceneFrame, SceneGenerator
 
 log = logging.getLogger(__name__)
 

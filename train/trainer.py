@@ -24,11 +24,11 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from core.errors import ConfigError, WeightsError
-from train.boxes import nms
-from train.dataset import DataSpec, YoloDataset, collate, load_data_yaml
-from train.losses import DetectionLoss
-from train.metrics import MapAccumulator, MapResult
+from yolotrack.core.errors import ConfigError, WeightsError
+from yolotrack.train.boxes import nms
+from yolotrack.train.dataset import DataSpec, YoloDataset, collate, load_data_yaml
+from yolotrack.train.losses import DetectionLoss
+from yolotrack.train.metrics import MapAccumulator, MapResult
 
 log = logging.getLogger(__name__)
 
@@ -198,7 +198,7 @@ def evaluate(model: torch.nn.Module, dataset: YoloDataset, batch: int = 8, max_i
 
 def _load_detector_api() -> Any:
     try:
-        import detector
+        from yolotrack import detector
     except ImportError as e:  # the detector package is part of yolotrack; this only fires on a broken install
         raise WeightsError(f"the detector package is unavailable: {e}") from e
     return detector

@@ -1,15 +1,15 @@
 """The PyQt6 desktop GUI (`yolotrack gui`). Qt is imported only inside this package.
 
-    from ui import run_gui
+    from yolotrack.ui import run_gui
     run_gui(cfg)                      # opens the window, returns the exit code
 
 `MainWindow` wires the `VideoView`, the `ControlPanel` and the `PipelineController`, which runs the
 real pipeline in worker threads and hands only the newest result to the UI thread.
 """
 
-from ui.app import run_gui
-from ui.controller import PipelineController
-from ui.view import VideoView, render_to_view
-from ui.window import MainWindow
+from yolotrack.ui.app import run_gui
+from yolotrack.ui.controller import PipelineController
+from yolotrack.ui.view import VideoView, render_to_view
+from yolotrack.ui.window import MainWindow
 
 __all__ = ["MainWindow", "PipelineController", "VideoView", "render_to_view", "run_gui"]

@@ -9,9 +9,9 @@ from pathlib import Path
 from PyQt6.QtCore import QTimer
 from PyQt6.QtWidgets import QApplication
 
-from core.config import Config
-from core.errors import YolotrackError
-from ui.window import MainWindow
+from yolotrack.core.config import Config
+from yolotrack.core.errors import YolotrackError
+from yolotrack.ui.window import MainWindow
 
 log = logging.getLogger(__name__)
 

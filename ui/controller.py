@@ -18,11 +18,11 @@ from typing import Any
 
 from PyQt6.QtCore import QObject, pyqtSignal
 
-from core.config import Config
-from core.detections import Detections
-from core.errors import YolotrackError
-from pipeline import Pipeline, PipelineStats, Result
-from sinks.base import StreamInfo
+from yolotrack.core.config import Config
+from yolotrack.core.detections import Detections
+from yolotrack.core.errors import YolotrackError
+from yolotrack.pipeline import Pipeline, PipelineStats, Result
+from yolotrack.sinks.base import StreamInfo
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ class Recorder:
         self._closed = False
 
     def write(self, result: Result, names: dict[int, str], task: str) -> None:
-        from sinks.video import VideoSink
+        from yolotrack.sinks.video import VideoSink
 
         with self._lock:
             if self._closed:
@@ -194,7 +194,7 @@ class PipelineController(QObject):
         self._spawn("yolotrack-gui-model", self._load_model, gen, mcfg)
 
     def _load_model(self, gen: int, mcfg: Any) -> None:
-        from detector import Detector
+        from yolotrack.detector import Detector
 
         try:
             det = Detector.from_config(mcfg)
@@ -303,7 +303,7 @@ class PipelineController(QObject):
         self._spawn("yolotrack-gui-watch", self._watch, pipe)
 
     def _tracker_factory(self, cfg: Config) -> Any:
-        from tracker import ByteTracker
+        from yolotrack.tracker import ByteTracker
 
         tcfg = cfg.tracker
         switch = self.tracker_switch

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipeline import PipelineStats, SourceState, SourceStatus
+from yolotrack.pipeline import PipelineStats, SourceState, SourceStatus
 
 
 def source_text(src: SourceStatus | None) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 
 from PyQt6.QtCore import QSettings
 
-from core.config import read_yaml, resolve_config_path
+from yolotrack.core.config import read_yaml, resolve_config_path
 
 ORG = "yolotrack"
 APP = "yolotrack-gui"

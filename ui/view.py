@@ -18,8 +18,8 @@ from PyQt6.QtCore import QPoint, QRect, QSize, Qt
 from PyQt6.QtGui import QColor, QImage, QPainter, QPaintEvent
 from PyQt6.QtWidgets import QSizePolicy, QWidget
 
-from core.detections import Detections
-from render import Renderer
+from yolotrack.core.detections import Detections
+from yolotrack.render import Renderer
 
 
 def fit_size(frame_wh: tuple[int, int], view_wh: tuple[int, int]) -> tuple[int, int]:

@@ -18,15 +18,15 @@ from PyQt6.QtCore import QByteArray, Qt, QTimer
 from PyQt6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QResizeEvent, QShortcut
 from PyQt6.QtWidgets import QFileDialog, QLabel, QMainWindow, QScrollArea, QSplitter
 
-from core.config import Config
-from pipeline import Result
-from render import Renderer
-from ui.controller import PipelineController
-from ui.controls import SCALES, TASKS, ControlPanel
-from ui.hud import first_source, source_text, stats_text
-from ui.settings import GuiSettings
-from ui.view import VideoView, render_to_view
-from ui.webcams import WebcamProber
+from yolotrack.core.config import Config
+from yolotrack.pipeline import Result
+from yolotrack.render import Renderer
+from yolotrack.ui.controller import PipelineController
+from yolotrack.ui.controls import SCALES, TASKS, ControlPanel
+from yolotrack.ui.hud import first_source, source_text, stats_text
+from yolotrack.ui.settings import GuiSettings
+from yolotrack.ui.view import VideoView, render_to_view
+from yolotrack.ui.webcams import WebcamProber
 
 log = logging.getLogger(__name__)
 

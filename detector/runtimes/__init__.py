@@ -15,9 +15,9 @@ from pathlib import Path
 
 import torch
 
-from core.errors import ConfigError
-from detector.runtimes.base import RawOutput, Runtime, RuntimeSpec
-from detector.runtimes.select import AUTO_ORDER, CHOICES, RUNTIMES, auto_candidates
+from yolotrack.core.errors import ConfigError
+from yolotrack.detector.runtimes.base import RawOutput, Runtime, RuntimeSpec
+from yolotrack.detector.runtimes.select import AUTO_ORDER, CHOICES, RUNTIMES, auto_candidates
 
 log = logging.getLogger(__name__)
 
@@ -26,15 +26,15 @@ __all__ = ["AUTO_ORDER", "CHOICES", "RUNTIMES", "RawOutput", "Runtime", "Runtime
 
 def _build(name: str, model: torch.nn.Module, spec: RuntimeSpec) -> Runtime:
     if name == "torch":
-        from detector.runtimes.torch_runtime import TorchRuntime
+        from yolotrack.detector.runtimes.torch_runtime import TorchRuntime
 
         return TorchRuntime(model, spec)
     if name == "onnxruntime":
-        from detector.runtimes.ort_runtime import OrtRuntime
+        from yolotrack.detector.runtimes.ort_runtime import OrtRuntime
 
         return OrtRuntime(model, spec)
     if name == "openvino":
-        from detector.runtimes.openvino_runtime import OpenVinoRuntime
+        from yolotrack.detector.runtimes.openvino_runtime import OpenVinoRuntime
 
         return OpenVinoRuntime(model, spec)
     raise ConfigError(f"unknown runtime {name!r}; choose one of {', '.join(CHOICES)}")

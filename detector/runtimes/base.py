@@ -42,7 +42,7 @@ class Runtime:
 
     def __call__(self, x: torch.Tensor) -> RawOutput:
         if tuple(x.shape) != self.spec.input_shape:
-            from core.errors import InvalidInputError
+            from yolotrack.core.errors import InvalidInputError
 
             raise InvalidInputError(f"the {self.name} runtime was built for input {self.spec.input_shape}, "
                                     f"got {tuple(x.shape)}; create a runtime for that size")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from detector.runtimes.base import RawOutput
+from yolotrack.detector.runtimes.base import RawOutput
 
 
 def _groups(y: torch.Tensor, nc: int, task: str) -> dict[str, torch.Tensor]:

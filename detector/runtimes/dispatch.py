@@ -18,8 +18,8 @@ from typing import Any
 
 import torch
 
-from detector.runtimes import create_runtime
-from detector.runtimes.base import RawOutput, Runtime
+from yolotrack.detector.runtimes import create_runtime
+from yolotrack.detector.runtimes.base import RawOutput, Runtime
 
 log = logging.getLogger(__name__)
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import torch
 
-from core.errors import WeightsError
-from core.files import atomic_write
-from detector.runtimes.cache import export_dir, export_name, weights_key
+from yolotrack.core.errors import WeightsError
+from yolotrack.core.files import atomic_write
+from yolotrack.detector.runtimes.cache import export_dir, export_name, weights_key
 
 log = logging.getLogger(__name__)
 

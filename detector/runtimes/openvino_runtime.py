@@ -11,11 +11,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from core.errors import ConfigError
-from core.files import atomic_write
-from detector.runtimes.base import RawOutput, Runtime, RuntimeSpec
-from detector.runtimes.onnx_export import export_onnx
-from detector.runtimes.threads import default_threads
+from yolotrack.core.errors import ConfigError
+from yolotrack.core.files import atomic_write
+from yolotrack.detector.runtimes.base import RawOutput, Runtime, RuntimeSpec
+from yolotrack.detector.runtimes.onnx_export import export_onnx
+from yolotrack.detector.runtimes.threads import default_threads
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from detector.runtimes.base import RawOutput, Runtime, RuntimeSpec
+from yolotrack.detector.runtimes.base import RawOutput, Runtime, RuntimeSpec
 
 log = logging.getLogger(__name__)
 
