@@ -18,9 +18,8 @@ from typing import Any, Union
 
 import yaml
 
+from yolotrack.core.assets import CONFIG_DIR
 from yolotrack.core.errors import ConfigError
-
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 
 
 def _f(default: Any = dataclasses.MISSING, *, factory: Any = None, **meta: Any) -> Any:

@@ -16,6 +16,11 @@ import numpy as np
 from yolotrack.core.errors import InvalidInputError
 
 
+def class_name(names: Mapping[int, str], class_id: int) -> str:
+    """The display name of a class id: its name when the model has one, else the id as text."""
+    return names.get(int(class_id)) or str(int(class_id))
+
+
 @dataclass(eq=False)
 class Detections:
     xyxy: np.ndarray  # (N, 4) float32, x1 y1 x2 y2 in frame pixels
@@ -95,7 +100,7 @@ class Detections:
 
     @property
     def class_names(self) -> list[str]:
-        return [self.names.get(int(c), str(int(c))) for c in self.class_ids]
+        return [class_name(self.names, c) for c in self.class_ids.tolist()]
 
     @property
     def is_tracked(self) -> bool:
@@ -110,7 +115,7 @@ class Detections:
                 row["id"] = int(self.track_ids[i])
             c = int(self.class_ids[i])
             row["class_id"] = c
-            row["class"] = self.names.get(c, str(c))
+            row["class"] = class_name(self.names, c)
             row["score"] = round(float(self.scores[i]), 4)
             row["box"] = [round(float(v), ndigits) for v in self.xyxy[i]]
             if self.keypoints is not None:

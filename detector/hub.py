@@ -10,8 +10,9 @@ import urllib.request
 from pathlib import Path
 
 from yolotrack.core.assets import DEMO_WEIGHTS
+from yolotrack.core.cache import cache_dir
 from yolotrack.core.errors import WeightsError
-from yolotrack.core.files import temp_beside
+from yolotrack.core.files import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -19,12 +20,6 @@ TURBO_URL = "https://github.com/sunsmarterjie/yolov12/releases/download/turbo/{n
 SEG_URL = "https://github.com/sunsmarterjie/yolov12/releases/download/seg/{name}.pt"
 ULTRALYTICS_URL = "https://github.com/ultralytics/assets/releases/download/v8.3.0/{name}.pt"
 _NAME = re.compile(r"^(yolov12[nsmlx](-seg)?|yolo12[nsmlx])(\.pt)?$")
-
-
-def cache_dir() -> Path:
-    """`$XDG_CACHE_HOME/yolotrack`, else `~/.cache/yolotrack`."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "yolotrack"
 
 
 def release_url(name: str) -> str | None:
@@ -42,29 +37,23 @@ def download(url: str, dest: Path, timeout: float = 30.0) -> Path:
     """Stream `url` to `dest` with a tqdm bar; the file appears only when complete (atomic rename)."""
     from tqdm import tqdm
 
-    tmp = temp_beside(dest)
-    try:
-        with open(tmp, "wb") as out:
-            req = urllib.request.Request(url, headers={"User-Agent": "yolotrack"})
-            with urllib.request.urlopen(req, timeout=timeout) as resp:
-                total = int(resp.headers.get("Content-Length") or 0) or None
-                with tqdm(total=total, unit="B", unit_scale=True, desc=dest.name, leave=False) as bar:
-                    while True:
-                        chunk = resp.read(1 << 20)
-                        if not chunk:
-                            break
-                        out.write(chunk)
-                        bar.update(len(chunk))
+    def fetch(tmp: Path) -> None:
+        req = urllib.request.Request(url, headers={"User-Agent": "yolotrack"})
+        with open(tmp, "wb") as out, urllib.request.urlopen(req, timeout=timeout) as resp:
+            total = int(resp.headers.get("Content-Length") or 0) or None
+            with tqdm(total=total, unit="B", unit_scale=True, desc=dest.name, leave=False) as bar:
+                while chunk := resp.read(1 << 20):
+                    out.write(chunk)
+                    bar.update(len(chunk))
             if total is not None and out.tell() != total:
                 raise OSError(f"got {out.tell()} of {total} bytes")
-        os.replace(tmp, dest)
+
+    try:
+        atomic_write(dest, fetch)
     except (urllib.error.URLError, OSError, ValueError) as e:
         reason = f"HTTP {e.code} {e.reason}" if isinstance(e, urllib.error.HTTPError) else (
             getattr(e, "reason", None) or e)
         raise WeightsError(f"could not download {url} ({reason}); download it yourself and put it at {dest}") from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     log.info("downloaded %s to %s", url, dest)
     return dest
 

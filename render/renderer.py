@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from yolotrack.core.config import RenderConfig
-from yolotrack.core.detections import Detections
+from yolotrack.core.detections import Detections, class_name
 from yolotrack.core.errors import InvalidInputError
 from yolotrack.render.colors import PALETTE_BGR, color_for, text_color_on
 from yolotrack.render.skeleton import COCO17_LIMB_COLORS, limbs_for
@@ -55,7 +55,7 @@ class Renderer:
         texts = []
         for c, sc in zip(np.asarray(dets.class_ids, np.int64).tolist(), np.asarray(dets.scores, np.float64).tolist(),
                          strict=True):
-            texts.append(f"{names.get(c) or own.get(c) or str(c)} {sc:.2f}")
+            texts.append(f"{class_name(names if c in names else own, c)} {sc:.2f}")
         if dets.track_ids is not None:
             texts = [f"#{t} {x}" for t, x in zip(np.asarray(dets.track_ids, np.int64).tolist(), texts, strict=True)]
         return texts

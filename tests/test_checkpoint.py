@@ -272,7 +272,7 @@ def test_demo_missing_says_so(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
         load_model("demo")
 
 
-HELMET_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "yolotrack-test"
+HELMET_CACHE = Path(os.environ["YOLOTRACK_TEST_HOST_CACHE"]) / "yolotrack-test"  # set by conftest
 
 
 def _helmet_checkpoint() -> Path:

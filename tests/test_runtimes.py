@@ -6,7 +6,6 @@ module-scoped export cache to keep the whole file to seconds of CPU.
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from yolotrack.core.errors import ConfigError, InvalidInputError
 from yolotrack.detector import load_model, torch_thread
 from yolotrack.detector.runtimes import AUTO_ORDER, create_runtime, select
 from yolotrack.detector.runtimes import onnx_export as onnx_export_mod
-from yolotrack.detector.runtimes.cache import SUBDIR, export_dir
+from yolotrack.detector.runtimes.cache import export_dir
 from yolotrack.detector.runtimes.compare import max_relative_error, relative_errors
 from yolotrack.detector.runtimes.ort_runtime import providers_for
 from yolotrack.detector.runtimes.torch_runtime import plan_for, to_layout
@@ -81,17 +80,20 @@ def test_batch_of_two_matches_single_frames(fixtures_dir, export_cache):
 
 
 def test_export_is_cached_and_keyed(fixtures_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     weights = tmp_path / "w" / "yolo12n.pt"
     weights.parent.mkdir()
     shutil.copy(fixtures_dir / "ultralytics_yolo12n.pt", weights)
     model = load_model(weights, device="cpu")
     create_runtime(model, "onnxruntime", HW, 1, "cpu", weights_path=weights, threads=1)
-    beside = weights.parent / SUBDIR
-    onnx_files = sorted(beside.glob("*.onnx"))
-    assert len(onnx_files) == 1, "the export goes next to the weights when that folder is writable"
+    cache = tmp_path / "xdg" / "yolotrack" / "exports"
+    onnx_files = sorted(cache.glob("*.onnx"))
+    assert len(onnx_files) == 1, "the export goes into the XDG cache"
+    assert sorted(p.name for p in weights.parent.iterdir()) == ["yolo12n.pt"], "nothing is written beside the weights"
     name = onnx_files[0].name
-    assert "320x480" in name and "-b1-" in name and f"torch{torch.__version__.split('+')[0]}" in name
-    assert not [p for p in beside.iterdir() if p.name.startswith(".")], "no temp files left behind"
+    assert "320x480" in name and "-b1-" in name and "-fp32-" in name
+    assert f"torch{torch.__version__.split('+')[0]}" in name
+    assert not [p for p in cache.iterdir() if p.name.startswith(".")], "no temp files left behind"
 
     def no_export(*_a, **_k):
         raise AssertionError("the cached export must be reused")
@@ -100,7 +102,7 @@ def test_export_is_cached_and_keyed(fixtures_dir, tmp_path, monkeypatch):
     mtime = onnx_files[0].stat().st_mtime_ns
     rt = create_runtime(model, "openvino", HW, 1, "cpu", weights_path=weights, threads=1)
     assert onnx_files[0].stat().st_mtime_ns == mtime
-    assert rt.ir_path.parent == beside and rt.ir_path.with_suffix(".bin").is_file()
+    assert rt.ir_path.parent == cache and rt.ir_path.with_suffix(".bin").is_file()
     create_runtime(model, "openvino", HW, 1, "cpu", weights_path=weights, threads=1)  # IR reused too
     # another shape or batch is another key; other weights are another hash
     with pytest.raises(Exception, match="cached export must be reused"):
@@ -113,15 +115,13 @@ def test_export_is_cached_and_keyed(fixtures_dir, tmp_path, monkeypatch):
         create_runtime(model, "onnxruntime", HW, 1, "cpu", weights_path=other)
 
 
-def test_export_dir_falls_back_to_xdg(tmp_path, monkeypatch):
+def test_export_dir_is_the_xdg_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    weights = tmp_path / "ro" / "w.pt"
-    weights.parent.mkdir()
-    weights.write_bytes(b"x")
-    assert export_dir(weights) == weights.parent / SUBDIR
-    monkeypatch.setattr(os, "access", lambda *_a, **_k: False)  # root ignores chmod, so fake a read-only folder
-    assert export_dir(weights) == tmp_path / "xdg" / "yolotrack" / "exports"
-    assert export_dir(None) == tmp_path / "xdg" / "yolotrack" / "exports"
+    assert export_dir() == tmp_path / "xdg" / "yolotrack" / "exports"
+    assert export_dir(tmp_path / "mine") == tmp_path / "mine"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert export_dir() == tmp_path / "home" / ".cache" / "yolotrack" / "exports"
 
 
 def test_auto_uses_the_measured_order_and_falls_back(fixtures_dir, export_cache, monkeypatch):
@@ -204,7 +204,7 @@ def test_config_runtime_is_wired_into_detector(fixtures_dir, tmp_path, monkeypat
     from yolotrack.core.config import load_config
     from yolotrack.detector import Detector
 
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # the fixtures folder is read-only
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     frame = np.load(fixtures_dir / "ultralytics_yolo12n_io.npz")["predict_img"]
     weights = fixtures_dir / "ultralytics_yolo12n.pt"
     results = {}

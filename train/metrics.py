@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from yolotrack.core.detections import class_name
+
 IOU_THRESHOLDS = np.linspace(0.5, 0.95, 10)
 RECALL_POINTS = np.linspace(0.0, 1.0, 101)
 
@@ -57,7 +59,7 @@ class MapResult:
         names = names or {}
         lines = [f"{'class':<12}{'gt':>7}{'AP50':>8}{'AP50-95':>9}"]
         for c, (a50, a) in sorted(self.per_class.items()):
-            lines.append(f"{names.get(c, str(c)):<12}{self.n_gt.get(c, 0):>7}{a50:>8.3f}{a:>9.3f}")
+            lines.append(f"{class_name(names, c):<12}{self.n_gt.get(c, 0):>7}{a50:>8.3f}{a:>9.3f}")
         lines.append(f"{'all':<12}{sum(self.n_gt.values()):>7}{self.map50:>8.3f}{self.map50_95:>9.3f}")
         return "\n".join(lines)
 

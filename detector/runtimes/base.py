@@ -19,8 +19,8 @@ class RuntimeSpec:
     batch: int = 1
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
     threads: int | None = None  # None: the default for the machine (see threads.default_threads)
-    weights_path: Path | None = None  # for the cache key and location; None hashes the module's tensors
-    cache_dir: Path | None = None  # overrides the location rule (tests, read-only installs)
+    weights_path: Path | None = None  # for the cache key; None hashes the module's tensors
+    cache_dir: Path | None = None  # instead of the XDG cache (tests, benchmarks)
 
     @property
     def input_shape(self) -> tuple[int, int, int, int]:

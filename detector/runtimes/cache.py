@@ -1,56 +1,31 @@
 """Where exported models live and what they are keyed by.
 
-An export is only valid for one set of weights, one input shape and batch, and the tool versions
-that wrote it, so all of those go into the file name. Files go next to the weights (in a hidden
-folder) when that folder is writable, else into the XDG cache, and appear atomically so a crash or
-a second process never sees half a file.
+An export is only valid for one set of weights, one input shape and batch, one precision and the
+tool versions that wrote it, so all of those go into the file name. Files go into the XDG cache
+(`$XDG_CACHE_HOME/yolotrack/exports`), never beside the weights or inside the package, and appear
+atomically so a crash or a second process never sees half a file.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import stat
 from pathlib import Path
 
 import torch
 
+from yolotrack.core.cache import cache_dir
+
 log = logging.getLogger(__name__)
 
-SUBDIR = ".yolotrack-exports"
 EXPORT_FORMAT = 1  # bump when the export code changes what it writes
 
 
-def xdg_exports_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "yolotrack" / "exports"
-
-
-def _writable_dir(d: Path) -> bool:
-    """Root passes every access check, so a folder marked read-only (no write bit at all) is respected too."""
-    parent = d.parent
-    try:
-        if not d.exists() and not (parent.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)):
-            return False
-        d.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return False
-    return os.access(d, os.W_OK | os.X_OK)
-
-
-def export_dir(weights_path: Path | None, override: Path | None = None) -> Path:
-    """`override`, else `<weights folder>/.yolotrack-exports` if writable, else the XDG cache."""
-    if override is not None:
-        override.mkdir(parents=True, exist_ok=True)
-        return override
-    if weights_path is not None:
-        beside = Path(weights_path).resolve().parent / SUBDIR
-        if _writable_dir(beside):
-            return beside
-    xdg = xdg_exports_dir()
-    xdg.mkdir(parents=True, exist_ok=True)
-    return xdg
+def export_dir(override: Path | None = None) -> Path:
+    """`override` (tests, benchmarks), else the XDG cache; created when missing."""
+    d = override if override is not None else cache_dir("exports")
+    d.mkdir(parents=True, exist_ok=True)
+    return d
 
 
 def file_hash(path: Path) -> str:
@@ -77,7 +52,8 @@ def weights_key(model: torch.nn.Module, weights_path: Path | None) -> str:
     return f"{base}-{getattr(model, 'family', 'x')}-{getattr(model, 'task', 'detect')}"
 
 
-def export_name(stem: str, key: str, imgsz: tuple[int, int], batch: int, tool: str, suffix: str) -> str:
-    """e.g. `yolo12n-<hash>-turbo-detect-640x640-b1-torch2.13.0-opset17-f1.onnx`."""
+def export_name(stem: str, key: str, imgsz: tuple[int, int], batch: int, tool: str, suffix: str,
+                precision: str = "fp32") -> str:
+    """e.g. `yolo12n-<hash>-turbo-detect-640x640-b1-fp32-torch2.13.0-opset17-f1.onnx`."""
     safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in stem)
-    return f"{safe}-{key}-{imgsz[0]}x{imgsz[1]}-b{batch}-{tool}-f{EXPORT_FORMAT}{suffix}"
+    return f"{safe}-{key}-{imgsz[0]}x{imgsz[1]}-b{batch}-{precision}-{tool}-f{EXPORT_FORMAT}{suffix}"

@@ -46,7 +46,7 @@ def onnx_path_for(model: torch.nn.Module, imgsz: tuple[int, int], batch: int, we
     stem = Path(weights_path).stem if weights_path is not None else "model"
     key = weights_key(model, weights_path)
     tool = f"torch{torch.__version__.split('+')[0]}-opset{OPSET}"
-    return export_dir(weights_path, cache_dir) / export_name(stem, key, imgsz, batch, tool, ".onnx")
+    return export_dir(cache_dir) / export_name(stem, key, imgsz, batch, tool, ".onnx")
 
 
 def export_onnx(model: torch.nn.Module, imgsz: tuple[int, int], batch: int = 1, weights_path: Path | None = None,
