@@ -80,7 +80,6 @@ class TrackerConfig:
     track_buffer: int = _f(30, min=1, max=100000)
     fuse_score: bool = _f(True)
     per_class: bool = _f(False)
-    history: int = _f(30, min=0, max=10000)
 
 
 @dataclass

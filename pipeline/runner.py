@@ -16,6 +16,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from yolotrack.core.config import Config
 from yolotrack.core.detections import Detections
 from yolotrack.core.errors import ConfigError, PipelineError, YolotrackError
@@ -25,6 +27,7 @@ from yolotrack.pipeline.queues import FrameQueue
 from yolotrack.pipeline.sources import Source, is_live, open_source, redact, source_uris
 from yolotrack.pipeline.stages import CaptureStage, DetectStage, Packet, SinkStage, StageFailure, Tracking, TrackStage
 from yolotrack.pipeline.stats import Meter, PipelineStats, SourceState, SourceStatus, StageStats
+from yolotrack.render.trails import TrailHistory
 from yolotrack.sinks.base import Sink, StreamInfo
 
 log = logging.getLogger(__name__)
@@ -41,7 +44,7 @@ class Result:
     detections: Detections  # with track_ids unless tracking is disabled
     events: list[TrackEvent]
     stats: PipelineStats | None  # set when `on_result` is used; otherwise call `Pipeline.stats()`
-    trails: Any = None  # the tracker's `trails()` snapshot when a result callback asked for it
+    trails: dict[int, np.ndarray] | None = None  # track id -> (K, 2) float32 centres, oldest first, if asked for
     latency: float = 0.0  # seconds from capture to this result
 
 
@@ -51,6 +54,7 @@ class _Stream:
     queue: FrameQueue
     sinks: list[Sink] = field(default_factory=list)
     opened: bool = False
+    trails: TrailHistory | None = None
 
 
 class Pipeline:
@@ -69,7 +73,8 @@ class Pipeline:
         tracker_factory: `f(frame_rate) -> tracker`; default `ByteTracker.from_config(cfg.tracker, fps)`;
             ignored when `cfg.tracker.enabled` is false.
         track_thread: run the tracker in its own thread (True) or inline after the detector (False).
-        want_trails: ask the tracker for `trails()` each frame (for drawing); default: when `on_result` is set.
+        want_trails: fill `Result.trails` (`render.TrailHistory`, `render.trail_length` points) for
+            drawing; default: when `on_result` is set.
     """
 
     def __init__(
@@ -293,12 +298,13 @@ class Pipeline:
                 raise PipelineError("pipeline", f"two sources share the id '{sid}'")
             live = is_live(s, self.cfg.source)
             q = FrameQueue(1 if live else qsize, drop_oldest=live, cond=cond)
-            self._streams[sid] = _Stream(s, q)
+            trails = TrailHistory(self.cfg.render.trail_length) if self._want_trails else None
+            self._streams[sid] = _Stream(s, q, trails=trails)
             self._captures.append(CaptureStage(s, q, self._halt, self._fail, started=id(s) in started))
         factory = None
         if self.cfg.tracker.enabled:
             factory = self._tracker_factory or self._default_tracker_factory()
-        self._tracking = Tracking(factory, self._want_trails, dict(getattr(self.detector, "names", {}) or {}))
+        self._tracking = Tracking(factory, dict(getattr(self.detector, "names", {}) or {}))
         every = self.cfg.pipeline.detect_every
         n = len(sources)
         sink_in = FrameQueue(qsize, drop_oldest=False)
@@ -362,7 +368,8 @@ class Pipeline:
         if pkt.detections.track_ids is not None:
             self._track_count = len(pkt.detections)
         stats = self.stats() if self.on_result is not None else None
-        result = Result(pkt.frame, pkt.detections, pkt.events, stats, pkt.trails, latency)
+        trails = st.trails.update(pkt.detections) if st.trails is not None else None
+        result = Result(pkt.frame, pkt.detections, pkt.events, stats, trails, latency)
         self._latest = result
         if self.on_result is not None:
             self.on_result(result)

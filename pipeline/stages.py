@@ -50,7 +50,6 @@ class Packet:
     detections: Detections | None  # None: the detector skipped this frame, the tracker fills it in
     t_capture: float
     events: list[TrackEvent] = field(default_factory=list)
-    trails: Any = None
 
 
 class Stage:
@@ -127,10 +126,8 @@ class CaptureStage(Stage):
 class Tracking:
     """One tracker per source, created at the source's first frame (its fps is known by then)."""
 
-    def __init__(self, factory: Callable[[float], Any] | None, want_trails: bool,
-                 names: dict[int, str] | None = None) -> None:
+    def __init__(self, factory: Callable[[float], Any] | None, names: dict[int, str] | None = None) -> None:
         self.factory = factory
-        self.want_trails = want_trails
         self.names = dict(names or {})  # class names for the boxes of frames the detector skipped
         self.trackers: dict[str, Any] = {}
         self.meter = Meter()
@@ -149,8 +146,6 @@ class Tracking:
             else:
                 pkt.detections = tracker.update_detections(pkt.detections, pkt.frame.index)
             events = list(tracker.pop_events())
-            if self.want_trails:
-                pkt.trails = tracker.trails()
         except Exception as e:
             raise StageFailure("tracker", e) from e
         pkt.events = [e if e.source_id == sid else dataclasses.replace(e, source_id=sid) for e in events]

@@ -1,8 +1,9 @@
-"""Per-track centre history for drawing trails.
+"""Per-track centre history for drawing trails: the one place trails are kept.
 
-The renderer keeps its own short history so it works with any tracker (or none): feed it every
-frame's tracked detections and it returns recent box centres per id, oldest first (the same
-points as the tracker's own `trails()`).
+The annotated video (`sinks.video`) and the GUI (through `Result.trails` from the pipeline) both
+draw what this returns, so `render.trail_length` means the same everywhere and every frame a
+track is output in adds a point, also frames the detector skipped (`pipeline.detect_every`).
+Built from tracked detections, it works with any tracker, and needs none of its internals.
 """
 
 from __future__ import annotations

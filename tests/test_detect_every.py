@@ -120,6 +120,31 @@ def test_pipeline_runs_the_detector_on_every_kth_frame_and_coasts_the_rest(tmp_p
     assert moved and any(moved)
 
 
+def test_result_trails_follow_render_trail_length_over_skipped_frames_too(tmp_path, detector):
+    """The GUI's trails come from the same `TrailHistory` as the annotated video: `render.trail_length`
+    points of the boxes the frame shows, coasted frames included."""
+    video = make_video(tmp_path / "a.mp4", n=12)
+    cfg = low_threshold_cfg(str(video), 2)
+    cfg.render.trail_length = 3
+    results = []
+    Pipeline(cfg, detector=detector, on_result=results.append).run()
+    assert len(results) == 12
+    drawn = 0
+    for r in results:
+        d = r.detections
+        assert set(r.trails) == set(d.track_ids.tolist())
+        centres = np.stack([(d.xyxy[:, 0] + d.xyxy[:, 2]) / 2, (d.xyxy[:, 1] + d.xyxy[:, 3]) / 2], 1)
+        for tid, centre in zip(d.track_ids.tolist(), centres, strict=True):
+            pts = r.trails[tid]
+            assert pts.dtype == np.float32 and pts.shape[1] == 2 and 1 <= len(pts) <= 3
+            np.testing.assert_allclose(pts[-1], centre, atol=1e-3)  # the newest point is this frame's box
+            drawn += len(pts) == 3
+    assert drawn > 0
+    plain = []
+    Pipeline(cfg, detector=detector, on_result=plain.append, want_trails=False).run()
+    assert len(plain) == 12 and all(r.trails is None for r in plain)
+
+
 def test_each_source_counts_its_own_frames(tmp_path, detector):
     a = make_video(tmp_path / "a.mp4", n=12)
     b = make_video(tmp_path / "b.mp4", n=7, size=(128, 96))

@@ -109,6 +109,24 @@ def test_trail_history_keeps_recent_centres_and_forgets_stale_ids() -> None:
     assert th.update(Detections([[0, 0, 2, 2]], [0.9], [0], track_ids=[1]))[1].tolist() == [[1, 1]]
 
 
+def test_trails_of_the_tracker_output_are_bounded_centres_of_tracked_tracks() -> None:
+    """Trails come from what the tracker outputs (the one history, `render.trail_length` long)."""
+    from yolotrack.tracker import ByteTracker
+
+    t, th = ByteTracker(), TrailHistory(length=5)
+    for f in range(12):
+        x = 100 + 4 * f
+        trails = th.update(t.update_detections(Detections([[x - 20, 150, x + 20, 250]], [0.9], [0]), f))
+    assert list(trails) == [1]
+    tr = trails[1]
+    assert tr.shape == (5, 2) and tr.dtype == np.float32
+    assert np.all(np.diff(tr[:, 0]) > 0)  # oldest first, moving right
+    assert tr[-1] == pytest.approx([100 + 44, 200], abs=2)  # centre, not a corner
+    lost = t.update_detections(Detections(np.zeros((0, 4)), [], []), 12)
+    assert th.update(lost) == {}  # lost tracks are not drawn
+    assert TrailHistory(length=0).update(Detections([[0, 0, 2, 2]], [0.9], [0], track_ids=[1])) == {}
+
+
 def test_trails_are_drawn_along_the_path_with_the_track_colour() -> None:
     img = np.zeros((120, 200, 3), np.uint8)
     pts = {7: np.array([[10, 100], [100, 100], [190, 100]], np.float32)}

@@ -1,4 +1,4 @@
-"""ByteTracker behaviour: the reference's rules and quirks, events, trails, bad input, state."""
+"""ByteTracker behaviour: the reference's rules and quirks, events, bad input, state."""
 
 from __future__ import annotations
 
@@ -210,21 +210,6 @@ def test_events_carry_ids_frames_boxes_and_classes() -> None:
     assert t.pop_events() == []
 
 
-def test_trails_are_bounded_centres_of_tracked_tracks() -> None:
-    t = ByteTracker(history=5)
-    for f in range(12):
-        step(t, [box(100 + 4 * f, 200)], [0.9])
-    trails = t.trails()
-    assert list(trails) == [1]
-    tr = trails[1]
-    assert tr.shape == (5, 2)
-    assert np.all(np.diff(tr[:, 0]) > 0)  # oldest first, moving right
-    assert tr[-1] == pytest.approx([100 + 44, 200], abs=2)  # centre, not a corner
-    step(t, [], [])
-    assert t.trails() == {}  # lost tracks are not drawn
-    assert ByteTracker(history=0).trails() == {}
-
-
 def test_update_detections_keeps_masks_and_keypoints_with_their_track() -> None:
     t = ByteTracker()
     h, w = 40, 60
@@ -287,7 +272,7 @@ def test_reset_restarts_ids_and_forgets_everything() -> None:
     for _ in range(3):
         step(t, [box(100), box(300)], [0.9, 0.9])
     t.reset()
-    assert t.active_count == 0 and t.pop_events() == [] and t.trails() == {}
+    assert t.active_count == 0 and t.pop_events() == []
     assert ids(step(t, [box(500)], [0.9])) == [1]  # a first frame again: immediate, id 1
 
 
@@ -316,9 +301,9 @@ def test_memory_is_bounded_on_a_long_run() -> None:
 
 def test_from_config_and_parameter_validation() -> None:
     cfg = TrackerConfig(track_thresh=0.6, new_track_thresh=0.7, match_thresh=0.9, track_buffer=60,
-                        per_class=True, history=7)
+                        per_class=True)
     t = ByteTracker.from_config(cfg, 15.0)
-    assert (t.track_thresh, t.new_track_thresh, t.match_thresh, t.per_class, t.history) == (0.6, 0.7, 0.9, True, 7)
+    assert (t.track_thresh, t.new_track_thresh, t.match_thresh, t.per_class) == (0.6, 0.7, 0.9, True)
     assert t.max_time_lost == 30
     assert ByteTracker.from_config(TrackerConfig(), None).max_time_lost == 30
     with pytest.raises(ConfigError, match="match_thresh"):
@@ -326,7 +311,8 @@ def test_from_config_and_parameter_validation() -> None:
 
 
 def test_tracker_does_not_import_torch() -> None:
-    code = "import sys, tracker, tracker.evaluate; assert 'torch' not in sys.modules, 'torch imported'"
+    code = ("import sys, yolotrack.tracker, yolotrack.tracker.evaluate; "
+            "assert 'torch' not in sys.modules, 'torch imported'")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO, timeout=60)
 
 
@@ -350,7 +336,7 @@ def test_expired_track_can_be_refound_one_frame_late_then_vanishes_when_lost_aga
 @pytest.mark.parametrize("per_class", [False, True])
 def test_fuzz_never_crashes_and_output_is_consistent(per_class: bool) -> None:
     rng = np.random.default_rng(7)
-    t = ByteTracker(per_class=per_class, track_buffer=5, history=4)
+    t = ByteTracker(per_class=per_class, track_buffer=5)
     seen: set[int] = set()
     for _ in range(400):
         n = int(rng.integers(0, 40))
@@ -372,6 +358,5 @@ def test_fuzz_never_crashes_and_output_is_consistent(per_class: bool) -> None:
         tids = out[:, 4].astype(int).tolist()
         assert len(set(tids)) == len(tids) and min(tids, default=1) >= 1
         seen.update(tids)
-        assert set(t.trails()) == set(tids) and all(len(v) <= 4 for v in t.trails().values())
         t.pop_events()
     assert seen and max(seen) == len(seen)  # ids are consecutive: no gaps from tentative tracks

@@ -4,7 +4,7 @@
     rows = tracker.update(xyxy, scores, classes)          # (M, 8): x1 y1 x2 y2 id score class det_index
     tracked = tracker.update_detections(dets, frame.index)  # core.Detections with track_ids
     events = tracker.pop_events()                         # new / lost / refound / removed
-    trails = tracker.trails()                             # {id: (T, 2) box centres}
+    coasted = tracker.coast(frame.index, names)           # a frame without detections: predicted boxes
     metrics = evaluate_mot("gt.txt", "pred.txt")          # HOTA, MOTA, IDF1, IDSW, ...
 
 numpy + lap only (no torch); `tracker.evaluate` imports TrackEval lazily.

@@ -25,8 +25,8 @@ Differences (none changes which boxes get associated):
 - Degenerate input boxes (non-finite, zero or negative size, non-finite score) are dropped.
 - The class of a track is that of its latest matched detection; `per_class=True` forbids
   associating (and de-duplicating) across classes, which the reference never does.
-- Extras: lifecycle events and trails (box centres (cx, cy) of matched frames, at most
-  `history` per track).
+- Extra: lifecycle events. Trails for drawing are not kept here but by `render.TrailHistory`
+  from the tracked output, so the video sink and the GUI draw the same trail from one setting.
 """
 
 from __future__ import annotations
@@ -63,13 +63,12 @@ _I64 = np.zeros(0, dtype=np.int64)
 class _Tracks:
     """Struct of arrays, one row per live track (tentative, tracked or lost)."""
 
-    FIELDS = ("mean", "cov", "slot", "track_id", "state", "activated", "score", "cls", "start", "end",
+    FIELDS = ("mean", "cov", "track_id", "state", "activated", "score", "cls", "start", "end",
               "tracklet_len", "det", "expired")
 
     def __init__(self, n: int = 0) -> None:
         self.mean = np.zeros((n, 8))
         self.cov = np.zeros((n, 8, 8))
-        self.slot = np.full(n, -1, np.int64)  # row of this track's trail in the trail buffer
         self.track_id = np.zeros(n, np.int64)  # 0 until confirmed
         self.state = np.full(n, TRACKED, np.int8)
         self.activated = np.zeros(n, bool)
@@ -113,7 +112,6 @@ class ByteTracker:
         track_buffer: frames at 30 fps that a lost track can be re-found.
         fuse_score: multiply IoU by the detection score in the first/tentative associations.
         per_class: never associate boxes of different classes (reference: off).
-        history: trail points kept per track (0: no trails).
     """
 
     def __init__(
@@ -128,7 +126,6 @@ class ByteTracker:
         track_buffer: int = 30,
         fuse_score: bool = True,
         per_class: bool = False,
-        history: int = 30,
     ) -> None:
         for name, value in (("track_thresh", track_thresh), ("low_thresh", low_thresh),
                             ("new_track_thresh", new_track_thresh), ("match_thresh", match_thresh),
@@ -138,8 +135,6 @@ class ByteTracker:
                 raise ConfigError(f"tracker.{name} must be a number in [0, 1], got {value!r}")
         if int(track_buffer) < 0:
             raise ConfigError(f"tracker.track_buffer must be >= 0 frames, got {track_buffer!r}")
-        if int(history) < 0:
-            raise ConfigError(f"tracker.history must be >= 0 points, got {history!r}")
         if frame_rate is None or not math.isfinite(frame_rate) or frame_rate <= 0:
             frame_rate = 30.0
         self.frame_rate = float(frame_rate)
@@ -152,7 +147,6 @@ class ByteTracker:
         self.track_buffer = int(track_buffer)
         self.fuse_score = bool(fuse_score)
         self.per_class = bool(per_class)
-        self.history = int(history)
         # Reference formula: buffer given in frames at 30 fps, scaled to this source's rate.
         self.max_time_lost = int(self.frame_rate / 30.0 * self.track_buffer)
         self.kf = KalmanFilterXYAH()
@@ -168,11 +162,6 @@ class ByteTracker:
         self.frame_id = 0
         self._next_id = 1
         self._tracks = _Tracks()
-        # Trails: ring buffers of box centres, one slot per live track, recycled on removal, so
-        # reordering the track table never copies them.
-        self._trail_xy = np.zeros((0, max(self.history, 1), 2))
-        self._trail_count = np.zeros(0, np.int64)
-        self._free_slots = _I64
         self._n_tracked = 0  # rows [0, n) are the tracked list, the rest the lost list
         self._boxes = np.zeros((0, 4))  # xyxy of every table row after the last update
         self._events: deque[TrackEvent] = deque(maxlen=MAX_PENDING_EVENTS)
@@ -221,23 +210,6 @@ class ByteTracker:
         events = list(self._events)
         self._events.clear()
         return events
-
-    def trails(self) -> dict[int, np.ndarray]:
-        """Box centres (cx, cy) of the currently output tracks, oldest first, <= `history` each.
-
-        One point per frame in which the track was matched (coasting frames add none).
-        """
-        t = self._tracks
-        if self.history == 0:
-            return {}
-        rows = t.activated[: self._n_tracked].nonzero()[0]
-        size = self.history
-        out: dict[int, np.ndarray] = {}
-        for tid, slot in zip(t.track_id[rows].tolist(), t.slot[rows].tolist(), strict=True):
-            count = int(self._trail_count[slot])
-            idx = np.arange(max(count - size, 0), count) % size
-            out[tid] = self._trail_xy[slot, idx].astype(np.float32)
-        return out
 
     @property
     def active_count(self) -> int:
@@ -379,7 +351,6 @@ class ByteTracker:
         birth_rows = np.arange(n_all, n_all + len(births))
         if len(births):
             new = _Tracks(len(births))
-            new.slot = self._alloc_slots(len(births))
             new.mean, new.cov = self.kf.initiate(xyxy_to_xyah(boxes[births]))
             new.score = scores[births].astype(np.float64)
             new.cls = cls[births]
@@ -389,8 +360,6 @@ class ByteTracker:
             new.activated[:] = fid == 1
             t.extend(new)
             track_boxes = np.concatenate([track_boxes, boxes[births]])
-        updated = np.concatenate([matched_rows, birth_rows])
-        self._record_trails(updated)
         # Final boxes: posterior for matched rows, prediction for the rest (births: their box).
         if len(matched_rows):
             track_boxes[matched_rows] = xyah_to_xyxy(t.mean[matched_rows])
@@ -415,10 +384,6 @@ class ByteTracker:
         self._emit("removed", removed[t.activated[removed]], track_boxes)
 
         order = np.concatenate([tracked_order, lost_order])
-        if len(order) < len(t) and self.history:
-            alive = np.zeros(len(t), bool)
-            alive[order] = True
-            self._free_slots = np.concatenate([self._free_slots, t.slot[~alive]])
         self._tracks = t.take(order)
         self._boxes = track_boxes[order]
         self._n_tracked = len(tracked_order)
@@ -431,27 +396,6 @@ class ByteTracker:
         for tid, c, s, b in zip(t.track_id[rows].tolist(), t.cls[rows].tolist(), t.score[rows].tolist(),
                                 boxes[rows].tolist(), strict=True):
             self._events.append(TrackEvent(kind, tid, frame, c, tuple(b), s))  # type: ignore[arg-type]
-
-    def _record_trails(self, rows: np.ndarray) -> None:
-        if self.history == 0 or len(rows) == 0:
-            return
-        slots = self._tracks.slot[rows]
-        self._trail_xy[slots, self._trail_count[slots] % self.history] = self._tracks.mean[rows, :2]
-        self._trail_count[slots] += 1
-
-    def _alloc_slots(self, k: int) -> np.ndarray:
-        """`k` free trail slots (emptied), growing the buffers when needed."""
-        if not self.history:
-            return np.full(k, -1, np.int64)
-        if len(self._free_slots) < k:
-            cap = len(self._trail_count)
-            new_cap = max(2 * cap, cap + k, 16)
-            self._trail_xy = np.concatenate([self._trail_xy, np.zeros((new_cap - cap, *self._trail_xy.shape[1:]))])
-            self._trail_count = np.concatenate([self._trail_count, np.zeros(new_cap - cap, np.int64)])
-            self._free_slots = np.concatenate([self._free_slots, np.arange(cap, new_cap)])
-        slots, self._free_slots = self._free_slots[:k], self._free_slots[k:]
-        self._trail_count[slots] = 0
-        return slots
 
     def _remove_duplicates(self, trk: np.ndarray, lost: np.ndarray, boxes: np.ndarray
                            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
