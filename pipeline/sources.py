@@ -15,7 +15,8 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -123,6 +124,35 @@ class Source:
             self._set_state(SourceState.LIVE)
         return frame
 
+    def _media_time(self, vf: Any) -> float:
+        """A decoded frame's time in seconds; a frame without a pts is placed at the nominal rate."""
+        return vf.time if vf.time is not None else self._next_index / (self.info.fps or 30.0)
+
+    def _backoff(self, reason: str, give_up: str | None = None) -> bool:
+        """Wait before the next reconnect attempt (exponential back-off); False if stopped meanwhile.
+
+        The wait runs in short slices so `stop()` ends it at once and `status.retry_in` counts down
+        for the UI. Once `reconnect.max_attempts` attempts in a row have failed, raises
+        `SourceError(give_up)` instead; `status.attempts` is reset by the caller on a good frame.
+        """
+        rc = self.cfg.reconnect
+        self.status.attempts += 1
+        n = self.status.attempts
+        if rc.max_attempts and n > rc.max_attempts:
+            give_up = give_up or f"gave up on {redact(self.uri)} after {rc.max_attempts} reconnect attempts: {reason}"
+            self._set_state(SourceState.ERROR, give_up)
+            raise SourceError(give_up)
+        delay = min(rc.initial_delay * (2 ** (n - 1)), rc.max_delay)
+        log.warning("source %s: %s; reconnect attempt %d in %.1f s", self.info.source_id, reason, n, delay)
+        deadline = time.monotonic() + delay
+        while not self._stop.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            self._set_state(SourceState.RECONNECTING, reason, retry_in=left)
+            self._stop.wait(min(left, 0.1))
+        return not self.stopped
+
     def _pace(self, media_ts: float) -> bool:
         """Sleep until `media_ts` (s since the first frame) is due in wall time; False if stopped."""
         now = time.monotonic()
@@ -156,15 +186,34 @@ def _stream_fps(stream: Any) -> float | None:
     return fps if fps and 0 < fps < 1000 else None
 
 
-class FileSource(Source):
-    """A video file decoded with PyAV; lossless by default, optionally paced (`realtime`) and looped."""
+class _AvSource(Source):
+    """A source read through one PyAV container."""
+
+    def __init__(self, uri: str, cfg: SourceConfig, source_id: str = "0") -> None:
+        super().__init__(uri, cfg, source_id)
+        self._container: Any = None
+
+    def close(self) -> None:
+        if self._container is not None:
+            try:
+                self._container.close()
+            except Exception:  # a broken connection may fail to close; nothing left to release
+                log.debug("close failed", exc_info=True)
+            self._container = None
+
+
+class FileSource(_AvSource):
+    """A video file decoded with PyAV; lossless by default, optionally paced (`realtime`) and looped.
+
+    `_decode()` is the one place that turns the file into video frames; `TolerantFileSource`
+    replaces only that, so timing, pacing and looping stay the same for both.
+    """
 
     kind = "file"
 
     def __init__(self, uri: str, cfg: SourceConfig, source_id: str = "0") -> None:
         super().__init__(uri, cfg, source_id)
         self.path = Path(uri).expanduser()
-        self._container: Any = None
 
     def default_live(self) -> bool:
         return bool(self.cfg.realtime)
@@ -190,19 +239,17 @@ class FileSource(Source):
         self.info.time_base = float(stream.time_base) if stream.time_base else None
 
     def __iter__(self) -> Iterator[Frame]:
-        av = _import_av()
         if self._container is None:
             self.start()
         offset = 0.0
         last = 0.0
         while not self.stopped:
-            stream = self._container.streams.video[0]
             first: float | None = None
-            try:
-                for vf in self._container.decode(stream):
+            with closing(self._decode()) as frames:  # closed at once on a stop, not when collected
+                for vf in frames:
                     if self.stopped:
                         return
-                    ts = vf.time if vf.time is not None else self._next_index / (self.info.fps or 30.0)
+                    ts = self._media_time(vf)
                     if first is None:
                         first = ts
                     ts = offset + ts - first
@@ -210,21 +257,96 @@ class FileSource(Source):
                         return
                     last = ts
                     yield self._emit(vf.to_ndarray(format="bgr24"), ts)
-            except av.error.FFmpegError as e:
-                raise SourceError(f"cannot decode {self.path} at frame {self._next_index}: {e.strerror or e}") from None
             if not self.cfg.loop or self._next_index == 0:
                 break
             offset = last + 1.0 / (self.info.fps or 30.0)
             self._container.seek(0)
         self._set_state(SourceState.ENDED)
 
-    def close(self) -> None:
-        if self._container is not None:
-            self._container.close()
-            self._container = None
+    def _decode(self) -> Generator[Any, None, None]:
+        """The video frames of one pass over the file; damage ends the source with a `SourceError`."""
+        av = _import_av()
+        try:
+            yield from self._container.decode(self._container.streams.video[0])
+        except av.error.FFmpegError as e:
+            raise SourceError(f"cannot decode {self.path} at frame {self._next_index}: {e.strerror or e}") from None
 
 
-class SyntheticSource(Source):
+class TolerantFileSource(FileSource):
+    """A `FileSource` that keeps every decodable frame of a damaged file, for exports.
+
+    Undecodable packets are skipped and a truncation ends the file instead of failing the source,
+    because a recording cut short is still worth annotating. Afterwards `problem` says what was
+    wrong (None for a clean file) and `last_good` is the index of the last frame decoded before
+    the first problem, so the caller can report both and still fail the command.
+    """
+
+    def __init__(self, uri: str, cfg: SourceConfig, source_id: str = "0") -> None:
+        super().__init__(uri, cfg, source_id)
+        self.problem: str | None = None
+        self.last_good: int | None = None
+        self.errors = 0
+
+    def _decode(self) -> Generator[Any, None, None]:
+        import av.logging
+
+        # Concealed damage raises nothing: the decoder only logs it, so listen to its log.
+        level = av.logging.get_level()
+        av.logging.set_level(av.logging.ERROR)
+        try:
+            with av.logging.Capture(local=False) as logs:
+                yield from self._packets(logs)
+        finally:
+            av.logging.set_level(level)
+        if self.stopped:
+            return
+        expected = self.info.total_frames
+        if expected and self._next_index < expected:
+            why = f" ({self.problem})" if self.problem else ""
+            self.problem = f"truncated or damaged: only {self._next_index} of {expected} frames decodable{why}"
+
+    def _packets(self, logs: list) -> Generator[Any, None, None]:
+        av = _import_av()
+        stream = self._container.streams.video[0]
+        decoder = stream.codec_context.name
+        packets = self._container.demux(stream)
+        seen_logs = 0
+        while not self.stopped:
+            try:
+                pkt = next(packets, None)
+            except av.error.FFmpegError as e:
+                self._note(f"the file is damaged after frame {self._last()}: {e.strerror or e}")
+                break
+            if pkt is None:
+                break
+            try:
+                decoded = pkt.decode()
+            except av.error.FFmpegError as e:
+                self._note(f"undecodable data after frame {self._last()}: {e.strerror or e}")
+                continue
+            if len(logs) > seen_logs:
+                msgs = [m for _lvl, name, m in logs[seen_logs:] if name == decoder]
+                seen_logs = len(logs)
+                if msgs:
+                    self._note(f"damaged data near frame {self._next_index} ({decoder}: {msgs[0].strip()})")
+            for vf in decoded:
+                if self.stopped:
+                    return
+                if self.problem is None:
+                    self.last_good = self._next_index
+                yield vf
+
+    def _last(self) -> str:
+        return "none" if self.last_good is None else str(self.last_good)
+
+    def _note(self, msg: str) -> None:
+        self.errors += 1
+        log.info("%s: %s", self.path.name, msg)  # the caller's final error repeats the first problem
+        if self.problem is None:
+            self.problem = msg
+
+
+class SyntheticSource(_AvSource):
     """An FFmpeg lavfi test pattern, paced like a camera: `synthetic` or `synthetic:<lavfi graph>`."""
 
     kind = "synthetic"
@@ -233,7 +355,6 @@ class SyntheticSource(Source):
         super().__init__(uri, cfg, source_id)
         graph = uri.split(":", 1)[1] if ":" in uri else ""
         self.graph = graph or SYNTHETIC_DEFAULT
-        self._container: Any = None
 
     def start(self) -> None:
         av = _import_av()
@@ -251,19 +372,14 @@ class SyntheticSource(Source):
         for vf in self._container.decode(video=0):
             if self.stopped:
                 return
-            ts = vf.time if vf.time is not None else self._next_index / (self.info.fps or 30.0)
+            ts = self._media_time(vf)
             if not self._pace(ts):
                 return
             yield self._emit(vf.to_ndarray(format="bgr24"), ts)
         self._set_state(SourceState.ENDED)
 
-    def close(self) -> None:
-        if self._container is not None:
-            self._container.close()
-            self._container = None
 
-
-class StreamSource(Source):
+class StreamSource(_AvSource):
     """RTSP (and other network URLs) with read timeout and reconnect.
 
     The FFmpeg `timeout` is set to half of `cfg.timeout` because FFmpeg notices a silent peer after
@@ -274,7 +390,6 @@ class StreamSource(Source):
 
     def __init__(self, uri: str, cfg: SourceConfig, source_id: str = "0") -> None:
         super().__init__(uri, cfg, source_id)
-        self._container: Any = None
         self._connected_once = False
 
     def start(self) -> None:
@@ -297,11 +412,11 @@ class StreamSource(Source):
 
     def _connect(self) -> None:
         av = _import_av()
-        self._close_container()
+        self.close()
         t = self.cfg.timeout
         self._container = av.open(self.uri, options=self._options(), timeout=(t, t / 2))
         if not self._container.streams.video:
-            self._close_container()
+            self.close()
             raise SourceError(f"{redact(self.uri)} has no video stream")
         stream = self._container.streams.video[0]
         self.info.fps = _stream_fps(stream) or self.info.fps
@@ -315,24 +430,6 @@ class StreamSource(Source):
         fatal = (av.error.HTTPClientError, av.error.ProtocolNotFoundError, av.error.FileNotFoundError,
                  av.error.PermissionError, av.error.ArgumentError, SourceError)
         return isinstance(err, fatal)
-
-    def _backoff(self, err: str) -> None:
-        """Wait before the next attempt, or raise when the configured limit is reached."""
-        rc = self.cfg.reconnect
-        self.status.attempts += 1
-        n = self.status.attempts
-        if rc.max_attempts and n > rc.max_attempts:
-            self._set_state(SourceState.ERROR, err)
-            raise SourceError(f"gave up on {redact(self.uri)} after {rc.max_attempts} reconnect attempts: {err}")
-        delay = min(rc.initial_delay * (2 ** (n - 1)), rc.max_delay)
-        log.warning("source %s: %s; reconnect attempt %d in %.1f s", self.info.source_id, err, n, delay)
-        deadline = time.monotonic() + delay
-        while not self._stop.is_set():
-            left = deadline - time.monotonic()
-            if left <= 0:
-                break
-            self._set_state(SourceState.RECONNECTING, err, retry_in=left)
-            self._stop.wait(min(left, 0.1))
 
     def __iter__(self) -> Iterator[Frame]:
         av = _import_av()
@@ -374,7 +471,7 @@ class StreamSource(Source):
                     yield self._emit(vf.to_ndarray(format="bgr24"), ts)
             except (av.error.FFmpegError, OSError) as e:
                 reason = f"stream error: {getattr(e, 'strerror', None) or e}"
-            self._close_container()
+            self.close()
             if self.stopped:
                 break
             if not self.cfg.reconnect.enabled:
@@ -384,18 +481,6 @@ class StreamSource(Source):
                 raise SourceError(f"{redact(self.uri)}: {reason}")
             self._backoff(f"{redact(self.uri)}: {reason}")
         self._set_state(SourceState.STOPPED if self.stopped else SourceState.ENDED)
-
-    def _close_container(self) -> None:
-        if self._container is not None:
-            try:
-                self._container.close()
-            except Exception:  # a broken connection may fail to close; nothing left to release
-                log.debug("close failed", exc_info=True)
-            self._container = None
-
-    def close(self) -> None:
-        self._close_container()
-
 
 # ---------------------------------------------------------------- OpenCV based
 
@@ -449,25 +534,15 @@ class WebcamSource(Source):
         if self._cap is None:
             self.start()
         t_start = time.monotonic()
-        attempts = 0
         while not self.stopped:
             ok, img = self._cap.read()
             if ok and img is not None:
-                attempts = 0
+                self.status.attempts = 0
                 yield self._emit(img, time.monotonic() - t_start)
                 continue
             if self.stopped or not self.cfg.reconnect.enabled:
                 break
-            attempts += 1
-            rc = self.cfg.reconnect
-            if rc.max_attempts and attempts > rc.max_attempts:
-                self._set_state(SourceState.ERROR, "camera stopped delivering frames")
-                raise SourceError(f"camera {self.uri} stopped delivering frames")
-            delay = min(rc.initial_delay * (2 ** (attempts - 1)), rc.max_delay)
-            log.warning("source %s: camera read failed; reopening in %.1f s (attempt %d)",
-                        self.info.source_id, delay, attempts)
-            self._set_state(SourceState.RECONNECTING, "camera read failed", retry_in=delay)
-            if self._stop.wait(delay):
+            if not self._backoff("camera read failed", f"camera {self.uri} stopped delivering frames"):
                 break
             self._cap.release()
             try:

@@ -16,6 +16,7 @@ import pycocotools.mask as coco_mask
 import pytest
 from pipeline_media import cli, wait_for
 from test_sinks import audio_packets, load_mot, make_video, video_summary
+from test_sources import faststart_noise_video
 
 STEM = "clip"
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:pycocotools")
@@ -125,22 +126,6 @@ def test_export_segment_and_pose_annotations(tmp_path: Path, fixtures_dir: Path,
         assert all(len(a["keypoints"]) == 17 * 3 for a in anns)
         pts = [p for p in root.findall("track/points") if p.get("outside") == "0"]
         assert len(pts) == len(anns) and all(len(p.get("points").split(";")) == 17 for p in pts)
-
-
-def faststart_noise_video(path: Path, n: int = 30) -> bytes:
-    """Noise frames (large packets), index at the front so that a cut or damaged file still opens."""
-    with av.open(str(path), "w", options={"movflags": "faststart"}) as c:
-        s = c.add_stream("libx264", rate=25)
-        s.width, s.height, s.pix_fmt = 160, 120, "yuv420p"
-        s.options = {"preset": "ultrafast", "g": "5"}
-        rng = np.random.default_rng(0)
-        for _ in range(n):
-            img = rng.integers(0, 255, (120, 160, 3), dtype=np.uint8)
-            for p in s.encode(av.VideoFrame.from_ndarray(img, format="bgr24")):
-                c.mux(p)
-        for p in s.encode():
-            c.mux(p)
-    return path.read_bytes()
 
 
 def test_truncated_video_exports_what_decodes_and_exits_1(tmp_path: Path, fixtures_dir: Path) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
+import av
 import cv2
 import numpy as np
 import pytest
@@ -20,11 +22,28 @@ from yolotrack.pipeline import (
     SourceState,
     StreamSource,
     SyntheticSource,
+    TolerantFileSource,
     WebcamSource,
     is_live,
     open_source,
     source_kind,
 )
+
+
+def faststart_noise_video(path: Path, n: int = 30) -> bytes:
+    """Noise frames (large packets), index at the front so that a cut or damaged file still opens."""
+    with av.open(str(path), "w", options={"movflags": "faststart"}) as c:
+        s = c.add_stream("libx264", rate=25)
+        s.width, s.height, s.pix_fmt = 160, 120, "yuv420p"
+        s.options = {"preset": "ultrafast", "g": "5"}
+        rng = np.random.default_rng(0)
+        for _ in range(n):
+            img = rng.integers(0, 255, (120, 160, 3), dtype=np.uint8)
+            for p in s.encode(av.VideoFrame.from_ndarray(img, format="bgr24")):
+                c.mux(p)
+        for p in s.encode():
+            c.mux(p)
+    return path.read_bytes()
 
 
 def test_file_source_yields_every_frame_with_index_timestamp_and_fps(tmp_path):
@@ -54,6 +73,29 @@ def test_file_source_loop_keeps_numbering_and_time_increasing(tmp_path):
     src.close()
     assert [f.index for f in frames] == list(range(25))
     assert all(b.timestamp > a.timestamp for a, b in zip(frames, frames[1:], strict=False))
+
+
+def test_tolerant_file_source_is_the_file_source_on_a_clean_file(tmp_path):
+    path = make_video(tmp_path / "a.mp4", n=12, fps=25)
+    with open_source(str(path), SourceConfig()) as plain:
+        expect = [(f.index, f.timestamp, f.image.tobytes()) for f in plain]
+    with TolerantFileSource(str(path), SourceConfig()) as src:
+        got = [(f.index, f.timestamp, f.image.tobytes()) for f in src]
+    assert got == expect and src.problem is None and src.last_good == 11
+    assert src.status.state is SourceState.ENDED
+
+
+def test_tolerant_file_source_ends_at_a_truncation_and_names_the_last_good_frame(tmp_path):
+    data = faststart_noise_video(tmp_path / "good.mp4")
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(SourceError, match="cannot decode"), open_source(str(cut), SourceConfig()) as plain:
+        list(plain)
+    with TolerantFileSource(str(cut), SourceConfig()) as src:
+        frames = list(src)
+    assert 3 < len(frames) < 30 and [f.index for f in frames] == list(range(len(frames)))
+    assert src.problem is not None and f"only {len(frames)} of 30 frames decodable" in src.problem
+    assert src.last_good == len(frames) - 1 and src.status.state is SourceState.ENDED
 
 
 def test_realtime_file_is_paced_and_live(tmp_path):
@@ -93,6 +135,38 @@ def test_webcam_class_reads_through_cv2_capture(tmp_path):
     assert len(frames) == 12 and frames[-1].index == 11
     assert frames[0].image.shape == (120, 160, 3)
     assert src.info.fps == pytest.approx(25.0)
+
+
+class DeadCapture:
+    """A camera that opened but never delivers a frame (unplugged after open)."""
+
+    def set(self, *_):
+        return True
+
+    def get(self, _):
+        return 0.0
+
+    def isOpened(self):  # noqa: N802 - the cv2.VideoCapture name
+        return True
+
+    def read(self):
+        return False, None
+
+    def release(self):
+        pass
+
+
+def test_webcam_reopens_with_the_same_backoff_as_streams_then_gives_up():
+    cfg = SourceConfig()
+    cfg.reconnect.initial_delay, cfg.reconnect.max_delay, cfg.reconnect.max_attempts = 0.05, 0.1, 3
+    opened = []
+    src = WebcamSource("0", cfg, opener=lambda dev: opened.append(dev) or DeadCapture())
+    src.start()
+    t0 = time.monotonic()
+    with pytest.raises(SourceError, match="camera 0 stopped delivering frames"):
+        list(src)
+    assert 0.05 + 0.1 + 0.1 <= time.monotonic() - t0 < 10
+    assert len(opened) == 1 + 3 and src.status.attempts == 4 and src.status.state is SourceState.ERROR
 
 
 def test_missing_camera_is_one_clear_error_quickly():
