@@ -16,19 +16,19 @@ from typing import Any
 
 import numpy as np
 
-from yolotrack.core.detections import Detections
+from yolotrack.core.detections import Detections, class_name
 from yolotrack.core.events import TrackEvent
 from yolotrack.core.frame import Frame
 from yolotrack.render.skeleton import keypoint_names, limbs_for
 from yolotrack.sinks import rle
-from yolotrack.sinks.base import AtomicFile, StreamInfo
+from yolotrack.sinks.base import FileSink, StreamInfo
 
 
-class CocoSink:
+class CocoSink(FileSink):
     name = "coco"
 
     def __init__(self, path: str | Path, image_pattern: str = "{stem}/{index:06d}.jpg", ndigits: int = 3) -> None:
-        self.path = Path(path).expanduser()
+        super().__init__(path)
         self.image_pattern = image_pattern
         self.ndigits = ndigits
         self._info: StreamInfo | None = None
@@ -37,7 +37,7 @@ class CocoSink:
         self._classes: set[int] = set()
         self._kpts = 0
 
-    def open(self, info: StreamInfo) -> None:
+    def _begin(self, info: StreamInfo) -> None:
         self._info = info
         self._stem = Path(info.uri).stem if info.uri else "video"
 
@@ -80,12 +80,9 @@ class CocoSink:
     def build(self) -> dict[str, Any]:
         info = self._info
         assert info is not None
-        names = dict(info.names)
-        for c in self._classes:
-            names.setdefault(c, str(c))
         categories = []
-        for cid in sorted(names):
-            cat: dict[str, Any] = {"id": cid + 1, "name": names[cid]}
+        for cid in sorted(set(info.names) | self._classes):
+            cat: dict[str, Any] = {"id": cid + 1, "name": class_name(info.names, cid)}
             if info.task == "pose" or self._kpts:
                 k = self._kpts or (info.kpt_shape[0] if info.kpt_shape else 0)
                 cat["keypoints"] = keypoint_names(k)
@@ -97,20 +94,12 @@ class CocoSink:
                 "videos": [video], "images": self._images, "annotations": self._anns,
                 "categories": categories}
 
-    def close(self) -> list[Path]:
-        if self._info is None:
-            return []
-        f = AtomicFile(self.path)
-        try:
-            json.dump(self.build(), f.file, separators=(",", ":"))
-            path = f.commit()
-        except BaseException:
-            f.discard()
-            raise
-        self._info = None
-        return [path]
+    def _finish(self) -> bool:
+        assert self._file is not None
+        json.dump(self.build(), self._file.file, separators=(",", ":"))
+        return True
 
-    def abort(self) -> None:
+    def _release(self) -> None:
         self._info = None
         self._images.clear()
         self._anns.clear()

@@ -21,11 +21,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from yolotrack.core.detections import Detections
+from yolotrack.core.detections import Detections, class_name
 from yolotrack.core.events import TrackEvent
 from yolotrack.core.frame import Frame
 from yolotrack.render.colors import color_for_rgb
-from yolotrack.sinks.base import AtomicFile, StreamInfo
+from yolotrack.sinks.base import FileSink, StreamInfo
 
 ATTRIBUTES = ("object_id", "score")  # declared per label as free text, so any value imports
 POINTS_ATTRIBUTE = "visibility"
@@ -73,21 +73,20 @@ def _fmt(v: float) -> str:
     return f"{v:.2f}"
 
 
-class CvatSink:
+class CvatSink(FileSink):
     name = "cvat"
+    mode = "wb"
 
     def __init__(self, path: str | Path, task_name: str | None = None) -> None:
-        self.path = Path(path).expanduser()
+        super().__init__(path)
         self.task_name = task_name
         self._info: StreamInfo | None = None
         self._tracks: dict[int, _Track] = {}
         self._frames = 0
         self._untracked = 0
-        self._opened = False
 
-    def open(self, info: StreamInfo) -> None:
+    def _begin(self, info: StreamInfo) -> None:
         self._info = info
-        self._opened = True
 
     def write(self, frame: Frame, dets: Detections, events: list[TrackEvent]) -> None:
         self._frames = max(self._frames, frame.index + 1)
@@ -114,10 +113,8 @@ class CvatSink:
     # ------------------------------------------------------------ XML
 
     def _names(self) -> Mapping[int, str]:
-        names = dict(self._info.names) if self._info is not None else {}
-        for t in self._tracks.values():
-            names.setdefault(t.class_id, str(t.class_id))
-        return names
+        known = self._info.names if self._info is not None else {}
+        return {c: class_name(known, c) for c in set(known) | {t.class_id for t in self._tracks.values()}}
 
     def build(self) -> ET.ElementTree:
         info = self._info
@@ -205,20 +202,12 @@ class CvatSink:
         if kind == "points":
             ET.SubElement(el, "attribute", name=POINTS_ATTRIBUTE).text = s.visibility or ""
 
-    # ------------------------------------------------------------ Sink protocol end
+    # ------------------------------------------------------------ FileSink hooks
 
-    def close(self) -> list[Path]:
-        if not self._opened:
-            return []
-        self._opened = False
-        f = AtomicFile(self.path, "wb", encoding=None)
-        try:
-            self.build().write(f.file, encoding="utf-8", xml_declaration=True)
-            return [f.commit()]
-        except BaseException:
-            f.discard()
-            raise
+    def _finish(self) -> bool:
+        assert self._file is not None
+        self.build().write(self._file.file, encoding="utf-8", xml_declaration=True)
+        return True
 
-    def abort(self) -> None:
-        self._opened = False
+    def _release(self) -> None:
         self._tracks.clear()

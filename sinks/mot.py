@@ -14,7 +14,7 @@ from pathlib import Path
 from yolotrack.core.detections import Detections
 from yolotrack.core.events import TrackEvent
 from yolotrack.core.frame import Frame
-from yolotrack.sinks.base import AtomicFile, StreamInfo
+from yolotrack.sinks.base import FileSink
 
 
 def mot_lines(frame_index: int, dets: Detections, ndigits: int = 3) -> list[str]:
@@ -27,17 +27,13 @@ def mot_lines(frame_index: int, dets: Detections, ndigits: int = 3) -> list[str]
     return rows
 
 
-class MotSink:
+class MotSink(FileSink):
     name = "mot"
 
     def __init__(self, path: str | Path, ndigits: int = 3) -> None:
-        self.path = Path(path).expanduser()
+        super().__init__(path)
         self.ndigits = ndigits
-        self._file: AtomicFile | None = None
         self.rows = 0
-
-    def open(self, info: StreamInfo) -> None:
-        self._file = AtomicFile(self.path)
 
     def write(self, frame: Frame, dets: Detections, events: list[TrackEvent]) -> None:
         assert self._file is not None, "write() before open()"
@@ -45,15 +41,3 @@ class MotSink:
         if lines:
             self._file.file.write("\n".join(lines) + "\n")
             self.rows += len(lines)
-
-    def close(self) -> list[Path]:
-        if self._file is None:
-            return []
-        path = self._file.commit()
-        self._file = None
-        return [path]
-
-    def abort(self) -> None:
-        if self._file is not None:
-            self._file.discard()
-            self._file = None

@@ -13,7 +13,6 @@ exact size (fewer players handle that profile; a warning says so).
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Iterator
 from fractions import Fraction
@@ -28,10 +27,9 @@ from yolotrack.core.config import Config, OutputConfig, RenderConfig
 from yolotrack.core.detections import Detections
 from yolotrack.core.errors import PipelineError
 from yolotrack.core.events import TrackEvent
-from yolotrack.core.files import temp_beside
 from yolotrack.core.frame import Frame
 from yolotrack.render import Renderer, TrailHistory
-from yolotrack.sinks.base import StreamInfo
+from yolotrack.sinks.base import FileSink, StreamInfo
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +80,7 @@ class AudioCopier:
         self._in.close()
 
 
-class VideoSink:
+class VideoSink(FileSink):
     """H.264 MP4 of the rendered frames; see the module docstring.
 
     Args:
@@ -96,10 +94,11 @@ class VideoSink:
     """
 
     name = "video"
+    mode = None  # FFmpeg writes the temp file by name
 
     def __init__(self, path: str | Path, output: OutputConfig | None = None, render: RenderConfig | None = None,
                  draw: bool = True, copy_audio: bool = True, threads: int = 1, in_place: bool = False) -> None:
-        self.path = Path(path).expanduser()
+        super().__init__(path)
         self.output = output or OutputConfig()
         self.render_cfg = render or RenderConfig()
         self.draw = draw
@@ -114,7 +113,6 @@ class VideoSink:
         self._out: Any = None
         self._stream: Any = None
         self._audio: AudioCopier | None = None
-        self._tmp: Path | None = None
         self._renderer: Renderer | None = None
         self._trails: TrailHistory | None = None
         self._tb = LIVE_TIME_BASE
@@ -131,15 +129,8 @@ class VideoSink:
 
     # ------------------------------------------------------------ Sink protocol
 
-    def open(self, info: StreamInfo) -> None:
-        self._tmp = temp_beside(self.path)
-        try:
-            self._open(info)
-        except BaseException:
-            self.abort()
-            raise
-
-    def _open(self, info: StreamInfo) -> None:
+    def _begin(self, info: StreamInfo) -> None:
+        assert self._file is not None
         src = Path(info.uri).expanduser() if info.uri else None
         in_file = src is not None and src.is_file()
         tb = _fraction(info.time_base) if in_file else None
@@ -163,7 +154,7 @@ class VideoSink:
         self._rebase = not in_file  # live timestamps may be wall-clock: the recording starts at 0
         self._fps = float(fps)
 
-        out = self._out = av.open(str(self._tmp), "w", format="mp4")
+        out = self._out = av.open(str(self._file.tmp_path), "w", format="mp4")
         stream = out.add_stream(self.output.codec, rate=fps)
         stream.width, stream.height = info.width, info.height
         odd = info.width % 2 or info.height % 2
@@ -224,28 +215,21 @@ class VideoSink:
             return av.VideoFrame.from_ndarray(cv2.cvtColor(image, cv2.COLOR_BGR2YUV_I420), format="yuv420p")
         return av.VideoFrame.from_ndarray(image, format="bgr24")
 
-    def close(self) -> list[Path]:
+    def _finish(self) -> bool:
+        """Flush the encoder and the rest of the audio; a recording without frames is not kept."""
         if self._out is None:
-            return []
-        try:
-            for pkt in self._stream.encode():
-                self._out.mux(pkt)
-            if self._audio is not None:
-                self._audio.mux_until(self._out, None)
-                self._audio.close()
-            self._out.close()
-        except BaseException:
-            self.abort()
-            raise
+            return False
+        for pkt in self._stream.encode():
+            self._out.mux(pkt)
+        if self._audio is not None:
+            self._audio.mux_until(self._out, None)
+            self._audio.close()
+            self._audio = None
+        self._out.close()
         self._out = None
-        assert self._tmp is not None
-        if self.frames == 0:
-            self._tmp.unlink(missing_ok=True)
-            return []
-        os.replace(self._tmp, self.path)
-        return [self.path]
+        return self.frames > 0
 
-    def abort(self) -> None:
+    def _release(self) -> None:
         for closer in (self._audio, self._out):
             if closer is not None:
                 try:
@@ -254,5 +238,3 @@ class VideoSink:
                     log.debug("closing while aborting failed", exc_info=True)
         self._audio = None
         self._out = None
-        if self._tmp is not None:
-            self._tmp.unlink(missing_ok=True)

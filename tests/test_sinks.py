@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import xml.etree.ElementTree as ET
 from fractions import Fraction
 from pathlib import Path
@@ -20,6 +21,7 @@ from yolotrack.sinks import rle
 from yolotrack.sinks.base import StreamInfo
 from yolotrack.sinks.coco import CocoSink
 from yolotrack.sinks.cvat import CvatSink
+from yolotrack.sinks.interruptible import Interruptible
 from yolotrack.sinks.mot import MotSink
 from yolotrack.sinks.video import VideoSink
 from yolotrack.tracker import ByteTracker
@@ -403,6 +405,31 @@ def test_cvat_and_coco_abort_write_nothing(tmp_path: Path) -> None:
         s.abort()
         assert s.close() == []
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failing_finish_leaves_no_file_and_no_temp_file(tmp_path: Path) -> None:
+    class Broken(CocoSink):
+        def build(self):
+            raise OSError("disk full")
+
+    sink = Broken(tmp_path / "a.json")
+    feed([sink])
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")]  # written under a temp name
+    with pytest.raises(OSError, match="disk full"):
+        sink.close()
+    assert list(tmp_path.iterdir()) == [] and sink.close() == []
+
+
+def test_interrupted_sinks_discard_instead_of_finalizing(tmp_path: Path) -> None:
+    flag = threading.Event()
+    kept = Interruptible(MotSink(tmp_path / "kept.txt"), flag)
+    dropped = Interruptible(CvatSink(tmp_path / "x.xml"), flag)
+    assert (kept.name, dropped.name) == ("mot", "cvat")
+    feed([kept])
+    assert kept.close() == [tmp_path / "kept.txt"]
+    feed([dropped])
+    flag.set()
+    assert dropped.close() == [] and [p.name for p in tmp_path.iterdir()] == ["kept.txt"]
 
 
 def test_mot_is_read_as_is_by_trackeval(tmp_path: Path) -> None:
