@@ -18,23 +18,16 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from yolotrack.commands.common import add_model_flags, config_from_args
 from yolotrack.core.assets import DEMO_VIDEO
-from yolotrack.core.config import Config
-from yolotrack.core.detections import Detections
+from yolotrack.core.config import Config, OutputConfig
 from yolotrack.core.errors import SourceError, UsageError, YolotrackError
-from yolotrack.core.events import TrackEvent
-from yolotrack.core.frame import Frame
-from yolotrack.sinks.base import AtomicFile, Sink, StreamInfo
+from yolotrack.sinks.base import Sink
 
 log = logging.getLogger(__name__)
 
@@ -49,162 +42,18 @@ class ExportInterrupted(YolotrackError):
 
 def configure(p: argparse.ArgumentParser) -> None:
     p.usage = "%(prog)s VIDEO [KEY=VALUE ...] [--out DIR] [--formats video,mot,cvat,coco,jsonl] [model flags]"
+    # Optional for argparse so that a missing VIDEO gets our own message; declared before the
+    # overrides so that it is listed, and taken, as the first positional.
+    p.add_argument("video", nargs="?", metavar="VIDEO", help="the video file to export, or 'demo' (the bundled clip)")
     add_model_flags(p, source=False)
-    p.add_argument("--out", metavar="DIR", help="output directory (default: output.dir)")
-    p.add_argument("--formats", metavar="LIST", help=f"comma-separated subset of {','.join(FORMATS)} (default: all)")
+    defaults = OutputConfig()
+    p.add_argument("--out", metavar="DIR", help=f"output directory (default: {defaults.dir}, set by output.dir)")
+    p.add_argument("--formats", metavar="LIST", help=f"comma-separated subset of {','.join(FORMATS)} "
+                   f"(default: {','.join(defaults.formats)}, set by output.formats)")
     p.add_argument("--classes", metavar="LIST", help="keep only these classes (ids or names, comma-separated)")
     p.add_argument("--no-track", action="store_true", help="detections only (MOT ids are -1)")
-    p.epilog = ("VIDEO is a file path or 'demo' (the bundled clip); config overrides go right after it. "
+    p.epilog = ("Config overrides go right after VIDEO. "
                 "Example: yolotrack export clip.mp4 model.iou=0.5 --out runs/clip --formats video,mot")
-
-
-# ---------------------------------------------------------------- tolerant decoding
-
-
-def tolerant_file_source(uri: str, cfg: Any, source_id: str = "0") -> Any:
-    """A `FileSource` that skips undecodable packets and ends at a truncation instead of failing.
-
-    Afterwards `problem` describes what was wrong (None for a clean file) and `last_good` is the
-    index of the last frame decoded.
-    """
-    import av
-
-    from yolotrack.pipeline import FileSource
-    from yolotrack.pipeline.stats import SourceState
-
-    class TolerantFileSource(FileSource):
-        problem: str | None = None
-        last_good: int | None = None  # the last frame decoded before the first problem
-        errors = 0
-
-        def __iter__(self) -> Iterator[Frame]:
-            import av.logging
-
-            if self._container is None:
-                self.start()
-            # Concealed damage raises nothing: the decoder only logs it, so listen to its log.
-            level = av.logging.get_level()
-            av.logging.set_level(av.logging.ERROR)
-            try:
-                with av.logging.Capture(local=False) as logs:
-                    yield from self._frames(logs)
-            finally:
-                av.logging.set_level(level)
-
-        def _frames(self, logs: list) -> Iterator[Frame]:
-            stream = self._container.streams.video[0]
-            decoder = stream.codec_context.name
-            first: float | None = None
-            fps = self.info.fps or 30.0
-            packets = self._container.demux(stream)
-            seen_logs = 0
-            while not self.stopped:
-                try:
-                    pkt = next(packets, None)
-                except av.error.FFmpegError as e:
-                    self._note(f"the file is damaged after frame {self._last()}: {e.strerror or e}")
-                    break
-                if pkt is None:
-                    break
-                try:
-                    decoded = pkt.decode()
-                except av.error.FFmpegError as e:
-                    self._note(f"undecodable data after frame {self._last()}: {e.strerror or e}")
-                    continue
-                if len(logs) > seen_logs:
-                    msgs = [m for _lvl, name, m in logs[seen_logs:] if name == decoder]
-                    seen_logs = len(logs)
-                    if msgs:
-                        self._note(f"damaged data near frame {self._next_index} "
-                                   f"({decoder}: {msgs[0].strip()})")
-                for vf in decoded:
-                    if self.stopped:
-                        return
-                    ts = vf.time if vf.time is not None else self._next_index / fps
-                    if first is None:
-                        first = ts
-                    if self.problem is None:
-                        self.last_good = self._next_index
-                    yield self._emit(vf.to_ndarray(format="bgr24"), ts - first)
-            if self.stopped:
-                return
-            expected = self.info.total_frames
-            if expected and self._next_index < expected:
-                why = f" ({self.problem})" if self.problem else ""
-                self.problem = f"truncated or damaged: only {self._next_index} of {expected} frames decodable{why}"
-            self._set_state(SourceState.ENDED)
-
-        def _last(self) -> str:
-            return "none" if self.last_good is None else str(self.last_good)
-
-        def _note(self, msg: str) -> None:
-            self.errors += 1
-            log.info("%s: %s", self.path.name, msg)  # the final error repeats the first problem
-            if self.problem is None:
-                self.problem = msg
-
-    return TolerantFileSource(uri, cfg, source_id)
-
-
-# ---------------------------------------------------------------- sink wrappers
-
-
-class AtomicJsonl:
-    """The `run` JSONL sink, but into a temp file renamed at the end like every export output."""
-
-    name = "jsonl"
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._file: AtomicFile | None = None
-        self._sink: Any = None
-
-    def open(self, info: StreamInfo) -> None:
-        from yolotrack.sinks.jsonl import JsonlSink
-
-        self._file = AtomicFile(self.path)
-        self._sink = JsonlSink(self._file.file, stats=False)
-        self._sink.open(info)
-
-    def write(self, frame: Frame, dets: Detections, events: list[TrackEvent]) -> None:
-        self._sink.write(frame, dets, events)
-
-    def close(self) -> list[Path]:
-        if self._file is None:
-            return []
-        self._sink.close()
-        path = self._file.commit()
-        self._file = None
-        return [path]
-
-    def abort(self) -> None:
-        if self._file is not None:
-            self._file.discard()
-            self._file = None
-
-
-class Interruptible:
-    """Turns `close()` into `abort()` once the export was interrupted: half an export is no export."""
-
-    def __init__(self, sink: Sink, interrupted: threading.Event) -> None:
-        self.sink = sink
-        self.name = sink.name
-        self.interrupted = interrupted
-
-    def open(self, info: StreamInfo) -> None:
-        self.sink.open(info)
-
-    def write(self, frame: Frame, dets: Detections, events: list[TrackEvent]) -> None:
-        self.sink.write(frame, dets, events)
-
-    def close(self) -> list[Path]:
-        if self.interrupted.is_set():
-            self.sink.abort()
-            return []
-        return self.sink.close()
-
-    def abort(self) -> None:
-        self.sink.abort()
 
 
 # ---------------------------------------------------------------- building blocks
@@ -219,11 +68,12 @@ def output_paths(out_dir: Path, stem: str) -> dict[str, Path]:
 def build_sinks(cfg: Config, formats: list[str], paths: dict[str, Path]) -> list[Sink]:
     from yolotrack.sinks.coco import CocoSink
     from yolotrack.sinks.cvat import CvatSink
+    from yolotrack.sinks.jsonl import JsonlSink
     from yolotrack.sinks.mot import MotSink
     from yolotrack.sinks.video import VideoSink
 
     make = {"video": lambda p: VideoSink(p, cfg.output, cfg.render, in_place=True), "mot": MotSink, "cvat": CvatSink,
-            "coco": CocoSink, "jsonl": AtomicJsonl}
+            "coco": CocoSink, "jsonl": lambda p: JsonlSink(p, stats=False, atomic=True)}
     return [make[f](paths[f]) for f in formats]
 
 
@@ -279,25 +129,6 @@ class Progress:
             self.bar.close()
 
 
-@contextmanager
-def interrupt_on_signals(pipe: Any, flag: threading.Event) -> Iterator[None]:
-    """SIGINT/SIGTERM: mark the export interrupted and halt the pipeline at once."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum: int, _frame: FrameType | None) -> None:
-        flag.set()
-        pipe.stop(drain=False)
-
-    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for s, h in previous.items():
-            signal.signal(s, h)
-
-
 # ---------------------------------------------------------------- the command
 
 
@@ -315,7 +146,10 @@ class ExportResult:
 def export_video(cfg: Config, video: Path, out_dir: Path, formats: list[str], quiet: bool = True,
                  detector: Any = None) -> ExportResult:
     """Run the whole export; returns what was written. Raises `SourceError`/`WeightsError` up front."""
-    from yolotrack.pipeline import Pipeline
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
+    from yolotrack.pipeline import Pipeline, TolerantFileSource, stop_on_signals
+    from yolotrack.sinks.interruptible import Interruptible
 
     cfg.source.uri = str(video)
     cfg.source.policy = "lossless"
@@ -326,14 +160,12 @@ def export_video(cfg: Config, video: Path, out_dir: Path, formats: list[str], qu
     paths = output_paths(out_dir, video.stem)
     sinks = build_sinks(cfg, formats, paths)
     result.sinks = sinks
-    source = tolerant_file_source(str(video), cfg.source)
+    source = TolerantFileSource(str(video), cfg.source)
     progress = Progress(quiet, video.name)
     pipe = Pipeline(cfg, sinks=[Interruptible(s, interrupted) for s in sinks], detector=detector,
                     sources=[source], progress=progress, want_trails=False)
-    from tqdm.contrib.logging import logging_redirect_tqdm
-
     try:
-        with interrupt_on_signals(pipe, interrupted), logging_redirect_tqdm():
+        with stop_on_signals(pipe, drain=False, interrupted=interrupted), logging_redirect_tqdm():
             pipe.start()  # opens the source: a missing or unreadable file fails here
             progress.begin(source.info.total_frames)
             while not pipe.wait(0.2):
@@ -355,6 +187,8 @@ def export_video(cfg: Config, video: Path, out_dir: Path, formats: list[str], qu
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.video is not None:  # VIDEO may also stand after overrides: keep finding it among them
+        args.overrides = [args.video, *(args.overrides or [])]
     cfg, rest = config_from_args(args, positional=1)
     if not rest:
         raise UsageError("give the VIDEO to export (a file path or 'demo')")

@@ -1,4 +1,4 @@
-"""SIGINT/SIGTERM -> graceful pipeline stop; a second signal stops at once."""
+"""SIGINT/SIGTERM -> pipeline stop, for every command that runs one (`run`, `export`)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,23 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from yolotrack.pipeline.runner import Pipeline
 
 log = logging.getLogger(__name__)
 
 
 @contextmanager
-def stop_on_signals(pipeline: Any, signals: tuple[int, ...] = (signal.SIGINT, signal.SIGTERM)) -> Iterator[None]:
-    """Within the block, the first signal drains and closes (exit 0); the second halts at once.
+def stop_on_signals(pipeline: Pipeline, signals: tuple[int, ...] = (signal.SIGINT, signal.SIGTERM), *,
+                    drain: bool = True, interrupted: threading.Event | None = None) -> Iterator[None]:
+    """Within the block, the first signal stops the pipeline and a second one halts it at once.
+
+    `drain` (for `run`): the first stop lets frames in flight reach the sinks, which then close
+    normally (exit 0). Without it (for `export`, whose outputs are all or nothing) the first
+    signal already halts. `interrupted` is set before the stop, so a sink wrapper can tell an
+    interruption from a normal end when the pipeline closes it.
 
     Only the main thread may install handlers; elsewhere (a GUI worker) this does nothing.
     """
@@ -28,12 +37,17 @@ def stop_on_signals(pipeline: Any, signals: tuple[int, ...] = (signal.SIGINT, si
         nonlocal count
         count += 1
         name = signal.Signals(signum).name
-        if count == 1:
+        if interrupted is not None:
+            interrupted.set()
+        if count == 1 and drain:
             log.info("%s: stopping capture, draining frames in flight", name)
             pipeline.stop(drain=True)
+            return
+        if count == 1:
+            log.info("%s: stopping now", name)
         else:
             log.warning("%s again: stopping now", name)
-            pipeline.stop(drain=False)
+        pipeline.stop(drain=False)
 
     previous = {s: signal.signal(s, handler) for s in signals}
     try:
