@@ -18,14 +18,35 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "gui": ("yolotrack.commands.gui", "desktop window for live cameras, streams and files"),
     "run": ("yolotrack.commands.run", "headless tracking (RTSP cameras, files) writing JSON Lines"),
     "export": ("yolotrack.commands.export", "annotate a recorded video: MP4 + MOT + CVAT + COCO + JSONL"),
-    "info": ("yolotrack.commands.info", "versions, device and attention backend"),
+    "info": ("yolotrack.commands.info", "versions, device, and what runtime and attention `auto` pick"),
     "convert": ("yolotrack.commands.convert", "convert a checkpoint to yolotrack's safetensors format"),
     "eval": ("yolotrack.commands.eval", "score MOT Challenge tracks against ground truth"),
     "synth": ("yolotrack.commands.synth", "generate synthetic scenes: videos, MOT ground truth, YOLO dataset"),
     "train": ("yolotrack.commands.train", "train YOLOv12 on a YOLO-format dataset"),
 }
 
+DESCRIPTION = "Real-time YOLOv12 detection and tracking for webcams, RTSP cameras and video files."
+EPILOG = """examples:
+  yolotrack export demo --out runs/demo      track the bundled demo clip, write video + MOT + CVAT + COCO + JSONL
+  yolotrack gui --source 0                   live window on webcam 0
+  yolotrack run --source rtsp://cam/stream   headless service writing JSON Lines
+  yolotrack COMMAND --help                   the options of one command
+
+Every config key can be overridden as section.key=value; all keys are documented in configs/default.yaml."""
+
 log = logging.getLogger("yolotrack")
+
+
+class _Help(argparse.RawDescriptionHelpFormatter):
+    """Shows each option's real default, except where the help already names it or there is none."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if (default is None or isinstance(default, bool) or default is argparse.SUPPRESS or "default" in text
+                or not action.option_strings or isinstance(action, argparse._CountAction)):
+            return text
+        return f"{text} (default: %(default)s)"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -36,11 +57,11 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="yolotrack", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="yolotrack", description=DESCRIPTION, epilog=EPILOG, formatter_class=_Help)
     parser.add_argument("-V", "--version", action="store_true", help="print the version and exit")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser, title="commands")
     for name, (module, help_text) in COMMANDS.items():
-        p = sub.add_parser(name, help=help_text, description=help_text)
+        p = sub.add_parser(name, help=help_text, description=help_text, formatter_class=_Help)
         p.add_argument("-v", "--verbose", action="count", default=0,
                        help="more logging; -vv for debug; show tracebacks")
         p.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")

@@ -1,4 +1,4 @@
-"""`yolotrack info`: versions, device, flash-attn availability and the attention `auto` pick."""
+"""`yolotrack info`: versions, device, and what `model.runtime: auto` and `model.attention: auto` pick."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ def run(args: argparse.Namespace) -> int:
 
     from yolotrack.detector.attention import flash_available, resolve_backend
     from yolotrack.detector.device import select_device
+    from yolotrack.detector.runtimes.select import auto_candidates
 
     device = select_device(args.device)
     lines = [
@@ -41,7 +42,11 @@ def run(args: argparse.Namespace) -> int:
         ("opencv", _version("cv2")),
         ("av (PyAV)", _version("av")),
         ("lap", _version("lap")),
+        ("openvino", _version("openvino")),
+        ("onnxruntime", _version("onnxruntime")),
         ("PyQt6", _version("PyQt6.QtCore") if _version("PyQt6") else "not installed"),
+        ("runtime auto picks", f"{auto_candidates(device.type)[0]} (installed, fastest first: "
+                               f"{', '.join(auto_candidates(device.type))})"),
         ("flash_attn importable", str(flash_available())),
         ("attention auto picks", resolve_backend("auto", device, torch.float16 if device.type == "cuda"
                                                  else torch.float32)),

@@ -90,3 +90,18 @@ def test_info_reports_backend():
     assert "torch" in proc.stdout
     assert "flash_attn importable" in proc.stdout
     assert "attention auto picks" in proc.stdout and ("sdpa" in proc.stdout or "eager" in proc.stdout)
+    from yolotrack.detector.runtimes.select import auto_candidates
+
+    picked = auto_candidates("cpu")[0]
+    assert any(line.startswith("runtime auto picks") and line.split()[3] == picked for line in proc.stdout.splitlines())
+
+
+def test_every_option_has_help():
+    """A flag without help text is a flag nobody can discover."""
+    from yolotrack.main import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    missing = [f"{name} {a.option_strings or a.dest}" for name, p in sub.choices.items() for a in p._actions
+               if not a.help]
+    assert not missing, f"options without help: {missing}"

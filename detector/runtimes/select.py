@@ -11,12 +11,9 @@ import importlib.util
 RUNTIMES = ("torch", "onnxruntime", "openvino")
 CHOICES = ("auto", *RUNTIMES)
 
-# Fastest first. CPU: 2-core x86_64 shared VM (AMD EPYC, AVX2, no AVX-512), 2026-11-23, yolo12n, see
-# BENCHMARKS.md. End to end on a 300-frame 720p H.264 clip, imgsz 640 (input 384x640), same run, 1 thread:
-# torch 2.80 fps, onnxruntime 4.53 (1.62x), openvino 5.62 (2.01x); imgsz 320: 9.12 / 19.89 / 21.58 fps.
-# Forward only, 384x640, interleaved: torch 267 ms, onnxruntime 159-183 ms, openvino 150-173 ms.
-# CUDA: torch fp16 + FlashAttention + CUDA graph is the measured-by-design default (docs/gpu.md);
-# ORT/TensorRT only when asked for explicitly, as TensorRT builds take minutes on first use.
+# Fastest first, per device type, as measured by benchmarks/runtimes.py and benchmarks/e2e.py
+# (numbers, dates and machine in BENCHMARKS.md). CUDA: torch fp16 + FlashAttention + CUDA graph by
+# design (docs/gpu.md); ORT/TensorRT only when asked for, as TensorRT builds take minutes on first use.
 AUTO_ORDER: dict[str, tuple[str, ...]] = {
     "cpu": ("openvino", "onnxruntime", "torch"),
     "cuda": ("torch",),
