@@ -1,24 +1,48 @@
-"""Track lifecycle events: produced by the tracker, consumed by sinks and the UI."""
+"""Events: what happened to a tracked object, from the tracker or from analytics, in one shape.
+
+The tracker raises lifecycle events (`new`, `lost`, `refound`, `removed`); analytics raises
+`line_cross`, `zone_enter` and `zone_exit`. Both are `TrackEvent`s, so every sink (JSON Lines,
+MQTT, webhooks, snapshots, the GUI) handles both without special cases. What only one kind has
+(`line` and `direction` of a crossing, `zone` and `dwell_s` of an exit) goes in `attrs`, which
+`to_record` merges into the flat JSON object.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
-EventKind = Literal["new", "lost", "refound", "removed"]
+TRACK_EVENTS = ("new", "lost", "refound", "removed")
+ANALYTICS_EVENTS = ("line_cross", "zone_enter", "zone_exit")
 
 
 @dataclass(frozen=True, slots=True)
 class TrackEvent:
-    kind: EventKind
+    kind: str  # one of TRACK_EVENTS or ANALYTICS_EVENTS
     track_id: int
     frame_index: int
     class_id: int
     box: tuple[float, float, float, float]  # last known xyxy in frame pixels
     score: float = 0.0
     source_id: str = "0"
+    timestamp: float | None = None  # the frame's timestamp in seconds, when the stage that raised it knew it
+    class_name: str | None = None
+    attrs: Mapping[str, Any] = field(default_factory=dict)
 
-    def to_record(self) -> dict:
-        return {"event": self.kind, "id": self.track_id, "frame": self.frame_index,
-                "class_id": self.class_id, "score": round(self.score, 4),
-                "box": [round(v, 2) for v in self.box], "source": self.source_id}
+    def to_record(self) -> dict[str, Any]:
+        """The flat JSON object of the event: the same in JSON Lines, MQTT payloads and webhooks."""
+        rec: dict[str, Any] = {"event": self.kind, "id": self.track_id, "frame": self.frame_index}
+        if self.timestamp is not None:
+            rec["ts"] = round(self.timestamp, 3)
+        rec["class_id"] = self.class_id
+        if self.class_name is not None:
+            rec["class"] = self.class_name
+        rec["score"] = round(self.score, 4)
+        rec["box"] = [round(v, 2) for v in self.box]
+        rec["source"] = self.source_id
+        rec.update(self.attrs)
+        return rec
+
+
+Event = TrackEvent  # the neutral name, for code that handles analytics events too

@@ -87,3 +87,16 @@ def test_stdout_default(capsys):
     sink.close()
     out = capsys.readouterr().out.splitlines()
     assert json.loads(out[1])["frame"] == 3
+
+
+def test_tracker_and_analytics_events_share_one_flat_record():
+    from yolotrack.core.events import TrackEvent
+
+    lifecycle = TrackEvent("lost", 7, 12, 2, (1.0, 2.0, 3.0, 4.0), 0.9, "cam", timestamp=0.4, class_name="car")
+    crossing = TrackEvent("line_cross", 7, 13, 2, (1.0, 2.0, 3.0, 4.0), 0.9, "cam", timestamp=0.433,
+                          class_name="car", attrs={"line": "door", "direction": "in"})
+    assert lifecycle.to_record() == {"event": "lost", "id": 7, "frame": 12, "ts": 0.4, "class_id": 2, "class": "car",
+                                     "score": 0.9, "box": [1.0, 2.0, 3.0, 4.0], "source": "cam"}
+    rec = crossing.to_record()
+    assert rec["event"] == "line_cross" and rec["line"] == "door" and rec["direction"] == "in" and rec["ts"] == 0.433
+    assert set(lifecycle.to_record()) < set(rec)
