@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 from yolotrack.core.assets import DEMO_WEIGHTS
 from yolotrack.core.cache import cache_dir
-from yolotrack.core.errors import WeightsError
+from yolotrack.core.errors import ConfigError, WeightsError
 from yolotrack.core.files import atomic_write
 
 log = logging.getLogger(__name__)
@@ -19,18 +18,42 @@ log = logging.getLogger(__name__)
 TURBO_URL = "https://github.com/sunsmarterjie/yolov12/releases/download/turbo/{name}.pt"
 SEG_URL = "https://github.com/sunsmarterjie/yolov12/releases/download/seg/{name}.pt"
 ULTRALYTICS_URL = "https://github.com/ultralytics/assets/releases/download/v8.3.0/{name}.pt"
-_NAME = re.compile(r"^(yolov12[nsmlx](-seg)?|yolo12[nsmlx])(\.pt)?$")
+SCALES = ("n", "s", "m", "l", "x")
+# What upstream publishes, and nothing more, so no picker can offer a name that cannot download: the
+# official repository has turbo detect and seg releases; Ultralytics' asset list (GITHUB_ASSETS_NAMES in
+# ultralytics/utils/downloads.py) has yolo12{n..x}.pt, "detect models only". Nobody publishes YOLOv12
+# pose weights: pose needs a checkpoint file.
+RELEASES: dict[str, dict[str, tuple[str, str]]] = {  # release -> task -> (name with {scale}, URL with {name})
+    "official": {"detect": ("yolov12{scale}", TURBO_URL), "segment": ("yolov12{scale}-seg", SEG_URL)},
+    "ultralytics": {"detect": ("yolo12{scale}", ULTRALYTICS_URL)},
+}
+_URLS = {name.format(scale=s): url.format(name=name.format(scale=s))
+         for tasks in RELEASES.values() for name, url in tasks.values() for s in SCALES}
+
+
+def weights_name(scale: str, task: str, release: str = "official") -> str:
+    """The download name for a release, scale and task (`model.weights` empty, or the GUI's picker).
+
+    Combinations upstream never published are a config error naming what does exist, not a 404 later.
+    """
+    tasks = RELEASES.get(release)
+    if tasks is None:
+        raise ConfigError(f"unknown release {release!r}; releases: {', '.join(RELEASES)}")
+    if scale not in SCALES:
+        raise ConfigError(f"unknown scale {scale!r}; scales: {', '.join(SCALES)}")
+    if task not in tasks:
+        raise ConfigError(f"no {release} YOLOv12 {task} weights exist (it publishes {', '.join(tasks)}); "
+                          f"set model.weights to a {task} checkpoint")
+    return tasks[task][0].format(scale=scale)
+
+
+def _stem(name: str) -> str:
+    return name[:-3] if name.endswith(".pt") else name
 
 
 def release_url(name: str) -> str | None:
-    """Official download URL for a release name (`yolov12n`, `yolov12s-seg`, `yolo12m`), else None."""
-    m = _NAME.match(name)
-    if not m:
-        return None
-    stem = m.group(1)
-    if stem.startswith("yolo12"):
-        return ULTRALYTICS_URL.format(name=stem)
-    return (SEG_URL if stem.endswith("-seg") else TURBO_URL).format(name=stem)
+    """Official download URL for a release name (`yolov12n`, `yolov12s-seg`, `yolo12m`, `.pt` optional), else None."""
+    return _URLS.get(_stem(name))
 
 
 def download(url: str, dest: Path, timeout: float = 30.0) -> Path:
@@ -73,9 +96,9 @@ def resolve_weights(name_or_path: str | os.PathLike[str], cache: Path | None = N
     if url is None:
         if path.exists():
             raise WeightsError(f"weights path {path} is not a file")
-        raise WeightsError(f"weights file {path} does not exist (names: demo, yolov12n..x, yolov12n-seg..x-seg, "
-                           "yolo12n..x)")
-    stem = _NAME.match(text).group(1)  # type: ignore[union-attr]
+        names = ", ".join(n.format(scale="{n..x}") for tasks in RELEASES.values() for n, _ in tasks.values())
+        raise WeightsError(f"weights file {path} does not exist (names: demo, {names})")
+    stem = _stem(text)
     dest = (cache or cache_dir()) / f"{stem}.pt"
     if dest.is_file():
         return dest

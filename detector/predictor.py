@@ -16,6 +16,7 @@ from yolotrack.core.detections import Detections
 from yolotrack.core.errors import ConfigError, InvalidInputError
 from yolotrack.detector import torch_thread
 from yolotrack.detector.device import select_device
+from yolotrack.detector.hub import resolve_weights, weights_name
 from yolotrack.detector.letterbox import LetterboxInfo, input_shape, letterbox
 from yolotrack.detector.loader import load_model
 from yolotrack.detector.postprocess import (
@@ -49,17 +50,6 @@ def resolve_classes(classes: Sequence[int | str] | None, names: dict[int, str]) 
             known = ", ".join(list(names.values())[:20]) + (", ..." if len(names) > 20 else "")
             raise ConfigError(f"unknown class {c!r}; the model's classes are: {known}")
     return out
-
-
-def weights_name(cfg: Any) -> str:
-    """`model.weights`, or when it is empty the official release named by `model.scale` + `model.task`."""
-    if cfg.weights:
-        return cfg.weights
-    if cfg.task == "detect":
-        return f"yolov12{cfg.scale}"
-    if cfg.task == "segment":
-        return f"yolov12{cfg.scale}-seg"
-    raise ConfigError(f"no official YOLOv12 {cfg.task} weights exist; set model.weights to a {cfg.task} checkpoint")
 
 
 class Detector:
@@ -114,8 +104,7 @@ class Detector:
         self.channels_last = True
         self.model.to(memory_format=torch.channels_last)
         self.runtime = runtime
-        if runtime != "torch":  # exported once per input shape and cached next to the weights
-            from yolotrack.detector.hub import resolve_weights
+        if runtime != "torch":  # exported once per weights and input shape, cached (core/cache.py)
             from yolotrack.detector.runtimes.dispatch import RuntimeModel
 
             wpath = None if isinstance(weights, torch.nn.Module) else resolve_weights(weights)
@@ -124,9 +113,10 @@ class Detector:
     @classmethod
     def from_config(cls, cfg: Any) -> Detector:
         """From a `core.config.ModelConfig` (weights, imgsz, conf, iou, classes, ... attention)."""
-        det = cls(weights_name(cfg), imgsz=cfg.imgsz, conf=cfg.conf, iou=cfg.iou, classes=None,
-                  max_det=cfg.max_det, agnostic_nms=cfg.agnostic_nms, device=cfg.device, half=cfg.half,
-                  attention=cfg.attention, runtime=getattr(cfg, "runtime", "torch"))
+        weights = cfg.weights or weights_name(cfg.scale, cfg.task)
+        det = cls(weights, imgsz=cfg.imgsz, conf=cfg.conf, iou=cfg.iou, classes=None, max_det=cfg.max_det,
+                  agnostic_nms=cfg.agnostic_nms, device=cfg.device, half=cfg.half, attention=cfg.attention,
+                  runtime=getattr(cfg, "runtime", "torch"))
         det.classes = resolve_classes(cfg.classes, det.names)
         if getattr(cfg, "task", det.task) != det.task:
             log.info("config says task=%s but the weights are a %s model; using %s", cfg.task, det.task, det.task)

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import torch
 
-from yolotrack.core.errors import WeightsError
+from yolotrack.core.errors import ConfigError, WeightsError
 from yolotrack.detector import build_model, hub, load_model, read_checkpoint, reset_head, save_checkpoint, torch_thread
 from yolotrack.detector.checkpoint import read_pickled
 
@@ -219,6 +219,33 @@ def test_names_resolve_to_release_urls() -> None:
     assert hub.release_url("yolov12x-seg").endswith("/download/seg/yolov12x-seg.pt")
     assert hub.release_url("yolo12s") == "https://github.com/ultralytics/assets/releases/download/v8.3.0/yolo12s.pt"
     assert hub.release_url("yolo12q") is None
+    assert hub.release_url("yolo12n-pose") is None  # Ultralytics publishes YOLO12 detect weights only
+    assert hub.release_url("yolov12n.pt") == hub.release_url("yolov12n")
+
+
+# What upstream publishes (spelled out, not derived from hub.RELEASES, so a wrong table fails here).
+PUBLISHED = {
+    ("official", "detect"): ("yolov12{}", "https://github.com/sunsmarterjie/yolov12/releases/download/turbo/"),
+    ("official", "segment"): ("yolov12{}-seg", "https://github.com/sunsmarterjie/yolov12/releases/download/seg/"),
+    ("ultralytics", "detect"): ("yolo12{}", "https://github.com/ultralytics/assets/releases/download/v8.3.0/"),
+}
+
+
+@pytest.mark.parametrize("release", ["official", "ultralytics"])
+@pytest.mark.parametrize("task", ["detect", "segment", "pose"])
+@pytest.mark.parametrize("scale", list("nsmlx"))
+def test_weights_name_gives_a_published_download_or_says_none_exists(release: str, task: str, scale: str) -> None:
+    published = PUBLISHED.get((release, task))
+    if published is None:
+        assert task not in hub.RELEASES[release]
+        with pytest.raises(ConfigError, match=f"no {release} YOLOv12 {task} weights exist"):
+            hub.weights_name(scale, task, release)
+        return
+    name = hub.weights_name(scale, task, release)
+    assert name == published[0].format(scale)
+    assert hub.release_url(name) == f"{published[1]}{name}.pt"
+    with pytest.raises(ConfigError, match="unknown release"):
+        hub.weights_name(scale, task, "v13")
 
 
 def test_cache_dir_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fixtures_dir: Path) -> None:

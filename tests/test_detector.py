@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
 from pathlib import Path
 
@@ -77,6 +78,19 @@ def test_from_config_resolves_class_names(tmp_path: Path) -> None:
     assert det.classes == [0, 2] and det.imgsz == 320 and det.conf == 0.3 and det.attention == "eager"
     cfg.classes = ["dragon"]
     with pytest.raises(ConfigError, match="dragon"):
+        Detector.from_config(cfg)
+
+
+def test_from_config_without_weights_loads_the_named_release(fixtures_dir: Path, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # the release as if downloaded before: no network
+    (tmp_path / "yolotrack").mkdir()
+    shutil.copyfile(fixtures_dir / "official_yolov12n-seg.pt", tmp_path / "yolotrack" / "yolov12n-seg.pt")
+    cfg = ModelConfig(weights="", scale="n", task="segment", imgsz=64, device="cpu", runtime="torch")
+    det = Detector.from_config(cfg)
+    assert det.task == "segment" and det.model.family == "turbo"
+    cfg.task = "pose"
+    with pytest.raises(ConfigError, match="no official YOLOv12 pose weights exist"):
         Detector.from_config(cfg)
 
 

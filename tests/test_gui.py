@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
 import time
+import urllib.error
 from pathlib import Path
 
 import av
@@ -271,6 +273,7 @@ def test_settings_persist_and_file_drop_opens_source(qtbot, open_window, fixture
 
     win.panel.conf.set_value(0.42)
     win.panel.trails.setChecked(False)
+    win.panel.release.setCurrentText("ultralytics")
     win.panel.scale.setCurrentText("s")
     win.resize(700, 520)
     win.close()
@@ -279,7 +282,7 @@ def test_settings_persist_and_file_drop_opens_source(qtbot, open_window, fixture
                         resize=False)
     assert again.panel.conf.value() == pytest.approx(0.42)
     assert not again.panel.trails.isChecked() and not again.renderer.cfg.trails
-    assert again.panel.scale.currentText() == "s"
+    assert again.panel.scale.currentText() == "s" and again.panel.release.currentText() == "ultralytics"
     assert (again.width(), again.height()) == (700, 520)
 
 
@@ -380,3 +383,77 @@ def test_gui_command_without_a_display_is_one_clear_error(monkeypatch, capsys) -
     assert main.main(["gui", "--source", "demo"]) == 2
     err = capsys.readouterr().err
     assert "no display" in err and "Traceback" not in err
+
+
+def offered_choices(panel) -> list[tuple[str, str, str]]:
+    """Every (release, scale, task) the model picker lets the user choose, read from its widgets."""
+    out = []
+    for r in range(panel.release.count()):
+        panel.release.setCurrentIndex(r)
+        for s in range(panel.scale.count()):
+            panel.scale.setCurrentIndex(s)
+            for t in range(panel.task.count()):
+                panel.task.setCurrentIndex(t)
+                out.append((panel.release.currentText(), panel.scale.currentText(), panel.task.currentText()))
+    return out
+
+
+# the fixture checkpoint standing in for each release's download, where one exists (scale n only)
+FIXTURE_RELEASES = {"yolov12n": "official_yolov12n.pt", "yolov12n-seg": "official_yolov12n-seg.pt",
+                    "yolo12n": "ultralytics_yolo12n.pt"}
+
+
+def test_every_model_choice_is_a_published_release_and_loads_or_names_its_url(
+        qtbot, open_window, fixtures_dir, tmp_path, monkeypatch):
+    from yolotrack.detector import hub
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    cache = tmp_path / "cache" / "yolotrack"
+    cache.mkdir(parents=True)
+    for name, fixture in FIXTURE_RELEASES.items():  # as if downloaded before; the rest must try the network
+        shutil.copyfile(fixtures_dir / fixture, cache / f"{name}.pt")
+
+    def offline(*a, **k):
+        raise urllib.error.URLError("network is unreachable")
+
+    monkeypatch.setattr(hub.urllib.request, "urlopen", offline)
+    win = open_window(make_cfg(fixtures_dir, tmp_path, "", "model.runtime=torch"), autostart=False)
+    qtbot.waitUntil(lambda: win.controller.detector is not None, timeout=WAIT)
+    choices = offered_choices(win.panel)
+    assert len(choices) == len(set(choices)) == 15 and not any(task == "pose" for *_, task in choices)
+
+    names = set()
+    for release, scale, task in choices:
+        win.panel.set_release(release, scale, task)
+        with qtbot.waitSignal(win.panel.model_chosen, timeout=5000) as chosen:
+            win.panel.load_btn.click()
+        name = chosen.args[0]
+        names.add(name)
+        url = hub.release_url(name)
+        assert url is not None and url.endswith(f"/{name}.pt"), (release, scale, task, name)
+        if name in FIXTURE_RELEASES:
+            qtbot.waitUntil(lambda n=name: win.cfg.model.weights == n and not win.controller.loading
+                            and f"{n} (" in win.panel.weights_label.text(), timeout=WAIT)
+            assert win.renderer.task == task
+        else:
+            qtbot.waitUntil(lambda u=url: u in win.last_error, timeout=WAIT)
+            assert "cannot load model" in win.last_error
+            qtbot.waitUntil(lambda: not win.controller.loading, timeout=WAIT)
+    assert names == set(hub._URLS)  # the picker offers every release the hub knows, each once
+
+
+def test_pose_weights_file_draws_skeletons(qtbot, open_window, fixtures_dir, tmp_path, video):
+    win = open_window(make_cfg(fixtures_dir, tmp_path, str(video), "source.loop=true", "model.runtime=torch"))
+    wait_frames(qtbot, win, 1)
+    win.panel.tracker.setChecked(False)  # the random pose fixture scores below the tracker's thresholds
+    win.panel.conf.set_value(0.001)
+    win.load_model(str(fixtures_dir / "ultralytics_yolo12n-pose.pt"))
+    qtbot.waitUntil(lambda: win.renderer.task == "pose", timeout=WAIT)
+
+    def keypoints_shown() -> bool:
+        d = win.shown.detections
+        return d.keypoints is not None and len(d) > 0
+
+    qtbot.waitUntil(keypoints_shown, timeout=WAIT)
+    assert win.shown.detections.keypoints.shape[1:] == (17, 3)
+    assert "pose" in win.panel.weights_label.text()

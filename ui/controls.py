@@ -25,18 +25,9 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-SCALES = ("n", "s", "m", "l", "x")
-TASKS = ("detect", "segment", "pose")
+from yolotrack.detector.hub import RELEASES, SCALES, weights_name
+
 SLIDER_STEPS = 1000  # thresholds in steps of 0.001 (random-weight test models score ~0.004)
-
-
-def model_name(scale: str, task: str) -> str:
-    """The release name the hub knows for a scale and task."""
-    if task == "segment":
-        return f"yolov12{scale}-seg"
-    if task == "pose":
-        return f"yolo12{scale}-pose"
-    return f"yolov12{scale}"
 
 
 class ThresholdSlider(QWidget):
@@ -178,18 +169,23 @@ class ControlPanel(QWidget):
 
         mdl = QGroupBox("Model")
         ml = QFormLayout(mdl)
+        self.release = QComboBox()
+        self.release.addItems(RELEASES)
         self.scale = QComboBox()
         self.scale.addItems(SCALES)
         self.task = QComboBox()
-        self.task.addItems(TASKS)
+        self._offer_tasks(self.release.currentText())
         self.load_btn = QPushButton("Load")
         pick = QHBoxLayout()
+        pick.addWidget(self.release, 1)
         pick.addWidget(self.scale)
         pick.addWidget(self.task, 1)
-        pick.addWidget(self.load_btn)
         ml.addRow("Release", pick)
         self.weights_btn = QPushButton("Weights file...")
-        ml.addRow(self.weights_btn)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.load_btn)
+        buttons.addWidget(self.weights_btn)
+        ml.addRow(buttons)
         self.weights_label = QLabel("")
         self.weights_label.setWordWrap(True)
         ml.addRow("Loaded", self.weights_label)
@@ -235,9 +231,24 @@ class ControlPanel(QWidget):
         self.url.lineEdit().returnPressed.connect(self._url)
         self.webcams.activated.connect(self._webcam)
         self.probe_btn.clicked.connect(self.probe_webcams)
-        self.load_btn.clicked.connect(
-            lambda: self.model_chosen.emit(model_name(self.scale.currentText(), self.task.currentText())))
+        self.release.currentTextChanged.connect(self._offer_tasks)
+        self.load_btn.clicked.connect(lambda: self.model_chosen.emit(self.release_name()))
         self.weights_btn.clicked.connect(self.browse_weights)
+
+    def _offer_tasks(self, release: str) -> None:
+        """Only the tasks this release published, so every pick is a name the hub can download."""
+        keep = self.task.currentText()
+        self.task.clear()
+        self.task.addItems(RELEASES.get(release, {}))
+        self.task.setCurrentIndex(max(0, self.task.findText(keep)))
+
+    def set_release(self, release: str, scale: str, task: str) -> None:
+        """Select a remembered or configured choice; values this panel does not offer keep the default."""
+        for box, value in ((self.release, release), (self.scale, scale), (self.task, task)):
+            box.setCurrentIndex(max(0, box.findText(value)))
+
+    def release_name(self) -> str:
+        return weights_name(self.scale.currentText(), self.task.currentText(), self.release.currentText())
 
     def set_recent_urls(self, urls: list[str]) -> None:
         text = self.url.currentText()

@@ -22,7 +22,7 @@ from yolotrack.core.config import Config
 from yolotrack.pipeline import Result
 from yolotrack.render import Renderer
 from yolotrack.ui.controller import PipelineController
-from yolotrack.ui.controls import SCALES, TASKS, ControlPanel
+from yolotrack.ui.controls import ControlPanel
 from yolotrack.ui.hud import first_source, source_text, stats_text
 from yolotrack.ui.settings import GuiSettings
 from yolotrack.ui.view import VideoView, render_to_view
@@ -129,8 +129,7 @@ class MainWindow(QMainWindow):
         ex = self._explicit
         scale = c.model.scale if {"model.scale", "model.weights"} & ex else s.get_str("scale", c.model.scale)
         task = c.model.task if {"model.task", "model.weights"} & ex else s.get_str("task", c.model.task)
-        p.scale.setCurrentIndex(SCALES.index(scale) if scale in SCALES else 0)
-        p.task.setCurrentIndex(TASKS.index(task) if task in TASKS else 0)
+        p.set_release(s.get_str("release"), scale, task)
         p.weights_label.setText(str(c.model.weights))
 
     def _connect(self) -> None:
@@ -396,6 +395,7 @@ class MainWindow(QMainWindow):
         s.set("iou", self.panel.iou.value())
         s.set("trails", self.panel.trails.isChecked())
         s.set("tracker", self.panel.tracker.isChecked())
+        s.set("release", self.panel.release.currentText())
         s.set("scale", self.panel.scale.currentText())
         s.set("task", self.panel.task.currentText())
         s.sync()
