@@ -12,49 +12,36 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from yolotrack.core.config import Config
-from yolotrack.core.detections import Detections
 from yolotrack.core.errors import ConfigError, PipelineError, YolotrackError
-from yolotrack.core.events import TrackEvent
-from yolotrack.core.frame import Frame
+from yolotrack.pipeline.contracts import DetectorLike, Result, TrackerLike
 from yolotrack.pipeline.queues import FrameQueue
 from yolotrack.pipeline.sources import Source, is_live, open_source, redact, source_uris
-from yolotrack.pipeline.stages import CaptureStage, DetectStage, Packet, SinkStage, StageFailure, Tracking, TrackStage
+from yolotrack.pipeline.stages import (
+    CaptureStage,
+    DetectStage,
+    SinkFactory,
+    SinkStage,
+    StageFailure,
+    Tracking,
+    TrackStage,
+)
 from yolotrack.pipeline.stats import Meter, PipelineStats, SourceState, SourceStatus, StageStats
-from yolotrack.render.trails import TrailHistory
-from yolotrack.sinks.base import Sink, StreamInfo
+from yolotrack.sinks.base import Sink
 
 log = logging.getLogger(__name__)
 
-SinkFactory = Callable[[StreamInfo], Sequence[Sink]]
 STOP_GRACE = 1.0  # seconds a blocked source read may take after stop() before we end its stream
-
-
-@dataclass
-class Result:
-    """What the pipeline produced for one frame; handed to `on_result` and kept for `latest()`."""
-
-    frame: Frame
-    detections: Detections  # with track_ids unless tracking is disabled
-    events: list[TrackEvent]
-    stats: PipelineStats | None  # set when `on_result` is used; otherwise call `Pipeline.stats()`
-    trails: dict[int, np.ndarray] | None = None  # track id -> (K, 2) float32 centres, oldest first, if asked for
-    latency: float = 0.0  # seconds from capture to this result
 
 
 @dataclass
 class _Stream:
     source: Source
     queue: FrameQueue
-    sinks: list[Sink] = field(default_factory=list)
-    opened: bool = False
-    trails: TrailHistory | None = None
 
 
 class Pipeline:
@@ -65,13 +52,14 @@ class Pipeline:
         sinks: sinks that get every frame, or a factory called once per source with its
             `StreamInfo` that returns that source's sinks (use a factory for several sources
             with file sinks: a plain sink list receives `open()` once per source).
-        detector: a ready `Detector`; built from `cfg.model` when None.
+        detector: a ready detector (`detector.Detector`, or anything `DetectorLike`); built from
+            `cfg.model` when None.
         on_result: called in the sink thread for every processed frame with a `Result`. Keep it
             quick (the GUI should only hand the result to its own thread).
         progress: called after each frame as `progress(frames_done, total_or_None)`.
         sources: `Source` objects (built, not yet started) instead of `cfg.source.uri`.
-        tracker_factory: `f(frame_rate) -> tracker`; default `ByteTracker.from_config(cfg.tracker, fps)`;
-            ignored when `cfg.tracker.enabled` is false.
+        tracker_factory: `f(frame_rate) -> TrackerLike`, called once per source; default
+            `ByteTracker.from_config(cfg.tracker, fps)`; ignored when `cfg.tracker.enabled` is false.
         track_thread: run the tracker in its own thread (True) or inline after the detector (False).
         want_trails: fill `Result.trails` (`render.TrailHistory`, `render.trail_length` points) for
             drawing; default: when `on_result` is set.
@@ -81,11 +69,11 @@ class Pipeline:
         self,
         cfg: Config,
         sinks: Sequence[Sink] | SinkFactory = (),
-        detector: Any = None,
+        detector: DetectorLike | None = None,
         on_result: Callable[[Result], None] | None = None,
         progress: Callable[[int, int | None], None] | None = None,
         sources: Sequence[Source] | None = None,
-        tracker_factory: Callable[[float], Any] | None = None,
+        tracker_factory: Callable[[float], TrackerLike] | None = None,
         track_thread: bool = False,
         want_trails: bool | None = None,
     ) -> None:
@@ -119,7 +107,6 @@ class Pipeline:
         self._last_stats = 0.0
         self._stats_listeners: list[Callable[[PipelineStats], None]] = []
         self._finalized = False
-        self._files: list[Path] = []
         self._started = False
 
     # ------------------------------------------------------------ public control
@@ -217,7 +204,7 @@ class Pipeline:
     @property
     def files(self) -> list[Path]:
         """Files the sinks reported complete after they were closed."""
-        return list(self._files)
+        return list(self._sink_stage.files) if self._sink_stage is not None else []
 
     # pause / resume / step (the detector takes no frames while paused)
 
@@ -240,6 +227,8 @@ class Pipeline:
 
     def set_thresholds(self, **kwargs: Any) -> None:
         """Live threshold change, e.g. `set_thresholds(conf=0.4, iou=0.6)`; applies to the next batch."""
+        if self.detector is None:
+            raise RuntimeError("set_thresholds() before the detector exists (pass one, or start() first)")
         self.detector.set_thresholds(**kwargs)
 
     def add_stats_listener(self, fn: Callable[[PipelineStats], None]) -> None:
@@ -290,6 +279,8 @@ class Pipeline:
     # ------------------------------------------------------------ wiring
 
     def _build(self, sources: list[Source], started: set[int]) -> None:
+        detector = self.detector
+        assert detector is not None
         qsize = self.cfg.pipeline.queue_size
         cond = threading.Condition()
         for s in sources:
@@ -298,34 +289,35 @@ class Pipeline:
                 raise PipelineError("pipeline", f"two sources share the id '{sid}'")
             live = is_live(s, self.cfg.source)
             q = FrameQueue(1 if live else qsize, drop_oldest=live, cond=cond)
-            trails = TrailHistory(self.cfg.render.trail_length) if self._want_trails else None
-            self._streams[sid] = _Stream(s, q, trails=trails)
+            self._streams[sid] = _Stream(s, q)
             self._captures.append(CaptureStage(s, q, self._halt, self._fail, started=id(s) in started))
         factory = None
         if self.cfg.tracker.enabled:
             factory = self._tracker_factory or self._default_tracker_factory()
-        self._tracking = Tracking(factory, dict(getattr(self.detector, "names", {}) or {}))
+        self._tracking = Tracking(factory, dict(detector.names))
         every = self.cfg.pipeline.detect_every
         n = len(sources)
         sink_in = FrameQueue(qsize, drop_oldest=False)
         if self._track_thread and factory is not None:
             self._track_in = FrameQueue(qsize, drop_oldest=False)
-            self._detect = DetectStage(self.detector, {sid: st.queue for sid, st in self._streams.items()},
+            self._detect = DetectStage(detector, {sid: st.queue for sid, st in self._streams.items()},
                                        cond, self._track_in, self._halt, self._fail, tracking=None,
                                        detect_every=every)
             track = TrackStage(self._tracking, self._track_in, sink_in, n, self._halt, self._fail)
             middle: list[Any] = [self._detect, track]
         else:
             self._track_thread = False
-            self._detect = DetectStage(self.detector, {sid: st.queue for sid, st in self._streams.items()},
+            self._detect = DetectStage(detector, {sid: st.queue for sid, st in self._streams.items()},
                                        cond, sink_in, self._halt, self._fail, tracking=self._tracking,
                                        detect_every=every)
             middle = [self._detect]
-        self._sink_stage = SinkStage(sink_in, n, self._halt, self._fail, self._handle, self._maybe_stats,
-                                     self._on_eos)
+        self._sink_stage = SinkStage(
+            sink_in, {sid: st.source for sid, st in self._streams.items()}, self._sinks, detector, self._halt,
+            self._fail, self._deliver, self._maybe_stats,
+            trail_length=self.cfg.render.trail_length if self._want_trails else None)
         self._stages = [self._sink_stage, *middle, *self._captures]
 
-    def _default_tracker_factory(self) -> Callable[[float], Any]:
+    def _default_tracker_factory(self) -> Callable[[float], TrackerLike]:
         from yolotrack.tracker import ByteTracker
 
         tcfg = self.cfg.tracker
@@ -333,43 +325,13 @@ class Pipeline:
 
     # ------------------------------------------------------------ sink thread side
 
-    def _stream_info(self, st: _Stream, frame: Frame) -> StreamInfo:
-        info = st.source.info
-        det = self.detector
-        return StreamInfo(
-            source_id=info.source_id, uri=redact(info.uri), width=frame.width, height=frame.height,
-            fps=frame.fps or info.fps, names=dict(getattr(det, "names", {}) or {}),
-            task=getattr(det, "task", "detect"), kpt_shape=getattr(det, "kpt_shape", None),
-            total_frames=info.total_frames, time_base=info.time_base,
-        )
-
-    def _open_sinks(self, st: _Stream, frame: Frame) -> None:
-        info = self._stream_info(st, frame)
-        sinks = list(self._sinks(info)) if callable(self._sinks) else list(self._sinks)
-        st.sinks = []
-        for sink in sinks:
-            sink.open(info)
-            st.sinks.append(sink)
-        st.opened = True
-
-    def _handle(self, pkt: Packet) -> None:
-        st = self._streams[pkt.frame.source_id]
-        if not st.opened:
-            self._open_sinks(st, pkt.frame)
-        for sink in st.sinks:
-            try:
-                sink.write(pkt.frame, pkt.detections, pkt.events)
-            except Exception as e:
-                raise StageFailure(f"sink {getattr(sink, 'name', type(sink).__name__)}", e) from e
+    def _deliver(self, result: Result) -> None:
+        """After the sinks wrote `result`: meters, `latest()`, the result callback and progress."""
         now = time.monotonic()
-        latency = now - pkt.t_capture
-        self._latency.add(latency, now)
+        self._latency.add(result.latency, now)
         self._out.tick(now)
-        if pkt.detections.track_ids is not None:
-            self._track_count = len(pkt.detections)
-        stats = self.stats() if self.on_result is not None else None
-        trails = st.trails.update(pkt.detections) if st.trails is not None else None
-        result = Result(pkt.frame, pkt.detections, pkt.events, stats, trails, latency)
+        if result.detections is not None and result.detections.track_ids is not None:
+            self._track_count = len(result.detections)
         self._latest = result
         if self.on_result is not None:
             self.on_result(result)
@@ -390,16 +352,10 @@ class Pipeline:
         self._last_stats = now
         stats = self.stats()
         log.info("stats: %s", _stats_line(stats))
-        for st in self._streams.values():
-            for sink in st.sinks:
-                fn = getattr(sink, "write_stats", None)
-                if fn is not None:
-                    fn(stats)
+        if self._sink_stage is not None:
+            self._sink_stage.write_stats(stats)
         for fn in self._stats_listeners:
             fn(stats)
-
-    def _on_eos(self, source_id: str) -> None:
-        log.info("source %s finished after %d frames", source_id, self._streams[source_id].source.status.frames)
 
     # ------------------------------------------------------------ failure and shutdown
 
@@ -439,17 +395,8 @@ class Pipeline:
         if self._finalized:
             return
         self._finalized = True
-        failed = self._error is not None
-        for st in self._streams.values():
-            for sink in st.sinks:
-                name = getattr(sink, "name", type(sink).__name__)
-                try:
-                    if failed:
-                        sink.abort()
-                    else:
-                        self._files.extend(sink.close() or [])
-                except Exception as e:  # noqa: BLE001 - report the first sink failure, still close the others
-                    self._fail(f"sink {name}", e)
+        if self._sink_stage is not None:
+            self._sink_stage.finalize(failed=self._error is not None)
         s = self.stats()
         log.info("pipeline finished: %d frames, %.1f fps, %d dropped", s.frames,
                  s.frames / s.elapsed if s.elapsed else 0.0, s.dropped)

@@ -1,8 +1,9 @@
 """The stage threads: capture (one per source) -> detect (all sources, batched) -> track -> sinks.
 
 Each stage is a small object with `start()`/`join()` running one daemon thread; stages talk only
-through `FrameQueue`s and stop on one shared `halt` event. Any exception inside a stage is handed
-to `fail(stage_name, exc)`, which halts the whole pipeline; the runner turns it into one error.
+through `FrameQueue`s and stop on one shared `halt` event. One `Result` per frame travels the
+whole way. Any exception inside a stage is handed to `fail(stage_name, exc)`, which halts the
+whole pipeline; the runner turns it into one error.
 """
 
 from __future__ import annotations
@@ -11,20 +12,22 @@ import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
-from yolotrack.core.detections import Detections
-from yolotrack.core.events import TrackEvent
 from yolotrack.core.frame import Frame
+from yolotrack.pipeline.contracts import DetectorLike, Result, TrackerLike
 from yolotrack.pipeline.queues import EndOfStream, FrameQueue
-from yolotrack.pipeline.sources import Source
-from yolotrack.pipeline.stats import Meter
+from yolotrack.pipeline.sources import Source, redact
+from yolotrack.pipeline.stats import Meter, PipelineStats
+from yolotrack.render.trails import TrailHistory
+from yolotrack.sinks.base import Sink, StreamInfo
 
 log = logging.getLogger(__name__)
 
 FailFn = Callable[[str, BaseException], None]
+SinkFactory = Callable[[StreamInfo], Sequence[Sink]]
 
 
 class StageFailure(Exception):
@@ -34,22 +37,6 @@ class StageFailure(Exception):
         super().__init__(str(error))
         self.stage = stage
         self.error = error
-
-
-@dataclass(slots=True)
-class Captured:
-    frame: Frame
-    t_capture: float  # time.monotonic() when the frame left the source
-
-
-@dataclass(slots=True)
-class Packet:
-    """One frame on its way through the stages."""
-
-    frame: Frame
-    detections: Detections | None  # None: the detector skipped this frame, the tracker fills it in
-    t_capture: float
-    events: list[TrackEvent] = field(default_factory=list)
 
 
 class Stage:
@@ -108,7 +95,7 @@ class CaptureStage(Stage):
                 if self.halt.is_set() or self.source.stopped:
                     break
                 self.meter.add(time.perf_counter() - t_prev)  # read + decode (+ pacing for live sources)
-                if not self.out.put(Captured(frame, time.monotonic()), self.halt):
+                if not self.out.put(Result(frame, t_capture=time.monotonic()), self.halt):
                     break
                 t_prev = time.perf_counter()
         finally:
@@ -126,31 +113,31 @@ class CaptureStage(Stage):
 class Tracking:
     """One tracker per source, created at the source's first frame (its fps is known by then)."""
 
-    def __init__(self, factory: Callable[[float], Any] | None, names: dict[int, str] | None = None) -> None:
+    def __init__(self, factory: Callable[[float], TrackerLike] | None, names: dict[int, str] | None = None) -> None:
         self.factory = factory
         self.names = dict(names or {})  # class names for the boxes of frames the detector skipped
-        self.trackers: dict[str, Any] = {}
+        self.trackers: dict[str, TrackerLike] = {}
         self.meter = Meter()
 
-    def apply(self, pkt: Packet) -> Packet:
+    def apply(self, r: Result) -> None:
+        """Track `r` in place: its detections become the tracked ones, its events are set."""
         if self.factory is None:
-            return pkt
+            return
         t0 = time.perf_counter()
-        sid = pkt.frame.source_id
+        sid = r.frame.source_id
         try:
             tracker = self.trackers.get(sid)
             if tracker is None:
-                tracker = self.trackers[sid] = self.factory(pkt.frame.fps or 30.0)
-            if pkt.detections is None:
-                pkt.detections = tracker.coast(pkt.frame.index, self.names)
+                tracker = self.trackers[sid] = self.factory(r.frame.fps or 30.0)
+            if r.detections is None:
+                r.detections = tracker.coast(r.frame.index, self.names)
             else:
-                pkt.detections = tracker.update_detections(pkt.detections, pkt.frame.index)
+                r.detections = tracker.update_detections(r.detections, r.frame.index)
             events = list(tracker.pop_events())
         except Exception as e:
             raise StageFailure("tracker", e) from e
-        pkt.events = [e if e.source_id == sid else dataclasses.replace(e, source_id=sid) for e in events]
+        r.events = [e if e.source_id == sid else dataclasses.replace(e, source_id=sid) for e in events]
         self.meter.add(time.perf_counter() - t0)
-        return pkt
 
 
 class DetectStage(Stage):
@@ -162,7 +149,7 @@ class DetectStage(Stage):
     still gets detections); the others pass with no detections for the tracker to predict.
     """
 
-    def __init__(self, detector: Any, inputs: dict[str, FrameQueue], cond: threading.Condition,
+    def __init__(self, detector: DetectorLike, inputs: dict[str, FrameQueue], cond: threading.Condition,
                  out: FrameQueue, halt: threading.Event, fail: FailFn, tracking: Tracking | None,
                  detect_every: int = 1) -> None:
         super().__init__("detector", halt, fail)
@@ -222,24 +209,21 @@ class DetectStage(Stage):
             items = self._take(open_ids)
             if items is None:
                 return
-            caps = [it for it in items if isinstance(it, Captured) and self._due(it.frame.source_id)]
-            results: dict[int, Detections] = {}
-            if caps:
+            due = [it for it in items if isinstance(it, Result) and self._due(it.frame.source_id)]
+            if due:
                 t0 = time.perf_counter()
-                out = self.detector([c.frame.image for c in caps])
+                out = self.detector([r.frame.image for r in due])
                 self.meter.add(time.perf_counter() - t0)
-                if len(out) != len(caps):
-                    raise RuntimeError(f"detector returned {len(out)} results for {len(caps)} frames")
-                results = {id(c): d for c, d in zip(caps, out, strict=True)}
+                if len(out) != len(due):
+                    raise RuntimeError(f"detector returned {len(out)} results for {len(due)} frames")
+                for r, dets in zip(due, out, strict=True):
+                    r.detections = dets
             for it in items:
                 if isinstance(it, EndOfStream):
                     open_ids.remove(it.source_id)
-                    nxt: Any = it
-                else:
-                    nxt = Packet(it.frame, results.get(id(it)), it.t_capture)
-                    if self.tracking is not None:
-                        nxt = self.tracking.apply(nxt)
-                if not self.out.put(nxt, self.halt):
+                elif self.tracking is not None:
+                    self.tracking.apply(it)
+                if not self.out.put(it, self.halt):
                     return
 
 
@@ -264,30 +248,38 @@ class TrackStage(Stage):
             if isinstance(item, EndOfStream):
                 open_n -= 1
             else:
-                item = self.tracking.apply(item)
+                self.tracking.apply(item)
             if not self.out.put(item, self.halt):
                 return
 
 
 class SinkStage(Stage):
-    """Hands every packet, in order, to the sinks and the result callback; owns the periodic stats.
+    """Hands every result, in order, to its source's sinks and then to `deliver`; owns the sinks.
 
-    Sinks are opened lazily at each stream's first frame (a network stream's size is unknown
-    before), and always finalized here: `close()` on a normal end or stop, `abort()` after a failure.
+    Sinks are opened lazily at each source's first frame (a network stream's size is unknown
+    before) and finalized by `finalize()` once every stage has stopped: `close()` after a normal
+    end or stop, `abort()` after a failure. With `trail_length` set, each result also gets its
+    trails for drawing, from one `render.TrailHistory` per source: the same history the video
+    sink draws from, so the GUI and the annotated video agree.
     """
 
-    def __init__(self, inp: FrameQueue, n_sources: int, halt: threading.Event, fail: FailFn,
-                 handle: Callable[[Packet], None], on_idle: Callable[[], None],
-                 on_eos: Callable[[str], None]) -> None:
+    def __init__(self, inp: FrameQueue, sources: Mapping[str, Source], sinks: Sequence[Sink] | SinkFactory,
+                 detector: DetectorLike, halt: threading.Event, fail: FailFn, deliver: Callable[[Result], None],
+                 on_idle: Callable[[], None], trail_length: int | None = None) -> None:
         super().__init__("sinks", halt, fail)
         self.inp = inp
-        self.n_sources = n_sources
-        self.handle = handle
+        self.sources = dict(sources)
+        self.detector = detector
+        self.deliver = deliver
         self.on_idle = on_idle
-        self.on_eos = on_eos
+        self.files: list[Path] = []  # complete under their final names, after `finalize()`
+        self._sinks = sinks
+        self._opened: dict[str, list[Sink]] = {}
+        self._trails = ({sid: TrailHistory(trail_length) for sid in self.sources}
+                        if trail_length is not None else {})
 
     def run(self) -> None:
-        open_n = self.n_sources
+        open_n = len(self.sources)
         while open_n and not self.halt.is_set():
             item = self.inp.get(self.halt, timeout=0.25)
             if item is None:
@@ -295,13 +287,74 @@ class SinkStage(Stage):
                 continue
             if isinstance(item, EndOfStream):
                 open_n -= 1
-                self.on_eos(item.source_id)
+                log.info("source %s finished after %d frames", item.source_id,
+                         self.sources[item.source_id].status.frames)
                 continue
             t0 = time.perf_counter()
-            self.handle(item)
+            self._write(item)
+            self.deliver(item)
             self.meter.add(time.perf_counter() - t0)
             self.on_idle()
 
+    def _write(self, r: Result) -> None:
+        sid = r.frame.source_id
+        sinks = self._opened.get(sid)
+        if sinks is None:
+            sinks = self._open(sid, r.frame)
+        dets = r.detections
+        assert dets is not None, "a frame reached the sinks without detections"
+        for sink in sinks:
+            try:
+                sink.write(r.frame, dets, r.events)
+            except Exception as e:
+                raise StageFailure(f"sink {_name(sink)}", e) from e
+        history = self._trails.get(sid)
+        if history is not None:
+            r.trails = history.update(dets)
+        r.latency = time.monotonic() - r.t_capture
 
-def sink_names(sinks: Sequence[Any]) -> str:
-    return ", ".join(getattr(s, "name", type(s).__name__) for s in sinks)
+    def _open(self, sid: str, frame: Frame) -> list[Sink]:
+        """Registers each sink as it opens, so a later one failing to open still gets it aborted."""
+        info = self._stream_info(sid, frame)
+        sinks = list(self._sinks(info)) if callable(self._sinks) else list(self._sinks)
+        opened = self._opened[sid] = []
+        for sink in sinks:
+            sink.open(info)
+            opened.append(sink)
+        return opened
+
+    def _stream_info(self, sid: str, frame: Frame) -> StreamInfo:
+        info = self.sources[sid].info
+        det = self.detector
+        return StreamInfo(
+            source_id=sid, uri=redact(info.uri), width=frame.width, height=frame.height,
+            fps=frame.fps or info.fps, names=dict(det.names), task=det.task, kpt_shape=det.kpt_shape,
+            total_frames=info.total_frames, time_base=info.time_base,
+        )
+
+    def write_stats(self, stats: PipelineStats) -> None:
+        """The periodic stats to every open sink that takes them (`write_stats`, e.g. JSONL)."""
+        for sinks in self._opened.values():
+            for sink in sinks:
+                fn = getattr(sink, "write_stats", None)
+                if fn is not None:
+                    fn(stats)
+
+    def finalize(self, failed: bool) -> None:
+        """Close every opened sink, or abort them all after a failure; call once the stages stopped.
+
+        A sink failing here fails the pipeline, and the other sinks are still finalized.
+        """
+        for sinks in self._opened.values():
+            for sink in sinks:
+                try:
+                    if failed:
+                        sink.abort()
+                    else:
+                        self.files.extend(sink.close() or [])
+                except Exception as e:  # noqa: BLE001 - report the first sink failure, still close the others
+                    self.fail(f"sink {_name(sink)}", e)
+
+
+def _name(sink: Any) -> str:
+    return getattr(sink, "name", type(sink).__name__)

@@ -161,16 +161,21 @@ def test_missing_file_fails_at_start(detector):
 def test_stop_drains_in_flight_frames_and_closes_sinks(detector):
     cfg = cfg_for("synthetic:testsrc2=size=160x120:rate=30")
     sink = RecordingSink()
-    results = []
-    pipe = Pipeline(cfg, sinks=[sink], detector=detector, on_result=results.append)
+    results, stats = [], []
+
+    def on_result(result):
+        results.append(result)
+        stats.append(pipe.stats())  # callers read stats from the pipeline, also from the callback
+
+    pipe = Pipeline(cfg, sinks=[sink], detector=detector, on_result=on_result)
     pipe.start()
     assert pipe.wait(0.0) is False
     time.sleep(1.0)
     pipe.stop()
     assert pipe.wait(10)
     assert sink.closed == 1 and sink.aborted == 0 and len(sink.frames) > 3
-    assert pipe.latest() is results[-1] and isinstance(results[-1].stats, PipelineStats)
-    assert results[-1].stats.sources["0"].state in (SourceState.LIVE, SourceState.STOPPED)
+    assert pipe.latest() is results[-1] and isinstance(stats[-1], PipelineStats)
+    assert stats[-1].sources["0"].state in (SourceState.LIVE, SourceState.STOPPED)
     assert no_pipeline_threads()
 
 
