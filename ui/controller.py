@@ -19,50 +19,12 @@ from typing import Any
 from PyQt6.QtCore import QObject, pyqtSignal
 
 from yolotrack.core.config import Config
-from yolotrack.core.detections import Detections
 from yolotrack.core.errors import YolotrackError
 from yolotrack.pipeline import Pipeline, PipelineStats, Result
 from yolotrack.sinks.base import StreamInfo
+from yolotrack.tracker.switchable import SwitchableTracker, TrackerSwitch
 
 log = logging.getLogger(__name__)
-
-
-class TrackerSwitch:
-    """Shared on/off flag for the live "tracker" checkbox; trackers restart fresh when re-enabled."""
-
-    def __init__(self, enabled: bool = True) -> None:
-        self.enabled = enabled
-
-
-class SwitchableTracker:
-    """Wraps the real tracker so tracking can be turned off and on without restarting the pipeline."""
-
-    def __init__(self, make: Any, fps: float, switch: TrackerSwitch) -> None:
-        self._make = make
-        self._fps = fps
-        self._switch = switch
-        self._tracker: Any = make(fps) if switch.enabled else None
-
-    def update_detections(self, dets: Any, frame_index: int) -> Any:
-        if not self._switch.enabled:
-            self._tracker = None
-            return dets
-        if self._tracker is None:
-            self._tracker = self._make(self._fps)
-        return self._tracker.update_detections(dets, frame_index)
-
-    def coast(self, frame_index: int, names: dict[int, str]) -> Any:
-        """A frame the detector skipped (`pipeline.detect_every`): predicted boxes, or none when off."""
-        if not self._switch.enabled or self._tracker is None:
-            self._tracker = None
-            return Detections.empty(names)
-        return self._tracker.coast(frame_index, names)
-
-    def pop_events(self) -> list[Any]:
-        return list(self._tracker.pop_events()) if self._tracker is not None else []
-
-    def trails(self) -> dict[int, Any]:
-        return self._tracker.trails() if self._tracker is not None else {}
 
 
 class Recorder:
