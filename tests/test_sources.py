@@ -156,17 +156,27 @@ class DeadCapture:
         pass
 
 
-def test_webcam_reopens_with_the_same_backoff_as_streams_then_gives_up():
-    cfg = SourceConfig()
+def three_quick_attempts(**kw) -> SourceConfig:
+    """Reconnects after 0.05, 0.1 and 0.1 s, then give up."""
+    cfg = SourceConfig(**kw)
     cfg.reconnect.initial_delay, cfg.reconnect.max_delay, cfg.reconnect.max_attempts = 0.05, 0.1, 3
-    opened = []
-    src = WebcamSource("0", cfg, opener=lambda dev: opened.append(dev) or DeadCapture())
-    src.start()
+    return cfg
+
+
+def gives_up_after_backoff(src, message: str) -> None:
     t0 = time.monotonic()
-    with pytest.raises(SourceError, match="camera 0 stopped delivering frames"):
+    with pytest.raises(SourceError, match=message):
         list(src)
     assert 0.05 + 0.1 + 0.1 <= time.monotonic() - t0 < 10
-    assert len(opened) == 1 + 3 and src.status.attempts == 4 and src.status.state is SourceState.ERROR
+    assert src.status.attempts == 4 and src.status.state is SourceState.ERROR
+
+
+def test_webcam_reopens_with_the_same_backoff_as_streams_then_gives_up():
+    opened = []
+    src = WebcamSource("0", three_quick_attempts(), opener=lambda dev: opened.append(dev) or DeadCapture())
+    src.start()
+    gives_up_after_backoff(src, "camera 0 stopped delivering frames")
+    assert len(opened) == 1 + 3
 
 
 def test_missing_camera_is_one_clear_error_quickly():
@@ -231,13 +241,8 @@ def test_stream_refused_with_reconnect_disabled_fails_fast():
 
 
 def test_stream_gives_up_after_max_attempts_with_backoff():
-    cfg = SourceConfig(timeout=1.0)
-    cfg.reconnect.initial_delay, cfg.reconnect.max_delay, cfg.reconnect.max_attempts = 0.05, 0.1, 3
-    src = open_source("rtsp://127.0.0.1:9/none", cfg)  # nothing listens on the discard port: refused
-    t0 = time.monotonic()
-    with pytest.raises(SourceError, match="after 3 reconnect attempts"):
-        list(src)
-    assert 0.05 + 0.1 + 0.1 <= time.monotonic() - t0 < 10
+    src = open_source("rtsp://127.0.0.1:9/none", three_quick_attempts(timeout=1.0))  # the discard port: refused
+    gives_up_after_backoff(src, "after 3 reconnect attempts")
 
 
 def test_live_queue_keeps_newest_and_counts_drops():
