@@ -126,6 +126,7 @@ def test_file_source_plays_and_overlay_is_drawn_where_tracks_are(qtbot, open_win
 
     png = win.snapshot()
     assert png is not None and png.suffix == ".png"
+    assert [p.name for p in png.parent.iterdir()] == [png.name]  # written beside, renamed, nothing left over
     snap = cv2.imread(str(png))
     assert snap.shape[:2] == (VIDEO_SIZE[1], VIDEO_SIZE[0])
     assert coloured_pixels(snap[..., ::-1]) > 50  # the overlay is in the snapshot
@@ -457,3 +458,26 @@ def test_pose_weights_file_draws_skeletons(qtbot, open_window, fixtures_dir, tmp
     qtbot.waitUntil(keypoints_shown, timeout=WAIT)
     assert win.shown.detections.keypoints.shape[1:] == (17, 3)
     assert "pose" in win.panel.weights_label.text()
+
+
+def filter_in_use(win: MainWindow) -> list[int] | None:
+    """The detector's class filter as its next frame sees it (thresholds apply at the next call)."""
+    det = win.controller.detector
+    det([np.zeros((64, 64, 3), np.uint8)])
+    return det.classes
+
+
+def test_class_filter_from_the_config_and_a_model_without_those_classes(qtbot, open_window, fixtures_dir, tmp_path):
+    from yolotrack.detector import build_model, save_checkpoint
+
+    win = open_window(make_cfg(fixtures_dir, tmp_path, "", "model.classes=[3,5]", "model.runtime=torch"),
+                      autostart=False)
+    qtbot.waitUntil(lambda: win.panel.classes.list.count() == 80, timeout=WAIT)
+    assert win.panel.classes.selected() == [3, 5] and filter_in_use(win) == [3, 5]
+
+    three = save_checkpoint(build_model("n", nc=3, family="v1", names={0: "a", 1: "b", 2: "c"}).eval(),
+                            tmp_path / "three.safetensors")
+    win.load_model(str(three))  # has no class 3 or 5: loads anyway, with every class shown
+    qtbot.waitUntil(lambda: win.panel.classes.list.count() == 3, timeout=WAIT)
+    assert "class filter ignored" in win.last_error
+    assert win.panel.classes.selected() is None and filter_in_use(win) is None

@@ -151,7 +151,9 @@ class PipelineController(QObject):
             self.cfg.model.weights = weights
         self._model_gen += 1
         gen = self._model_gen
-        mcfg = dataclasses.replace(self.cfg.model)
+        # The class filter comes afterwards (`_apply_thresholds`): ids kept from the previous model
+        # must not make a model with other classes unloadable.
+        mcfg = dataclasses.replace(self.cfg.model, classes=None)
         self.model_loading.emit(True)
         self._spawn("yolotrack-gui-model", self._load_model, gen, mcfg)
 

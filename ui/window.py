@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 import time
 from pathlib import Path
 
@@ -19,6 +18,9 @@ from PyQt6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, 
 from PyQt6.QtWidgets import QFileDialog, QLabel, QMainWindow, QScrollArea, QSplitter
 
 from yolotrack.core.config import Config
+from yolotrack.core.errors import ConfigError
+from yolotrack.core.files import atomic_write
+from yolotrack.detector.predictor import resolve_classes
 from yolotrack.pipeline import Result
 from yolotrack.render import Renderer
 from yolotrack.ui.controller import PipelineController
@@ -225,11 +227,10 @@ class MainWindow(QMainWindow):
         task = str(getattr(det, "task", "detect"))
         self.renderer.names = names
         self.renderer.task = task
-        classes = self.cfg.model.classes
-        ids = None
-        if classes is not None:
-            lookup = {v.lower(): k for k, v in names.items()}
-            ids = [int(c) if str(c).isdigit() else lookup.get(str(c).lower(), -1) for c in classes]
+        try:
+            ids = resolve_classes(self.cfg.model.classes, names)
+        except ConfigError:
+            ids = None  # the controller already said "class filter ignored"
         self.panel.classes.set_names(names, ids)
         self.controller.set_thresholds(classes=self.panel.classes.selected())  # what the list shows
         self.panel.weights_label.setText(f"{self.cfg.model.weights} ({task}, {len(names)} classes)")
@@ -330,10 +331,7 @@ class MainWindow(QMainWindow):
             return None
         path = self.snapshot_dir / f"yolotrack-{time.strftime('%Y%m%d-%H%M%S')}-{r.frame.index:06d}.png"
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.part")
-            tmp.write_bytes(png.tobytes())
-            os.replace(tmp, path)
+            atomic_write(path, lambda tmp: tmp.write_bytes(png.tobytes()))
         except OSError as e:
             self.show_error(f"cannot save snapshot {path}: {e.strerror or e}")
             return None
