@@ -482,6 +482,7 @@ class StreamSource(_AvSource):
             self._backoff(f"{redact(self.uri)}: {reason}")
         self._set_state(SourceState.STOPPED if self.stopped else SourceState.ENDED)
 
+
 # ---------------------------------------------------------------- OpenCV based
 
 

@@ -127,7 +127,7 @@ class VideoSink(FileSink):
         """The sink `run --record` and the GUI use: output and render sections of `cfg`."""
         return cls(path, cfg.output, cfg.render)
 
-    # ------------------------------------------------------------ Sink protocol
+    # ------------------------------------------------------------ FileSink hooks and write()
 
     def _begin(self, info: StreamInfo) -> None:
         assert self._file is not None

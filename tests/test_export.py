@@ -10,7 +10,6 @@ import xml.etree.ElementTree as ET
 from fractions import Fraction
 from pathlib import Path
 
-import av
 import numpy as np
 import pycocotools.mask as coco_mask
 import pytest
