@@ -1,6 +1,7 @@
 """`yolotrack gui`: the desktop window for live cameras, streams and files.
 
-PyQt6 is imported only when the command runs, so `yolotrack --help` works without it.
+PyQt6 is imported only when the command runs, so `yolotrack --help` works without it. Ctrl-C in
+the terminal or SIGTERM close the window like its close button does (exit 0).
 """
 
 from __future__ import annotations

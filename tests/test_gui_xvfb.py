@@ -1,4 +1,5 @@
-"""`yolotrack gui` in a real X server (Xvfb, xcb platform): shows the window and saves a screenshot.
+"""`yolotrack gui` in a real X server (Xvfb, xcb platform): shows the window and saves a screenshot;
+Ctrl-C and SIGTERM close it cleanly.
 
 The screenshot is kept as a test artifact in `$YOLOTRACK_TEST_ARTIFACTS` (CI uploads that folder),
 else in the test's temp folder. CI installs Xvfb; there a missing binary is a failure, not a skip.
@@ -7,7 +8,9 @@ else in the test's temp folder. CI installs Xvfb; there a missing binary is a fa
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from pipeline_media import FIXTURE_WEIGHTS, LOW_THRESHOLDS, make_video
+from pipeline_media import FIXTURE_WEIGHTS, LOW_THRESHOLDS, make_video, wait_for
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 REPO = Path(__file__).resolve().parent.parent
@@ -68,3 +71,38 @@ def test_gui_window_in_xvfb_saves_screenshot(xvfb_display, fixtures_dir, tmp_pat
     sat = img.max(axis=2).astype(int) - img.min(axis=2)
     assert int((sat > 80).sum()) > 100  # the overlay colours made it to the X server
     assert np.isfinite(img).all()
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_ctrl_c_and_sigterm_close_the_window_cleanly(xvfb_display, fixtures_dir, tmp_path, sig):
+    """Ctrl-C in the terminal used to abort (a KeyboardInterrupt escaping a Qt slot) and SIGTERM to kill."""
+    video = make_video(tmp_path / "clip.mp4", n=30, size=(320, 240))
+    config_home = tmp_path / "config"
+    env = {**os.environ, "DISPLAY": xvfb_display, "QT_QPA_PLATFORM": "xcb", "OMP_NUM_THREADS": "1",
+           "XDG_CONFIG_HOME": str(config_home)}
+    cmd = [sys.executable, "-m", "yolotrack", "gui", "--source", str(video),
+           "--weights", str(fixtures_dir / FIXTURE_WEIGHTS), "--imgsz", "64", "model.runtime=torch",
+           *(f"{k}={v}" for k, v in LOW_THRESHOLDS.items()), "ui.probe_webcams=0",
+           f"output.dir={tmp_path / 'out'}", "source.loop=true", "pipeline.stats_interval=0.5"]
+    log = tmp_path / "stderr.txt"
+    with open(log, "w") as err:
+        proc = subprocess.Popen(cmd, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        # frames flow through the pipeline into the window before the signal comes
+        assert wait_for(lambda: re.search(r"stats: [1-9]\d* frames", log.read_text()) or proc.poll() is not None,
+                        timeout=120), "no frames within 120 s"
+        assert proc.poll() is None, log.read_text()[-2000:]
+        proc.send_signal(sig)
+        code = proc.wait(60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    stderr = log.read_text()
+    assert code == 0, stderr[-2000:]
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr
+    assert f"{sig.name}: closing the window" in stderr
+    assert "pipeline finished" in stderr  # the pipeline was stopped and its sinks closed
+    settings = config_home / "yolotrack" / "yolotrack-gui.conf"
+    assert settings.is_file() and "geometry" in settings.read_text()  # settings saved on the way out

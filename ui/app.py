@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import logging
+import signal
+import socket
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from PyQt6.QtCore import QTimer
-from PyQt6.QtWidgets import QApplication
+from PyQt6.QtCore import QSocketNotifier, QTimer
+from PyQt6.QtWidgets import QApplication, QWidget
 
 from yolotrack.core.config import Config
 from yolotrack.core.errors import YolotrackError
@@ -39,11 +44,55 @@ def run_gui(cfg: Config, explicit: frozenset[str] = frozenset(), screenshot: Pat
     result: dict[str, int] = {"code": 0}
     if screenshot is not None:
         _arm_screenshot(app, win, screenshot, frames, timeout, result)
-    app.exec()
+    with close_on_signals(win):
+        app.exec()
     # A detector call in flight can outlast the window's 2 s close budget on a busy CPU; Python must
     # not exit under a running native thread.
     win.controller.shutdown(10.0)
     return result["code"]
+
+
+@contextmanager
+def close_on_signals(win: QWidget, signals: tuple[int, ...] = (signal.SIGINT, signal.SIGTERM)) -> Iterator[None]:
+    """Within the block, Ctrl-C and SIGTERM close `win` like its close button (pipeline stopped, settings saved).
+
+    While Qt's event loop runs, Python code runs only inside slots. Python's own SIGINT handler would
+    raise KeyboardInterrupt in whichever slot runs next, and an exception escaping a slot aborts the
+    process; an idle window might not run one at all. So the Python handlers do nothing, and the
+    signal number travels through the wakeup fd to a socket notifier, which wakes the event loop and
+    closes the window from an ordinary slot. A signal that comes again while closing is ignored; the
+    previous handlers are back once the block ends.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set signal handlers
+        return
+    rsock, wsock = socket.socketpair()
+    rsock.setblocking(False)
+    wsock.setblocking(False)
+    notifier = QSocketNotifier(rsock.fileno(), QSocketNotifier.Type.Read, win)
+
+    def woken() -> None:
+        try:
+            got = [n for n in rsock.recv(64) if n in signals]
+        except BlockingIOError:
+            return
+        if got:
+            log.info("%s: closing the window", signal.Signals(got[0]).name)
+            win.close()
+
+    notifier.activated.connect(woken)
+    previous_fd = signal.set_wakeup_fd(wsock.fileno(), warn_on_full_buffer=False)
+    previous = {s: signal.signal(s, lambda *_: None) for s in signals}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        signal.set_wakeup_fd(previous_fd)
+        notifier.setEnabled(False)
+        notifier.deleteLater()
+        rsock.close()
+        wsock.close()
 
 
 def _arm_screenshot(app: QApplication, win: MainWindow, path: Path, frames: int, timeout: float,
