@@ -85,6 +85,16 @@ def wait_frames(qtbot, win: MainWindow, n: int = 2, tracked: bool = False) -> No
     qtbot.waitUntil(ok, timeout=WAIT)
 
 
+def wait_shown_with(qtbot, win: MainWindow, part: str) -> None:
+    """Until the frame on screen has detections that carry `part` (masks, keypoints)."""
+
+    def ok() -> bool:
+        d = win.shown.detections if win.shown is not None else None
+        return d is not None and getattr(d, part) is not None and len(d) > 0
+
+    qtbot.waitUntil(ok, timeout=WAIT)
+
+
 def grab_rgb(win: MainWindow) -> np.ndarray:
     img = win.view.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
     w, h = img.width(), img.height()
@@ -354,11 +364,7 @@ def test_model_switch_reloads_in_background_with_busy_indicator(qtbot, open_wind
     assert win.panel.busy.isVisible() or not win.controller.loading
     qtbot.waitUntil(lambda: not win.panel.busy.isVisible() and win.renderer.task == "segment", timeout=WAIT)
 
-    def masks_shown() -> bool:
-        d = win.shown.detections
-        return d.masks is not None and len(d) > 0
-
-    qtbot.waitUntil(masks_shown, timeout=WAIT)
+    wait_shown_with(qtbot, win, "masks")
     assert win.shown.detections.masks.shape[1:] == (VIDEO_SIZE[1], VIDEO_SIZE[0])
     assert "segment" in win.panel.weights_label.text()
 
@@ -451,11 +457,7 @@ def test_pose_weights_file_draws_skeletons(qtbot, open_window, fixtures_dir, tmp
     win.load_model(str(fixtures_dir / "ultralytics_yolo12n-pose.pt"))
     qtbot.waitUntil(lambda: win.renderer.task == "pose", timeout=WAIT)
 
-    def keypoints_shown() -> bool:
-        d = win.shown.detections
-        return d.keypoints is not None and len(d) > 0
-
-    qtbot.waitUntil(keypoints_shown, timeout=WAIT)
+    wait_shown_with(qtbot, win, "keypoints")
     assert win.shown.detections.keypoints.shape[1:] == (17, 3)
     assert "pose" in win.panel.weights_label.text()
 

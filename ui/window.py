@@ -20,7 +20,6 @@ from PyQt6.QtWidgets import QFileDialog, QLabel, QMainWindow, QScrollArea, QSpli
 from yolotrack.core.config import Config
 from yolotrack.core.errors import ConfigError
 from yolotrack.core.files import atomic_write
-from yolotrack.detector.predictor import resolve_classes
 from yolotrack.pipeline import Result
 from yolotrack.render import Renderer
 from yolotrack.ui.controller import PipelineController
@@ -223,6 +222,8 @@ class MainWindow(QMainWindow):
         self.panel.set_busy(busy)
 
     def _on_model(self, det: object) -> None:
+        from yolotrack.detector.predictor import resolve_classes  # torch: loaded by now, with the model
+
         names = dict(getattr(det, "names", {}) or {})
         task = str(getattr(det, "task", "detect"))
         self.renderer.names = names
