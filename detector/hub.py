@@ -52,7 +52,7 @@ def _stem(name: str) -> str:
 
 
 def release_url(name: str) -> str | None:
-    """Official download URL for a release name (`yolov12n`, `yolov12s-seg`, `yolo12m`, `.pt` optional), else None."""
+    """Upstream's download URL for a release name (`yolov12n`, `yolov12s-seg`, `yolo12m`, `.pt` optional), else None."""
     return _URLS.get(_stem(name))
 
 

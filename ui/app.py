@@ -90,7 +90,6 @@ def close_on_signals(win: QWidget, signals: tuple[int, ...] = (signal.SIGINT, si
             signal.signal(s, handler)
         signal.set_wakeup_fd(previous_fd)
         notifier.setEnabled(False)
-        notifier.deleteLater()
         rsock.close()
         wsock.close()
 
