@@ -49,7 +49,7 @@ def test_package_is_the_repository_root_in_a_checkout() -> None:
 def test_package_data_is_read_through_importlib_resources() -> None:
     root = resources.files("yolotrack")
     assert root.joinpath("configs", "default.yaml").is_file()
-    assert CONFIG_DIR == Path(str(root.joinpath("configs")))
+    assert Path(str(root.joinpath("configs"))) == CONFIG_DIR
     assert DEMO_VIDEO.is_file() and DEMO_WEIGHTS.is_file()
     presets = sorted(p.stem for p in CONFIG_DIR.glob("*.yaml"))
     assert {"default", "webcam", "rtsp_headless", "export"} <= set(presets)
