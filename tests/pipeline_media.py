@@ -30,6 +30,16 @@ def model_overrides(fixtures_dir: Path, imgsz: int = 160) -> list[str]:
             *(f"{k}={v}" for k, v in LOW_THRESHOLDS.items())]
 
 
+def fixture_detector(fixtures_dir: Path, imgsz: int = 160):
+    """A torch `Detector` on the fixture checkpoint, one thread, thresholds low enough for tracks."""
+    from yolotrack.core.config import ModelConfig
+    from yolotrack.detector import Detector, torch_thread
+
+    torch_thread.set_threads(1)
+    return Detector.from_config(ModelConfig(weights=str(fixtures_dir / FIXTURE_WEIGHTS), imgsz=imgsz,
+                                            conf=LOW_THRESHOLDS["model.conf"]))
+
+
 def make_video(path: Path, n: int = 30, size: tuple[int, int] = (160, 120), fps: int = 25) -> Path:
     """An H.264 MP4 with a bright square moving over a dark background (something to detect/track)."""
     w, h = size

@@ -7,9 +7,9 @@ import sys
 
 import numpy as np
 import pytest
-from pipeline_media import FIXTURE_WEIGHTS, LOW_THRESHOLDS, make_video
+from pipeline_media import LOW_THRESHOLDS, fixture_detector, make_video
 
-from yolotrack.core.config import Config, ModelConfig
+from yolotrack.core.config import Config
 from yolotrack.core.errors import ConfigError
 from yolotrack.detector import torch_thread
 from yolotrack.pipeline import Pipeline
@@ -68,11 +68,7 @@ def test_skipped_frames_count_toward_the_lost_buffer():
 
 @pytest.fixture(scope="module")
 def detector(fixtures_dir):
-    torch_thread.set_threads(1)
-    from yolotrack.detector import Detector
-
-    return Detector.from_config(ModelConfig(weights=str(fixtures_dir / FIXTURE_WEIGHTS), imgsz=160,
-                                            conf=LOW_THRESHOLDS["model.conf"]))
+    return fixture_detector(fixtures_dir)
 
 
 class CountingDetector:

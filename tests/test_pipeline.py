@@ -7,22 +7,17 @@ import time
 from pathlib import Path
 
 import pytest
-from pipeline_media import FIXTURE_WEIGHTS, LOW_THRESHOLDS, make_video
+from pipeline_media import LOW_THRESHOLDS, fixture_detector, make_video
 
-from yolotrack.core.config import Config, ModelConfig
+from yolotrack.core.config import Config
 from yolotrack.core.errors import PipelineError, SourceError
-from yolotrack.detector import torch_thread
 from yolotrack.pipeline import Pipeline, PipelineStats, SourceState
 from yolotrack.sinks.jsonl import JsonlSink
 
 
 @pytest.fixture(scope="module")
 def detector(fixtures_dir):
-    torch_thread.set_threads(1)
-    from yolotrack.detector import Detector
-
-    conf = LOW_THRESHOLDS["model.conf"]
-    return Detector.from_config(ModelConfig(weights=str(fixtures_dir / FIXTURE_WEIGHTS), imgsz=160, conf=conf))
+    return fixture_detector(fixtures_dir)
 
 
 class RecordingSink:
