@@ -108,6 +108,9 @@ class Pipeline:
         self._stats_listeners: list[Callable[[PipelineStats], None]] = []
         self._finalized = False
         self._started = False
+        self._cond = threading.Condition()  # the detector's wake-up, shared by every source queue
+        self._track_stage: TrackStage | None = None
+        self._change_lock = threading.Lock()  # one add_source / remove_source at a time
 
     # ------------------------------------------------------------ public control
 
@@ -144,7 +147,7 @@ class Pipeline:
         for st in self._stages:
             st.start()
         log.info("pipeline started: %s", ", ".join(
-            f"{s.info.source_id}={redact(s.uri)} ({s.kind}, {'live' if is_live(s, self.cfg.source) else 'lossless'})"
+            f"{s.info.source_id}={redact(s.uri)} ({s.kind}, {'live' if is_live(s, s.cfg) else 'lossless'})"
             for s in sources))
         threading.Thread(target=self._supervise, name="yolotrack-supervisor", daemon=True).start()
         return self
@@ -153,7 +156,7 @@ class Pipeline:
         """Stop capture; with `drain`, frames in flight still reach the sinks. Safe from any thread
         (and from a signal handler: it never blocks)."""
         self._stopping.set()
-        for st in self._streams.values():
+        for st in list(self._streams.values()):
             st.source.stop()
         if self._detect is not None:
             self._detect.resume()
@@ -199,7 +202,7 @@ class Pipeline:
 
     @property
     def sources(self) -> list[Source]:
-        return [st.source for st in self._streams.values()]
+        return [st.source for st in list(self._streams.values())]
 
     @property
     def files(self) -> list[Path]:
@@ -231,6 +234,64 @@ class Pipeline:
             raise RuntimeError("set_thresholds() before the detector exists (pass one, or start() first)")
         self.detector.set_thresholds(**kwargs)
 
+    def add_source(self, source: Source) -> None:
+        """Start `source` (built, not started) in this running pipeline, batched with the others.
+
+        The GUI adds a camera this way without restarting the rest. Raises `SourceError` when it
+        cannot be opened (nothing changes then), `PipelineError` when its id is still running, and
+        `RuntimeError` once the pipeline is stopping or every source has ended (start a new one).
+        """
+        with self._change_lock:
+            if not self.running or self._stopping.is_set() or self._halt.is_set() or self._detect is None:
+                raise RuntimeError("the pipeline has ended; start a new one")
+            sid = source.info.source_id
+            sink_stage = self._sink_stage
+            assert sink_stage is not None
+            if sid in self._streams and sid not in sink_stage.ended:
+                raise PipelineError("pipeline", f"a source with the id '{sid}' is still running")
+            source.start()
+            live = is_live(source, source.cfg)
+            q = FrameQueue(1 if live else self.cfg.pipeline.queue_size, drop_oldest=live, cond=self._cond)
+            cap = CaptureStage(source, q, self._halt, self._fail, started=True)
+            with self._cond:  # the detector cannot end between the two registrations
+                ok = sink_stage.add_source(sid, source) and (
+                    self._track_stage is None or self._track_stage.add_source())
+                if ok:
+                    if self._tracking is not None:
+                        self._tracking.trackers.pop(sid, None)  # a new stream starts a new tracker
+                    ok = self._detect.add_input(sid, q)
+            if not ok:
+                source.close()
+                raise RuntimeError("the pipeline has ended; start a new one")
+            self._streams[sid] = _Stream(source, q)
+            self._captures = [c for c in self._captures if c.source.info.source_id != sid] + [cap]
+            self._stages.append(cap)
+            cap.start()
+        log.info("source %s added: %s (%s, %s)", sid, redact(source.uri), source.kind, "live" if live else "lossless")
+
+    def remove_source(self, source_id: str, timeout: float = 5.0) -> bool:
+        """Stop one source and wait (up to `timeout` s) until its last frame has passed the sinks; the
+        others go on. True when it is gone (or was never there). The last source leaving ends the pipeline."""
+        with self._change_lock:
+            st = self._streams.get(source_id)
+            if st is None or self._sink_stage is None:
+                return True
+            st.source.stop()
+            deadline = time.monotonic() + timeout
+            grace = time.monotonic() + STOP_GRACE
+            while source_id not in self._sink_stage.ended and self.running:
+                now = time.monotonic()
+                if now > deadline:
+                    return False
+                if now > grace:  # a read blocked on a silent camera ends later on its own
+                    for cap in list(self._captures):
+                        if cap.source is st.source:
+                            cap.send_eos()
+                time.sleep(0.02)
+            self._streams.pop(source_id, None)
+            self._captures = [c for c in self._captures if c.source is not st.source]
+            return True
+
     def add_stats_listener(self, fn: Callable[[PipelineStats], None]) -> None:
         """Called in the sink thread every `pipeline.stats_interval` seconds (also while no frames arrive)."""
         self._stats_listeners.append(fn)
@@ -243,9 +304,12 @@ class Pipeline:
         """A snapshot of every stage and source; cheap, call it as often as you like."""
         stages: dict[str, StageStats] = {}
         dropped = 0
-        for cap in self._captures:
+        streams = dict(self._streams)  # a source may join or leave meanwhile (add_source, remove_source)
+        for cap in list(self._captures):
             sid = cap.source.info.source_id
-            st = self._streams[sid]
+            st = streams.get(sid)
+            if st is None:
+                continue
             p50, p95 = cap.meter.percentiles_ms()
             stages[cap.name] = StageStats(cap.name, cap.meter.count, cap.meter.fps(), p50, p95,
                                           len(st.queue), st.queue.dropped)
@@ -256,7 +320,7 @@ class Pipeline:
             m = self._detect.meter
             p50, p95 = m.percentiles_ms()
             inference = p50
-            depth = sum(len(s.queue) for s in self._streams.values())
+            depth = sum(len(s.queue) for s in streams.values())
             stages["detector"] = StageStats("detector", m.count, m.fps(), p50, p95, depth)
         if self._tracking is not None and self._tracking.factory is not None:
             m = self._tracking.meter
@@ -273,7 +337,7 @@ class Pipeline:
             frames=self._out.count, fps=self._out.fps(), inference_ms=inference,
             latency_p50_ms=lat50, latency_p95_ms=lat95, track_count=self._track_count, dropped=dropped,
             paused=self.paused, stages=stages,
-            sources={sid: _copy_status(st.source) for sid, st in self._streams.items()},
+            sources={sid: _copy_status(st.source) for sid, st in streams.items()},
         )
 
     # ------------------------------------------------------------ wiring
@@ -282,12 +346,12 @@ class Pipeline:
         detector = self.detector
         assert detector is not None
         qsize = self.cfg.pipeline.queue_size
-        cond = threading.Condition()
+        cond = self._cond
         for s in sources:
             sid = s.info.source_id
             if sid in self._streams:
                 raise PipelineError("pipeline", f"two sources share the id '{sid}'")
-            live = is_live(s, self.cfg.source)
+            live = is_live(s, s.cfg)
             q = FrameQueue(1 if live else qsize, drop_oldest=live, cond=cond)
             self._streams[sid] = _Stream(s, q)
             self._captures.append(CaptureStage(s, q, self._halt, self._fail, started=id(s) in started))
@@ -303,7 +367,7 @@ class Pipeline:
             self._detect = DetectStage(detector, {sid: st.queue for sid, st in self._streams.items()},
                                        cond, self._track_in, self._halt, self._fail, tracking=None,
                                        detect_every=every)
-            track = TrackStage(self._tracking, self._track_in, sink_in, n, self._halt, self._fail)
+            track = self._track_stage = TrackStage(self._tracking, self._track_in, sink_in, n, self._halt, self._fail)
             middle: list[Any] = [self._detect, track]
         else:
             self._track_thread = False
@@ -339,8 +403,9 @@ class Pipeline:
             self.progress(self._out.count, self._total_frames())
 
     def _total_frames(self) -> int | None:
-        totals = [st.source.info.total_frames for st in self._streams.values()]
-        if any(t is None for t in totals) or any(is_live(st.source, self.cfg.source) for st in self._streams.values()):
+        streams = list(self._streams.values())
+        totals = [st.source.info.total_frames for st in streams]
+        if any(t is None for t in totals) or any(is_live(st.source, st.source.cfg) for st in streams):
             return None
         return sum(t for t in totals if t is not None)
 
@@ -370,7 +435,7 @@ class Pipeline:
                 level = logging.DEBUG if isinstance(exc, YolotrackError) else logging.ERROR
                 log.log(level, "stage %s failed", stage, exc_info=exc)
         self._halt.set()
-        for st in self._streams.values():
+        for st in list(self._streams.values()):
             st.source.stop()
 
     def _supervise(self) -> None:

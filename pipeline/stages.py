@@ -163,6 +163,21 @@ class DetectStage(Stage):
         self.paused = False
         self._steps = 0
         self._rr = 0
+        self._open = list(inputs)  # sources that have not ended; changed under `cond`
+        self._closed = False  # set under `cond` when the stage ends: no source can join any more
+
+    def add_input(self, source_id: str, queue: FrameQueue) -> bool:
+        """A source joins the batch while running (the GUI adds a camera); False once the stage has ended.
+
+        Call under `cond` together with the sink stage's `add_source`, so the two agree."""
+        with self.cond:
+            if self._closed:
+                return False
+            self.inputs[source_id] = queue
+            self._seen.pop(source_id, None)
+            self._open.append(source_id)
+            self.cond.notify_all()
+            return True
 
     def pause(self) -> None:
         with self.cond:
@@ -204,8 +219,19 @@ class DetectStage(Stage):
         return n % self.detect_every == 0
 
     def run(self) -> None:
-        open_ids = list(self.inputs)
-        while open_ids:
+        try:
+            self._run()
+        finally:
+            with self.cond:
+                self._closed = True
+
+    def _run(self) -> None:
+        open_ids = self._open
+        while True:
+            with self.cond:
+                if not open_ids:
+                    self._closed = True
+                    return
             items = self._take(open_ids)
             if items is None:
                 return
@@ -220,7 +246,8 @@ class DetectStage(Stage):
                     r.detections = dets
             for it in items:
                 if isinstance(it, EndOfStream):
-                    open_ids.remove(it.source_id)
+                    with self.cond:
+                        open_ids.remove(it.source_id)
                 elif self.tracking is not None:
                     self.tracking.apply(it)
                 if not self.out.put(it, self.halt):
@@ -238,15 +265,29 @@ class TrackStage(Stage):
         self.inp = inp
         self.out = out
         self.n_sources = n_sources
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def add_source(self) -> bool:
+        """One more source to wait for (see `DetectStage.add_input`); False once the stage has ended."""
+        with self._lock:
+            if self._closed:
+                return False
+            self.n_sources += 1
+            return True
 
     def run(self) -> None:
-        open_n = self.n_sources
-        while open_n:
+        while True:
+            with self._lock:
+                if not self.n_sources:
+                    self._closed = True
+                    return
             item = self.inp.get(self.halt)
             if item is None:
                 return
             if isinstance(item, EndOfStream):
-                open_n -= 1
+                with self._lock:
+                    self.n_sources -= 1
             else:
                 self.tracking.apply(item)
             if not self.out.put(item, self.halt):
@@ -277,16 +318,46 @@ class SinkStage(Stage):
         self._opened: dict[str, list[Sink]] = {}
         self._trails = ({sid: TrailHistory(trail_length) for sid in self.sources}
                         if trail_length is not None else {})
+        self._trail_length = trail_length
+        self._lock = threading.Lock()
+        self._open_n = len(self.sources)
+        self._closed = False
+        self.ended: set[str] = set()  # sources whose end of stream has passed the sinks
+
+    def add_source(self, sid: str, source: Source) -> bool:
+        """A source joins while running (see `DetectStage.add_input`); a source id seen before starts a new
+        trail history and keeps its opened sinks. False once the stage has ended."""
+        with self._lock:
+            if self._closed:
+                return False
+            self.sources[sid] = source
+            if self._trail_length is not None:
+                self._trails[sid] = TrailHistory(self._trail_length)
+            self.ended.discard(sid)
+            self._open_n += 1
+            return True
 
     def run(self) -> None:
-        open_n = len(self.sources)
-        while open_n and not self.halt.is_set():
+        try:
+            self._run()
+        finally:
+            with self._lock:
+                self._closed = True
+
+    def _run(self) -> None:
+        while not self.halt.is_set():
+            with self._lock:
+                if not self._open_n:
+                    self._closed = True
+                    return
             item = self.inp.get(self.halt, timeout=0.25)
             if item is None:
                 self.on_idle()
                 continue
             if isinstance(item, EndOfStream):
-                open_n -= 1
+                with self._lock:
+                    self._open_n -= 1
+                    self.ended.add(item.source_id)
                 log.info("source %s finished after %d frames", item.source_id,
                          self.sources[item.source_id].status.frames)
                 continue
