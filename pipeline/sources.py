@@ -12,7 +12,6 @@ from __future__ import annotations
 import glob
 import logging
 import os
-import re
 import threading
 import time
 from collections.abc import Callable, Generator, Iterator
@@ -28,6 +27,7 @@ from yolotrack.core.assets import DEMO_VIDEO
 from yolotrack.core.config import SourceConfig
 from yolotrack.core.errors import SourceError
 from yolotrack.core.frame import Frame
+from yolotrack.core.urls import redact  # noqa: F401 - re-exported: pipeline code imports it from here
 from yolotrack.pipeline.stats import Meter, SourceState, SourceStatus
 
 log = logging.getLogger(__name__)
@@ -51,11 +51,6 @@ class SourceInfo:
     fps: float | None = None
     total_frames: int | None = None
     time_base: float | None = None
-
-
-def redact(uri: str) -> str:
-    """Hide credentials in URLs before they reach a log line or an error message."""
-    return re.sub(r"(://)[^/@\s]*@", r"\1***@", uri)
 
 
 class Source:
