@@ -129,6 +129,10 @@ class Pipeline:
         sources = self._given_sources
         if sources is None:
             sources = [open_source(u, self.cfg.source, str(i)) for i, u in enumerate(source_uris(self.cfg.source))]
+        if self.detector is None and self.cfg.model.weights == "auto":  # demo for the demo, else COCO
+            from yolotrack.detector.auto_weights import apply_auto
+
+            self.cfg = apply_auto(self.cfg, [s.uri for s in sources])
         if self.detector is None:  # first: a bad checkpoint is reported before a bad source
             from yolotrack.detector import Detector
 
