@@ -63,6 +63,8 @@ class Pipeline:
         track_thread: run the tracker in its own thread (True) or inline after the detector (False).
         want_trails: fill `Result.trails` (`render.TrailHistory`, `render.trail_length` points) for
             drawing; default: when `on_result` is set.
+        isolate_sources: a source that fails while running ends alone (its status says why) and the
+            others go on, instead of the failure stopping the pipeline (the GUI's camera grid).
     """
 
     def __init__(
@@ -76,6 +78,7 @@ class Pipeline:
         tracker_factory: Callable[[float], TrackerLike] | None = None,
         track_thread: bool = False,
         want_trails: bool | None = None,
+        isolate_sources: bool = False,
     ) -> None:
         self.cfg = cfg
         self._sinks = sinks
@@ -86,6 +89,7 @@ class Pipeline:
         self._tracker_factory = tracker_factory
         self._track_thread = track_thread
         self._want_trails = (on_result is not None) if want_trails is None else want_trails
+        self._isolate = isolate_sources
 
         self._halt = threading.Event()
         self._stopping = threading.Event()
@@ -256,7 +260,7 @@ class Pipeline:
             source.start()
             live = is_live(source, source.cfg)
             q = FrameQueue(1 if live else self.cfg.pipeline.queue_size, drop_oldest=live, cond=self._cond)
-            cap = CaptureStage(source, q, self._halt, self._fail, started=True)
+            cap = CaptureStage(source, q, self._halt, self._fail, started=True, isolated=self._isolate)
             with self._cond:  # the detector cannot end between the two registrations
                 ok = sink_stage.add_source(sid, source) and (
                     self._track_stage is None or self._track_stage.add_source())
@@ -358,7 +362,8 @@ class Pipeline:
             live = is_live(s, s.cfg)
             q = FrameQueue(1 if live else qsize, drop_oldest=live, cond=cond)
             self._streams[sid] = _Stream(s, q)
-            self._captures.append(CaptureStage(s, q, self._halt, self._fail, started=id(s) in started))
+            self._captures.append(CaptureStage(s, q, self._halt, self._fail, started=id(s) in started,
+                                               isolated=self._isolate))
         factory = None
         if self.cfg.tracker.enabled:
             factory = self._tracker_factory or self._default_tracker_factory()

@@ -19,8 +19,8 @@ from typing import Any
 from yolotrack.core.frame import Frame
 from yolotrack.pipeline.contracts import DetectorLike, Result, TrackerLike
 from yolotrack.pipeline.queues import EndOfStream, FrameQueue
-from yolotrack.pipeline.sources import Source, redact
-from yolotrack.pipeline.stats import Meter, PipelineStats
+from yolotrack.pipeline.sources import Source, SourceError, redact
+from yolotrack.pipeline.stats import Meter, PipelineStats, SourceState
 from yolotrack.render.trails import TrailHistory
 from yolotrack.sinks.base import Sink, StreamInfo
 
@@ -75,14 +75,19 @@ class Stage:
 
 
 class CaptureStage(Stage):
-    """Reads one source into its queue; the queue's policy decides drop (live) or block (file)."""
+    """Reads one source into its queue; the queue's policy decides drop (live) or block (file).
+
+    With `isolated`, a failing source (a stream that refuses the first connect, a broken file) ends
+    alone, its status in state `error` with the reason, instead of stopping the whole pipeline.
+    """
 
     def __init__(self, source: Source, out: FrameQueue, halt: threading.Event, fail: FailFn,
-                 started: bool) -> None:
+                 started: bool, isolated: bool = False) -> None:
         super().__init__(f"source {source.info.source_id}", halt, fail)
         self.source = source
         self.out = out
         self._started = started
+        self.isolated = isolated
         self._eos_lock = threading.Lock()
         self._eos_sent = False
 
@@ -98,6 +103,13 @@ class CaptureStage(Stage):
                 if not self.out.put(Result(frame, t_capture=time.monotonic()), self.halt):
                     break
                 t_prev = time.perf_counter()
+        except Exception as e:
+            if not self.isolated:
+                raise
+            msg = str(e) if isinstance(e, SourceError) else f"{type(e).__name__}: {e}"
+            st = self.source.status
+            st.state, st.message, st.retry_in = SourceState.ERROR, msg, None
+            log.warning("source %s failed and ends: %s", self.source.info.source_id, msg)
         finally:
             self.send_eos()
             self.source.close()

@@ -6,7 +6,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from pipeline_media import fixture_detector, make_video, wait_for
+from pipeline_media import RtspServer, fixture_detector, make_video, require_gst, wait_for
 
 from yolotrack.core.config import Config, SourceConfig
 from yolotrack.core.errors import PipelineError, SourceError
@@ -93,3 +93,25 @@ def test_the_last_source_leaving_ends_the_pipeline_and_then_nothing_joins(detect
     assert pipe.wait(30)  # finished cleanly, no error
     with pytest.raises(RuntimeError, match="ended"):
         pipe.add_source(looping(str(clip), "b"))
+
+
+def test_with_isolated_sources_a_failing_stream_ends_alone(detector, clip):
+    """A stream that refuses the first connect (a wrong path) stops only itself; its status says why."""
+    require_gst()
+    cfg = Config()
+    cfg.pipeline.stats_interval = 0
+    seen = Seen()
+    with RtspServer() as server:
+        bad = open_source(server.url.replace("/test", "/wrong"), SourceConfig(), "bad")
+        pipe = Pipeline(cfg, detector=detector, sources=[looping(str(clip), "a"), bad], on_result=seen,
+                        isolate_sources=True)
+        pipe.start()
+        try:
+            assert wait_for(lambda: pipe.stats().sources["bad"].state.value == "error", 60)
+            before = seen.count("a")
+            assert wait_for(lambda: seen.count("a") >= before + 10, 60)  # "a" goes on
+            assert pipe.running and pipe.error is None
+            assert "cannot connect" in pipe.stats().sources["bad"].message
+        finally:
+            pipe.stop(drain=False)
+            pipe.wait(30)
