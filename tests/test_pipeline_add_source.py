@@ -50,7 +50,8 @@ def test_a_source_joins_and_leaves_while_the_others_go_on(detector, clip, track_
     seen = Seen()
     cfg = Config()
     cfg.pipeline.stats_interval = 0
-    pipe = Pipeline(cfg, detector=detector, sources=[looping(str(clip), "a")], on_result=seen, track_thread=track_thread)
+    pipe = Pipeline(cfg, detector=detector, sources=[looping(str(clip), "a")], on_result=seen,
+                    track_thread=track_thread)
     pipe.start()
     try:
         assert wait_for(lambda: seen.count("a") >= 5, 60)
