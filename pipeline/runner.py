@@ -288,6 +288,7 @@ class Pipeline:
             deadline = time.monotonic() + timeout
             grace = time.monotonic() + STOP_GRACE
             while source_id not in self._sink_stage.ended and self.running:
+                st.queue.drop_frames()  # its waiting frames would only delay the end of stream
                 now = time.monotonic()
                 if now > deadline:
                     return False

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+import time
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -12,10 +13,24 @@ from pathlib import Path
 
 class _Handler(SimpleHTTPRequestHandler):
     """Files from the served folder; `/short/NAME` sends half of NAME and hangs up early, with
-    (`/short/`) or without (`/short-nolength/`) a Content-Length that promises all of it."""
+    (`/short/`) or without (`/short-nolength/`) a Content-Length that promises all of it;
+    `/slow/NAME` sends NAME in 64 KB pieces 0.1 s apart (time to press Cancel)."""
 
     def do_GET(self) -> None:  # noqa: N802 - http.server API
         self.server.requests.append(self.path)  # type: ignore[attr-defined]
+        if self.path.startswith("/slow/"):
+            data = (Path(self.directory) / self.path[len("/slow/"):]).read_bytes()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            try:
+                for i in range(0, len(data), 1 << 16):
+                    self.wfile.write(data[i: i + (1 << 16)])
+                    self.wfile.flush()
+                    time.sleep(0.1)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client cancelled
+            return
         for prefix, promise in (("/short/", True), ("/short-nolength/", False)):
             if self.path.startswith(prefix):
                 data = (Path(self.directory) / self.path[len(prefix):]).read_bytes()

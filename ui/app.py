@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from PyQt6.QtCore import QSocketNotifier, QTimer
+from PyQt6.QtCore import QPoint, QSocketNotifier, QTimer
 from PyQt6.QtWidgets import QApplication, QWidget
 
 from yolotrack.core.cameras import Camera
@@ -111,6 +111,10 @@ def _arm_screenshot(app: QApplication, win: MainWindow, path: Path, frames: int,
             app.processEvents()
             try:
                 save_window(win, path)
+                origin = win.geometry().topLeft() - win.frameGeometry().topLeft()
+                for t in tiles:  # where each tile is in the picture (the Xvfb test checks each one)
+                    p = t.mapTo(win, QPoint(0, 0)) + origin
+                    log.info("tile %s at %d,%d size %dx%d", t.name, p.x(), p.y(), t.width(), t.height())
             except YolotrackError as e:
                 log.error("%s", e)
                 result["code"] = 1

@@ -483,7 +483,7 @@ class PipelineController(QObject):
         if det is None:
             return
         running = set(pipe.stats().sources) if pipe is not None and pipe.running else set()
-        for sid in running:
+        for sid in sorted(running):
             if sid not in slots or sid in restart:
                 assert pipe is not None
                 if not pipe.remove_source(sid, REMOVE_TIMEOUT):
