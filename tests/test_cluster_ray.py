@@ -20,6 +20,8 @@ from pathlib import Path
 import pytest
 from pipeline_media import IN_CI, free_port, make_video, model_overrides
 
+from yolotrack.core.cameras import Camera, save_cameras
+
 HERE = Path(__file__).resolve().parent
 FILE_FRAMES = {"door": 150, "yard": 120, "gate": 100}
 
@@ -47,13 +49,10 @@ def ray_runs(fixtures_dir) -> tuple[dict, Path]:
     try:
         for name, n in FILE_FRAMES.items():
             make_video(root / f"{name}.mp4", n=n)
-        (root / "files.yaml").write_text(
-            "cameras:\n"
-            f"  - {{name: door, source: {root / 'door.mp4'}}}\n"
-            f"  - {{name: yard, source: {root / 'yard.mp4'}, overrides: {{tracker.track_buffer: 60}}}}\n"
-            f"  - {{name: gate, source: {root / 'gate.mp4'}}}\n")
-        (root / "live.yaml").write_text(
-            "cameras:\n  - {name: live, source: 'synthetic:testsrc2=size=160x120:rate=15'}\n")
+        save_cameras(root / "files.yaml", [Camera("door", str(root / "door.mp4")),
+                                           Camera("yard", str(root / "yard.mp4"), {"tracker.track_buffer": 60}),
+                                           Camera("gate", str(root / "gate.mp4"))])
+        save_cameras(root / "live.yaml", [Camera("live", "synthetic:testsrc2=size=160x120:rate=15")])
         port = free_port()
         bindir = Path(sys.executable).parent
         ray_bin = bindir / "ray"
