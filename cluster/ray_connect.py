@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 import logging
+import socket
 from typing import Any
 
 from yolotrack.core.errors import UsageError, YolotrackError
 
 log = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT = 5.0  # seconds for the head's port to answer
 
 
 def import_ray() -> Any:
@@ -25,6 +28,7 @@ def connect(ray: Any, address: str) -> None:
     enough: worker output stays in the cluster's logs (`-vv` forwards it)."""
     if ray.is_initialized():
         return
+    _check_reachable(address)
     verbose = logging.getLogger().getEffectiveLevel() <= logging.DEBUG
     kwargs: dict[str, Any] = {"log_to_driver": verbose, "logging_level": logging.INFO if verbose else logging.WARNING,
                               "configure_logging": verbose}
@@ -36,6 +40,18 @@ def connect(ray: Any, address: str) -> None:
     except (ConnectionError, RuntimeError, ValueError) as e:
         msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise YolotrackError(f"cannot reach the Ray cluster at '{address}': {msg}") from None
+
+
+def _check_reachable(address: str) -> None:
+    """Fail in seconds on a head that does not answer: Ray itself retries for minutes."""
+    host, sep, port = address.rpartition(":")
+    if not sep or "://" in address or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_TIMEOUT).close()
+    except OSError as e:
+        raise YolotrackError(f"cannot reach the Ray cluster at '{address}': {e.strerror or e} "
+                             "(is `ray start --head` running there, and the port open?)") from None
 
 
 def cluster_lines(address: str) -> list[tuple[str, str]]:

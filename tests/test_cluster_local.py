@@ -9,7 +9,7 @@ import time
 
 import numpy as np
 import pytest
-from pipeline_media import cli, fixture_detector, make_video, model_overrides, sigterm_when
+from pipeline_media import IN_CI, cli, fixture_detector, free_port, make_video, model_overrides, sigterm_when
 
 from yolotrack.cluster.camera_tracker import CameraTracker, checkpoint_period
 from yolotrack.cluster.group_pipeline import build_group_pipeline
@@ -220,3 +220,17 @@ def test_run_cameras_sigterm_drains_every_group_and_exits_0(tmp_path, fixtures_d
         recs = [json.loads(line) for line in (out / f"{cam}.jsonl").read_text().splitlines()]  # all complete
         idx = [r["frame"] for r in recs if r["type"] == "frame"]
         assert len(idx) >= 5 and idx == sorted(set(idx))
+
+
+def test_an_unreachable_ray_head_is_one_line_and_exit_1(tmp_path) -> None:
+    if not IN_CI:  # CI installs the cluster extra: there a missing ray fails the test
+        pytest.importorskip("ray")
+    save_cameras(tmp_path / "cams.yaml", [Camera("a", "demo")])
+    port = free_port()  # nothing listens there
+    proc = cli("run", "--cameras", str(tmp_path / "cams.yaml"), "--out", str(tmp_path / "out"),
+               "--ray", f"127.0.0.1:{port}")
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 1, stderr
+    assert stderr.strip().splitlines()[-1] == (f"yolotrack: error: cannot reach the Ray cluster at '127.0.0.1:{port}': "
+                                                "Connection refused (is `ray start --head` running there, and the port "
+                                                "open?)")
