@@ -34,6 +34,23 @@ def frames_in(path: Path) -> int:
     return path.read_text().count('"type":"frame"') if path.exists() else 0
 
 
+def rss_mb(pid: int | None = None, title: str | None = None) -> float:
+    """Resident memory of one process, or the sum over processes whose command line starts with
+    `title` (the group actors: `ray::CameraGroupActor`; inside the namespace only ours are seen)."""
+    total = 0
+    for p in Path("/proc").iterdir():
+        if not p.name.isdigit() or (pid is not None and int(p.name) != pid):
+            continue
+        try:
+            if title is not None and not (p / "cmdline").read_bytes().startswith(title.encode()):
+                continue
+            total += next(int(line.split()[1]) for line in (p / "status").read_text().splitlines()
+                          if line.startswith("VmRSS:"))
+        except (OSError, StopIteration):
+            continue
+    return total / 1024
+
+
 def timed_run(cams: Path, out: Path, names: list[str], extra: list[str]) -> dict:
     """`yolotrack run --cameras`; fps = frames / (last frame written - first frame written), so
     start-up (model load, actor placement) is left out of both modes alike."""
@@ -46,7 +63,10 @@ def timed_run(cams: Path, out: Path, names: list[str], extra: list[str]) -> dict
                                  *extra], stdout=subprocess.DEVNULL, stderr=err, env=env)
         first = last = None
         seen = 0
+        peak = {"process_mb": 0.0, "actors_mb": 0.0}
         while proc.poll() is None:
+            peak["process_mb"] = max(peak["process_mb"], rss_mb(pid=proc.pid))
+            peak["actors_mb"] = max(peak["actors_mb"], rss_mb(title="ray::CameraGroupActor"))
             n = sum(frames_in(out / f"{c}.jsonl") for c in names)
             now = time.monotonic()
             if n and first is None:
@@ -59,7 +79,7 @@ def timed_run(cams: Path, out: Path, names: list[str], extra: list[str]) -> dict
         last = time.monotonic()
     if proc.returncode != 0 or first is None or last is None or last <= first:
         raise RuntimeError(f"run failed (rc {proc.returncode}): {log.read_text()[-2000:]}")
-    return {"frames": n, "fps": n / (last - first), "startup_s": first - t0, "wall_s": time.monotonic() - t0}
+    return {"frames": n, "fps": n / (last - first), "startup_s": first - t0, "wall_s": time.monotonic() - t0, **peak}
 
 
 def throughput(a: argparse.Namespace, root: Path, cams: Path, names: list[str]) -> list[dict]:
@@ -78,7 +98,8 @@ def throughput(a: argparse.Namespace, root: Path, cams: Path, names: list[str]) 
             res.update(mode=label, round=r, load=os.getloadavg()[0])
             rows.append(res)
             print(f"round {r} {label:52s} {res['fps']:6.2f} fps  ({res['frames']} frames, start-up "
-                  f"{res['startup_s']:.1f} s, load {res['load']:.1f})", flush=True)
+                  f"{res['startup_s']:.1f} s, load {res['load']:.1f}; peak RSS: yolotrack process "
+                  f"{res['process_mb']:.0f} MB, actors {res['actors_mb']:.0f} MB)", flush=True)
     return rows
 
 
