@@ -25,7 +25,7 @@ PER_CAMERA_MODEL_KEYS = ("conf", "classes")  # applied after the shared detector
 
 @dataclass
 class CameraGroup:
-    name: str  # group-0, group-1, ...: names the Ray actor and log lines
+    name: str  # group-0, group-1, ...: names the group in log lines and errors
     cameras: list[Camera]
     configs: dict[str, Config]  # camera name -> its full config (base + its overrides)
     config: Config  # what the group's detector and pipeline run with

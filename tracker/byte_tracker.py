@@ -214,7 +214,7 @@ class ByteTracker:
     def state(self) -> dict[str, Any]:
         """Everything needed to go on from here, for a tracker restarted in another process.
 
-        Plain ints and numpy arrays (picklable, about 0.7 kB per live track). `next_id` is the
+        Plain ints and numpy arrays (picklable, a few hundred bytes per live track). `next_id` is the
         id the next confirmed track gets; a caller may raise it before `restore` so that ids
         already handed out elsewhere are never given again (the cluster does after a restart).
         """
