@@ -22,7 +22,13 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--events", metavar="PATH", help="track lifecycle events to PATH (default: in the main stream)")
     p.add_argument("--record", metavar="MP4", help="also record an annotated video (one source only)")
     p.add_argument("--no-track", action="store_true", help="detections only, no tracker")
-    p.epilog = "Example: yolotrack run -c rtsp_headless --source rtsp://cam/stream -o tracks.jsonl"
+    p.add_argument("--cameras", metavar="FILE", help="run every camera of a cameras file (name, source, overrides) "
+                   "instead of --source, writing DIR/<name>.jsonl per camera (needs --out)")
+    p.add_argument("--out", metavar="DIR", help="with --cameras: the folder for the per-camera outputs")
+    p.add_argument("--ray", metavar="ADDRESS", help="with --cameras: run the camera groups as actors on a Ray cluster: "
+                   "auto, host:port of the head, ray://host:10001, or local (sets cluster.address)")
+    p.epilog = ("Examples: yolotrack run -c rtsp_headless --source rtsp://cam/stream -o tracks.jsonl\n"
+                "          yolotrack run --cameras cameras.yaml --out runs/site --ray auto")
 
 
 def build_sinks(cfg: Config) -> list:
@@ -43,6 +49,8 @@ def build_sinks(cfg: Config) -> list:
 
 def run(args: argparse.Namespace) -> int:
     cfg, _ = config_from_args(args)
+    if getattr(args, "cameras", None) or getattr(args, "out", None) or getattr(args, "ray", None):
+        return run_cameras(args, cfg)
     if args.output is not None:
         cfg.output.jsonl = args.output
     if args.events is not None:
@@ -62,3 +70,24 @@ def run(args: argparse.Namespace) -> int:
     stats = pipe.stats()
     log.info("done: %d frames, %d dropped", stats.frames, stats.dropped)
     return 0
+
+
+def run_cameras(args: argparse.Namespace, cfg: Config) -> int:
+    """`--cameras FILE --out DIR [--ray ADDRESS]`: every camera here or on a Ray cluster (cluster/)."""
+    if not args.cameras:
+        raise UsageError("--out and --ray go with --cameras FILE (a cameras file: name, source, overrides)")
+    if not args.out:
+        raise UsageError("--cameras needs --out DIR: each camera writes DIR/<name>.jsonl")
+    for flag, value in (("--source", args.source), ("-o/--output", args.output), ("--events", args.events),
+                        ("--record", args.record)):
+        if value is not None:
+            raise UsageError(f"{flag} does not go with --cameras: sources come from the cameras file and each camera "
+                             "writes its frames and events to DIR/<name>.jsonl")
+    if args.no_track:
+        cfg.tracker.enabled = False
+    if args.ray is not None:
+        cfg.cluster.address = args.ray
+    from yolotrack.cluster import run_cameras as run_all
+    from yolotrack.core.cameras import load_cameras
+
+    return run_all(load_cameras(args.cameras), cfg, args.out)

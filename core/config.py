@@ -124,6 +124,18 @@ class UIConfig:
 
 
 @dataclass
+class ClusterConfig:
+    address: str | None = _f(None)
+    group_size: int = _f(4, min=1, max=1024)
+    num_cpus: float = _f(1.0, min=0.0, max=1024.0)
+    num_gpus: float = _f(0.0, min=0.0, max=64.0)
+    max_restarts: int = _f(3, min=-1)
+    checkpoint_every: int = _f(25, min=1, max=100000)
+    outbox: int = _f(64, min=1, max=100000)
+    start_timeout: float = _f(120.0, min=0.0, max=86400.0)
+
+
+@dataclass
 class Config:
     model: ModelConfig = _f(factory=ModelConfig)
     source: SourceConfig = _f(factory=SourceConfig)
@@ -132,6 +144,7 @@ class Config:
     render: RenderConfig = _f(factory=RenderConfig)
     pipeline: PipelineConfig = _f(factory=PipelineConfig)
     ui: UIConfig = _f(factory=UIConfig)
+    cluster: ClusterConfig = _f(factory=ClusterConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -37,7 +37,7 @@ Wrap a run in `stop_on_signals(pipe)` to turn SIGINT/SIGTERM into a graceful sto
 `drain=False, interrupted=event` into an immediate one that marks the run interrupted (`export`).
 """
 
-from yolotrack.pipeline.contracts import DetectorLike, Result, TrackerLike
+from yolotrack.pipeline.contracts import DetectorLike, Result, ResumableTracker, TrackerLike
 from yolotrack.pipeline.queues import EndOfStream, FrameQueue
 from yolotrack.pipeline.runner import Pipeline
 from yolotrack.pipeline.signals import stop_on_signals
@@ -66,6 +66,7 @@ __all__ = [
     "Pipeline",
     "PipelineStats",
     "Result",
+    "ResumableTracker",
     "Source",
     "SourceInfo",
     "SourceState",

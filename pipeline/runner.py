@@ -60,6 +60,9 @@ class Pipeline:
         sources: `Source` objects (built, not yet started) instead of `cfg.source.uri`.
         tracker_factory: `f(frame_rate) -> TrackerLike`, called once per source; default
             `ByteTracker.from_config(cfg.tracker, fps)`; ignored when `cfg.tracker.enabled` is false.
+        tracker_for: `f(source_id, frame_rate) -> TrackerLike`, like `tracker_factory` but told
+            which source it is for (the cluster gives each camera its own settings and hands a
+            restarted camera its saved tracker); takes precedence over `tracker_factory`.
         track_thread: run the tracker in its own thread (True) or inline after the detector (False).
         want_trails: fill `Result.trails` (`render.TrailHistory`, `render.trail_length` points) for
             drawing; default: when `on_result` is set.
@@ -76,6 +79,7 @@ class Pipeline:
         tracker_factory: Callable[[float], TrackerLike] | None = None,
         track_thread: bool = False,
         want_trails: bool | None = None,
+        tracker_for: Callable[[str, float], TrackerLike] | None = None,
     ) -> None:
         self.cfg = cfg
         self._sinks = sinks
@@ -84,6 +88,7 @@ class Pipeline:
         self.progress = progress
         self._given_sources = list(sources) if sources is not None else None
         self._tracker_factory = tracker_factory
+        self._tracker_for = tracker_for
         self._track_thread = track_thread
         self._want_trails = (on_result is not None) if want_trails is None else want_trails
 
@@ -144,7 +149,7 @@ class Pipeline:
         for st in self._stages:
             st.start()
         log.info("pipeline started: %s", ", ".join(
-            f"{s.info.source_id}={redact(s.uri)} ({s.kind}, {'live' if is_live(s, self.cfg.source) else 'lossless'})"
+            f"{s.info.source_id}={redact(s.uri)} ({s.kind}, {'live' if is_live(s, s.cfg) else 'lossless'})"
             for s in sources))
         threading.Thread(target=self._supervise, name="yolotrack-supervisor", daemon=True).start()
         return self
@@ -287,13 +292,14 @@ class Pipeline:
             sid = s.info.source_id
             if sid in self._streams:
                 raise PipelineError("pipeline", f"two sources share the id '{sid}'")
-            live = is_live(s, self.cfg.source)
+            live = is_live(s, s.cfg)
             q = FrameQueue(1 if live else qsize, drop_oldest=live, cond=cond)
             self._streams[sid] = _Stream(s, q)
             self._captures.append(CaptureStage(s, q, self._halt, self._fail, started=id(s) in started))
         factory = None
         if self.cfg.tracker.enabled:
-            factory = self._tracker_factory or self._default_tracker_factory()
+            plain = self._tracker_factory or self._default_tracker_factory()
+            factory = self._tracker_for or (lambda _sid, fps: plain(fps))
         self._tracking = Tracking(factory, dict(detector.names))
         every = self.cfg.pipeline.detect_every
         n = len(sources)
@@ -340,7 +346,7 @@ class Pipeline:
 
     def _total_frames(self) -> int | None:
         totals = [st.source.info.total_frames for st in self._streams.values()]
-        if any(t is None for t in totals) or any(is_live(st.source, self.cfg.source) for st in self._streams.values()):
+        if any(t is None for t in totals) or any(is_live(st.source, st.source.cfg) for st in self._streams.values()):
             return None
         return sum(t for t in totals if t is not None)
 

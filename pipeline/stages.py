@@ -111,9 +111,11 @@ class CaptureStage(Stage):
 
 
 class Tracking:
-    """One tracker per source, created at the source's first frame (its fps is known by then)."""
+    """One tracker per source, created at the source's first frame (its fps is known by then)
+    by `factory(source_id, fps)`."""
 
-    def __init__(self, factory: Callable[[float], TrackerLike] | None, names: dict[int, str] | None = None) -> None:
+    def __init__(self, factory: Callable[[str, float], TrackerLike] | None,
+                 names: dict[int, str] | None = None) -> None:
         self.factory = factory
         self.names = dict(names or {})  # class names for the boxes of frames the detector skipped
         self.trackers: dict[str, TrackerLike] = {}
@@ -128,7 +130,7 @@ class Tracking:
         try:
             tracker = self.trackers.get(sid)
             if tracker is None:
-                tracker = self.trackers[sid] = self.factory(r.frame.fps or 30.0)
+                tracker = self.trackers[sid] = self.factory(sid, r.frame.fps or 30.0)
             if r.detections is None:
                 r.detections = tracker.coast(r.frame.index, self.names)
             else:
