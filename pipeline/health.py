@@ -103,7 +103,10 @@ class SourceWatch:
         with self._lock:
             for sid, st in statuses.items():
                 frames, since = self._frames.get(sid, (st.frames, now))
-                age = now - since if frames == st.frames and frames > 0 else None
+                if st.frames == 0:
+                    age = None
+                else:  # a frame newer than the last look arrived just now
+                    age = now - since if frames == st.frames else 0.0
                 detail[sid] = {"state": st.state.value, "frames": st.frames, "fps": round(st.fps, 2),
                                "reconnects": st.reconnects,
                                "last_frame_age_s": None if age is None else round(age, 2)}
