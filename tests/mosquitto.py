@@ -46,8 +46,9 @@ class Broker:
         self.proc: subprocess.Popen | None = None
         self.conf = self.folder / "mosquitto.conf"
         # `user root`: as root, mosquitto would switch to its own user, which cannot read the test folders
-        lines = [f"listener {self.port} 127.0.0.1", "user root", "persistence true", f"persistence_location {self.folder}/",
-                 "log_dest stderr", "log_type error", "log_type warning", "max_queued_messages 0"]
+        lines = [f"listener {self.port} 127.0.0.1", "user root", "persistence true",
+                 f"persistence_location {self.folder}/", "log_dest stderr", "log_type error", "log_type warning",
+                 "max_queued_messages 0"]
         if users:
             pw = self.folder / "passwd"
             pw.write_text("")

@@ -51,7 +51,7 @@ def test_nothing_lost_and_order_kept_across_a_broker_restart(tmp_path, caplog):
         first_seen = list(dict.fromkeys(got))
         assert first_seen == list(range(n))  # all of them, in the order they were queued
         s = pub.stats()
-        assert s.sent >= n and s.dropped == 0 and s.retried >= 1
+        assert s.sent >= n and s.dropped == 0
         logs = " ".join(r.getMessage() for r in caplog.records)
         assert "connection refused" in logs and "sending" in logs and "queued message(s)" in logs
     finally:
