@@ -217,7 +217,8 @@ class MqttPublisher:
             if not self.first_error:
                 self.first_error = err
             self._first.set()
-            self._note_error(err, attempt)
+            if not (self.cfg.required and self.connects == 0):  # else start() reports it, as the error
+                self._note_error(err, attempt)
             delay = min(BACKOFF_START * 2 ** (attempt - 1), BACKOFF_MAX)
             if self._halt.wait(delay):
                 break
