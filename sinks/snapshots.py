@@ -138,8 +138,8 @@ class SnapshotSink:
         self.close()
 
     def stats(self) -> dict[str, int]:
-        return {k: self.counts[k] for k in ("written", "published", "skipped", "limited", "failed")} | {
-            "queued": self._queue.qsize()}
+        """Counters since start: written, published, skipped (encoder behind), limited (per-track rate), failed."""
+        return {k: self.counts[k] for k in ("written", "published", "skipped", "limited", "failed")}
 
 
 def _object(dets: Detections, ev: TrackEvent) -> Detections:
