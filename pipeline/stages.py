@@ -141,7 +141,6 @@ class Tracking:
         r.events = [self._complete(e, r.frame) for e in events]
         self.meter.add(time.perf_counter() - t0)
 
-
     def _complete(self, e: TrackEvent, frame: Frame) -> TrackEvent:
         """The event with its source id, and the frame time and class name when the tracker left them out."""
         if e.source_id == frame.source_id and e.timestamp is not None and e.class_name is not None:
