@@ -3,8 +3,9 @@
 A camera that is down produces no frames, so without this a monitor reading the JSON Lines could
 not tell "no objects" from "no camera". `SourceWatch` follows every source's `SourceStatus` from
 the sink thread (after each frame, and every quarter second while no frame arrives) and turns
-changes into `status` records: `reconnecting` for each failed attempt (with the error), `error`
-when a source gave up, `connected` when frames flow again. The same watch answers `/healthz`:
+changes into `status` records: `reconnecting` for each failed attempt (with the error), and
+`connected` when frames flow again. (A source that gives up fails the run: its error is the
+run's one error line, not a record.) The same watch answers `/healthz`:
 healthy while every source is live and its latest frame is recent.
 """
 
@@ -33,8 +34,6 @@ def status_record(st: SourceStatus, state: str, error: str | None = None) -> dic
         rec["error"] = error or st.message
         if st.retry_in is not None:
             rec["retry_in"] = round(st.retry_in, 1)
-    elif state == "error":
-        rec["error"] = error or st.message
     elif state == "connected":
         rec["reconnects"] = st.reconnects
     return rec
@@ -86,9 +85,6 @@ class SourceWatch:
                 self._last[sid] = key
                 if st.state in _DOWN and st.attempts > 0:
                     out.append(status_record(st, "reconnecting", self._error.get(sid)))
-                    self._down.add(sid)
-                elif st.state is SourceState.ERROR:
-                    out.append(status_record(st, "error", self._error.get(sid)))
                     self._down.add(sid)
                 elif st.state is SourceState.LIVE and sid in self._down:
                     out.append(status_record(st, "connected"))

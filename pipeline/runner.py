@@ -239,7 +239,7 @@ class Pipeline:
         self._stats_listeners.append(fn)
 
     def add_status_listener(self, fn: Callable[[dict[str, Any]], None]) -> None:
-        """Called in the sink thread with each `status` record (a camera down, back, failed); the
+        """Called in the sink thread with each `status` record (a camera down, or back); the
         sinks that define `write_status` get the same records."""
         self._status_listeners.append(fn)
 

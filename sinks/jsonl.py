@@ -11,8 +11,7 @@ Line types (`type` key):
 - `event`: a track lifecycle event (new, lost, refound, removed) with id, frame, class_id, box.
 - `stats`: the periodic `PipelineStats` snapshot (fps, latency, dropped frames, per stage).
 - `status`: a source's connection changed: `reconnecting` (attempt, error, retry_in) while a
-  camera is down, `connected` once frames flow again, `error` when it gave up
-  (`pipeline.health.status_record`).
+  camera is down, `connected` once frames flow again (`pipeline.health.status_record`).
 
 `event_line` is the one serialization of an event: the MQTT payload and the webhook body are
 exactly this JSON object too.
