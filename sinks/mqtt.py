@@ -46,6 +46,7 @@ DEFAULT_PREFIX = "yolotrack"
 WINDOW = 64  # messages in flight (published, PUBACK not yet back) at once
 CONNECT_TIMEOUT = 5.0  # seconds for the TCP connect, and again for the broker's CONNACK
 BACKOFF_START, BACKOFF_MAX = 0.5, 10.0
+MIN_UPTIME = 2.0  # seconds a connection must last before the back-off starts over
 
 
 @dataclass(frozen=True)
@@ -208,11 +209,16 @@ class MqttPublisher:
             client = self._client()
             err = self._connect(client)
             if err is None:
-                attempt = 0
                 self.connects += 1
                 self._first.set()
+                t_up = time.monotonic()
                 self._serve(client)
-                continue
+                if time.monotonic() - t_up > MIN_UPTIME or self._halt.is_set():
+                    attempt = 0
+                    continue
+                # dropped right after connecting (e.g. another client took over our client id):
+                # back off like a failed attempt instead of reconnecting in a tight loop
+                err = self._last_error or "the broker dropped the connection right after accepting it"
             attempt += 1
             if not self.first_error:
                 self.first_error = err

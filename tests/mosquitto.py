@@ -38,7 +38,9 @@ class Broker:
     """mosquitto in a subprocess; `stop()` sends SIGTERM (it saves its state), `start()` again
     on the same port and folder resumes the persistent sessions."""
 
-    def __init__(self, folder: Path, port: int | None = None, users: dict[str, str] | None = None) -> None:
+    def __init__(self, folder: Path, port: int | None = None, users: dict[str, str] | None = None,
+                 tls: tuple[Path, Path, Path] | None = None) -> None:
+        """`tls`: (CA cert, server cert, server key) for a TLS-only listener (`mqtts://`)."""
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.port = port or free_port()
@@ -49,6 +51,8 @@ class Broker:
         lines = [f"listener {self.port} 127.0.0.1", "user root", "persistence true",
                  f"persistence_location {self.folder}/", "log_dest stderr", "log_type error", "log_type warning",
                  "max_queued_messages 0"]
+        if tls:
+            lines += [f"cafile {tls[0]}", f"certfile {tls[1]}", f"keyfile {tls[2]}"]
         if users:
             pw = self.folder / "passwd"
             pw.write_text("")
@@ -137,3 +141,23 @@ def broker_folder(tmp: Path, name: str = "broker") -> Path:
     p = Path(tmp) / name
     shutil.rmtree(p, ignore_errors=True)
     return p
+
+
+def make_certs(folder: Path) -> tuple[Path, Path, Path]:
+    """A throwaway CA and a server certificate for 127.0.0.1, made with the openssl command."""
+    folder.mkdir(parents=True, exist_ok=True)
+    ca_key, ca, key, csr, cert = (folder / n for n in ("ca.key", "ca.pem", "server.key", "server.csr", "server.pem"))
+
+    def ssl(*args: str) -> None:
+        subprocess.run(["openssl", *args], check=True, capture_output=True)
+
+    ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(ca_key), "-out", str(ca), "-days", "2",
+        "-subj", "/CN=yolotrack test CA")
+    ssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(csr), "-subj", "/CN=127.0.0.1")
+    ext = folder / "san.cnf"
+    ext.write_text("subjectAltName=IP:127.0.0.1\n")
+    ssl("x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key), "-CAcreateserial", "-out", str(cert),
+        "-days", "2", "-extfile", str(ext))
+    for p in (ca_key, key):
+        os.chmod(p, 0o600)
+    return ca, cert, key

@@ -9,7 +9,7 @@ import logging
 import time
 
 import pytest
-from mosquitto import Broker, Subscriber, free_port, require_mosquitto
+from mosquitto import Broker, Subscriber, free_port, make_certs, require_mosquitto
 from pipeline_media import wait_for
 
 from yolotrack.core.config import MqttConfig
@@ -132,3 +132,17 @@ def test_without_required_a_refusing_broker_is_retried_and_logged_once(tmp_path,
                and "retrying" in r.getMessage()]
     assert len(refused) == 1 and "wrong" not in refused[0]
     assert any("not delivered" in r.getMessage() for r in caplog.records)
+
+
+def test_mqtts_verifies_the_broker_with_the_given_ca(tmp_path):
+    ca, cert, key = make_certs(tmp_path / "certs")
+    with Broker(tmp_path / "tls", tls=(ca, cert, key)) as broker:
+        url = f"mqtts://127.0.0.1:{broker.port}"
+        pub = MqttPublisher(MqttConfig(url=url, ca_file=str(ca), required=True)).start()
+        pub.send("0", "events", b'{"n":1}')
+        assert wait_for(lambda: pub.stats().sent == 1, 10)
+        pub.close()
+        with pytest.raises(YolotrackError, match="TLS handshake .* failed"):  # the system CAs do not know it
+            MqttPublisher(MqttConfig(url=url, required=True)).start()
+        with pytest.raises(YolotrackError, match="closed the connection|no MQTT answer"):  # plain MQTT to TLS
+            MqttPublisher(MqttConfig(url=f"mqtt://127.0.0.1:{broker.port}", required=True)).start()
