@@ -187,17 +187,25 @@ def fps(args: argparse.Namespace) -> None:
     results: dict[bool, list[float]] = {False: [], True: []}
     cpu: dict[bool, list[float]] = {False: [], True: []}
     events: dict[bool, int] = {False: 0, True: 0}
-    for r in range(args.rounds * 2):
+    sink_ms: dict[bool, list[float]] = {False: [], True: []}
+    from yolotrack.detector import Detector
+
+    detector = Detector.from_config(bench_config(args.weights, args.imgsz, []).model)  # one model for all rounds
+    for r in range(-1, args.rounds * 2):  # round -1 warms up (runtime export, caches) and is not counted
         on = bool(r % 2)  # alternate: off, on, off, on, ...
         extra = [f"output.mqtt.url={broker.url}", f"output.webhook.url={hook.url}"] if on else []
         cfg = bench_config(args.weights, args.imgsz, ["source.uri=demo", *extra])
         service = ServiceOutputs(cfg).start()
-        pipe = Pipeline(cfg, sinks=[JsonlSink(os.devnull, stats=False), *service.sinks()])
+        pipe = Pipeline(cfg, sinks=[JsonlSink(os.devnull, stats=False), *service.sinks()], detector=detector)
         c0 = time.process_time()
         st = pipe.run()
         c1 = time.process_time()
         service.close()
         f = st.frames / st.elapsed
+        sink_ms[on].append(st.stages["sinks"].p50_ms)
+        if r < 0:
+            log.info("warm-up round: %.2f fps", f)
+            continue
         results[on].append(f)
         cpu[on].append((c1 - c0) / st.frames * 1000)
         if on:
@@ -210,7 +218,34 @@ def fps(args: argparse.Namespace) -> None:
                       "median_ratio_on_off": round(on_ / off, 4),
                       "cpu_ms_per_frame_off_on": [round(statistics.median(cpu[False]), 2),
                                                   round(statistics.median(cpu[True]), 2)],
+                      "sink_stage_ms_p50_off_on": [round(statistics.median(sink_ms[False]), 3),
+                                                   round(statistics.median(sink_ms[True]), 3)],
                       "messages_per_round": events[True]}))
+    # What an event costs the frame path: the MQTT and webhook sinks' write() (serialize + queue),
+    # with both receivers up and delivering meanwhile.
+    cfg = bench_config(args.weights, args.imgsz, [f"output.mqtt.url={broker.url}", f"output.webhook.url={hook.url}"])
+    service = ServiceOutputs(cfg).start()
+    sinks = service.sinks()
+    names = {0: "person"}
+    for sk in sinks:
+        sk.open(StreamInfo("0", "bench", 640, 480, 30.0, names))
+    image = np.zeros((480, 640, 3), np.uint8)
+    dets = Detections(np.array([[10, 10, 50, 90]], np.float32), np.array([0.9], np.float32), np.array([0]),
+                      names, track_ids=np.array([1]))
+    per = []
+    for i in range(args.events):
+        frame = Frame(image, i, i / 30, "0", 30.0)
+        ev = TrackEvent("new", i, i, 0, (10.0, 10.0, 50.0, 90.0), 0.9, "0", i / 30, "person")
+        t = time.perf_counter()
+        for sk in sinks:
+            sk.write(frame, dets, [ev])
+        per.append((time.perf_counter() - t) * 1e6)
+        if i % 100 == 99:
+            time.sleep(0.05)  # let the senders work, as between frames
+    service.close()
+    print(json.dumps({"scenario": "MQTT + webhook sink write() per event (frame-path cost)",
+                      "events": args.events, "us_p50_p95_p99": [round(pct(per, q), 1) for q in (50, 95, 99)],
+                      "mqtt_sent": service.mqtt.stats().sent, "webhook_sent": service.webhook.stats().sent}))
     sub.stop()
     broker.stop()
     hook.close()
@@ -276,6 +311,7 @@ def main() -> None:
     ap.add_argument("--after", type=float, default=20.0, help="seconds after the broker is back")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--rate", type=float, default=200.0, help="rss: synthetic events per second")
+    ap.add_argument("--events", type=int, default=5000, help="fps: events for the per-event write cost")
     ap.add_argument("--sample", type=float, default=10.0, help="rss: seconds between samples")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
