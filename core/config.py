@@ -250,7 +250,9 @@ def set_value(cfg: Any, parts: list[str], value: Any) -> None:
             if dataclasses.is_dataclass(hint):
                 shorthand = getattr(hint, "SHORTHAND", None)
                 if shorthand is not None and not isinstance(value, dict):  # e.g. output.mqtt=mqtt://host
-                    set_value(getattr(obj, part), [shorthand], value)
+                    main = next(f for f in dataclasses.fields(hint) if f.name == shorthand)
+                    setattr(getattr(obj, part), shorthand,
+                            convert(value, _hints(hint)[shorthand], main, f"{key}.{shorthand}"))
                     return
                 if not isinstance(value, dict):
                     raise ConfigError(f"{key}: expected a mapping of keys, got {value!r}")

@@ -95,6 +95,8 @@ def test_service_sections_take_a_plain_url_or_a_mapping(tmp_path):
     assert cfg.output.webhook.batch == 10
     with pytest.raises(ConfigError, match=r"output.mqtt.qos: 3 is not allowed"):
         load_config(None, ["output.mqtt.qos=3"])
+    with pytest.raises(ConfigError, match=r"output.snapshots.dir: expected a string or null, got \[1\]"):
+        load_config(None, ["output.snapshots=[1]"])
     assert read_yaml(p)["output"]["mqtt"] == "mqtt://broker"
 
 
