@@ -6,6 +6,7 @@ lines from a real RTSP server that goes away, and the one-line errors of bad ser
 from __future__ import annotations
 
 import json
+import signal
 import socket
 import time
 import urllib.error
@@ -235,3 +236,26 @@ def test_tracking_fills_in_time_and_class_name_of_events():
     tracking.apply(r)
     assert [(e.source_id, e.timestamp, e.class_name) for e in r.events] == [("door", 0.16, "car"),
                                                                           ("door", 0.16, "given")]
+
+
+def test_a_camera_unreachable_from_the_start_is_reported_in_the_stream(tmp_path, model_args):
+    """Before the first frame there is no stream line yet, but the status lines already say why."""
+    out = tmp_path / "live.jsonl"
+    url = f"rtsp://user:secret@127.0.0.1:{free_port()}/cam"
+    proc = cli("run", "--source", url, "-o", str(out), *model_args, "source.reconnect.initial_delay=0.5",
+               "source.reconnect.max_delay=1.0", stderr_path=tmp_path / "stderr.txt")
+    try:
+        assert wait_for(lambda: sum(r["type"] == "status" for r in read_jsonl(out)) >= 2, 60), \
+            (tmp_path / "stderr.txt").read_text()
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate(timeout=30)
+    assert proc.returncode == 0
+    recs = read_jsonl(out)
+    assert all(r["type"] == "status" and r["state"] == "reconnecting" for r in recs)
+    attempts = [r["attempt"] for r in recs]  # one line per failed attempt (a very late look may merge two)
+    assert attempts == sorted(set(attempts)) and attempts[0] in (1, 2) and "cannot connect" in recs[0]["error"]
+    assert "secret" not in out.read_text() and "***@127.0.0.1" in recs[0]["error"]
