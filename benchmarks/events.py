@@ -106,6 +106,19 @@ class Stamp:
         pass
 
 
+def synthetic_feed(service: ServiceOutputs) -> tuple[list, np.ndarray, Detections]:
+    """The service's sinks opened for one 640x480 camera, and a frame image and one tracked person
+    to write to them (for the runs that measure the outputs rather than the model)."""
+    sinks = service.sinks()
+    names = {0: "person"}
+    for s in sinks:
+        s.open(StreamInfo("0", "bench", 640, 480, 30.0, names))
+    image = np.zeros((480, 640, 3), np.uint8)
+    dets = Detections(np.array([[10, 10, 50, 90]], np.float32), np.array([0.9], np.float32), np.array([0]),
+                      names, track_ids=np.array([1]))
+    return sinks, image, dets
+
+
 def pct(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) if values else float("nan")
 
@@ -225,13 +238,7 @@ def fps(args: argparse.Namespace) -> None:
     # with both receivers up and delivering meanwhile.
     cfg = bench_config(args.weights, args.imgsz, [f"output.mqtt.url={broker.url}", f"output.webhook.url={hook.url}"])
     service = ServiceOutputs(cfg).start()
-    sinks = service.sinks()
-    names = {0: "person"}
-    for sk in sinks:
-        sk.open(StreamInfo("0", "bench", 640, 480, 30.0, names))
-    image = np.zeros((480, 640, 3), np.uint8)
-    dets = Detections(np.array([[10, 10, 50, 90]], np.float32), np.array([0.9], np.float32), np.array([0]),
-                      names, track_ids=np.array([1]))
+    sinks, image, dets = synthetic_feed(service)
     per = []
     for i in range(args.events):
         frame = Frame(image, i, i / 30, "0", 30.0)
@@ -266,13 +273,7 @@ def rss(args: argparse.Namespace) -> None:
     cfg.output.mqtt.drain_timeout = cfg.output.webhook.drain_timeout = 0.0
     cfg.output.mqtt.counts_interval = 1.0
     service = ServiceOutputs(cfg).start()
-    sinks = service.sinks()
-    names = {0: "person", 1: "car"}
-    for s in sinks:
-        s.open(StreamInfo("0", "bench", 640, 480, 30.0, names))
-    image = np.zeros((480, 640, 3), np.uint8)
-    dets = Detections(np.array([[10, 10, 50, 90]], np.float32), np.array([0.9], np.float32), np.array([0]),
-                      names, track_ids=np.array([1]))
+    sinks, image, dets = synthetic_feed(service)
     samples = []
     t0 = time.monotonic()
     n = 0
