@@ -20,7 +20,6 @@ import threading
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
-from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -230,9 +229,3 @@ class Outbox:
                 rejected=c["rejected"], retried=c["retried"], replaced=c["replaced"],
                 pending_by_source={k: v for k, v in self._pending_src.items() if v},
                 dropped_by_source=dict(self._dropped_src), connected=self.connected, error=self.error)
-
-
-def describe(stats: OutboxStats) -> dict[str, Any]:
-    """The counters as a flat dict for a log line."""
-    return {"pending": stats.pending, "sent": stats.sent, "dropped": stats.dropped,
-            "rejected": stats.rejected, "retried": stats.retried}
