@@ -19,6 +19,7 @@ from typing import Any
 from yolotrack.core.config import Config
 from yolotrack.core.errors import ConfigError, PipelineError, YolotrackError
 from yolotrack.pipeline.contracts import DetectorLike, Result, TrackerLike
+from yolotrack.pipeline.health import Health, SourceWatch
 from yolotrack.pipeline.queues import FrameQueue
 from yolotrack.pipeline.sources import Source, is_live, open_source, redact, source_uris
 from yolotrack.pipeline.stages import (
@@ -111,6 +112,8 @@ class Pipeline:
         self._t_start = 0.0
         self._last_stats = 0.0
         self._stats_listeners: list[Callable[[PipelineStats], None]] = []
+        self._status_listeners: list[Callable[[dict[str, Any]], None]] = []
+        self._watch = SourceWatch(stale_after=max(2 * cfg.source.timeout, 5.0))
         self._finalized = False
         self._started = False
 
@@ -240,6 +243,20 @@ class Pipeline:
         """Called in the sink thread every `pipeline.stats_interval` seconds (also while no frames arrive)."""
         self._stats_listeners.append(fn)
 
+    def add_status_listener(self, fn: Callable[[dict[str, Any]], None]) -> None:
+        """Called in the sink thread with each `status` record (a camera down, or back); the
+        sinks that define `write_status` get the same records."""
+        self._status_listeners.append(fn)
+
+    def health(self) -> Health:
+        """Healthy while every source delivers frames (`/healthz`); callable from any thread."""
+        h = self._watch.health({sid: st.source.status for sid, st in self._streams.items()})
+        if self._error is not None:
+            h.ok, h.reason = False, "; ".join(x for x in (f"pipeline failed: {self._error}", h.reason) if x)
+        elif self._done.is_set():
+            h.ok, h.reason = False, "pipeline finished"
+        return h
+
     def latest(self) -> Result | None:
         """The newest result (for a UI that polls instead of using `on_result`)."""
         return self._latest
@@ -350,7 +367,15 @@ class Pipeline:
             return None
         return sum(t for t in totals if t is not None)
 
+    def _watch_sources(self) -> None:
+        for rec in self._watch.observe({sid: st.source.status for sid, st in self._streams.items()}):
+            if self._sink_stage is not None:
+                self._sink_stage.write_status(rec)
+            for fn in self._status_listeners:
+                fn(rec)
+
     def _maybe_stats(self) -> None:
+        self._watch_sources()
         interval = self.cfg.pipeline.stats_interval
         now = time.monotonic()
         if interval <= 0 or now - self._last_stats < interval:

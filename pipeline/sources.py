@@ -12,7 +12,6 @@ from __future__ import annotations
 import glob
 import logging
 import os
-import re
 import threading
 import time
 from collections.abc import Callable, Generator, Iterator
@@ -28,6 +27,7 @@ from yolotrack.core.assets import DEMO_VIDEO
 from yolotrack.core.config import SourceConfig
 from yolotrack.core.errors import SourceError
 from yolotrack.core.frame import Frame
+from yolotrack.core.urls import redact  # noqa: F401 - re-exported: pipeline code imports it from here
 from yolotrack.pipeline.stats import Meter, SourceState, SourceStatus
 
 log = logging.getLogger(__name__)
@@ -51,11 +51,6 @@ class SourceInfo:
     fps: float | None = None
     total_frames: int | None = None
     time_base: float | None = None
-
-
-def redact(uri: str) -> str:
-    """Hide credentials in URLs before they reach a log line or an error message."""
-    return re.sub(r"(://)[^/@\s]*@", r"\1***@", uri)
 
 
 class Source:
@@ -238,6 +233,12 @@ class FileSource(_AvSource):
     def default_live(self) -> bool:
         return bool(self.cfg.realtime)
 
+    @property
+    def paced(self) -> bool:
+        """Played at the file's own frame rate: asked for (`realtime`), or a file standing in for a
+        camera (`policy: live`), which would otherwise be read as fast as it decodes and mostly dropped."""
+        return bool(self.cfg.realtime) or self.cfg.policy == "live"
+
     def start(self) -> None:
         if not self.path.is_file():
             raise SourceError(f"video file not found: {self.path}")
@@ -276,7 +277,7 @@ class FileSource(_AvSource):
                     last = ts
                     if self._skipped():
                         continue
-                    if self.cfg.realtime and not self._pace(ts):
+                    if self.paced and not self._pace(ts):
                         return
                     yield self._emit(vf.to_ndarray(format="bgr24"), ts)
             if not self.cfg.loop or self._next_index == 0:
