@@ -231,7 +231,7 @@ def test_tracking_fills_in_time_and_class_name_of_events():
             return [TrackEvent("new", 1, 4, 2, (0, 0, 1, 1), 0.9), TrackEvent("lost", 2, 4, 7, (0, 0, 1, 1), 0.5,
                                                                                class_name="given")]
 
-    tracking = Tracking(lambda fps: OneEvent(), {2: "car"})
+    tracking = Tracking(lambda sid, fps: OneEvent(), {2: "car"})
     r = Result(Frame(np.zeros((8, 8, 3), np.uint8), 4, 0.16, source_id="door"), Detections.empty({2: "car"}))
     tracking.apply(r)
     assert [(e.source_id, e.timestamp, e.class_name) for e in r.events] == [("door", 0.16, "car"),
