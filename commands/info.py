@@ -17,6 +17,8 @@ log = logging.getLogger(__name__)
 
 def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="auto", help="device to report on (auto, cpu, cuda, cuda:N)")
+    p.add_argument("--ray", metavar="ADDRESS", help="also show a Ray cluster's nodes and resources "
+                   "(auto, host:port of the head, ray://host:10001)")
     p.add_argument("-c", "--config", help="config file or preset whose model choice to report")
     p.add_argument("--source", help="the source to report the model choice for (as in run and gui)")
     p.add_argument("--weights", help="model.weights to report on (default: the config's, auto)")
@@ -32,11 +34,17 @@ def weights_line(args: argparse.Namespace) -> str:
 
     cfg, _ = config_from_args(args)
     uris = cfg.source.uri if isinstance(cfg.source.uri, list) else [cfg.source.uri]
-    if args.cameras:
-        from yolotrack.core.cameras import load_cameras
-
-        uris = [c.source for c in load_cameras(args.cameras)]
     try:
+        if args.cameras:
+            from yolotrack.core.cameras import load_cameras
+
+            cams = load_cameras(args.cameras)
+            gui = choose_weights(cfg.model, [c.source for c in cams]).describe()
+            per: dict[str, list[str]] = {}  # `run --cameras` decides per camera, by its own source
+            for c in cams:
+                per.setdefault(choose_weights(c.config(cfg).model, [c.source]).describe(), []).append(c.name)
+            run = "; ".join(f"{', '.join(names)}: {what}" for what, names in per.items())
+            return f"run --cameras: {run}; gui --cameras (one detector): {gui}"
         return choose_weights(cfg.model, [str(u) for u in uris]).describe()
     except ConfigError as e:
         return f"none: {e}"
@@ -80,6 +88,10 @@ def run(args: argparse.Namespace) -> int:
                                                  else torch.float32)),
         ("weights", weights),
     ]
+    if getattr(args, "ray", None):
+        from yolotrack.cluster.ray_connect import cluster_lines
+
+        lines.extend(cluster_lines(args.ray))
     width = max(len(k) for k, _ in lines)
     for k, v in lines:
         sys.stdout.write(f"{k:<{width}}  {v}\n")

@@ -19,6 +19,7 @@ from typing import Any
 from yolotrack.core.config import Config
 from yolotrack.core.errors import ConfigError, PipelineError, YolotrackError
 from yolotrack.pipeline.contracts import DetectorLike, Result, TrackerLike
+from yolotrack.pipeline.health import Health, SourceWatch
 from yolotrack.pipeline.queues import FrameQueue
 from yolotrack.pipeline.sources import Source, is_live, open_source, redact, source_uris
 from yolotrack.pipeline.stages import (
@@ -60,6 +61,9 @@ class Pipeline:
         sources: `Source` objects (built, not yet started) instead of `cfg.source.uri`.
         tracker_factory: `f(frame_rate) -> TrackerLike`, called once per source; default
             `ByteTracker.from_config(cfg.tracker, fps)`; ignored when `cfg.tracker.enabled` is false.
+        tracker_for: `f(source_id, frame_rate) -> TrackerLike`, like `tracker_factory` but told
+            which source it is for (the cluster gives each camera its own settings and hands a
+            restarted camera its saved tracker); takes precedence over `tracker_factory`.
         track_thread: run the tracker in its own thread (True) or inline after the detector (False).
         want_trails: fill `Result.trails` (`render.TrailHistory`, `render.trail_length` points) for
             drawing; default: when `on_result` is set.
@@ -78,6 +82,7 @@ class Pipeline:
         tracker_factory: Callable[[float], TrackerLike] | None = None,
         track_thread: bool = False,
         want_trails: bool | None = None,
+        tracker_for: Callable[[str, float], TrackerLike] | None = None,
         isolate_sources: bool = False,
     ) -> None:
         self.cfg = cfg
@@ -87,6 +92,7 @@ class Pipeline:
         self.progress = progress
         self._given_sources = list(sources) if sources is not None else None
         self._tracker_factory = tracker_factory
+        self._tracker_for = tracker_for
         self._track_thread = track_thread
         self._want_trails = (on_result is not None) if want_trails is None else want_trails
         self._isolate = isolate_sources
@@ -110,6 +116,8 @@ class Pipeline:
         self._t_start = 0.0
         self._last_stats = 0.0
         self._stats_listeners: list[Callable[[PipelineStats], None]] = []
+        self._status_listeners: list[Callable[[dict[str, Any]], None]] = []
+        self._watch = SourceWatch(stale_after=max(2 * cfg.source.timeout, 5.0))
         self._finalized = False
         self._started = False
         self._cond = threading.Condition()  # the detector's wake-up, shared by every source queue
@@ -305,6 +313,20 @@ class Pipeline:
         """Called in the sink thread every `pipeline.stats_interval` seconds (also while no frames arrive)."""
         self._stats_listeners.append(fn)
 
+    def add_status_listener(self, fn: Callable[[dict[str, Any]], None]) -> None:
+        """Called in the sink thread with each `status` record (a camera down, or back); the
+        sinks that define `write_status` get the same records."""
+        self._status_listeners.append(fn)
+
+    def health(self) -> Health:
+        """Healthy while every source delivers frames (`/healthz`); callable from any thread."""
+        h = self._watch.health({sid: st.source.status for sid, st in self._streams.items()})
+        if self._error is not None:
+            h.ok, h.reason = False, "; ".join(x for x in (f"pipeline failed: {self._error}", h.reason) if x)
+        elif self._done.is_set():
+            h.ok, h.reason = False, "pipeline finished"
+        return h
+
     def latest(self) -> Result | None:
         """The newest result (for a UI that polls instead of using `on_result`)."""
         return self._latest
@@ -367,7 +389,8 @@ class Pipeline:
                                                isolated=self._isolate))
         factory = None
         if self.cfg.tracker.enabled:
-            factory = self._tracker_factory or self._default_tracker_factory()
+            plain = self._tracker_factory or self._default_tracker_factory()
+            factory = self._tracker_for or (lambda _sid, fps: plain(fps))
         self._tracking = Tracking(factory, dict(detector.names))
         every = self.cfg.pipeline.detect_every
         n = len(sources)
@@ -419,7 +442,15 @@ class Pipeline:
             return None
         return sum(t for t in totals if t is not None)
 
+    def _watch_sources(self) -> None:
+        for rec in self._watch.observe({sid: st.source.status for sid, st in self._streams.items()}):
+            if self._sink_stage is not None:
+                self._sink_stage.write_status(rec)
+            for fn in self._status_listeners:
+                fn(rec)
+
     def _maybe_stats(self) -> None:
+        self._watch_sources()
         interval = self.cfg.pipeline.stats_interval
         now = time.monotonic()
         if interval <= 0 or now - self._last_stats < interval:

@@ -167,3 +167,13 @@ def test_info_says_what_auto_picks_and_why(tmp_path):
     proc = cli("info", "--cameras", str(cams))
     out, _ = proc.communicate(timeout=120)
     assert "demo (auto: the source is the bundled demo" in next(x for x in out.splitlines() if x.startswith("weights"))
+
+
+def test_run_cameras_decides_auto_per_camera_so_demo_and_real_never_share_a_detector(tmp_path):
+    from yolotrack.cluster.groups import plan_groups
+    from yolotrack.core.cameras import Camera
+
+    cams = [Camera("a", "demo"), Camera("b", str(tmp_path / "street.mp4")), Camera("c", "demo")]
+    groups = plan_groups(cams, Config(), group_size=8)
+    assert {tuple(g.names): g.config.model.weights for g in groups} == {("a", "c"): "demo", ("b",): "yolov12n"}
+    assert all(cfg.model.weights != "auto" for g in groups for cfg in g.configs.values())
