@@ -1,8 +1,9 @@
 """The GUI against the same pipeline without it: N cameras, frames per second and the GUI thread's CPU.
 
 Each round runs, in fresh child processes and alternating order, (a) the headless `Pipeline` over
-the cameras (what `run` does, no outputs) and (b) `yolotrack gui`'s window over the same cameras
-(tiles in the grid, offscreen or in an X server). Files loop and are read losslessly, so both run
+the cameras (no outputs), (b) `yolotrack gui`'s window over the same cameras (tiles in the grid,
+offscreen or in an X server), and (c) `yolotrack run --cameras` on them (JSONL per camera; its fps
+read from its stats lines), or `yolotrack export` for one clip. Files loop and are read losslessly, so both run
 at the batched detector's rate. Measured over a steady window after a warm-up: output fps (every
 camera together), the detector's time per batch (p50) and its batch size, and for the GUI the main
 (UI) thread's CPU time per second and per drawn tile frame, plus the X server's CPU with --xvfb.
@@ -87,6 +88,39 @@ def run_export(args: argparse.Namespace) -> dict:
     shutil.rmtree(out, ignore_errors=True)
     st = res.stats.stages["detector"]
     return {"fps": res.frames / wall, "detector_p50_ms": st.p50_ms, "batch": 1.0, "frames": res.frames}
+
+
+def run_cameras_cli(args: argparse.Namespace) -> dict:
+    """`yolotrack run --cameras FILE --out DIR` as a user runs it; fps from two of its stats lines."""
+    import re
+    import signal
+
+    from yolotrack.core.cameras import save_cameras
+
+    tmp = Path(tempfile.mkdtemp(prefix="gui-grid-run-"))
+    save_cameras(tmp / "cams.yaml", cameras(args))
+    cmd = [sys.executable, "-m", "yolotrack", "run", "--cameras", str(tmp / "cams.yaml"), "--out", str(tmp / "out"),
+           "--weights", args.weights, "--imgsz", str(args.imgsz), "source.loop=true", "source.policy=lossless",
+           "pipeline.stats_interval=2", *args.overrides]
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    seen: list[tuple[float, int, float]] = []  # (time, frames, detector p50)
+    t_first = None
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        m = re.search(r"stats: (\d+) frames;.*detector ([\d.]+)/", line)
+        if not m:
+            continue
+        now = time.monotonic()
+        t_first = t_first or now
+        if now - t_first >= args.warmup:
+            seen.append((now, int(m.group(1)), float(m.group(2))))
+        if seen and now - seen[0][0] >= args.seconds:
+            break
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(60)
+    shutil.rmtree(tmp, ignore_errors=True)
+    (t0, f0, _), (t1, f1, p50) = seen[0], seen[-1]
+    return {"fps": (f1 - f0) / (t1 - t0), "detector_p50_ms": p50, "frames": f1 - f0}
 
 
 def run_gui(args: argparse.Namespace) -> dict:
@@ -186,7 +220,7 @@ def main() -> int:
     ap.add_argument("--demo", action="store_true", help="the bundled demo clip instead of synthetic scenes")
     ap.add_argument("--weights", default="demo")
     ap.add_argument("--imgsz", type=int, default=640)
-    ap.add_argument("--modes", default="pipeline,gui", help="comma list of pipeline, gui, export")
+    ap.add_argument("--modes", default="pipeline,gui,run", help="comma list of pipeline, gui, run, export")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--warmup", type=float, default=8.0)
@@ -199,7 +233,7 @@ def main() -> int:
     args.window = tuple(int(v) for v in str(args.window).lower().split("x"))
 
     if args.child:
-        fn = {"pipeline": run_pipeline, "gui": run_gui, "export": run_export}[args.child]
+        fn = {"pipeline": run_pipeline, "gui": run_gui, "export": run_export, "run": run_cameras_cli}[args.child]
         print("RESULT " + json.dumps(fn(args)), flush=True)
         return 0
 
@@ -254,9 +288,10 @@ def main() -> int:
             continue
         med = {k: statistics.median(r[k] for r in rs) for k in rs[0] if isinstance(rs[0][k], (int, float))}
         print(f"{mode:<8} median: " + ", ".join(f"{k} {v:.1f}" for k, v in med.items()))
-    if "pipeline" in results and "gui" in results and results["pipeline"] and results["gui"]:
-        ratios = [g["fps"] / p["fps"] for p, g in zip(results["pipeline"], results["gui"], strict=False)]
-        print(f"gui fps / pipeline fps per round: {', '.join(f'{x:.2f}' for x in ratios)}")
+    for ref in ("pipeline", "run", "export"):
+        if results.get(ref) and results.get("gui"):
+            ratios = [g["fps"] / p["fps"] for p, g in zip(results[ref], results["gui"], strict=False)]
+            print(f"gui fps / {ref} fps per round: {', '.join(f'{x:.2f}' for x in ratios)}")
     return 0
 
 

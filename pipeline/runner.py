@@ -143,8 +143,11 @@ class Pipeline:
             sources = [open_source(u, self.cfg.source, str(i)) for i, u in enumerate(source_uris(self.cfg.source))]
         if self.detector is None and self.cfg.model.weights == "auto":  # demo for the demo, else COCO
             from yolotrack.detector.auto_weights import apply_auto
+            from yolotrack.detector.hub import pending_download
 
             self.cfg = apply_auto(self.cfg, [s.uri for s in sources])
+            if pending_download(self.cfg.model.weights) is not None:
+                _check_local(sources)  # a file that cannot be read says so before a model is downloaded for it
         if self.detector is None:  # first: a bad checkpoint is reported before a bad source
             from yolotrack.detector import Detector
 
@@ -320,7 +323,7 @@ class Pipeline:
 
     def health(self) -> Health:
         """Healthy while every source delivers frames (`/healthz`); callable from any thread."""
-        h = self._watch.health({sid: st.source.status for sid, st in self._streams.items()})
+        h = self._watch.health({sid: st.source.status for sid, st in list(self._streams.items())})
         if self._error is not None:
             h.ok, h.reason = False, "; ".join(x for x in (f"pipeline failed: {self._error}", h.reason) if x)
         elif self._done.is_set():
@@ -400,7 +403,8 @@ class Pipeline:
             self._detect = DetectStage(detector, {sid: st.queue for sid, st in self._streams.items()},
                                        cond, self._track_in, self._halt, self._fail, tracking=None,
                                        detect_every=every)
-            track = self._track_stage = TrackStage(self._tracking, self._track_in, sink_in, n, self._halt, self._fail)
+            track = TrackStage(self._tracking, self._track_in, sink_in, n, self._halt, self._fail)
+            self._track_stage = track
             middle: list[Any] = [self._detect, track]
         else:
             self._track_thread = False
@@ -443,7 +447,7 @@ class Pipeline:
         return sum(t for t in totals if t is not None)
 
     def _watch_sources(self) -> None:
-        for rec in self._watch.observe({sid: st.source.status for sid, st in self._streams.items()}):
+        for rec in self._watch.observe({sid: st.source.status for sid, st in list(self._streams.items())}):
             if self._sink_stage is not None:
                 self._sink_stage.write_status(rec)
             for fn in self._status_listeners:
@@ -488,7 +492,7 @@ class Pipeline:
             if (self._stopping.is_set() or self._halt.is_set()) and grace_from is None:
                 grace_from = time.monotonic()
             if grace_from is not None and time.monotonic() - grace_from > STOP_GRACE:
-                for cap in self._captures:
+                for cap in list(self._captures):
                     if cap.alive:
                         cap.send_eos()  # its blocked read ends later on its own (read timeout)
                 if self._sink_stage is not None and not self._sink_stage.alive and not self._detect.alive:
@@ -506,6 +510,16 @@ class Pipeline:
         s = self.stats()
         log.info("pipeline finished: %d frames, %.1f fps, %d dropped", s.frames,
                  s.frames / s.elapsed if s.elapsed else 0.0, s.dropped)
+
+
+def _check_local(sources: Sequence[Source]) -> None:
+    """Open and close every file and image source (cheap, local): `SourceError` for one that cannot be read."""
+    for s in sources:
+        if s.kind in ("file", "images"):
+            try:
+                s.start()
+            finally:
+                s.close()
 
 
 def _copy_status(source: Source) -> SourceStatus:

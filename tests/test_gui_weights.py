@@ -83,7 +83,8 @@ def test_the_model_picker_downloads_with_a_progress_dialog_and_cancel_or_failure
         cancel = next(b for b in dlg.findChildren(QPushButton) if b.text() == "Cancel")
         with qtbot.waitSignal(win.controller.download_finished, timeout=WAIT) as done:
             cancel.click()
-        assert done.args == [False] and "cancelled" in win.last_error
+        assert done.args == [False]
+        qtbot.waitUntil(lambda: "cancelled" in win.last_error, timeout=5000)
         qtbot.waitUntil(lambda: not win.controller.loading, timeout=WAIT)
         assert files_in(cache) == [] and win.download_dialog is None
         assert win.controller.detector is first

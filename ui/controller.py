@@ -385,8 +385,8 @@ class PipelineController(QObject):
         try:
             download(url, dest, progress=progress, cancel=cancel)
         except DownloadCancelled as e:
-            self.download_finished.emit(False)
             self.error.emit(str(e))
+            self.download_finished.emit(False)
             return False
         except YolotrackError:
             self.download_finished.emit(False)
