@@ -130,6 +130,19 @@ def run_gui(args: argparse.Namespace) -> dict:
     from yolotrack.ui import MainWindow
     from yolotrack.ui.settings import GuiSettings
 
+    spent = {"draw": 0.0, "hud": 0.0}  # UI-thread CPU seconds in drawing frames and in the 4 Hz status update
+
+    def timed(fn, key):
+        def wrapper(self, *a):
+            c0 = time.thread_time()
+            try:
+                return fn(self, *a)
+            finally:
+                spent[key] += time.thread_time() - c0
+        return wrapper
+
+    MainWindow.on_frame = timed(MainWindow.on_frame, "draw")  # before the window connects them
+    MainWindow.update_hud = timed(MainWindow.update_hud, "hud")
     app = QApplication(sys.argv[:1])
     cfg = child_config(args)
     tmp = Path(tempfile.mkdtemp(prefix="gui-grid-"))
@@ -143,7 +156,7 @@ def run_gui(args: argparse.Namespace) -> dict:
 
     def sample() -> tuple:
         pipe = win.controller.pipeline
-        return (time.monotonic(), time.thread_time(), detector_numbers(pipe), win.frames_shown)
+        return (time.monotonic(), time.thread_time(), detector_numbers(pipe), win.frames_shown, dict(spent))
 
     def tick() -> None:
         pipe = win.controller.pipeline
@@ -171,11 +184,13 @@ def run_gui(args: argparse.Namespace) -> dict:
     shutil.rmtree(tmp, ignore_errors=True)
     if "b" not in marks:
         return {"error": "no frames"}
-    (w0, c0, a, f0), (w1, c1, b, f1) = marks["a"], marks["b"]
+    (w0, c0, a, f0, s0), (w1, c1, b, f1, s1) = marks["a"], marks["b"]
     out = window(a, b, w1 - w0)
-    drawn = f1 - f0
-    out.update(gui_cpu_pct=100.0 * (c1 - c0) / (w1 - w0), gui_ms_per_tile_frame=1000.0 * (c1 - c0) / max(1, drawn),
-               drawn_fps=drawn / (w1 - w0), platform=app.platformName())
+    drawn, wall = f1 - f0, w1 - w0
+    out.update(gui_cpu_pct=100.0 * (c1 - c0) / wall, gui_ms_per_tile_frame=1000.0 * (c1 - c0) / max(1, drawn),
+               draw_ms_per_tile_frame=1000.0 * (s1["draw"] - s0["draw"]) / max(1, drawn),
+               hud_cpu_pct=100.0 * (s1["hud"] - s0["hud"]) / wall, drawn_fps=drawn / wall,
+               platform=app.platformName())
     return out
 
 
