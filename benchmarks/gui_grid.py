@@ -5,8 +5,9 @@ the cameras (no outputs), (b) `yolotrack gui`'s window over the same cameras (ti
 offscreen or in an X server), and (c) `yolotrack run --cameras` on them (JSONL per camera; its fps
 read from its stats lines), or `yolotrack export` for one clip. Files loop and are read losslessly, so both run
 at the batched detector's rate. Measured over a steady window after a warm-up: output fps (every
-camera together), the detector's time per batch (p50) and its batch size, and for the GUI the main
-(UI) thread's CPU time per second and per drawn tile frame, plus the X server's CPU with --xvfb.
+camera together), the detector's time per batch (p50) and its batch size, peak RSS, and for the GUI
+the main (UI) thread's CPU time per second and per drawn tile frame (and how much of it is drawing
+frames and the status update), plus the X server's CPU with --xvfb.
 
     .venv/bin/python benchmarks/gui_grid.py --cameras 4 --size 1280x720             # 4 synthetic 720p scenes
     .venv/bin/python benchmarks/gui_grid.py --cameras 1 --demo --modes export,gui   # the demo clip
@@ -248,8 +249,13 @@ def main() -> int:
     args.window = tuple(int(v) for v in str(args.window).lower().split("x"))
 
     if args.child:
+        import resource
+
         fn = {"pipeline": run_pipeline, "gui": run_gui, "export": run_export, "run": run_cameras_cli}[args.child]
-        print("RESULT " + json.dumps(fn(args)), flush=True)
+        res = fn(args)
+        who = resource.RUSAGE_CHILDREN if args.child == "run" else resource.RUSAGE_SELF  # run: the CLI's process
+        res["peak_rss_mb"] = resource.getrusage(who).ru_maxrss / 1024.0
+        print("RESULT " + json.dumps(res), flush=True)
         return 0
 
     tmp = Path(tempfile.mkdtemp(prefix="gui-grid-clips-"))
