@@ -59,7 +59,7 @@ class Pipeline:
         progress: called after each frame as `progress(frames_done, total_or_None)`.
         sources: `Source` objects (built, not yet started) instead of `cfg.source.uri`.
         tracker_factory: `f(frame_rate) -> TrackerLike`, called once per source; default
-            `ByteTracker.from_config(cfg.tracker, fps)`; ignored when `cfg.tracker.enabled` is false.
+            `tracker.build_tracker(cfg.tracker, fps)`; ignored when `cfg.tracker.enabled` is false.
         track_thread: run the tracker in its own thread (True) or inline after the detector (False).
         want_trails: fill `Result.trails` (`render.TrailHistory`, `render.trail_length` points) for
             drawing; default: when `on_result` is set.
@@ -318,10 +318,9 @@ class Pipeline:
         self._stages = [self._sink_stage, *middle, *self._captures]
 
     def _default_tracker_factory(self) -> Callable[[float], TrackerLike]:
-        from yolotrack.tracker import ByteTracker
+        from yolotrack.tracker import tracker_factory
 
-        tcfg = self.cfg.tracker
-        return lambda fps: ByteTracker.from_config(tcfg, fps)
+        return tracker_factory(self.cfg.tracker)
 
     # ------------------------------------------------------------ sink thread side
 

@@ -267,11 +267,11 @@ class PipelineController(QObject):
         self._spawn("yolotrack-gui-watch", self._watch, pipe)
 
     def _tracker_factory(self, cfg: Config) -> Any:
-        from yolotrack.tracker import ByteTracker
+        from yolotrack.tracker import tracker_factory
 
-        tcfg = cfg.tracker
+        make = tracker_factory(cfg.tracker)
         switch = self.tracker_switch
-        return lambda fps: SwitchableTracker(lambda f: ByteTracker.from_config(tcfg, f), fps, switch)
+        return lambda fps: SwitchableTracker(make, fps, switch)
 
     def _watch(self, pipe: Pipeline) -> None:
         """Turns the end or failure of a pipeline into a signal (the UI never calls wait())."""
