@@ -98,6 +98,7 @@ class TrackerConfig:
     track_buffer: int = _f(30, min=1, max=100000)
     fuse_score: bool = _f(True)
     per_class: bool = _f(False)
+    report_missed: int = _f(2, min=0, max=1000)
     botsort: BotSortConfig = _f(factory=BotSortConfig)
     ocsort: OcSortConfig = _f(factory=OcSortConfig)
 

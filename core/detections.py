@@ -98,6 +98,26 @@ class Detections:
             embeddings=take(self.embeddings),
         )
 
+    def take(self, index: np.ndarray) -> Detections:
+        """Rows by index like `dets[index]`, where -1 gives a blank row: zero box, score and class, an
+        empty mask, invisible keypoints, a zero embedding (an object a tracker reports without a
+        detection in this frame; the caller sets its box)."""
+        index = np.asarray(index, dtype=np.int64).reshape(-1)
+        if (index >= 0).all():
+            return self[index]
+        real = index >= 0
+
+        def take(arr: np.ndarray | None) -> np.ndarray | None:
+            if arr is None:
+                return None
+            out = np.zeros((len(index), *arr.shape[1:]), dtype=arr.dtype)
+            out[real] = arr[index[real]]
+            return out
+
+        return Detections(xyxy=take(self.xyxy), scores=take(self.scores), class_ids=take(self.class_ids),
+                          names=self.names, masks=take(self.masks), keypoints=take(self.keypoints),
+                          track_ids=take(self.track_ids), embeddings=take(self.embeddings))
+
     def with_tracks(self, track_ids: np.ndarray, xyxy: np.ndarray | None = None) -> Detections:
         """A copy carrying track ids (and, optionally, the tracker's smoothed boxes)."""
         return replace(

@@ -22,6 +22,7 @@ from yolotrack.detector.loader import load_model
 from yolotrack.detector.postprocess import (
     masks_to_frame,
     non_max_suppression,
+    pool_box_features,
     process_masks,
     scale_boxes,
     scale_keypoints,
@@ -56,20 +57,22 @@ class Detector:
     """Batched YOLOv12 inference on BGR uint8 frames of any size.
 
     Thresholds set with `set_thresholds` from another thread (GUI sliders) apply from the next call.
+    With `embeddings=True` every `Detections` also carries `embeddings` (N, D): the neck features
+    pooled in each box, for trackers that match on appearance (every runtime exports them).
     """
 
     def __init__(self, weights: str | os.PathLike[str] | torch.nn.Module = "demo", imgsz: int = 640,
                  conf: float = 0.25, iou: float = 0.7, classes: Sequence[int | str] | None = None,
                  max_det: int = 300, agnostic_nms: bool = False, device: str | torch.device = "auto",
                  half: bool | None = None, attention: str = "auto", runtime: str = "torch",
-                 threads: int | None = None) -> None:
+                 threads: int | None = None, embeddings: bool = False) -> None:
         # Built on the torch thread, where it will also run (see detector/torch_thread.py).
         torch_thread.run(self._init, weights, imgsz, conf, iou, classes, max_det, agnostic_nms, device, half,
-                         attention, runtime, threads)
+                         attention, runtime, threads, embeddings)
 
     def _init(self, weights: str | os.PathLike[str] | torch.nn.Module, imgsz: int, conf: float, iou: float,
               classes: Sequence[int | str] | None, max_det: int, agnostic_nms: bool, device: str | torch.device,
-              half: bool | None, attention: str, runtime: str, threads: int | None) -> None:
+              half: bool | None, attention: str, runtime: str, threads: int | None, embeddings: bool) -> None:
         if imgsz < 32:
             raise ConfigError(f"imgsz must be at least 32, got {imgsz}")
         self.device = select_device(device)
@@ -103,6 +106,8 @@ class Detector:
         # measured on the 2-core CPU VM: NHWC convs + SDPA were 9-17% faster than NCHW (benchmarks/detector.py)
         self.channels_last = True
         self.model.to(memory_format=torch.channels_last)
+        self.embeddings = bool(embeddings)
+        self.model.return_features = self.embeddings  # before an export, which then has them as outputs
         self.runtime = runtime
         if runtime != "torch":  # exported once per weights and input shape, cached (core/cache.py)
             from yolotrack.detector.runtimes.dispatch import RuntimeModel
@@ -111,12 +116,12 @@ class Detector:
             self.model = RuntimeModel(self.model, runtime, self.device, wpath, threads)
 
     @classmethod
-    def from_config(cls, cfg: Any) -> Detector:
+    def from_config(cls, cfg: Any, embeddings: bool = False) -> Detector:
         """From a `core.config.ModelConfig` (weights, imgsz, conf, iou, classes, ... attention)."""
         weights = cfg.weights or weights_name(cfg.scale, cfg.task)
         det = cls(weights, imgsz=cfg.imgsz, conf=cfg.conf, iou=cfg.iou, classes=None, max_det=cfg.max_det,
                   agnostic_nms=cfg.agnostic_nms, device=cfg.device, half=cfg.half, attention=cfg.attention,
-                  runtime=getattr(cfg, "runtime", "torch"))
+                  runtime=getattr(cfg, "runtime", "torch"), embeddings=embeddings)
         det.classes = resolve_classes(cfg.classes, det.names)
         if getattr(cfg, "task", det.task) != det.task:
             log.info("config says task=%s but the weights are a %s model; using %s", cfg.task, det.task, det.task)
@@ -200,6 +205,10 @@ class Detector:
 
     @torch.inference_mode()
     def _postprocess(self, out: Any, infos: list[LetterboxInfo]) -> list[Detections]:
+        feats = None
+        if self.embeddings:  # the neck features follow the head's outputs
+            n = 2 if self.task == "segment" else 1
+            out, feats = (out[0] if n == 1 else out[:n]), out[n:]
         protos = None
         if self.task == "segment":
             out, protos = out
@@ -215,8 +224,9 @@ class Detector:
             elif self.task == "pose":
                 k = rows[:, 6:].view(-1, *self.kpt_shape)
                 kpts = scale_keypoints(k, info).cpu().numpy().astype(np.float32)
+            emb = None if feats is None else pool_box_features([f[i] for f in feats], rows[:, :4]).cpu().numpy()
             boxes = scale_boxes(rows[:, :4], info)
             results.append(Detections(
                 xyxy=boxes.cpu().numpy(), scores=rows[:, 4].cpu().numpy(), class_ids=rows[:, 5].long().cpu().numpy(),
-                names=self.names, masks=masks, keypoints=kpts))
+                names=self.names, masks=masks, keypoints=kpts, embeddings=emb))
         return results

@@ -128,8 +128,9 @@ class Pipeline:
             sources = [open_source(u, self.cfg.source, str(i)) for i, u in enumerate(source_uris(self.cfg.source))]
         if self.detector is None:  # first: a bad checkpoint is reported before a bad source
             from yolotrack.detector import Detector
+            from yolotrack.tracker import wants_embeddings
 
-            self.detector = Detector.from_config(self.cfg.model)
+            self.detector = Detector.from_config(self.cfg.model, embeddings=wants_embeddings(self.cfg.tracker))
         started: list[Source] = []
         try:
             for s in sources:

@@ -14,9 +14,9 @@ numpy + lap + OpenCV only (no torch); `tracker.evaluate` imports TrackEval lazil
 from yolotrack.tracker.botsort import BotSortTracker
 from yolotrack.tracker.byte_tracker import ByteTracker
 from yolotrack.tracker.evaluate import evaluate_mot
-from yolotrack.tracker.factory import TRACKERS, build_tracker, tracker_factory, wants_embeddings
+from yolotrack.tracker.factory import TRACKERS, build_tracker, tracker_factory, wants_embeddings, wants_images
 from yolotrack.tracker.kalman import KalmanFilterXYAH, KalmanFilterXYSR, KalmanFilterXYWH
 from yolotrack.tracker.ocsort import OcSortTracker
 
 __all__ = ["TRACKERS", "BotSortTracker", "ByteTracker", "KalmanFilterXYAH", "KalmanFilterXYSR", "KalmanFilterXYWH",
-           "OcSortTracker", "build_tracker", "evaluate_mot", "tracker_factory", "wants_embeddings"]
+           "OcSortTracker", "build_tracker", "evaluate_mot", "tracker_factory", "wants_embeddings", "wants_images"]

@@ -67,7 +67,7 @@ class BotSortTracker(ByteTracker):
     def __init__(self, frame_rate: float | None = 30, track_thresh: float = 0.6, low_thresh: float = 0.1,
                  new_track_thresh: float = 0.7, match_thresh: float = 0.8, second_match_thresh: float = 0.5,
                  unconfirmed_match_thresh: float = 0.7, track_buffer: int = 30, fuse_score: bool = True,
-                 per_class: bool = False, gmc: str = "sparse", appearance: bool = False,
+                 per_class: bool = False, report_missed: int = 0, gmc: str = "sparse", appearance: bool = False,
                  proximity_thresh: float = 0.5, appearance_thresh: float = 0.25) -> None:
         if gmc not in METHODS:
             raise ConfigError(f"tracker.botsort.gmc must be one of {', '.join(METHODS)}, got {gmc!r}")
@@ -77,7 +77,8 @@ class BotSortTracker(ByteTracker):
         self.proximity_thresh = float(proximity_thresh)
         self.appearance_thresh = float(appearance_thresh)
         super().__init__(frame_rate, track_thresh, low_thresh, new_track_thresh, match_thresh,
-                         second_match_thresh, unconfirmed_match_thresh, track_buffer, fuse_score, per_class)
+                         second_match_thresh, unconfirmed_match_thresh, track_buffer, fuse_score, per_class,
+                         report_missed)
         self.kf = KalmanFilterXYWH()
 
     @classmethod

@@ -50,7 +50,7 @@ TRACKED = 1
 LOST = 2
 DUPLICATE_IOU_DIST = 0.15  # reference: tracked/lost pairs closer than this are duplicates
 BYTE_KEYS = ("track_thresh", "low_thresh", "new_track_thresh", "match_thresh", "second_match_thresh",
-             "unconfirmed_match_thresh", "track_buffer", "fuse_score", "per_class")
+             "unconfirmed_match_thresh", "track_buffer", "fuse_score", "per_class", "report_missed")
 
 
 class ByteTracker(TrackerBase):
@@ -58,7 +58,9 @@ class ByteTracker(TrackerBase):
 
     Output rows of `update`: [x1, y1, x2, y2, track_id, score, class, det_index]; the box is the
     Kalman posterior, `det_index` the input row it was matched to this frame (so masks and
-    keypoints can follow). Only confirmed tracks matched in this frame are returned.
+    keypoints can follow). Only confirmed tracks matched in this frame are returned (and, with
+    `report_missed`, confirmed tracks missed for at most that many frames, at their prediction,
+    with det_index -1).
 
     Args (the fields of `core.config.TrackerConfig`; defaults are the reference demo's):
         frame_rate: the source's fps, scales `track_buffer` (None or 0: 30).
@@ -71,6 +73,8 @@ class ByteTracker(TrackerBase):
         track_buffer: frames at 30 fps that a lost track can be re-found.
         fuse_score: multiply IoU by the detection score in the first/tentative associations.
         per_class: never associate boxes of different classes (reference: off).
+        report_missed: frames a confirmed track is still reported after missing its detection
+            (reference: 0; see `lifecycle`).
     """
 
     FIELDS: dict[str, FieldSpec] = {
@@ -95,11 +99,12 @@ class ByteTracker(TrackerBase):
         track_buffer: int = 30,
         fuse_score: bool = True,
         per_class: bool = False,
+        report_missed: int = 0,
     ) -> None:
         check_unit(track_thresh=track_thresh, low_thresh=low_thresh, new_track_thresh=new_track_thresh,
                    match_thresh=match_thresh, second_match_thresh=second_match_thresh,
                    unconfirmed_match_thresh=unconfirmed_match_thresh)
-        super().__init__(frame_rate, track_buffer, per_class)
+        super().__init__(frame_rate, track_buffer, per_class, report_missed)
         self.track_thresh = float(track_thresh)
         self.low_thresh = float(low_thresh)
         self.new_track_thresh = float(new_track_thresh)
@@ -156,10 +161,18 @@ class ByteTracker(TrackerBase):
         t = self._tracks
         n_trk = self._n_tracked
         conf_rows = t.activated[:n_trk].nonzero()[0]
-        pool = np.concatenate([conf_rows, np.arange(n_trk, len(t))])
+        lost_rows = np.arange(n_trk, len(t))
+        pool = np.concatenate([conf_rows, lost_rows])
         self._predict(pool, len(conf_rows))
         self._compensate(np.concatenate([pool, (~t.activated[:n_trk]).nonzero()[0]]), image, np.zeros((0, 4)))
-        return conf_rows
+        return np.concatenate([conf_rows, self._recently_missed(lost_rows)])
+
+    def _recently_missed(self, lost_rows: np.ndarray) -> np.ndarray:
+        """The lost rows still reported at their prediction (`report_missed`)."""
+        if not self.report_missed:
+            return I64
+        t = self._tracks
+        return lost_rows[(self.frame_id - t.end[lost_rows] <= self.report_missed) & (t.track_id[lost_rows] > 0)]
 
     def _step(self, frame: FrameInput, image: np.ndarray | None) -> None:
         boxes, scores, cls = frame.boxes, frame.scores, frame.cls
@@ -267,14 +280,13 @@ class ByteTracker(TrackerBase):
         lost_order = np.concatenate([still_lost, newly_lost[~drop_new]])
         tracked_order, lost_order, dup_removed = self._remove_duplicates(tracked_order, lost_order, track_boxes)
 
-        # IDs and events, only for tracks that are (or were) confirmed.
-        new_ids = np.concatenate([confirmed_now, birth_rows]) if fid == 1 else confirmed_now
-        self._give_ids(new_ids)
-        self._emit("new", new_ids, track_boxes[new_ids])
-        self._emit("lost", newly_lost, track_boxes[newly_lost])
-        self._emit("refound", refound, track_boxes[refound])
+        # Reported: confirmed tracked rows (plus recently missed ones); ids and events follow.
+        shown = np.zeros(len(t), bool)
+        shown[tracked_order] = t.activated[tracked_order]
+        shown[self._recently_missed(lost_order)] = True
+        self._report(shown, track_boxes)
         removed = np.concatenate([old_lost[drop_old], newly_lost[drop_new], dup_removed])
-        removed = removed[t.activated[removed]]
+        removed = removed[t.track_id[removed] > 0]
         self._emit("removed", removed, track_boxes[removed])
 
         order = np.concatenate([tracked_order, lost_order])
@@ -303,5 +315,5 @@ class ByteTracker(TrackerBase):
         return trk[keep_trk], lost[keep_lost], np.concatenate([trk[~keep_trk], lost[~keep_lost]])
 
     def _output(self, keep: np.ndarray) -> np.ndarray:
-        rows = self._tracks.activated[: self._n_tracked].nonzero()[0]
+        rows = self._tracks.shown.nonzero()[0]
         return self._rows_out(rows, self._boxes[rows], keep)

@@ -41,3 +41,8 @@ def tracker_factory(cfg: TrackerConfig) -> Callable[[float], TrackerBase]:
 def wants_embeddings(cfg: TrackerConfig) -> bool:
     """Whether the configured tracker matches on appearance (the detector must then pool embeddings)."""
     return bool(cfg.enabled and cfg.type == "botsort" and cfg.botsort.appearance)
+
+
+def wants_images(cfg: TrackerConfig) -> bool:
+    """Whether the configured tracker uses the frames themselves (camera-motion compensation)."""
+    return bool(cfg.enabled and cfg.type == "botsort" and cfg.botsort.gmc != "none")

@@ -10,6 +10,13 @@ the same for all of them and lives here once:
   `reset`), input validation, per-instance ids handed out when a track is first reported (so
   tentative tracks that die leave no gaps and two trackers never share a counter), lifecycle
   events, per-class gating of cost matrices and the lost buffer in frames at the source's fps.
+
+Events follow what is reported: `new` at a track's first report, `lost` when a reported track
+stops being reported, `refound` when it is reported again, `removed` when a track that had an
+id leaves the table. `report_missed` (yolotrack's, 0 in every paper) keeps a confirmed track
+reported at its Kalman prediction for that many frames after it missed its detection, so a box
+does not blink out for a detector's one-frame miss; such rows have no detection (`det_index`
+-1, a blank mask and invisible keypoints in `update_detections`).
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import deque
+from dataclasses import replace
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -43,6 +51,7 @@ COMMON_FIELDS: dict[str, FieldSpec] = {
     "score": ((), np.float64, 0.0),  # of the latest matched detection
     "cls": ((), np.int64, 0),  # of the latest matched detection
     "det": ((), np.int64, -1),  # input row matched in the current frame, -1 if none
+    "shown": ((), bool, False),  # reported by the last update
 }
 
 
@@ -105,9 +114,12 @@ class TrackerBase:
     FIELDS: dict[str, FieldSpec] = {}
     kf: BatchedKalman
 
-    def __init__(self, frame_rate: float | None, track_buffer: int, per_class: bool) -> None:
+    def __init__(self, frame_rate: float | None, track_buffer: int, per_class: bool, report_missed: int = 0) -> None:
         if isinstance(track_buffer, bool) or int(track_buffer) < 0:
             raise ConfigError(f"tracker.track_buffer must be >= 0 frames, got {track_buffer!r}")
+        if isinstance(report_missed, bool) or int(report_missed) < 0:
+            raise ConfigError(f"tracker.report_missed must be >= 0 frames, got {report_missed!r}")
+        self.report_missed = int(report_missed)
         if frame_rate is None or not math.isfinite(frame_rate) or frame_rate <= 0:
             frame_rate = 30.0
         self.frame_rate = float(frame_rate)
@@ -150,8 +162,8 @@ class TrackerBase:
             raise InvalidInputError(f"update_detections expects core.Detections, got {type(dets).__name__}")
         out = self.update(dets.xyxy, dets.scores, dets.class_ids, frame_index=frame_index,
                           embeddings=dets.embeddings, image=image)
-        rows = dets[out[:, 7].astype(np.int64)]
-        return rows.with_tracks(out[:, 4].astype(np.int64), out[:, :4].astype(np.float32))
+        rows = dets.take(out[:, 7].astype(np.int64))
+        return replace(rows, xyxy=out[:, :4], scores=out[:, 5], class_ids=out[:, 6], track_ids=out[:, 4])
 
     def coast(self, frame_index: int | None = None, names: dict[int, str] | None = None,
               image: np.ndarray | None = None) -> Detections:
@@ -195,11 +207,21 @@ class TrackerBase:
         self.frame_id += 1
         self._event_frame = self.frame_id - 1 if frame_index is None else int(frame_index)
 
-    def _give_ids(self, rows: np.ndarray) -> None:
-        """First report of these tracks: the next ids, in row order, and a `new` event each."""
+    def _report(self, shown: np.ndarray, boxes: np.ndarray) -> None:
+        """Rows reported this frame (`shown`, a mask over the table; `boxes` for every row): ids for
+        the first-timers (in row order) and the `new`, `lost` and `refound` events."""
+        t = self._tracks
+        first = shown & (t.track_id == 0)
+        rows = first.nonzero()[0]
         if len(rows):
-            self._tracks.track_id[rows] = np.arange(self._next_id, self._next_id + len(rows))
+            t.track_id[rows] = np.arange(self._next_id, self._next_id + len(rows))
             self._next_id += len(rows)
+        self._emit("new", rows, boxes[rows])
+        lost = (t.shown & ~shown).nonzero()[0]
+        self._emit("lost", lost, boxes[lost])
+        back = (shown & ~t.shown & ~first).nonzero()[0]
+        self._emit("refound", back, boxes[back])
+        t.shown = shown
 
     def _gate_classes(self, cost: np.ndarray, track_cls: np.ndarray, det_cls: np.ndarray,
                       value: float = CLASS_MISMATCH_COST) -> np.ndarray:
@@ -225,7 +247,9 @@ class TrackerBase:
         out[:, 4] = t.track_id[rows]
         out[:, 5] = t.score[rows]
         out[:, 6] = t.cls[rows]
-        out[:, 7] = keep[t.det[rows]]
+        det = t.det[rows]
+        out[:, 7] = -1
+        out[det >= 0, 7] = keep[det[det >= 0]]
         return out
 
     @staticmethod

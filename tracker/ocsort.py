@@ -73,12 +73,14 @@ class OcSortTracker(TrackerBase):
         inertia: weight of the direction agreement in the first association (official 0.2).
         use_byte: associate low-score boxes with leftover tracks (official off).
         per_class: never associate boxes of different classes.
+        report_missed: frames a reported track stays reported after missing its detection, without
+            having to earn `min_hits` again (official: 0; see `lifecycle`).
     """
 
     def __init__(self, frame_rate: float | None = 30, track_thresh: float = 0.6, low_thresh: float = 0.1,
                  new_track_thresh: float = 0.6, iou_thresh: float = 0.3, track_buffer: int = 30,
                  min_hits: int = 3, delta_t: int = 3, inertia: float = 0.2, use_byte: bool = False,
-                 per_class: bool = False) -> None:
+                 per_class: bool = False, report_missed: int = 0) -> None:
         check_unit(track_thresh=track_thresh, low_thresh=low_thresh, new_track_thresh=new_track_thresh,
                    iou_thresh=iou_thresh, inertia=inertia)
         for name, value, least in (("min_hits", min_hits, 0), ("delta_t", delta_t, 1)):
@@ -106,10 +108,8 @@ class OcSortTracker(TrackerBase):
             "ring": ((self.delta_t, 4), np.float64, 0.0),  # observations of the last delta_t ages
             "ring_age": ((self.delta_t,), np.int64, -1),
             "velocity": ((2,), np.float64, 0.0),  # unit (dy, dx) of the observed motion
-            "reported": ((), bool, False),  # has an id
-            "shown": ((), bool, False),  # was reported by the last update
         }
-        super().__init__(frame_rate, track_buffer, per_class)
+        super().__init__(frame_rate, track_buffer, per_class, report_missed)
         self.kf = KalmanFilterXYSR()
         self.reset()
 
@@ -119,7 +119,7 @@ class OcSortTracker(TrackerBase):
         return cls(frame_rate=frame_rate, track_thresh=cfg.track_thresh, low_thresh=cfg.low_thresh,
                    new_track_thresh=cfg.new_track_thresh, iou_thresh=o.iou_thresh, track_buffer=cfg.track_buffer,
                    min_hits=o.min_hits, delta_t=o.delta_t, inertia=o.inertia, use_byte=o.use_byte,
-                   per_class=cfg.per_class)
+                   per_class=cfg.per_class, report_missed=cfg.report_missed)
 
     def reset(self) -> None:
         super().reset()
@@ -139,7 +139,7 @@ class OcSortTracker(TrackerBase):
         self._predict_all()
         t = self._tracks
         t.tsu[t.tsu > 0] += 1
-        return t.shown.nonzero()[0]
+        return (t.shown & (t.tsu <= self.report_missed)).nonzero()[0]
 
     def _sim(self, rows: np.ndarray, track_boxes: np.ndarray, frame: FrameInput, det: np.ndarray) -> np.ndarray:
         iou = iou_matrix(track_boxes, frame.boxes[det], plus_one=False)
@@ -198,7 +198,8 @@ class OcSortTracker(TrackerBase):
         finite = np.isfinite(track_boxes).all(axis=1)
         if not finite.all():  # official: a track whose filter went invalid is dropped
             gone = (~finite).nonzero()[0]
-            self._emit("removed", gone[t.reported[gone]], t.last_obs[gone[t.reported[gone]]])
+            gone = gone[t.track_id[gone] > 0]
+            self._emit("removed", gone, t.last_obs[gone])
             self._tracks = t = t.take(finite.nonzero()[0])
             track_boxes = track_boxes[finite]
         rows = np.arange(len(t))
@@ -242,7 +243,7 @@ class OcSortTracker(TrackerBase):
             new.cls = frame.cls[births]
             new.det = births.copy()
             t.extend(new)
-        self._report()
+        self._finish()
 
     def _observe(self, rows: np.ndarray, det: np.ndarray, prev: np.ndarray, frame: FrameInput) -> None:
         """Matched tracks take their detection: direction (from `prev`, their `_previous_obs`),
@@ -296,23 +297,17 @@ class OcSortTracker(TrackerBase):
             mean[on], cov[on] = self.kf.update(mean[on], cov[on], z)
         t.mean[rows], t.cov[rows] = mean, cov
 
-    def _report(self) -> None:
-        """Who is reported this frame; ids at the first report; events; tracks past max_age go."""
+    def _finish(self) -> None:
+        """Who is reported this frame, events, and tracks past max_age go."""
         t = self._tracks
-        show = (t.tsu < 1) & ((t.hit_streak >= self.min_hits) | (self.frame_id <= self.min_hits))
-        first = show & ~t.reported
-        new_rows = first.nonzero()[0]
-        self._give_ids(new_rows)
-        t.reported |= show
-        boxes = np.where(t.has_obs[:, None], t.last_obs, self.kf.boxes(t.mean))
-        self._emit("new", new_rows, boxes[new_rows])
-        lost = (t.shown & ~show).nonzero()[0]
-        self._emit("lost", lost, boxes[lost])
-        back = (show & ~t.shown & ~first).nonzero()[0]
-        self._emit("refound", back, boxes[back])
-        t.shown = show
+        hit = t.tsu < 1
+        show = hit & ((t.hit_streak >= self.min_hits) | (self.frame_id <= self.min_hits))
+        if self.report_missed:  # a reported track stays reported through short misses (see lifecycle)
+            show |= t.shown & (t.tsu <= self.report_missed)
+        boxes = np.where((t.has_obs & hit)[:, None], t.last_obs, self.kf.boxes(t.mean))
+        self._report(show, boxes)
         dead = t.tsu > self.max_time_lost
-        gone = (dead & t.reported).nonzero()[0]
+        gone = (dead & (t.track_id > 0)).nonzero()[0]
         self._emit("removed", gone, boxes[gone])
         self._boxes = boxes
         if dead.any():

@@ -159,9 +159,10 @@ class PipelineController(QObject):
 
     def _load_model(self, gen: int, mcfg: Any) -> None:
         from yolotrack.detector import Detector
+        from yolotrack.tracker import wants_embeddings
 
         try:
-            det = Detector.from_config(mcfg)
+            det = Detector.from_config(mcfg, embeddings=wants_embeddings(self.cfg.tracker))
         except YolotrackError as e:
             self._report(gen, f"cannot load model {mcfg.weights}: {e}")
             return

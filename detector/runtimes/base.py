@@ -52,8 +52,9 @@ class Runtime:
         raise NotImplementedError
 
     def pack(self, outputs: list[torch.Tensor]) -> RawOutput:
-        """Runtime outputs (flat list) -> the nesting `model(x)` returns."""
-        return (outputs[0], outputs[1]) if self.task == "segment" else outputs[0]
+        """Runtime outputs (flat list) -> what `model(x)` returns: one tensor, or a flat tuple (segment's
+        protos, the neck features of `model.return_features`)."""
+        return outputs[0] if len(outputs) == 1 else tuple(outputs)
 
     def describe(self) -> dict[str, Any]:
         """Settings worth logging and printing in benchmarks."""

@@ -25,8 +25,9 @@ log = logging.getLogger(__name__)
 OPSET = 17
 
 
-def output_names(task: str) -> list[str]:
-    return ["output0", "protos"] if task == "segment" else ["output0"]
+def output_names(task: str, features: bool = False) -> list[str]:
+    names = ["output0", "protos"] if task == "segment" else ["output0"]
+    return [*names, "feat0", "feat1", "feat2"] if features else names
 
 
 def _export(model: torch.nn.Module, dest: Path, shape: tuple[int, int, int, int]) -> None:
@@ -36,15 +37,16 @@ def _export(model: torch.nn.Module, dest: Path, shape: tuple[int, int, int, int]
     x = torch.zeros(shape, dtype=torch.float32)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tracer notes on shape-dependent Python in the head
+        names = output_names(getattr(m, "task", "detect"), getattr(m, "return_features", False))
         torch.onnx.export(m, (x,), str(dest), opset_version=OPSET, input_names=["images"],
-                          output_names=output_names(getattr(m, "task", "detect")), dynamo=False,
+                          output_names=names, dynamo=False,
                           do_constant_folding=True)
 
 
 def onnx_path_for(model: torch.nn.Module, imgsz: tuple[int, int], batch: int, weights_path: Path | None,
                   cache_dir: Path | None) -> Path:
     stem = Path(weights_path).stem if weights_path is not None else "model"
-    key = weights_key(model, weights_path)
+    key = weights_key(model, weights_path) + ("-feats" if getattr(model, "return_features", False) else "")
     tool = f"torch{torch.__version__.split('+')[0]}-opset{OPSET}"
     return export_dir(cache_dir) / export_name(stem, key, imgsz, batch, tool, ".onnx")
 
