@@ -85,9 +85,10 @@ def synthetic_cases(work: Path, n: int, seed: int, conf: float, appearance: bool
         cache = work / f"{s}-dets-conf{conf}{'-emb' if appearance else ''}.npz"
         if not cache.is_file():
             if detector is None:
+                from yolotrack.core.config import ModelConfig
                 from yolotrack.detector import Detector
 
-                detector = Detector("demo", conf=conf, embeddings=appearance)
+                detector = Detector.from_config(ModelConfig(weights="demo", conf=conf), embeddings=appearance)
             arrays: dict[str, np.ndarray] = {}
             for i, image in enumerate(decode_frames(video)):
                 d = detector([image])[0]

@@ -15,13 +15,10 @@ rate of 0, a missing or mis-sized image.
 from __future__ import annotations
 
 import argparse
-import logging
 import time
 from pathlib import Path
 
 from yolotrack.core.errors import UsageError
-
-log = logging.getLogger(__name__)
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -73,8 +70,6 @@ def run(args: argparse.Namespace) -> int:
     n_frames = max(last, info.length or 0) if info else last
     images = seq is not None and info is not None and (seq / info.image_dir).is_dir() and wants_images(cfg.tracker)
     tracker = build_tracker(cfg.tracker, fps)
-    log.info("tracking %s: %d frames at %g fps with %s%s", det_path, n_frames, fps, cfg.tracker.type,
-             " (camera motion from the images)" if images else "")
 
     lines: list[str] = []
     ids: set[int] = set()
@@ -99,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(out, lambda tmp: tmp.write_text("".join(line + "\n" for line in lines), encoding="utf-8"))
+    how = f"{cfg.tracker.type} at {fps:g} fps" + (", camera motion from the images" if images else "")
     print(f"{n_frames} frames, {len(detections.frames)} detections -> {len(ids)} tracks, {len(lines)} rows "
-          f"({cfg.tracker.type}, {n_frames / max(seconds, 1e-9):.0f} frames/s): {out}")
+          f"({how}; {n_frames / max(seconds, 1e-9):.0f} frames/s): {out}")
     return 0
