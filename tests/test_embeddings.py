@@ -7,19 +7,11 @@ import pytest
 import torch
 
 from yolotrack.core.detections import Detections
-from yolotrack.detector import Detector, load_model, torch_thread
+from yolotrack.detector import Detector, load_model
 from yolotrack.detector.postprocess import pool_box_features
 from yolotrack.detector.runtimes.onnx_export import onnx_path_for
 
 FIXTURES = ["ultralytics_yolo12n", "ultralytics_yolo12n-seg", "ultralytics_yolo12n-pose", "official_yolov12n"]
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch_thread.set_threads(1)
-    yield
-    torch_thread.set_threads(old)
 
 
 @pytest.mark.parametrize("fixture", FIXTURES)
