@@ -190,3 +190,36 @@ def test_botsort_with_camera_motion_keeps_ids_under_a_shaky_pan_where_bytetrack_
         ids[name] = seen
     assert ids["botsort"] == {1, 2, 3, 4}
     assert len(ids["bytetrack"]) > 8 and len(ids["botsort without gmc"]) > 8
+
+
+@pytest.mark.parametrize("kind", TYPES)
+def test_state_restores_every_type_exactly_in_another_tracker(kind: str, fixtures_dir) -> None:
+    """What the cluster does after a restart: a pickled state, a new tracker, the same continuation
+    (BoT-SORT's camera-motion estimator included: the frames are a shaky pan)."""
+    import pickle
+
+    from yolotrack.tracker.simulate import random_walk_scene
+
+    frame = np.load(fixtures_dir / "ultralytics_yolo12n_io.npz")["predict_img"]
+    images = [image for image, _ in shaky_camera(frame, 60, seed=1)]
+    scene = list(random_walk_scene(12, 60, seed=3, size=(640, 360), dropout=0.15, low_score_fraction=0.2))
+    original = tracker_of(kind)
+    for f, (boxes, scores) in enumerate(scene[:30]):
+        original.update_detections(Detections(boxes, scores, np.zeros(len(scores))), f, image=images[f])
+    original.pop_events()  # the pipeline pops every frame; pending events are not state
+    saved = pickle.loads(pickle.dumps(original.state()))
+    copy = tracker_of(kind)
+    copy.restore(saved)
+    rows = 0
+    for f, (boxes, scores) in enumerate(scene[30:], 30):
+        d = Detections(boxes, scores, np.zeros(len(scores)))
+        a = original.update_detections(d, f, image=images[f])
+        b = copy.update_detections(d, f, image=images[f])
+        np.testing.assert_array_equal(a.xyxy, b.xyxy)
+        assert a.track_ids.tolist() == b.track_ids.tolist()
+        assert original.pop_events() == copy.pop_events()
+        rows += len(a)
+    assert rows > 200
+    other = "ocsort" if kind != "ocsort" else "bytetrack"
+    with pytest.raises(ValueError, match="state"):
+        tracker_of(other).restore(saved)

@@ -30,7 +30,7 @@ Departures from the official code:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -63,6 +63,7 @@ class BotSortTracker(ByteTracker):
         "has_feat": ((), bool, False),
     }
     LOST_FROZEN = (6, 7)  # official: a lost track coasts without vw and vh
+    KIND = "botsort"
 
     def __init__(self, frame_rate: float | None = 30, track_thresh: float = 0.6, low_thresh: float = 0.1,
                  new_track_thresh: float = 0.7, match_thresh: float = 0.8, second_match_thresh: float = 0.5,
@@ -91,6 +92,13 @@ class BotSortTracker(ByteTracker):
     def reset(self) -> None:
         super().reset()
         self.motion.reset()
+
+    def _extra_state(self) -> dict[str, Any]:
+        return {**super()._extra_state(), "motion": self.motion.state()}
+
+    def _restore_extra(self, state: dict[str, Any]) -> None:
+        super()._restore_extra(state)
+        self.motion.restore(state["motion"])
 
     def _compensate(self, rows: np.ndarray, image: np.ndarray | None, high_boxes: np.ndarray) -> None:
         if image is None or self.motion.method == "none":

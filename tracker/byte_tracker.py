@@ -35,7 +35,7 @@ hooks `_compensate`, `_cost`, `_matched` and `_born`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -86,6 +86,7 @@ class ByteTracker(TrackerBase):
         "expired": ((), np.int64, 0),  # frame the buffer ran out (0: never); see _step
     }
     LOST_FROZEN = (7,)  # velocity components a lost track coasts without (the reference: vh)
+    KIND = "bytetrack"
 
     def __init__(
         self,
@@ -123,6 +124,13 @@ class ByteTracker(TrackerBase):
         super().reset()
         self._n_tracked = 0  # rows [0, n) are the tracked list, the rest the lost list
         self._boxes = np.zeros((0, 4))  # xyxy of every table row after the last update
+
+    def _extra_state(self) -> dict[str, Any]:
+        return {"n_tracked": int(self._n_tracked), "boxes": self._boxes.copy()}
+
+    def _restore_extra(self, state: dict[str, Any]) -> None:
+        self._n_tracked = int(state["n_tracked"])
+        self._boxes = np.array(state["boxes"], dtype=np.float64, copy=True).reshape(-1, 4)
 
     # ------------------------------------------------------------------ hooks (BoT-SORT)
 

@@ -23,6 +23,7 @@ previous one (a stream that changed resolution) starts over with the identity.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import cv2
 import numpy as np
@@ -51,6 +52,14 @@ class CameraMotion:
         self._prev: np.ndarray | None = None  # previous working-size grey frame
         self._corners: np.ndarray | None = None  # its corners (sparse)
         self._shape: tuple[int, ...] | None = None
+
+    def state(self) -> dict[str, Any]:
+        """The previous frame (working size) and its corners: what the next estimate compares with."""
+        return {"prev": None if self._prev is None else self._prev.copy(),
+                "corners": None if self._corners is None else self._corners.copy(), "shape": self._shape}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        self._prev, self._corners, self._shape = state["prev"], state["corners"], state["shape"]
 
     def estimate(self, frame: np.ndarray) -> np.ndarray:
         """The (2, 3) float64 warp previous -> this frame (full-resolution pixels)."""

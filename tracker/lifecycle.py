@@ -7,9 +7,10 @@ the same for all of them and lives here once:
 - `TrackTable`: one struct-of-arrays row per live track (no Python object per track), with the
   fields each algorithm declares; rows are selected and appended with numpy calls.
 - `TrackerBase`: the pipeline-facing API (`update`, `update_detections`, `coast`, `pop_events`,
-  `reset`), input validation, per-instance ids handed out when a track is first reported (so
-  tentative tracks that die leave no gaps and two trackers never share a counter), lifecycle
-  events, per-class gating of cost matrices and the lost buffer in frames at the source's fps.
+  `reset`, and `state`/`restore` to go on in another process), input validation, per-instance ids
+  handed out when a track is first reported (so tentative tracks that die leave no gaps and two
+  trackers never share a counter), lifecycle events, per-class gating of cost matrices and the
+  lost buffer in frames at the source's fps.
 
 Events follow what is reported: `new` at a track's first report, `lost` when a reported track
 stops being reported, `refound` when it is reported again, `removed` when a track that had an
@@ -112,6 +113,8 @@ class TrackerBase:
     """
 
     FIELDS: dict[str, FieldSpec] = {}
+    KIND = ""  # the `tracker.type` name, stamped into `state()`
+    STATE_VERSION = 2
     kf: BatchedKalman
 
     def __init__(self, frame_rate: float | None, track_buffer: int, per_class: bool, report_missed: int = 0) -> None:
@@ -186,6 +189,43 @@ class TrackerBase:
         events = list(self._events)
         self._events.clear()
         return events
+
+    def state(self) -> dict[str, Any]:
+        """Everything needed to go on from here, for a tracker restarted in another process.
+
+        Plain values and numpy arrays (picklable). `next_id` is the id the next reported track
+        gets; a caller may raise it before `restore` so that ids already handed out elsewhere are
+        never given again (the cluster does after a restart). Pending events are not included
+        (the pipeline pops them every frame).
+        """
+        t = self._tracks
+        return {"kind": self.KIND, "version": self.STATE_VERSION, "next_id": int(self._next_id),
+                "frame_id": int(self.frame_id), "tracks": {name: getattr(t, name).copy() for name in t.spec},
+                **self._extra_state()}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Continue from `state()` of a tracker of the same type built with the same settings: the
+        same updates then give what the original would have."""
+        if not isinstance(state, dict) or state.get("kind") != self.KIND or state.get("version") != self.STATE_VERSION:
+            got = state.get("kind") if isinstance(state, dict) else type(state).__name__
+            raise InvalidInputError(f"not a {type(self).__name__} state (version {self.STATE_VERSION}): {got!r}")
+        self.reset()
+        arrays = {name: np.array(state["tracks"][name], copy=True) for name in self._spec}
+        table = TrackTable.__new__(TrackTable)
+        table.spec = {name: (arrays[name].shape[1:], dtype, fill) for name, (_, dtype, fill) in self._spec.items()}
+        for name, arr in arrays.items():
+            setattr(table, name, arr)
+        self._tracks = table
+        self.frame_id = int(state["frame_id"])
+        self._next_id = max(1, int(state["next_id"]))
+        self._restore_extra(state)
+
+    def _extra_state(self) -> dict[str, Any]:
+        """What an algorithm keeps besides the table (copies)."""
+        return {}
+
+    def _restore_extra(self, state: dict[str, Any]) -> None:
+        """The counterpart of `_extra_state`."""
 
     @property
     def active_count(self) -> int:

@@ -43,7 +43,7 @@ Departures from the official code:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -121,9 +121,17 @@ class OcSortTracker(TrackerBase):
                    min_hits=o.min_hits, delta_t=o.delta_t, inertia=o.inertia, use_byte=o.use_byte,
                    per_class=cfg.per_class, report_missed=cfg.report_missed)
 
+    KIND = "ocsort"
+
     def reset(self) -> None:
         super().reset()
         self._boxes = np.zeros((0, 4))  # reported box of every row after the last update
+
+    def _extra_state(self) -> dict[str, Any]:
+        return {"boxes": self._boxes.copy()}
+
+    def _restore_extra(self, state: dict[str, Any]) -> None:
+        self._boxes = np.array(state["boxes"], dtype=np.float64, copy=True).reshape(-1, 4)
 
     # ------------------------------------------------------------------ one frame
 
