@@ -82,7 +82,7 @@ def synthetic_cases(work: Path, n: int, seed: int, conf: float, appearance: bool
     cases = []
     for s in names:
         video, gt = work / "videos" / f"{s}.mp4", work / "mot" / s / "gt" / "gt.txt"
-        cache = work / f"{s}-dets-conf{conf}{'-emb' if appearance else ''}.npz"
+        cache = work / f"{s}-dets-conf{conf}{'-p3emb' if appearance else ''}.npz"
         if not cache.is_file():
             if detector is None:
                 from yolotrack.core.config import ModelConfig
@@ -196,7 +196,7 @@ def overall(cases: list[Case], names: list[str], prefix: str) -> str:
                          np.mean([r["MOTA"] for r in rs]), int(sum(r["IDSW"] for r in rs)), name))
     lines = ["| tracker | mean IDF1 | mean HOTA | mean MOTA | ID switches |", "|---|---|---|---|---|"]
     for idf1, hota, mota, idsw, name in sorted(rows, reverse=True):
-        lines.append(f"| {name} | {idf1:.3f} | {hota:.3f} | {mota:.3f} | {idsw} |")
+        lines.append(f"| {name} | {idf1:.4f} | {hota:.4f} | {mota:.4f} | {idsw} |")
     return "\n".join(lines)
 
 

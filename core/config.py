@@ -89,9 +89,9 @@ class OcSortConfig:
 class TrackerConfig:
     enabled: bool = _f(True)
     type: str = _f("botsort", choices=("bytetrack", "botsort", "ocsort"))
-    track_thresh: float = _f(0.3, min=0.0, max=1.0)
+    track_thresh: float = _f(0.25, min=0.0, max=1.0)
     low_thresh: float = _f(0.1, min=0.0, max=1.0)
-    new_track_thresh: float = _f(0.4, min=0.0, max=1.0)
+    new_track_thresh: float = _f(0.3, min=0.0, max=1.0)
     match_thresh: float = _f(0.8, min=0.0, max=1.0)
     second_match_thresh: float = _f(0.5, min=0.0, max=1.0)
     unconfirmed_match_thresh: float = _f(0.7, min=0.0, max=1.0)

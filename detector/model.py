@@ -91,8 +91,8 @@ class YOLOv12(nn.Module):
         self.fused = False
         self.attention = "sdpa"
         self.meta: dict[str, Any] = {}
-        # Also return the neck features the head reads (P3, P4, P5), after the head's own outputs:
-        # appearance embeddings for the tracker are pooled from them (detector/postprocess.py).
+        # Also return the finest neck feature map the head reads (P3, stride 8) after the head's own
+        # outputs: appearance embeddings for the tracker are pooled from it (detector/postprocess.py).
         self.return_features = False
 
     @property
@@ -111,7 +111,7 @@ class YOLOv12(nn.Module):
         x20 = m[20](m[19]([m[18](x17), x8]))
         out = m[21]([x14, x17, x20])
         if self.return_features and not self.training:
-            return (*(out if isinstance(out, tuple) else (out,)), x14, x17, x20)
+            return (*(out if isinstance(out, tuple) else (out,)), x14)
         return out
 
     def fuse(self) -> YOLOv12:

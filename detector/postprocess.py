@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import torch
 import torch.nn.functional as F
 
@@ -78,35 +76,28 @@ def non_max_suppression(pred: torch.Tensor, nc: int, conf: float = 0.25, iou: fl
     return out
 
 
-def pool_box_features(feats: Sequence[torch.Tensor], boxes: torch.Tensor,
-                      strides: Sequence[int] = (8, 16, 32)) -> torch.Tensor:
-    """Appearance embeddings (N, D): each neck level (C, H, W) of one image averaged inside each box.
+def pool_box_features(feat: torch.Tensor, boxes: torch.Tensor, stride: int) -> torch.Tensor:
+    """Appearance embeddings (N, C), unit length: a neck feature map (C, H, W) of one image averaged
+    inside each box (`boxes` xyxy in input pixels; the map's cells are `stride` pixels).
 
     The detector's own features, so a tracker gets appearance without a second network. Like
-    Ultralytics' `model: auto` ReID, each level's channels are averaged in consecutive groups down
-    to the narrowest level's width; unlike it (it takes the one feature vector at the anchor that
-    produced the box), the whole box is averaged, on every level. Sums come from one integral
-    image per level, so the cost barely grows with the number of boxes. Levels are unit-normalised
-    and concatenated, so each weighs the same in a cosine distance. `boxes` are xyxy in input pixels.
+    Ultralytics' `model: auto` ReID it reads what the Detect head reads; unlike it (the one vector
+    at the anchor that produced the box, from whichever level) the whole box is averaged on the
+    finest level, which told objects of one class apart best here (BENCHMARKS.md). Sums come from
+    one integral image, so the cost barely grows with the number of boxes.
     """
-    width = min(int(f.shape[0]) for f in feats)
+    c, h, w = feat.shape
     if len(boxes) == 0:
-        return torch.zeros((0, width * len(feats)), dtype=torch.float32, device=boxes.device)
-    out = []
-    for f, s in zip(feats, strides, strict=True):
-        c, h, w = f.shape
-        f = f.float().view(width, c // width, h, w).mean(1) if c != width else f.float()
-        integral = torch.zeros((width, h + 1, w + 1), dtype=torch.float32, device=f.device)
-        integral[:, 1:, 1:] = f.cumsum(1).cumsum(2)
-        b = boxes.float() / s
-        x1 = b[:, 0].floor().long().clamp(0, w - 1)
-        y1 = b[:, 1].floor().long().clamp(0, h - 1)
-        x2 = torch.maximum(b[:, 2].ceil().long().clamp(max=w), x1 + 1)
-        y2 = torch.maximum(b[:, 3].ceil().long().clamp(max=h), y1 + 1)
-        total = integral[:, y2, x2] - integral[:, y1, x2] - integral[:, y2, x1] + integral[:, y1, x1]
-        mean = (total / ((x2 - x1) * (y2 - y1))).T
-        out.append(F.normalize(mean, dim=1))
-    return torch.cat(out, 1)
+        return torch.zeros((0, c), dtype=torch.float32, device=feat.device)
+    integral = torch.zeros((c, h + 1, w + 1), dtype=torch.float32, device=feat.device)
+    integral[:, 1:, 1:] = feat.float().cumsum(1).cumsum(2)
+    b = boxes.float() / stride
+    x1 = b[:, 0].floor().long().clamp(0, w - 1)
+    y1 = b[:, 1].floor().long().clamp(0, h - 1)
+    x2 = torch.maximum(b[:, 2].ceil().long().clamp(max=w), x1 + 1)
+    y2 = torch.maximum(b[:, 3].ceil().long().clamp(max=h), y1 + 1)
+    total = integral[:, y2, x2] - integral[:, y1, x2] - integral[:, y2, x1] + integral[:, y1, x1]
+    return F.normalize((total / ((x2 - x1) * (y2 - y1))).T, dim=1)
 
 
 def scale_boxes(boxes: torch.Tensor, info: LetterboxInfo) -> torch.Tensor:

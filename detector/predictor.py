@@ -57,8 +57,9 @@ class Detector:
     """Batched YOLOv12 inference on BGR uint8 frames of any size.
 
     Thresholds set with `set_thresholds` from another thread (GUI sliders) apply from the next call.
-    With `embeddings=True` every `Detections` also carries `embeddings` (N, D): the neck features
-    pooled in each box, for trackers that match on appearance (every runtime exports them).
+    With `embeddings=True` every `Detections` also carries `embeddings` (N, D): the finest neck
+    feature map averaged in each box, for trackers that match on appearance (every runtime
+    exports the map as an extra output).
     """
 
     def __init__(self, weights: str | os.PathLike[str] | torch.nn.Module = "demo", imgsz: int = 640,
@@ -206,9 +207,9 @@ class Detector:
     @torch.inference_mode()
     def _postprocess(self, out: Any, infos: list[LetterboxInfo]) -> list[Detections]:
         feats = None
-        if self.embeddings:  # the neck features follow the head's outputs
+        if self.embeddings:  # the neck's P3 map follows the head's outputs
             n = 2 if self.task == "segment" else 1
-            out, feats = (out[0] if n == 1 else out[:n]), out[n:]
+            out, feats = (out[0] if n == 1 else out[:n]), out[n]
         protos = None
         if self.task == "segment":
             out, protos = out
@@ -224,7 +225,7 @@ class Detector:
             elif self.task == "pose":
                 k = rows[:, 6:].view(-1, *self.kpt_shape)
                 kpts = scale_keypoints(k, info).cpu().numpy().astype(np.float32)
-            emb = None if feats is None else pool_box_features([f[i] for f in feats], rows[:, :4]).cpu().numpy()
+            emb = None if feats is None else pool_box_features(feats[i], rows[:, :4], 8).cpu().numpy()
             boxes = scale_boxes(rows[:, :4], info)
             results.append(Detections(
                 xyxy=boxes.cpu().numpy(), scores=rows[:, 4].cpu().numpy(), class_ids=rows[:, 5].long().cpu().numpy(),

@@ -15,10 +15,10 @@ FIXTURES = ["ultralytics_yolo12n", "ultralytics_yolo12n-seg", "ultralytics_yolo1
 
 
 @pytest.mark.parametrize("fixture", FIXTURES)
-def test_neck_features_are_exactly_what_the_reference_head_reads(fixtures_dir, fixture) -> None:
+def test_the_neck_map_is_exactly_what_the_reference_head_reads(fixtures_dir, fixture) -> None:
     """The fixtures hold the Detect layer's inputs as the reference computed them (what Ultralytics'
-    `model: auto` ReID hooks); with `return_features` our model returns the same tensors after its
-    usual outputs, which stay unchanged."""
+    `model: auto` ReID hooks); with `return_features` our model returns the P3 one after its usual
+    outputs, which stay unchanged."""
     ref = np.load(fixtures_dir / f"{fixture}_io.npz")
     model = load_model(fixtures_dir / f"{fixture}.pt", device="cpu")
     x = torch.from_numpy(ref["x_320x480"])
@@ -27,33 +27,28 @@ def test_neck_features_are_exactly_what_the_reference_head_reads(fixtures_dir, f
         model.return_features = True
         out = model(x)
     n = 2 if model.task == "segment" else 1
-    assert len(out) == n + 3
+    assert len(out) == n + 1
     for got, want in zip(out[:n], plain if n == 2 else (plain,), strict=True):
         assert torch.equal(got, want)
-    for level in range(3):
-        want = ref[f"feat{level}_320x480"]
-        got = out[n + level].numpy()
-        assert got.shape == want.shape
-        assert np.abs(got - want).max() <= 1e-4 * max(1.0, np.abs(want).max())
+    want = ref["feat0_320x480"]
+    got = out[n].numpy()
+    assert got.shape == want.shape
+    assert np.abs(got - want).max() <= 1e-4 * max(1.0, np.abs(want).max())
 
 
-def test_pooling_is_the_mean_inside_each_box_on_every_level() -> None:
+def test_pooling_is_the_mean_inside_each_box() -> None:
     rng = np.random.default_rng(0)
-    feats = [torch.from_numpy(rng.normal(size=(c, h, w)).astype(np.float32))
-             for c, h, w in ((8, 24, 32), (16, 12, 16), (32, 6, 8))]
-    boxes = torch.tensor([[0.0, 0.0, 256.0, 192.0], [13.0, 7.0, 61.0, 90.0], [200.0, 150.0, 203.0, 152.0]])
-    emb = pool_box_features(feats, boxes).numpy()
-    assert emb.shape == (3, 24)
+    feat = rng.normal(size=(8, 24, 32)).astype(np.float32)
+    boxes = torch.tensor([[0.0, 0.0, 256.0, 192.0], [13.0, 7.0, 61.0, 90.0], [200.0, 150.0, 203.0, 152.0],
+                          [250.0, 190.0, 400.0, 300.0]])
+    emb = pool_box_features(torch.from_numpy(feat), boxes, 8).numpy()
+    assert emb.shape == (4, 8)
     for i, (x1, y1, x2, y2) in enumerate(boxes.tolist()):
-        parts = []
-        for f, s in zip(feats, (8, 16, 32), strict=True):
-            f = f.numpy().reshape(8, -1, *f.shape[1:]).mean(1)  # channel groups down to the narrowest level
-            c0, r0 = min(int(x1 // s), f.shape[2] - 1), min(int(y1 // s), f.shape[1] - 1)
-            c1, r1 = max(int(np.ceil(x2 / s)), c0 + 1), max(int(np.ceil(y2 / s)), r0 + 1)
-            v = f[:, r0:r1, c0:c1].mean((1, 2))
-            parts.append(v / np.linalg.norm(v))
-        np.testing.assert_allclose(emb[i], np.concatenate(parts), rtol=1e-4, atol=1e-5)
-    assert pool_box_features(feats, torch.zeros((0, 4))).shape == (0, 24)
+        c0, r0 = min(int(x1 // 8), 31), min(int(y1 // 8), 23)
+        c1, r1 = max(min(int(np.ceil(x2 / 8)), 32), c0 + 1), max(min(int(np.ceil(y2 / 8)), 24), r0 + 1)
+        v = feat[:, r0:r1, c0:c1].mean((1, 2))
+        np.testing.assert_allclose(emb[i], v / np.linalg.norm(v), rtol=1e-4, atol=1e-5)
+    assert pool_box_features(torch.from_numpy(feat), torch.zeros((0, 4)), 8).shape == (0, 8)
 
 
 @pytest.fixture(scope="module")
@@ -62,18 +57,18 @@ def frame(fixtures_dir) -> np.ndarray:
 
 
 def test_every_runtime_gives_the_same_boxes_and_embeddings(frame) -> None:
-    """The bundled demo model finds real boxes; ONNX Runtime and OpenVINO export the neck as extra
-    outputs and agree with torch."""
+    """The bundled demo model finds real boxes; ONNX Runtime and OpenVINO export the neck map as an
+    extra output and agree with torch."""
     plain = Detector("demo", conf=0.05, imgsz=320)([frame])[0]
     assert plain.embeddings is None and len(plain) > 0
     results = {}
     for runtime in ("torch", "onnxruntime", "openvino"):  # OpenVINO converts the same ONNX export
         d = Detector("demo", conf=0.05, runtime=runtime, imgsz=320, embeddings=True)([frame])[0]
         np.testing.assert_allclose(d.xyxy, plain.xyxy, atol=1e-3)
-        assert d.embeddings.shape == (len(d), 192) and d.embeddings.dtype == np.float32
+        assert d.embeddings.shape == (len(d), 64) and d.embeddings.dtype == np.float32
         results[runtime] = d.embeddings
     for runtime in ("onnxruntime", "openvino"):
-        cos = (results[runtime] * results["torch"]).sum(1) / 3.0  # three unit-length levels
+        cos = (results[runtime] * results["torch"]).sum(1)
         assert cos.min() > 0.9999, runtime
 
 

@@ -53,7 +53,7 @@ class Runtime:
 
     def pack(self, outputs: list[torch.Tensor]) -> RawOutput:
         """Runtime outputs (flat list) -> what `model(x)` returns: one tensor, or a flat tuple (segment's
-        protos, the neck features of `model.return_features`)."""
+        protos, the neck feature map of `model.return_features`)."""
         return outputs[0] if len(outputs) == 1 else tuple(outputs)
 
     def describe(self) -> dict[str, Any]:

@@ -27,7 +27,7 @@ OPSET = 17
 
 def output_names(task: str, features: bool = False) -> list[str]:
     names = ["output0", "protos"] if task == "segment" else ["output0"]
-    return [*names, "feat0", "feat1", "feat2"] if features else names
+    return [*names, "feat0"] if features else names
 
 
 def _export(model: torch.nn.Module, dest: Path, shape: tuple[int, int, int, int]) -> None:
