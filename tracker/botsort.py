@@ -17,7 +17,7 @@ What it changes in ByteTrack's frame (everything else is `ByteTracker`, the same
 Departures from the official code:
 - Only confirmed tracks are reported (the official tracker also outputs tentative tracks born
   this frame); ids are given at confirmation (see `ByteTracker`).
-- Appearance embeddings are the detector's own neck features pooled in each box
+- Appearance embeddings are the detector's own P3 neck map averaged in each box
   (`Detections.embeddings`), not a FastReID network; the official thresholds were tuned for
   that network. Without embeddings (e.g. `yolotrack track` from a detection file), or for
   tracks or detections without one, the cost is IoU only.
@@ -26,6 +26,9 @@ Departures from the official code:
   offered.
 - The per-sequence MOT17 settings and the output filters of `tools/track.py` (boxes taller
   than wide by 1.6, area < 10) are not applied: they are pedestrian-benchmark specific.
+- Thresholds are yolotrack's shared tracker keys (the class defaults are the official ones);
+  `report_missed` as in `ByteTracker`. Checked against the official code frame for frame
+  (`benchmarks/tracker_equivalence.py`) with the official thresholds and no camera motion.
 """
 
 from __future__ import annotations

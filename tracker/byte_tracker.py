@@ -25,8 +25,11 @@ Differences (none changes which boxes get associated):
 - Degenerate input boxes (non-finite, zero or negative size, non-finite score) are dropped.
 - The class of a track is that of its latest matched detection; `per_class=True` forbids
   associating (and de-duplicating) across classes, which the reference never does.
-- Extra: lifecycle events. Trails for drawing are not kept here but by `render.TrailHistory`
-  from the tracked output, so the video sink and the GUI draw the same trail from one setting.
+- Extra: lifecycle events, `state()`/`restore()`, and `report_missed` (0 here, as in the
+  reference; the app's config turns it on): a confirmed track that missed its detection is still
+  reported at its prediction for that many frames. Trails for drawing are not kept here but by
+  `render.TrailHistory` from the tracked output, so the video sink and the GUI draw the same
+  trail from one setting.
 
 The table, ids, events and API come from `lifecycle.TrackerBase`; BoT-SORT (`botsort.py`) is this
 class with another Kalman filter, camera-motion compensation and an appearance cost, through the

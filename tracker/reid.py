@@ -1,6 +1,6 @@
 """Appearance for association: per-track smoothed embeddings and the cosine cost between them.
 
-The embeddings come from the detector itself (`Detections.embeddings`: its neck features pooled
+The embeddings come from the detector itself (`Detections.embeddings`: its P3 neck map averaged
 inside each box, see `detector/postprocess.py`), so appearance costs no second network. This
 module is the tracker's side: unit-normalised features, BoT-SORT's exponential moving average
 per track, and the cosine distance halved to [0, 1] as BoT-SORT uses it.
