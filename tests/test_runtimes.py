@@ -220,11 +220,9 @@ def test_config_runtime_is_wired_into_detector(fixtures_dir, tmp_path, monkeypat
 
 
 def test_empty_weights_name_the_official_release():
-    from yolotrack.core.config import load_config
     from yolotrack.detector.predictor import weights_name
 
-    assert weights_name(load_config(None, ["model.weights=", "model.scale=s"]).model) == "yolov12s"
-    assert weights_name(load_config(None, ["model.weights=", "model.task=segment", "model.scale=x"]).model) \
-        == "yolov12x-seg"
+    assert weights_name("s", "detect") == "yolov12s"
+    assert weights_name("x", "segment") == "yolov12x-seg"
     with pytest.raises(ConfigError, match="no official YOLOv12 pose weights"):
-        weights_name(load_config(None, ["model.weights=", "model.task=pose"]).model)
+        weights_name("n", "pose")
