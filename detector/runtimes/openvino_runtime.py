@@ -112,10 +112,10 @@ class OpenVinoRuntime(Runtime):
         self.ir_path = self.fp32_ir = convert_ir(onnx_path or export_onnx(source, spec.imgsz, spec.batch,
                                                                            spec.cache_dir), ov)
         if spec.precision == "int8":
-            from yolotrack.detector.runtimes.quantize import FLOAT_PART_HINT, quantized_ir
+            from yolotrack.detector.runtimes import quantize
 
-            self.ir_path = quantized_ir(self.fp32_ir, spec, ov)
-            hint = FLOAT_PART_HINT if supports_bf16(self.core) else "f32"
+            self.ir_path = quantize.quantized_ir(self.fp32_ir, spec, ov, quantize.FLOAT)
+            hint = quantize.FLOAT_PART_HINT if supports_bf16(self.core) else "f32"
         else:
             hint = HINTS[spec.precision]
         self.threads = default_threads(spec.threads)
