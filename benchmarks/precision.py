@@ -191,7 +191,8 @@ def main() -> int:
                "--imgsz", str(args.imgsz), "--calibration", args.calibration,
                "--calibration-frames", str(args.calibration_frames), "--real", args.real,
                "--real-weights", args.real_weights, "--real-frames", str(args.real_frames),
-               "--real-step", str(args.real_step), "--real-conf", str(args.real_conf), "--threads", str(args.threads), "--runs", str(args.runs)]
+               "--real-step", str(args.real_step), "--real-conf", str(args.real_conf), "--threads", str(args.threads),
+               "--runs", str(args.runs)]
         if args.real_calibration:
             cmd += ["--real-calibration", args.real_calibration]
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=3600)
@@ -208,7 +209,9 @@ def main() -> int:
           f"{'fwd ms':>7s} {'real recall':>11s} {'real prec':>9s} {'mean IoU':>8s} {'|dscore|':>8s}")
     for v, r in rows.items():
         a = agreement(ref["real"], r["real"]) if ref else {}
-        d = (lambda k: r[k] - ref[k]) if ref else (lambda k: float("nan"))
+        def d(k: str, r: dict = r) -> float:
+            return r[k] - ref[k] if ref else float("nan")
+
         print(f"{v:40s} {r['mAP50']:7.4f} {d('mAP50'):+7.4f} {r['mAP50-95']:8.4f} {d('mAP50-95'):+7.4f} "
               f"{r['IDF1']:6.4f} {d('IDF1'):+7.4f} {r['forward_ms']:7.1f} {a.get('recall_vs_fp32', np.nan):11.4f} "
               f"{a.get('precision_vs_fp32', np.nan):9.4f} {a.get('mean_iou', np.nan):8.4f} "

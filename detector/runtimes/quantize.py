@@ -70,9 +70,10 @@ def calibration_inputs(frames: list[np.ndarray], spec: RuntimeSpec) -> list[np.n
 
 
 def int8_path(fp32_ir: Path, calibration_key: str, structures: tuple[str, ...] = FLOAT) -> Path:
-    tag = "-".join(sorted(structures)) if structures != FLOAT else "q"
+    """The fp32 IR's name with the calibration key, NNCF's version and the float structures in it."""
+    kept = "-".join(sorted(structures)) or "none"
     name = fp32_ir.stem.replace("-fp32-", f"-int8c{calibration_key}-", 1)
-    return fp32_ir.with_name(f"{name}-nncf{package_version('nncf')}-{tag}{QUANT_FORMAT}.xml")
+    return fp32_ir.with_name(f"{name}-nncf{package_version('nncf')}-float-{kept}-q{QUANT_FORMAT}.xml")
 
 
 def quantize(ov_model: Any, inputs: list[np.ndarray], structures: tuple[str, ...] = FLOAT) -> Any:
