@@ -114,6 +114,7 @@ def test_file_source_plays_and_overlay_is_drawn_where_tracks_are(qtbot, open_win
     r = win.shown
     rgb = grab_rgb(win)  # same UI-thread turn: the grab shows exactly `r`
     dets = r.detections
+    assert set(r.trails) == set(dets.track_ids.tolist())  # the pipeline's trails, one per shown track
     assert win.view.frame_size == VIDEO_SIZE
     hits = 0
     for i in range(len(dets)):

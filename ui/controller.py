@@ -248,7 +248,7 @@ class PipelineController(QObject):
                                       tracker=dataclasses.replace(self.cfg.tracker, enabled=True))
             # Restarts can race a close: nothing starts once the window is going away.
             pipe = Pipeline(cfg, detector=self.detector, on_result=self._on_result,
-                            tracker_factory=self._tracker_factory(cfg), want_trails=True)
+                            tracker_factory=self._tracker_factory(cfg))
             try:
                 pipe.start()
             except YolotrackError as e:
