@@ -38,9 +38,9 @@ STRUCTURES: dict[str, tuple[list[str], list[str]]] = {
     # the concats that join box distributions with class logits, and boxes (pixels) with scores (0..1)
     "concat": ([HEAD + r"Concat(_\d+)?$"], []),
     # the last 1x1 convs of the head: raw box distributions, class logits, mask/keypoint coefficients
-    "head_out": ([HEAD + r"cv\d\.\d/cv\d\.\d\.2/Conv$"], []),
+    "head_out": ([HEAD + r"cv\d\.\d/cv\d\.\d\.2/Conv(/WithoutBiases)?$"], []),
     # the stem conv on the image
-    "stem": ([r".*/model\.0/conv/Conv$"], []),
+    "stem": ([r".*/model\.0/conv/Conv(/WithoutBiases)?$"], []),
 }
 FLOAT = ("attention", "dfl", "decode", "concat")
 FLOAT_PART_HINT = "bf16"  # what the float structures compute in, on CPUs with bf16 (else f32)
