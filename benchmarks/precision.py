@@ -14,7 +14,7 @@ For every variant, in its own process:
     .venv/bin/python benchmarks/precision.py --ablation            # + int8 with each structure in float
 
 Variants: `fp32`, `bf16`, `int8` (the shipped float set, quantize.FLOAT), `int8:none` (everything
-quantized), `int8:a,b` (structures a and b in float), `int8:all`.
+quantized), `int8:a,b` (structures a and b in float), `int8:all`; a `+nobc` suffix skips NNCF's bias correction.
 """
 
 from __future__ import annotations
@@ -40,8 +40,8 @@ def parse_variant(v: str) -> tuple[str, tuple[str, ...] | None]:
     from yolotrack.detector.runtimes.quantize import STRUCTURES
 
     if ":" not in v:
-        return v, None
-    precision, rest = v.split(":", 1)
+        return v.removesuffix("+nobc"), None
+    precision, rest = v.removesuffix("+nobc").split(":", 1)
     if rest == "none":
         return precision, ()
     if rest == "all":
@@ -58,6 +58,25 @@ def real_frames(video: str, n: int, step: int) -> list[np.ndarray]:
             out.append(f)
         if len(out) >= n:
             break
+    return out
+
+
+def held_out_frames(video: str, start: int, n: int, out: Path, step: int = 6) -> Path:
+    """`n` frames of `video` from frame `start` on, every `step`-th, as PNGs (a calibration folder)."""
+    import cv2
+
+    from yolotrack.train.demo import decode_frames
+
+    out.mkdir(parents=True, exist_ok=True)
+    kept = 0
+    for i, f in enumerate(decode_frames(video)):
+        if i >= start and (i - start) % step == 0:
+            cv2.imwrite(str(out / f"{i:06d}.png"), f)
+            kept += 1
+            if kept >= n:
+                break
+    if kept == 0:  # a short clip: calibrate on what there is
+        return Path(video)
     return out
 
 
@@ -83,6 +102,8 @@ def child(args: argparse.Namespace) -> dict:
     precision, structures = parse_variant(args.variant)
     if structures is not None:
         quantize.FLOAT = structures
+    if args.variant.endswith("+nobc"):
+        quantize.BIAS_CORRECTION = False
     common = dict(device="cpu", runtime="openvino", threads=args.threads, precision=precision,
                   calibration=args.calibration if precision == "int8" else None,
                   calibration_frames=args.calibration_frames)
@@ -148,7 +169,8 @@ def main() -> int:
     ap.add_argument("--calibration-frames", type=int, default=64)
     ap.add_argument("--real", default=str(DEMO_VIDEO), help="real video for the agreement with fp32")
     ap.add_argument("--real-weights", default=str(DEMO_WEIGHTS))
-    ap.add_argument("--real-calibration", help="int8 calibration for --real (default: --real itself)")
+    ap.add_argument("--real-calibration", help="int8 calibration for --real (default: frames of --real after the "
+                    "compared ones, every 6th, written to a temp folder)")
     ap.add_argument("--real-frames", type=int, default=40)
     ap.add_argument("--real-conf", type=float, default=0.25, help="confidence threshold for the agreement")
     ap.add_argument("--real-step", type=int, default=5)
@@ -183,6 +205,9 @@ def main() -> int:
           f"{args.scenes} scenes x {args.frames} frames {args.size} (made in {time.perf_counter() - t0:.0f} s); "
           f"real: {Path(args.real).name} x {args.real_frames} with {Path(args.real_weights).name}; "
           f"shipped float set {','.join(FLOAT)}", flush=True)
+    if not args.real_calibration:
+        args.real_calibration = str(held_out_frames(args.real, args.real_frames * args.real_step,
+                                                    args.calibration_frames, Path(tmp.name) / "real-calib"))
     env = {**__import__("os").environ, "XDG_CACHE_HOME": cache}
     rows = {}
     for v in dict.fromkeys(variants):

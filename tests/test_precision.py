@@ -1,6 +1,6 @@
 """`model.precision`: int8 (NNCF) and bf16 on OpenVINO keep the demo model's accuracy; the int8 cache;
 one-sentence errors for requests that cannot run. Small versions of benchmarks/precision.py: imgsz 320,
-6 calibration frames, 60 evaluated frames of the held-out demo clip at conf 0.01."""
+16 calibration frames (6 were too few: IDF1 -0.08), 60 evaluated frames of the held-out demo clip at conf 0.01."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ EVAL_FRAMES = 60
 @pytest.fixture(scope="module")
 def calib_frames() -> list[np.ndarray]:
     """Frames 150-299 of the demo clip, never among the evaluated ones (0-59)."""
-    return [f for i, f in enumerate(decode_frames(DEMO_VIDEO)) if i >= 150][::25][:6]
+    return [f for i, f in enumerate(decode_frames(DEMO_VIDEO)) if i >= 150][::9][:16]
 
 
 def _detector(precision: str, calibration=None, **kw) -> Detector:
@@ -66,7 +66,7 @@ def test_int8_model_is_cached_per_calibration_set(calib_frames, monkeypatch, tmp
     again = _detector("int8", calib_frames)
     assert len(again([frame])[0]) > 0
     with pytest.raises(AssertionError, match="must be reused"):  # other frames, other key
-        _detector("int8", calib_frames[:4])([frame])
+        _detector("int8", calib_frames[:15])([frame])
 
 
 def test_calibration_sources(tmp_path):

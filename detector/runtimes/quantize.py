@@ -43,6 +43,7 @@ STRUCTURES: dict[str, tuple[list[str], list[str]]] = {
     "stem": ([r".*/model\.0/conv/Conv(/WithoutBiases)?$"], []),
 }
 FLOAT = ("attention", "dfl", "decode", "concat")
+BIAS_CORRECTION = True  # NNCF's fast bias correction after the statistics pass
 FLOAT_PART_HINT = "bf16"  # what the float structures compute in, on CPUs with bf16 (else f32)
 
 
@@ -73,7 +74,8 @@ def int8_path(fp32_ir: Path, calibration_key: str, structures: tuple[str, ...] =
     """The fp32 IR's name with the calibration key, NNCF's version and the float structures in it."""
     kept = "-".join(sorted(structures)) or "none"
     name = fp32_ir.stem.replace("-fp32-", f"-int8c{calibration_key}-", 1)
-    return fp32_ir.with_name(f"{name}-nncf{package_version('nncf')}-float-{kept}-q{QUANT_FORMAT}.xml")
+    bc = "" if BIAS_CORRECTION else "-nobc"
+    return fp32_ir.with_name(f"{name}-nncf{package_version('nncf')}-float-{kept}{bc}-q{QUANT_FORMAT}.xml")
 
 
 def quantize(ov_model: Any, inputs: list[np.ndarray], structures: tuple[str, ...] = FLOAT) -> Any:
@@ -83,9 +85,13 @@ def quantize(ov_model: Any, inputs: list[np.ndarray], structures: tuple[str, ...
     except ImportError as e:
         raise ConfigError("model.precision=int8 needs NNCF (pip install 'yolotrack[openvino]'); "
                           "or use precision fp32 / bf16") from e
+    from nncf.quantization.advanced_parameters import AdvancedQuantizationParameters
+
     logging.getLogger("nncf").setLevel(logging.WARNING)
     return nncf.quantize(ov_model, nncf.Dataset(inputs), preset=nncf.QuantizationPreset.MIXED,
-                         subset_size=len(inputs), ignored_scope=ignored_scope(structures))
+                         subset_size=len(inputs), ignored_scope=ignored_scope(structures),
+                         advanced_parameters=AdvancedQuantizationParameters(
+                             disable_bias_correction=not BIAS_CORRECTION))
 
 
 def quantized_ir(fp32_ir: Path, spec: RuntimeSpec, ov: Any, structures: tuple[str, ...] = FLOAT) -> Path:
