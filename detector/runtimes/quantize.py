@@ -3,8 +3,8 @@
 Which parts stay in float was decided by measuring, not by rule: `benchmarks/precision.py --ablation`
 quantizes the demo model with each structure below kept in float (and with all of them, and none),
 and scores every variant on held-out synthetic scenes with exact ground truth. The findings are in
-BENCHMARKS.md ("int8: what stays in float"); `FLOAT` is the set that held accuracy at the best
-speed. Structures are node-name patterns of our ONNX export (`/model.<i>/...`, the head is the last
+BENCHMARKS.md ("int8: what stays in float"); `FLOAT` is the set with which int8 kept fp32's accuracy.
+The float islands compute in bf16 where the CPU has it (measured harmless there). Structures are node-name patterns of our ONNX export (`/model.<i>/...`, the head is the last
 layer), so they hold for every YOLOv12 scale and task.
 """
 
@@ -43,7 +43,7 @@ STRUCTURES: dict[str, tuple[list[str], list[str]]] = {
     "stem": ([r".*/model\.0/conv/Conv(/WithoutBiases)?$"], []),
 }
 FLOAT = ("attention", "dfl", "decode", "concat")
-BIAS_CORRECTION = True  # NNCF's fast bias correction after the statistics pass
+BIAS_CORRECTION = False  # NNCF fast bias correction: most of the calibration time, little accuracy (BENCHMARKS.md)
 FLOAT_PART_HINT = "bf16"  # what the float structures compute in, on CPUs with bf16 (else f32)
 
 
