@@ -220,12 +220,17 @@ def test_config_runtime_is_wired_into_detector(fixtures_dir, tmp_path, monkeypat
 
 
 def test_empty_weights_name_the_official_release():
-    from yolotrack.detector.predictor import weights_name
+    from yolotrack.core.config import load_config
+    from yolotrack.detector.hub import weights_name
 
-    assert weights_name("s", "detect") == "yolov12s"
-    assert weights_name("x", "segment") == "yolov12x-seg"
+    def name(*overrides: str) -> str:
+        m = load_config(None, ["model.weights=", *overrides]).model
+        return weights_name(m.scale, m.task)
+
+    assert name("model.scale=s") == "yolov12s"
+    assert name("model.task=segment", "model.scale=x") == "yolov12x-seg"
     with pytest.raises(ConfigError, match="no official YOLOv12 pose weights"):
-        weights_name("n", "pose")
+        name("model.task=pose")
 
 
 @pytest.mark.parametrize("name", ["openvino", "onnxruntime", "torch"])
