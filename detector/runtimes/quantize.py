@@ -3,8 +3,9 @@
 Which parts stay in float was decided by measuring, not by rule: `benchmarks/precision.py --ablation`
 quantizes the demo model with each structure below kept in float (and with all of them, and none),
 and scores every variant on held-out synthetic scenes with exact ground truth. The findings are in
-BENCHMARKS.md ("int8: what stays in float"); `FLOAT` is the set with which int8 kept fp32's accuracy.
-The float islands compute in bf16 where the CPU has it (measured harmless there). Structures are node-name patterns of our ONNX export (`/model.<i>/...`, the head is the last
+BENCHMARKS.md ("int8: what stays in float"); `FLOAT` is the set with which int8 kept fp32's
+accuracy. The float islands compute in bf16 where the CPU has it (measured harmless there).
+Structures are node-name patterns of our ONNX export (`/model.<i>/...`, the head is the last
 layer), so they hold for every YOLOv12 scale and task.
 """
 
