@@ -137,7 +137,7 @@ class Pipeline:
         if self.detector is None:  # first: a bad checkpoint is reported before a bad source
             from yolotrack.detector import Detector
 
-            self.detector = Detector.from_config(self.cfg.model)
+            self.detector = Detector.from_config(self.cfg.model, source=self.cfg.source.uri)
         started: list[Source] = []
         try:
             for s in sources:
