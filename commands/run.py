@@ -59,6 +59,10 @@ def build_sinks(cfg: Config) -> list:
 
 def run(args: argparse.Namespace) -> int:
     cfg, _ = config_from_args(args)
+    for flag, key in (("mqtt", "output.mqtt.url"), ("webhook", "output.webhook.url"),
+                      ("snapshots", "output.snapshots.dir"), ("metrics", "pipeline.metrics")):
+        if getattr(args, flag, None) is not None:
+            set_value(cfg, key.split("."), getattr(args, flag))
     if getattr(args, "cameras", None) or getattr(args, "out", None) or getattr(args, "ray", None):
         return run_cameras(args, cfg)
     if args.output is not None:
@@ -69,10 +73,6 @@ def run(args: argparse.Namespace) -> int:
         cfg.output.video = args.record
     if args.no_track:
         cfg.tracker.enabled = False
-    for flag, key in (("mqtt", "output.mqtt.url"), ("webhook", "output.webhook.url"),
-                      ("snapshots", "output.snapshots.dir"), ("metrics", "pipeline.metrics")):
-        if getattr(args, flag, None) is not None:
-            set_value(cfg, key.split("."), getattr(args, flag))
 
     from yolotrack.pipeline import Pipeline, stop_on_signals
     from yolotrack.sinks.service import ServiceOutputs

@@ -43,6 +43,9 @@ class ModelConfig:
     half: bool | None = _f(None)
     attention: str = _f("auto", choices=("auto", "flash", "sdpa", "eager"))
     runtime: str = _f("auto", choices=("auto", "torch", "onnxruntime", "openvino"))
+    precision: str = _f("fp32", choices=("fp32", "bf16", "int8"))
+    calibration: str | None = _f(None)
+    calibration_frames: int = _f(64, min=1, max=2000)
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""NMS, box/keypoint rescaling, mask assembly and box embeddings in plain torch (no torchvision)."""
+"""NMS, box/keypoint rescaling and mask assembly in plain torch (no torchvision); numpy twin: postprocess_np.py."""
 
 from __future__ import annotations
 
@@ -6,9 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from yolotrack.detector.letterbox import LetterboxInfo
-
-MAX_WH = 7680.0  # class offset so one NMS pass never mixes classes
-MAX_NMS = 30000
+from yolotrack.detector.postprocess_np import MAX_NMS, MAX_WH
 
 
 def xywh2xyxy(b: torch.Tensor) -> torch.Tensor:
@@ -74,30 +72,6 @@ def non_max_suppression(pred: torch.Tensor, nc: int, conf: float = 0.25, iou: fl
         kept = nms(boxes + offset, best, iou, max_det)
         out.append(rows[kept])
     return out
-
-
-def pool_box_features(feat: torch.Tensor, boxes: torch.Tensor, stride: int) -> torch.Tensor:
-    """Appearance embeddings (N, C), unit length: a neck feature map (C, H, W) of one image averaged
-    inside each box (`boxes` xyxy in input pixels; the map's cells are `stride` pixels).
-
-    The detector's own features, so a tracker gets appearance without a second network. Like
-    Ultralytics' `model: auto` ReID it reads what the Detect head reads; unlike it (the one vector
-    at the anchor that produced the box, from whichever level) the whole box is averaged on the
-    finest level, which told objects of one class apart best here (BENCHMARKS.md). Sums come from
-    one integral image, so the cost barely grows with the number of boxes.
-    """
-    c, h, w = feat.shape
-    if len(boxes) == 0:
-        return torch.zeros((0, c), dtype=torch.float32, device=feat.device)
-    integral = torch.zeros((c, h + 1, w + 1), dtype=torch.float32, device=feat.device)
-    integral[:, 1:, 1:] = feat.float().cumsum(1).cumsum(2)
-    b = boxes.float() / stride
-    x1 = b[:, 0].floor().long().clamp(0, w - 1)
-    y1 = b[:, 1].floor().long().clamp(0, h - 1)
-    x2 = torch.maximum(b[:, 2].ceil().long().clamp(max=w), x1 + 1)
-    y2 = torch.maximum(b[:, 3].ceil().long().clamp(max=h), y1 + 1)
-    total = integral[:, y2, x2] - integral[:, y1, x2] - integral[:, y2, x1] + integral[:, y1, x1]
-    return F.normalize((total / ((x2 - x1) * (y2 - y1))).T, dim=1)
 
 
 def scale_boxes(boxes: torch.Tensor, info: LetterboxInfo) -> torch.Tensor:

@@ -138,7 +138,8 @@ class Pipeline:
             from yolotrack.detector import Detector
             from yolotrack.tracker import wants_embeddings
 
-            self.detector = Detector.from_config(self.cfg.model, embeddings=wants_embeddings(self.cfg.tracker))
+            self.detector = Detector.from_config(self.cfg.model, source=self.cfg.source.uri,
+                                                 embeddings=wants_embeddings(self.cfg.tracker))
         started: list[Source] = []
         try:
             for s in sources:

@@ -8,8 +8,9 @@ import torch
 
 from yolotrack.core.detections import Detections
 from yolotrack.detector import Detector, load_model
-from yolotrack.detector.postprocess import pool_box_features
+from yolotrack.detector.postprocess_np import pool_box_features
 from yolotrack.detector.runtimes.onnx_export import onnx_path_for
+from yolotrack.detector.runtimes.source import ModelSource
 
 FIXTURES = ["ultralytics_yolo12n", "ultralytics_yolo12n-seg", "ultralytics_yolo12n-pose", "official_yolov12n"]
 
@@ -39,16 +40,16 @@ def test_the_neck_map_is_exactly_what_the_reference_head_reads(fixtures_dir, fix
 def test_pooling_is_the_mean_inside_each_box() -> None:
     rng = np.random.default_rng(0)
     feat = rng.normal(size=(8, 24, 32)).astype(np.float32)
-    boxes = torch.tensor([[0.0, 0.0, 256.0, 192.0], [13.0, 7.0, 61.0, 90.0], [200.0, 150.0, 203.0, 152.0],
-                          [250.0, 190.0, 400.0, 300.0]])
-    emb = pool_box_features(torch.from_numpy(feat), boxes, 8).numpy()
+    boxes = np.array([[0.0, 0.0, 256.0, 192.0], [13.0, 7.0, 61.0, 90.0], [200.0, 150.0, 203.0, 152.0],
+                      [250.0, 190.0, 400.0, 300.0]])
+    emb = pool_box_features(feat, boxes, 8)
     assert emb.shape == (4, 8)
     for i, (x1, y1, x2, y2) in enumerate(boxes.tolist()):
         c0, r0 = min(int(x1 // 8), 31), min(int(y1 // 8), 23)
         c1, r1 = max(min(int(np.ceil(x2 / 8)), 32), c0 + 1), max(min(int(np.ceil(y2 / 8)), 24), r0 + 1)
         v = feat[:, r0:r1, c0:c1].mean((1, 2))
         np.testing.assert_allclose(emb[i], v / np.linalg.norm(v), rtol=1e-4, atol=1e-5)
-    assert pool_box_features(torch.from_numpy(feat), torch.zeros((0, 4)), 8).shape == (0, 8)
+    assert pool_box_features(feat, np.zeros((0, 4)), 8).shape == (0, 8)
 
 
 @pytest.fixture(scope="module")
@@ -75,9 +76,9 @@ def test_every_runtime_gives_the_same_boxes_and_embeddings(frame) -> None:
 def test_the_export_cache_keeps_a_model_with_features_apart(fixtures_dir, tmp_path) -> None:
     weights = fixtures_dir / "ultralytics_yolo12n.pt"
     model = load_model(weights, device="cpu")
-    plain = onnx_path_for(model, (320, 480), 1, weights, tmp_path)
+    plain = onnx_path_for(ModelSource.of(model, weights, tmp_path), (320, 480), 1, tmp_path)
     model.return_features = True
-    with_features = onnx_path_for(model, (320, 480), 1, weights, tmp_path)
+    with_features = onnx_path_for(ModelSource.of(model, weights, tmp_path), (320, 480), 1, tmp_path)
     assert plain != with_features and "-feats" in with_features.name
 
 
