@@ -92,7 +92,7 @@ class YOLOv12(nn.Module):
         self.attention = "sdpa"
         self.meta: dict[str, Any] = {}
         # Also return the finest neck feature map the head reads (P3, stride 8) after the head's own
-        # outputs: appearance embeddings for the tracker are pooled from it (detector/postprocess.py).
+        # outputs: appearance embeddings for the tracker are pooled from it (postprocess_np.py).
         self.return_features = False
 
     @property

@@ -80,7 +80,7 @@ class Detector:
     def _init(self, weights: Any, imgsz: int, conf: float, iou: float,
               classes: Sequence[int | str] | None, max_det: int, agnostic_nms: bool, device: Any,
               half: bool | None, attention: str, runtime: str, threads: int | None, precision: str,
-              calibration: Any, calibration_frames: int, embeddings: bool = False) -> None:
+              calibration: Any, calibration_frames: int, embeddings: bool) -> None:
         if imgsz < 32:
             raise ConfigError(f"imgsz must be at least 32, got {imgsz}")
         self.imgsz = max(32, int(round(imgsz / 32)) * 32)
