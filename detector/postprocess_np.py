@@ -144,3 +144,31 @@ def masks_to_frame(masks: np.ndarray, info: LetterboxInfo) -> np.ndarray:
     if m.shape[1:] != (h0, w0):
         m = _resize_stack(m.astype(np.uint8), (h0, w0), cv2.INTER_NEAREST)
     return m.astype(bool)
+
+
+def pool_box_features(feat: np.ndarray, boxes: np.ndarray, stride: int) -> np.ndarray:
+    """Appearance embeddings (N, C) float32, unit length: a neck feature map (C, H, W) of one image
+    averaged inside each box (`boxes` xyxy in input pixels; the map's cells are `stride` pixels).
+
+    The detector's own features, so a tracker gets appearance without a second network. Like
+    Ultralytics' `model: auto` ReID it reads what the Detect head reads; unlike it (the one vector
+    at the anchor that produced the box, from whichever level) the whole box is averaged on the
+    finest level, which told objects of one class apart best here (BENCHMARKS.md). The sums come
+    from one integral image of the channels stacked as rows (C*H, W), OpenCV's SIMD `integral`:
+    a box's rows never leave its channel's block, so the other blocks cancel out. Both the numpy
+    and the torch path use this one.
+    """
+    c, h, w = feat.shape
+    if len(boxes) == 0:
+        return np.zeros((0, c), np.float32)
+    integral = cv2.integral(np.ascontiguousarray(feat, dtype=np.float32).reshape(c * h, w), sdepth=cv2.CV_64F)
+    b = np.asarray(boxes, dtype=np.float64) / stride
+    x1 = np.clip(np.floor(b[:, 0]).astype(np.int64), 0, w - 1)
+    y1 = np.clip(np.floor(b[:, 1]).astype(np.int64), 0, h - 1)
+    x2 = np.maximum(np.minimum(np.ceil(b[:, 2]).astype(np.int64), w), x1 + 1)
+    y2 = np.maximum(np.minimum(np.ceil(b[:, 3]).astype(np.int64), h), y1 + 1)
+    block = (np.arange(c) * h)[:, None]  # first row of each channel
+    r1, r2 = block + y1, block + y2
+    total = integral[r2, x2] - integral[r1, x2] - integral[r2, x1] + integral[r1, x1]  # (C, N)
+    mean = (total / ((x2 - x1) * (y2 - y1))).T
+    return (mean / np.maximum(np.linalg.norm(mean, axis=1, keepdims=True), 1e-12)).astype(np.float32)

@@ -62,6 +62,9 @@ class Detector:
     `precision` (fp32 | bf16 | int8) applies to the OpenVINO runtime; int8 calibrates on
     `calibration` (an image folder, a video, or a list of BGR frames) once and caches the result.
     `device` is a torch.device, or the string "cpu" when the model runs from the export cache without torch.
+    With `embeddings=True` every `Detections` also carries `embeddings` (N, D): the finest neck
+    feature map averaged in each box, for trackers that match on appearance (every runtime
+    exports the map as an extra output).
     """
 
     def __init__(self, weights: Any = "demo", imgsz: int = 640,
@@ -69,15 +72,15 @@ class Detector:
                  max_det: int = 300, agnostic_nms: bool = False, device: Any = "auto",
                  half: bool | None = None, attention: str = "auto", runtime: str = "torch",
                  threads: int | None = None, precision: str = "fp32", calibration: Any = None,
-                 calibration_frames: int = 64) -> None:
+                 calibration_frames: int = 64, embeddings: bool = False) -> None:
         # Built on the torch thread, where it will also run (see detector/torch_thread.py).
         torch_thread.run(self._init, weights, imgsz, conf, iou, classes, max_det, agnostic_nms, device, half,
-                         attention, runtime, threads, precision, calibration, calibration_frames)
+                         attention, runtime, threads, precision, calibration, calibration_frames, embeddings)
 
     def _init(self, weights: Any, imgsz: int, conf: float, iou: float,
               classes: Sequence[int | str] | None, max_det: int, agnostic_nms: bool, device: Any,
               half: bool | None, attention: str, runtime: str, threads: int | None, precision: str,
-              calibration: Any, calibration_frames: int) -> None:
+              calibration: Any, calibration_frames: int, embeddings: bool) -> None:
         if imgsz < 32:
             raise ConfigError(f"imgsz must be at least 32, got {imgsz}")
         self.imgsz = max(32, int(round(imgsz / 32)) * 32)
@@ -85,6 +88,7 @@ class Detector:
             log.warning("imgsz %d is not a multiple of 32; using %d", imgsz, self.imgsz)
         self.runtime = runtime
         self.precision = precision
+        self.embeddings = bool(embeddings)
         self.conf = float(conf)
         self.iou = float(iou)
         self.max_det = int(max_det)
@@ -116,8 +120,8 @@ class Detector:
             self.device = "cpu"
             self._numpy = True
             loader = functools.partial(self._load_torch, weights, "cpu", attention)
-            self.model: Any = RuntimeModel(ModelSource(card, wpath, loader=loader), runtime, "cpu", wpath, threads,
-                                           precision=precision, calibration=calib)
+            self.model: Any = RuntimeModel(ModelSource(card, wpath, loader=loader, features=self.embeddings),
+                                           runtime, "cpu", wpath, threads, precision=precision, calibration=calib)
         else:
             self._init_torch(weights, device, half, attention, runtime, threads, precision, calib)
         self.names: dict[int, str] = dict(self.model.names)
@@ -158,6 +162,7 @@ class Detector:
         # measured on the 2-core CPU VM: NHWC convs + SDPA were 9-17% faster than NCHW (benchmarks/detector.py)
         self.channels_last = True
         self.model.to(memory_format=torch.channels_last)
+        self.model.return_features = self.embeddings  # before an export, which then has the map as an output
         self._numpy = False
         if runtime != "torch":  # exported once per weights and input shape, cached (core/cache.py)
             from yolotrack.detector.runtimes.dispatch import RuntimeModel
@@ -168,7 +173,7 @@ class Detector:
             self._numpy = self.device.type == "cpu"
 
     @classmethod
-    def from_config(cls, cfg: Any, source: str | list[str] | None = None) -> Detector:
+    def from_config(cls, cfg: Any, source: str | list[str] | None = None, embeddings: bool = False) -> Detector:
         """From a `core.config.ModelConfig` (weights, imgsz, conf, iou, classes, ... precision).
 
         `source` (the pipeline's `source.uri`) is what int8 calibrates on when `model.calibration`
@@ -184,7 +189,7 @@ class Detector:
         det = cls(weights, imgsz=cfg.imgsz, conf=cfg.conf, iou=cfg.iou, classes=None, max_det=cfg.max_det,
                   agnostic_nms=cfg.agnostic_nms, device=cfg.device, half=cfg.half, attention=cfg.attention,
                   runtime=getattr(cfg, "runtime", "torch"), precision=precision, calibration=calibration or None,
-                  calibration_frames=getattr(cfg, "calibration_frames", 64))
+                  calibration_frames=getattr(cfg, "calibration_frames", 64), embeddings=embeddings)
         det.classes = resolve_classes(cfg.classes, det.names)
         if getattr(cfg, "task", det.task) != det.task:
             log.info("config says task=%s but the weights are a %s model; using %s", cfg.task, det.task, det.task)
@@ -291,6 +296,7 @@ class Detector:
         arrays = list(outs.values())
         y = arrays[0]
         protos = arrays[1] if self.task == "segment" else None
+        feats = outs.get("feat0")
         rows_per_image = pp_np.non_max_suppression(y, self.nc, self.conf, self.iou, self.classes,
                                                    self.agnostic_nms, self.max_det)
         results = []
@@ -301,9 +307,11 @@ class Detector:
                 masks = pp_np.masks_to_frame(m, info)
             elif self.task == "pose":
                 kpts = pp_np.scale_keypoints(rows[:, 6:].reshape(-1, *self.kpt_shape), info)
+            emb = None if feats is None else pp_np.pool_box_features(feats[i], rows[:, :4], 8)
             results.append(Detections(
                 xyxy=pp_np.scale_boxes(rows[:, :4], info), scores=rows[:, 4].copy(),
-                class_ids=rows[:, 5].astype(np.int64), names=self.names, masks=masks, keypoints=kpts))
+                class_ids=rows[:, 5].astype(np.int64), names=self.names, masks=masks, keypoints=kpts,
+                embeddings=emb))
         return results
 
     def _postprocess(self, out: Any, infos: list[LetterboxInfo]) -> list[Detections]:
@@ -318,6 +326,10 @@ class Detector:
         )
 
         with torch.inference_mode():
+            feats = None
+            if self.embeddings:  # the neck's P3 map follows the head's outputs
+                n = 2 if self.task == "segment" else 1
+                out, feats = (out[0] if n == 1 else out[:n]), out[n].float().cpu().numpy()
             protos = None
             if self.task == "segment":
                 out, protos = out
@@ -334,7 +346,9 @@ class Detector:
                     k = rows[:, 6:].view(-1, *self.kpt_shape)
                     kpts = scale_keypoints(k, info).cpu().numpy().astype(np.float32)
                 boxes = scale_boxes(rows[:, :4], info)
+                emb = None if feats is None else pp_np.pool_box_features(feats[i], rows[:, :4].cpu().numpy(), 8)
                 results.append(Detections(
                     xyxy=boxes.cpu().numpy(), scores=rows[:, 4].cpu().numpy(),
-                    class_ids=rows[:, 5].long().cpu().numpy(), names=self.names, masks=masks, keypoints=kpts))
+                    class_ids=rows[:, 5].long().cpu().numpy(), names=self.names, masks=masks, keypoints=kpts,
+                    embeddings=emb))
             return results

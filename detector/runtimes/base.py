@@ -3,8 +3,9 @@
 Two doors into one runtime. `rt(x)` takes and returns torch tensors, exactly like the model
 (tests and the torch pre/post-processing use it). `rt.infer(frames)` takes the letterboxed BGR
 uint8 batch (B,H,W,3) and returns numpy arrays by output name, so the CPU path from a warm export
-cache needs neither torch nor a float copy of the frames. Extra outputs a model exports (feature
-maps, embeddings) come back under their own names from `infer`, after the ones `pack` nests.
+cache needs neither torch nor a float copy of the frames. Extra outputs a model exports (the neck
+map of `return_features`) follow the others in `rt(x)`, as the model returns them, and come back
+under their own names from `infer`.
 """
 
 from __future__ import annotations
@@ -103,8 +104,9 @@ class Runtime:
         return self.run(frames_to_float(frames))
 
     def pack(self, outputs: list[Any]) -> RawOutput:
-        """Runtime outputs (flat list) -> the nesting `model(x)` returns."""
-        return (outputs[0], outputs[1]) if self.task == "segment" else outputs[0]
+        """Runtime outputs (flat list) -> what `model(x)` returns: one tensor, or a flat tuple (segment's
+        protos, the neck feature map of `model.return_features`)."""
+        return outputs[0] if len(outputs) == 1 else tuple(outputs)
 
     def describe(self) -> dict[str, Any]:
         """Settings worth logging and printing in benchmarks."""

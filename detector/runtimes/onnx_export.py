@@ -25,8 +25,9 @@ log = logging.getLogger(__name__)
 OPSET = 17
 
 
-def output_names(task: str) -> list[str]:
-    return ["output0", "protos"] if task == "segment" else ["output0"]
+def output_names(task: str, features: bool = False) -> list[str]:
+    names = ["output0", "protos"] if task == "segment" else ["output0"]
+    return [*names, "feat0"] if features else names
 
 
 def _export(model: Any, dest: Path, shape: tuple[int, int, int, int]) -> None:
@@ -39,14 +40,16 @@ def _export(model: Any, dest: Path, shape: tuple[int, int, int, int]) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tracer notes on shape-dependent Python in the head
         torch.onnx.export(m, (x,), str(dest), opset_version=OPSET, input_names=["images"],
-                          output_names=output_names(getattr(m, "task", "detect")), dynamo=False,
+                          output_names=output_names(getattr(m, "task", "detect"), getattr(m, "return_features", False)),
+                          dynamo=False,
                           do_constant_folding=True)
 
 
 def onnx_path_for(source: ModelSource, imgsz: tuple[int, int], batch: int, cache_dir: Path | None) -> Path:
     """Found by name alone (the torch version from package metadata), so a warm start needs no torch."""
     tool = f"torch{package_version('torch')}-opset{OPSET}"
-    return export_dir(cache_dir) / export_name(source.stem, source.card.key, imgsz, batch, tool, ".onnx")
+    key = source.card.key + ("-feats" if source.features else "")
+    return export_dir(cache_dir) / export_name(source.stem, key, imgsz, batch, tool, ".onnx")
 
 
 def export_onnx(source: ModelSource, imgsz: tuple[int, int], batch: int = 1, cache_dir: Path | None = None) -> Path:

@@ -88,11 +88,12 @@ class ModelSource:
     """A card, where the weights came from, and the torch model (given, or loaded on first `module()`)."""
 
     def __init__(self, card: ModelCard, weights_path: Path | None = None, module: Any = None,
-                 loader: Callable[[], Any] | None = None) -> None:
+                 loader: Callable[[], Any] | None = None, features: bool = False) -> None:
         self.card = card
         self.weights_path = Path(weights_path) if weights_path is not None else None
         self._module = module
         self._loader = loader
+        self.features = features  # the model also returns its P3 neck map (`return_features`): another export
 
     @classmethod
     def of(cls, model: Any, weights_path: str | Path | None = None, cache_dir: Path | None = None) -> ModelSource:
@@ -103,7 +104,7 @@ class ModelSource:
         card = ModelCard.from_model(model, weights_key(model, wpath))
         if wpath is not None:
             write_card(card, wpath, cache_dir)
-        return cls(card, wpath, module=model)
+        return cls(card, wpath, module=model, features=bool(getattr(model, "return_features", False)))
 
     @property
     def loaded(self) -> bool:
@@ -116,6 +117,7 @@ class ModelSource:
                 raise RuntimeError("this model source has no torch model to export from")
             log.info("loading the torch model to export it (once per input shape, then cached)")
             self._module = self._loader()
+            self._module.return_features = self.features
         return self._module
 
     @property

@@ -56,7 +56,7 @@ class TorchRuntime(Runtime):
                  cuda_graph: bool | None = None, compile: bool = False) -> None:
         super().__init__(spec, getattr(model, "task", "detect"))
         self.device = torch.device(spec.device)
-        self.output_names = output_names(self.task)
+        self.output_names = output_names(self.task, getattr(model, "return_features", False))
         self.plan = plan_for(self.device, channels_last, cuda_graph, compile)
         if self.plan.set_threads and spec.threads is not None:
             torch.set_num_threads(spec.threads)
