@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+from typing import Any
 
 from yolotrack.commands.common import add_model_flags, config_from_args
 from yolotrack.core.config import Config
@@ -55,10 +56,20 @@ def run(args: argparse.Namespace) -> int:
     from yolotrack.pipeline import Pipeline, stop_on_signals
 
     pipe = Pipeline(cfg, sinks=build_sinks(cfg))
+    pipe.add_stats_listener(lambda _stats: log_counts(pipe))
     with stop_on_signals(pipe):
         pipe.start()
         while not pipe.wait(0.25):
             pass
     stats = pipe.stats()
     log.info("done: %d frames, %d dropped", stats.frames, stats.dropped)
+    log_counts(pipe)
     return 0
+
+
+def log_counts(pipe: Any) -> None:
+    """One `counts:` line per source with lines or zones (every pipeline.stats_interval and at the end)."""
+    from yolotrack.analytics.summary import counts_line
+
+    for snap in pipe.counts().values():
+        log.info("counts: %s", counts_line(snap))

@@ -294,7 +294,8 @@ class MainWindow(QMainWindow):
         t0 = time.perf_counter()
         size = (max(1, self.view.width()), max(1, self.view.height()))
         trails = result.trails if self.renderer.cfg.trails else None
-        canvas = render_to_view(result.frame.image, result.detections, trails, self.renderer, size)
+        canvas = render_to_view(result.frame.image, result.detections, trails, self.renderer, size,
+                                analytics=result.analytics)
         self.view.show_image(canvas, (result.frame.width, result.frame.height))
         self.last_render_ms = (time.perf_counter() - t0) * 1000.0
 
