@@ -32,7 +32,8 @@ class Analytics:
 
     Args:
         cfg: the `analytics` config section (checked again here: it may come from code).
-        names: the model's class id -> name, to resolve `classes` filters (unknown names: `ConfigError`).
+        names: the model's class id -> name, to resolve `classes` filters (unknown names: `ConfigError`);
+            `Pipeline.start()` sets them from its detector when they are not given.
         cameras: source id -> camera name, so a shape's `source` may name a camera of a cameras file.
         forget_after: seconds after which a track neither seen nor removed by the tracker is released.
     """
@@ -47,6 +48,7 @@ class Analytics:
         self._cfg = AnalyticsConfig()
         self._lines: list = []
         self._zones: list = []
+        self._unresolved = False
         self.set_config(cfg or AnalyticsConfig())
 
     # ------------------------------------------------------------ configuration
@@ -60,7 +62,7 @@ class Analytics:
     @property
     def enabled(self) -> bool:
         """True when there is at least one line or zone."""
-        return bool(self._lines or self._zones)
+        return bool(self._cfg.lines or self._cfg.zones)
 
     def set_config(self, cfg: AnalyticsConfig | Mapping[str, Any]) -> None:
         """Replace lines and zones (and the jitter settings) from each source's next frame on.
@@ -72,13 +74,25 @@ class Analytics:
             cfg = build(AnalyticsConfig, dict(cfg), "analytics")
         else:
             cfg = build(AnalyticsConfig, dataclasses.asdict(cfg), "analytics")  # the same checks as a config file
+        if not self.names and _names_used(cfg):  # class names wait for the model (`set_names`)
+            with self._lock:
+                self._cfg, self._lines, self._zones, self._unresolved = cfg, [], [], True
+            return
         lines, zones = resolve_shapes(cfg, self.names)
         with self._lock:
+            self._unresolved = False
             self._cfg = cfg
             self._lines, self._zones = lines, zones
             for sid, src in self._sources.items():
                 ln, zn = self._for(sid)
                 src.replace(ln, zn, cfg.hysteresis, cfg.min_displacement)
+
+    def set_names(self, names: Mapping[int, str]) -> None:
+        """The model's class names (known once it is loaded): `classes` filters are resolved again."""
+        self.names = dict(names)
+        self.set_config(self._cfg)
+        for src in self.sources.values():
+            src.names = dict(names)
 
     def check_sources(self, source_ids: Iterable[str]) -> None:
         """`ConfigError` when a line or zone names a source that is neither an id nor a camera here."""
@@ -98,6 +112,8 @@ class Analytics:
 
     def source(self, source_id: str) -> SourceAnalytics:
         """The live analytics of one source (created on first use)."""
+        if self._unresolved:
+            raise ConfigError("analytics: class names in a classes filter need the model's names (set_names)")
         src = self._sources.get(source_id)
         if src is None:
             with self._lock:
@@ -138,3 +154,8 @@ class Analytics:
     def sources(self) -> dict[str, SourceAnalytics]:
         with self._lock:
             return dict(self._sources)
+
+
+def _names_used(cfg: AnalyticsConfig) -> bool:
+    return any(isinstance(c, str) and not c.strip().isdigit()
+               for item in (*cfg.lines, *cfg.zones) for c in (item.classes or []))

@@ -6,9 +6,11 @@ is, a box jittering on the line would count on every frame, so two guards sit on
 units of the track's box size (detector noise grows with the object):
 
 - **hysteresis** `h`: a side is only *confirmed* when the anchor is more than `h` box sizes
-  from the line. A crossing is counted when the confirmed side flips, once, and only if the
-  last raw side change before the flip happened within the segment. Touching the line and
-  going back, or wobbling on it, never confirms the other side.
+  from the line (a new track's first position decides its side wherever it is). A crossing is
+  counted when the confirmed side flips, once, and only if the last raw side change before the
+  flip happened within the segment. Touching the line and going back, or wobbling on it, never
+  confirms the other side. A track that is removed while across the line but still inside the
+  band (it crossed and vanished) is counted when it is removed.
 - **minimum displacement** `m`: a position closer than `m` box sizes to the track's last
   position used is ignored, so a standing object's jitter does not produce a stream of tiny steps.
 
@@ -129,7 +131,8 @@ class LineCounter:
             f = ld / np.where(changed, ld - d, 1.0)  # where along the step the line is met
             t = lu + (u - lu) * f  # ... and where along the line
             ok[changed] = ((t >= 0) & (t <= 1))[changed]
-        settle = use & (np.abs(d) > (self.hysteresis * scale)[:, None])  # beyond the band: side confirmed
+        # beyond the band the side is confirmed; a track's first position decides its side even inside it
+        settle = use & ((np.abs(d) > (self.hysteresis * scale)[:, None]) | np.isnan(ld))
         zone = np.sign(d)
         flip = settle & (side * zone * ok < 0)  # confirmed on the other side, after a change within the segment
         np.copyto(side, zone, where=settle)
@@ -144,6 +147,25 @@ class LineCounter:
             self.totals[j, k] += 1
             self.by_class[j].setdefault(int(class_ids[i]), [0, 0])[k] += 1
         return det, line, direction
+
+    def release(self, rows: np.ndarray, class_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Tracks that are gone (removed by the tracker): a track whose last position was across a line,
+        after a side change within the segment, but not yet past the band, crossed and left; count it now.
+        Returns (index into `rows`, line index, +1 in / -1 out)."""
+        if len(rows) == 0 or not self.lines:
+            return _NONE
+        st = self.state[rows]
+        ld, side, ok = st[:, :, _D], st[:, :, _SIDE], st[:, :, _OK]
+        pending = (side * np.sign(ld) * ok < 0)  # NaN (never seen) compares False
+        if not pending.any():
+            return _NONE
+        k, line = np.nonzero(pending)
+        direction = -side[k, line].astype(np.int64)
+        for i, j, dr in zip(k.tolist(), line.tolist(), direction.tolist(), strict=True):
+            c = 0 if dr > 0 else 1
+            self.totals[j, c] += 1
+            self.by_class[j].setdefault(int(class_ids[i]), [0, 0])[c] += 1
+        return k, line, direction
 
     def adopt(self, old: LineCounter) -> None:
         """Keep the counts and track state of every line that `old` had with the same definition."""

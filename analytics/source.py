@@ -166,14 +166,22 @@ class SourceAnalytics:
         return class_name(self.names if c in self.names else (own or {}), c)
 
     def _release(self, track_ids: list[int], frame: int, ts: float) -> list[TrackEvent]:
-        """Tracks that are gone: leave their zones (dwell up to their last sighting), free their rows."""
+        """Tracks that are gone: finish crossings they made just before vanishing, leave their zones
+        (dwell up to their last sighting), free their rows."""
         known = [t for t in track_ids if t in self._slots.row_of]
         if not known:
             return []
         rows = np.array([self._slots.row_of[t] for t in known], np.intp)
         s = self._slots
-        k, zone, dwell = self._zones.release(rows, s.last[rows, 6])
         out = []
+        k, line, direction = self._lines.release(rows, s.last[rows, 4].astype(np.int64))
+        for kk, j, dr in zip(k.tolist(), line.tolist(), direction.tolist(), strict=True):
+            r = int(rows[kk])
+            box, c, score, _ = s.last_seen(r)
+            out.append(TrackEvent("line_cross", int(s.track_id[r]), frame, c, box, score, self.source_id, ts,
+                                  self._class_name(c), {"line": self._lines.lines[j].name,
+                                                        "direction": "in" if dr > 0 else "out"}))
+        k, zone, dwell = self._zones.release(rows, s.last[rows, 6])
         for kk, j, dw in zip(k.tolist(), zone.tolist(), dwell.tolist(), strict=True):
             r = int(rows[kk])
             box, c, score, _ = s.last_seen(r)

@@ -244,6 +244,8 @@ class Pipeline:
         if self.analytics is None:
             forget = max(10.0, 2.0 * self.cfg.tracker.track_buffer / 30.0)  # longer than the tracker keeps lost tracks
             self.analytics = Analytics(self.cfg.analytics, names=dict(self.detector.names), forget_after=forget)
+        elif not self.analytics.names:
+            self.analytics.set_names(dict(self.detector.names))
         if self.analytics.enabled and not self.cfg.tracker.enabled:
             raise ConfigError("analytics lines and zones count tracks: they need the tracker (tracker.enabled: true)")
         self.analytics.check_sources(s.info.source_id for s in sources)

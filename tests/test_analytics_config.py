@@ -151,3 +151,17 @@ def test_source_filter_by_index_and_camera_name():
     an.check_sources(["0", "1"])
     with pytest.raises(ConfigError, match="source 'yard'"):
         Analytics(cfg).check_sources(["0"])
+
+
+def test_class_names_wait_for_the_model_when_the_caller_builds_analytics_first():
+    """A caller that knows camera names builds `Analytics` before the model is loaded; `Pipeline.start()`
+    hands it the model's names (`set_names`), which resolves the filters or fails with a config error."""
+    cfg = AnalyticsConfig(lines=[LineConfig(name="door", points=[[0, 0], [9, 9]], classes=["disc"], source="yard")])
+    an = Analytics(cfg, cameras={"1": "yard"})
+    assert an.enabled
+    with pytest.raises(ConfigError, match="need the model's names"):
+        an.source("1")
+    an.set_names({0: "disc", 1: "square"})
+    assert an.source("1").lines[0].classes == frozenset({0}) and an.source("0").lines == []
+    with pytest.raises(ConfigError, match="unknown class 'disc'"):
+        Analytics(cfg).set_names({0: "person"})

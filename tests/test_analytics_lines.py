@@ -140,6 +140,25 @@ def test_anchor_bottom_center():
     assert crossings(ev) == [(1, "feet", "in")]
 
 
+def test_a_track_that_crosses_and_vanishes_inside_the_band_counts_when_removed():
+    src = source()
+    path = [{1: (100.0, 60.0 + 5 * f)} for f in range(9)]  # 60 .. 100 (on the line: right of it by the tie-break)
+    path += [{1: (100.0, 101.0)}] + [{}] * 5  # a hair past the line (band: 2 px), then gone
+    ev = run(src, path, removed={14: [1]})
+    assert crossings(ev) == [(1, "door", "in")] and ev[0].frame_index == 14
+    assert ev[0].box == pytest.approx(tuple(box(100.0, 101.0)))
+    # ... but touching the line and vanishing on the side it came from is no crossing
+    src = source()
+    ev = run(src, [{2: (100.0, 60.0 + 5 * f)} for f in range(8)] + [{2: (100.0, 99.0)}, {}], removed={9: [2]})
+    assert crossings(ev) == []
+
+
+def test_a_new_track_takes_the_side_of_its_first_position():
+    """Born inside the band (e.g. at the first frame): it still has a side, so leaving across counts."""
+    src = source()
+    assert crossings(run(src, [{1: (100.0, 99.0 + 4 * f)} for f in range(5)])) == [(1, "door", "in")]
+
+
 def test_a_lost_track_that_reappears_across_the_line_counts():
     src = source()
     path = [{1: (100.0, 60.0 + 5 * f)} for f in range(6)] + [{}] * 5 + [{1: (100.0, 130.0 + 5 * f)} for f in range(4)]
@@ -220,7 +239,7 @@ def scalar_reference(path: list[dict[int, tuple[float, float, float]]], line: tu
             if st["d"] is not None and st["d"] * d < 0:
                 t = st["u"] + (u - st["u"]) * st["d"] / (st["d"] - d)
                 st["ok"] = 0 <= t <= 1
-            if abs(d) > h * size:
+            if abs(d) > h * size or st["d"] is None:  # past the band, or the track's first position
                 side = 1 if d > 0 else -1
                 if st["side"] == -side and st["ok"]:
                     out.append((f, tid, "in" if side > 0 else "out"))
