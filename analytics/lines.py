@@ -49,12 +49,13 @@ def box_features(xyxy: np.ndarray) -> np.ndarray:
     return f
 
 
-def box_scale(feats: np.ndarray) -> np.ndarray:
-    """(N,) size of each box, the geometric mean of width and height (at least 1 px).
+def box_scale(feats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(N,) size of each box, the geometric mean of width and height (at least 1 px), and its square.
 
     Detector noise grows with the object, so the jitter thresholds are fractions of this.
     """
-    return np.sqrt(np.maximum(feats[:, 2] * feats[:, 3], 1.0))
+    scale2 = np.maximum(feats[:, 2] * feats[:, 3], 1.0)
+    return np.sqrt(scale2), scale2
 
 
 class LineCounter:
@@ -75,25 +76,27 @@ class LineCounter:
         # signed distance d = ((x - ax) * -dy + (y - ay) * dx) / |ab|, > 0: right of p1->p2 (y down);
         # position along the line u = ((x - ax) * dx + (y - ay) * dy) / |ab|^2, 0 at p1, 1 at p2;
         # with x = x1 + fx * w and y = y1 + fy * h.
-        # columns interleaved (d0, u0, d1, u1, ...), so the product reshapes to (tracks, lines, [d, u])
-        w = np.zeros((5, n, 2), np.float64)
-        w[:, :, 0] = np.stack([-dy, dx, -dy * fx, dx * fy, dy * ax - dx * ay]) * inv_len
-        w[4, :, 0] += TIE_BREAK
-        w[:, :, 1] = np.stack([dx, dy, dx * fx, dy * fy, -(dx * ax + dy * ay)]) * inv_len2
-        w = w.reshape(5, 2 * n)
+        # columns interleaved (d0, u0, d1, u1, ...), so the product reshapes to (tracks, lines, [d, u]);
+        # then the box centre (x, y), for the minimum displacement
+        w = np.zeros((5, 2 * n + 2), np.float64)
+        wl = w[:, : 2 * n].reshape(5, n, 2)
+        wl[:, :, 0] = np.stack([-dy, dx, -dy * fx, dx * fy, dy * ax - dx * ay]) * inv_len
+        wl[4, :, 0] += TIE_BREAK
+        wl[:, :, 1] = np.stack([dx, dy, dx * fx, dy * fy, -(dx * ax + dy * ay)]) * inv_len2
+        w[0, 2 * n], w[2, 2 * n], w[1, 2 * n + 1], w[3, 2 * n + 1] = 1.0, 0.5, 1.0, 0.5
         self.weights = w
+        self.min_displacement2 = self.min_displacement ** 2
         self.classes = ClassTable([ln.classes for ln in self.lines])
         self.totals = np.zeros((n, 2), np.int64)  # [in, out] per line
         self.by_class: list[dict[int, list[int]]] = [{} for _ in range(n)]  # class id -> [in, out]
         self._alloc(capacity)
 
     def _alloc(self, capacity: int) -> None:
-        # per (track, line): last used distance (NaN: none yet), its position along the line,
-        # the confirmed side (+1 right, -1 left, 0 not yet), and 1 when the last raw side change met the segment
+        # per (track, line): last used signed distance and position along the line, the confirmed side
+        # (+1 right, -1 left, 0 not yet) and 1 when the last raw side change met the segment
         self.state = np.zeros((capacity, len(self.lines), 4), np.float64)
-        self.state[:, :, _D] = np.nan
-        # per track: the box centre last used (NaN: none yet), for the minimum displacement
-        self.centre = np.full((capacity, 2), np.nan, np.float64)
+        # per track: the box centre last used (inf: none yet), for the minimum displacement
+        self.centre = np.full((capacity, 2), np.inf, np.float64)
 
     def grow(self, capacity: int) -> None:
         state, centre = self.state, self.centre
@@ -102,37 +105,42 @@ class LineCounter:
         self.centre[: len(centre)] = centre
 
     def reset(self, rows: np.ndarray) -> None:
-        """Forget the tracks in `rows` (new tracks, or rows being reused)."""
-        self.state[rows] = (np.nan, 0.0, 0.0, 0.0)
-        self.centre[rows] = np.nan
+        """Forget the tracks in `rows` (rows being reused)."""
+        self.state[rows] = 0.0
+        self.centre[rows] = np.inf
 
-    def update(self, rows: np.ndarray, feats: np.ndarray, scale: np.ndarray,
-               class_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """One frame (`feats` from `box_features`). Returns the crossings as (detection index,
-        line index, +1 in / -1 out) arrays."""
-        du = (feats @ self.weights).reshape(len(rows), len(self.lines), 2)
+    def update(self, rows: np.ndarray, feats: np.ndarray, scale: np.ndarray, scale2: np.ndarray,
+               class_ids: np.ndarray, new: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One frame (`feats`, `scale`, `scale2` from `box_features`, `box_scale`; `new`: the detections whose
+        tracks are seen for the first time). Returns the crossings as (detection index, line index,
+        +1 in / -1 out) arrays."""
+        nl = len(self.lines)
+        p = feats @ self.weights
+        du = p[:, : 2 * nl].reshape(len(rows), nl, 2)
         d, u = du[:, :, 0], du[:, :, 1]
+        st = self.state[rows]
+        if new is not None:  # a track's first position decides its side, even inside the band
+            st[new, :, 0:2] = du[new]
+            st[new, :, _SIDE] = np.sign(d[new])
         if self.min_displacement > 0:
-            centre = feats[:, 0:2] + 0.5 * feats[:, 2:4]
-            step2 = ((centre - self.centre[rows]) ** 2).sum(axis=1)
-            limit = self.min_displacement * scale
-            use_t = ~(step2 < limit * limit)  # NaN (no position yet) counts as moved
-            self.centre[rows[use_t]] = centre[use_t]
+            centre = p[:, 2 * nl:]
+            last = self.centre[rows]
+            use_t = np.square(centre - last).sum(axis=1) >= self.min_displacement2 * scale2  # inf - x: moved
+            np.copyto(last, centre, where=use_t[:, None])
+            self.centre[rows] = last
             use = use_t[:, None]
         else:
             use = np.ones((len(rows), 1), bool)
         allowed = self.classes.allowed(class_ids)
         if allowed is not None:
             use = use & allowed
-        st = self.state[rows]
         ld, lu, side, ok = st[:, :, _D], st[:, :, _U], st[:, :, _SIDE], st[:, :, _OK]
         changed = use & (ld * d < 0)  # a raw side change since the last position used
         if changed.any():
             f = ld / np.where(changed, ld - d, 1.0)  # where along the step the line is met
             t = lu + (u - lu) * f  # ... and where along the line
             ok[changed] = ((t >= 0) & (t <= 1))[changed]
-        # beyond the band the side is confirmed; a track's first position decides its side even inside it
-        settle = use & ((np.abs(d) > (self.hysteresis * scale)[:, None]) | np.isnan(ld))
+        settle = use & (np.abs(d) > (self.hysteresis * scale)[:, None])  # beyond the band: side confirmed
         zone = np.sign(d)
         flip = settle & (side * zone * ok < 0)  # confirmed on the other side, after a change within the segment
         np.copyto(side, zone, where=settle)
@@ -156,7 +164,7 @@ class LineCounter:
             return _NONE
         st = self.state[rows]
         ld, side, ok = st[:, :, _D], st[:, :, _SIDE], st[:, :, _OK]
-        pending = (side * np.sign(ld) * ok < 0)  # NaN (never seen) compares False
+        pending = side * np.sign(ld) * ok < 0
         if not pending.any():
             return _NONE
         k, line = np.nonzero(pending)

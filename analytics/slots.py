@@ -34,25 +34,27 @@ class TrackSlots:
         self._free.extend(range(capacity - 1, old - 1, -1))  # pop() hands out low rows first
         self.capacity = capacity
 
-    def assign(self, track_ids: list[int]) -> tuple[np.ndarray, list[int]]:
+    def assign(self, track_ids: list[int]) -> tuple[np.ndarray, np.ndarray | None]:
         """Rows for this frame's ids, allocating rows for ids seen for the first time.
 
-        Returns (rows, new rows); the caller resets the counters' state of the new rows.
+        Returns (rows, positions in `track_ids` of the new ids, or None); the caller resets the
+        counters' state of the new rows.
         """
         row_of = self.row_of
         rows = [row_of.get(t, -1) for t in track_ids]
+        if -1 not in rows:
+            return np.array(rows, np.intp), None
         new: list[int] = []
-        if -1 in rows:
-            for k, t in enumerate(track_ids):
-                if rows[k] == -1:
-                    if not self._free:
-                        self._grow(self.capacity * 2)
-                    r = self._free.pop()
-                    row_of[t] = r
-                    self.track_id[r] = t
-                    rows[k] = r
-                    new.append(r)
-        return np.array(rows, np.intp), new
+        for k, t in enumerate(track_ids):
+            if rows[k] == -1:
+                if not self._free:
+                    self._grow(self.capacity * 2)
+                r = self._free.pop()
+                row_of[t] = r
+                self.track_id[r] = t
+                rows[k] = r
+                new.append(k)
+        return np.array(rows, np.intp), np.array(new, np.intp)
 
     def seen(self, rows: np.ndarray, frame: int, ts: float, xyxy: np.ndarray, cls: np.ndarray,
              scores: np.ndarray) -> None:

@@ -132,17 +132,16 @@ class SourceAnalytics:
             if self._slots.capacity > len(self._lines.state):
                 self._lines.grow(self._slots.capacity)
                 self._zones.grow(self._slots.capacity)
-            if new:
-                new_rows = np.array(new, np.intp)
-                self._lines.reset(new_rows)
-                self._zones.reset(new_rows)
+            if new is not None:
+                self._lines.reset(rows[new])
+                self._zones.reset(rows[new])
             xyxy = dets.xyxy
             cls = dets.class_ids
             self._slots.seen(rows, frame_index, ts, xyxy, cls, dets.scores)
             feats = box_features(xyxy)
-            scale = box_scale(feats)
+            scale, scale2 = box_scale(feats)
             if self._lines.lines:
-                det, line, direction = self._lines.update(rows, feats, scale, cls)
+                det, line, direction = self._lines.update(rows, feats, scale, scale2, cls, new)
                 for i, j, dr in zip(det.tolist(), line.tolist(), direction.tolist(), strict=True):
                     out.append(self._event("line_cross", dets, i, frame_index, ts,
                                            {"line": self._lines.lines[j].name, "direction": "in" if dr > 0 else "out"}))

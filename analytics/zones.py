@@ -49,14 +49,16 @@ class ZoneCounter:
         fx, fy = (v.astype(np.float64) for v in fractions([z.anchor for z in self.zones]))
         owner_idx = np.array(owner, np.intp)
         efx, efy = fx[owner_idx], fy[owner_idx]  # each edge tests its own zone's anchor
-        # With the anchor (x, y) = (x1 + fx * w, y1 + fy * h), three columns per edge, linear in
-        # (x1, y1, w, h, 1): y - y_start, y - y_end (the edge straddles y when their signs differ) and
-        # x_on_edge(y) - x (the edge is right of the point): one matrix product for the even-odd test.
-        w = np.zeros((5, 3 * ne), np.float64)
-        w[1, :ne], w[3, :ne], w[4, :ne] = 1.0, efy, -self.ey
-        w[1, ne:2 * ne], w[3, ne:2 * ne], w[4, ne:2 * ne] = 1.0, efy, -p2[:, 1]
-        w[0, 2 * ne:], w[1, 2 * ne:], w[2, 2 * ne:], w[3, 2 * ne:] = -1.0, kx, -efx, kx * efy
-        w[4, 2 * ne:] = self.ex - self.ey * kx
+        # With the anchor (x, y) = (x1 + fx * w, y1 + fy * h), two columns per edge, linear in
+        # (x1, y1, w, h, 1): y - (the middle of the edge's y range), which is within half that range
+        # when the edge straddles y (half-open: [low, high), by the tiny shift), and x_on_edge(y) - x
+        # (> 0: the edge is right of the point). One matrix product for the even-odd test.
+        y2 = p2[:, 1]
+        self.half_range = np.abs(y2 - self.ey) / 2
+        w = np.zeros((5, 2 * ne), np.float64)
+        w[1, :ne], w[3, :ne], w[4, :ne] = 1.0, efy, -(self.ey + y2) / 2 + 1e-7
+        w[0, ne:], w[1, ne:], w[2, ne:], w[3, ne:] = -1.0, kx, -efx, kx * efy
+        w[4, ne:] = self.ex - self.ey * kx
         self.weights = w
         self.ne = ne
         # For the hysteresis: distance across each edge's line and along the edge from its start,
@@ -98,8 +100,7 @@ class ZoneCounter:
         exit zone, exit dwell seconds)."""
         ne = self.ne
         q = feats @ self.weights
-        straddle = (q[:, :ne] < 0) != (q[:, ne:2 * ne] < 0)
-        hit = straddle & (q[:, 2 * ne:] > 0)
+        hit = (np.abs(q[:, :ne]) < self.half_range) & (q[:, ne:] > 0)
         now = np.bitwise_xor.reduceat(hit, self.starts, axis=1)  # (n, Z): inside, by the even-odd rule
         change = now != self.inside[rows]
         allowed = self.classes.allowed(class_ids)
