@@ -54,7 +54,7 @@ class SourceAnalytics:
         forget_after: seconds after which a track that was neither seen nor removed is released.
     """
 
-    def __init__(self, source_id: str, lines: Sequence[Line], zones: Sequence[Zone], hysteresis: float = 0.1,
+    def __init__(self, source_id: str, lines: Sequence[Line], zones: Sequence[Zone], hysteresis: float = 0.2,
                  min_displacement: float = 0.05, names: Mapping[int, str] | None = None,
                  forget_after: float = 10.0) -> None:
         self.source_id = source_id

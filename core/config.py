@@ -178,7 +178,7 @@ class HeatmapConfig:
 class AnalyticsConfig:
     lines: list[LineConfig] = _f(factory=list)
     zones: list[ZoneConfig] = _f(factory=list)
-    hysteresis: float = _f(0.1, min=0.0, max=10.0)
+    hysteresis: float = _f(0.2, min=0.0, max=10.0)
     min_displacement: float = _f(0.05, min=0.0, max=10.0)
     heatmap: HeatmapConfig = _f(factory=HeatmapConfig)
 

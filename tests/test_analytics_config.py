@@ -113,7 +113,7 @@ def test_saved_file_loads_back_and_keeps_other_sections(tmp_path):
                                             anchor="bottom_center"),
                                  LineConfig(name="gate", points=[[10, 10], [20, 300]], source="1")],
                           zones=[ZoneConfig(name="loading bay", polygon=[[10, 10], [100, 10], [100, 80]])],
-                          hysteresis=0.2)
+                          hysteresis=0.3)
     save_analytics(path, cfg)
     assert load_analytics(path) == cfg
     full = load_config(path)
@@ -121,7 +121,7 @@ def test_saved_file_loads_back_and_keeps_other_sections(tmp_path):
     data = yaml.safe_load(path.read_text())
     # only what differs from the defaults, besides names and geometry
     assert data["analytics"]["lines"][1] == {"name": "gate", "points": [[10, 10], [20, 300]], "source": "1"}
-    assert "min_displacement" not in data["analytics"] and data["analytics"]["hysteresis"] == 0.2
+    assert "min_displacement" not in data["analytics"] and data["analytics"]["hysteresis"] == 0.3
     assert analytics_to_dict(AnalyticsConfig()) == {}
     bad = AnalyticsConfig(lines=[LineConfig(name="x", points=[[1, 1], [1, 1]])])
     before = path.read_text()

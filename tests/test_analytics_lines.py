@@ -90,10 +90,10 @@ def jitter_path(rng: np.random.Generator, amplitude: float, frames: int = 200) -
 
 def test_jitter_on_the_line_counts_once_with_the_guards_and_many_times_without():
     rng = np.random.default_rng(0)
-    guarded = crossings(run(source(hysteresis=0.1, min_displacement=0.05), jitter_path(rng, 1.5)))
+    guarded = crossings(run(source(), jitter_path(rng, 3.0)))  # the default guards
     assert guarded == [(1, "door", "in")]
     rng = np.random.default_rng(0)
-    raw = crossings(run(source(hysteresis=0.0, min_displacement=0.0), jitter_path(rng, 1.5)))
+    raw = crossings(run(source(hysteresis=0.0, min_displacement=0.0), jitter_path(rng, 3.0)))
     assert len(raw) > 20  # the bare rule counts every wobble
     ins = sum(d == "in" for _, _, d in raw)
     assert ins - (len(raw) - ins) == 1  # ... though they cancel out to the one true crossing
@@ -143,7 +143,7 @@ def test_anchor_bottom_center():
 def test_a_track_that_crosses_and_vanishes_inside_the_band_counts_when_removed():
     src = source()
     path = [{1: (100.0, 60.0 + 5 * f)} for f in range(9)]  # 60 .. 100 (on the line: right of it by the tie-break)
-    path += [{1: (100.0, 101.0)}] + [{}] * 5  # a hair past the line (band: 2 px), then gone
+    path += [{1: (100.0, 101.0)}] + [{}] * 5  # a hair past the line (band: 4 px), then gone
     ev = run(src, path, removed={14: [1]})
     assert crossings(ev) == [(1, "door", "in")] and ev[0].frame_index == 14
     assert ev[0].box == pytest.approx(tuple(box(100.0, 101.0)))
@@ -171,7 +171,7 @@ def test_coasted_frames_count_too():
     from yolotrack.tracker import ByteTracker
 
     tracker = ByteTracker.from_config(TrackerConfig(), 30.0)
-    src = source()
+    src = source(hysteresis=0.1)  # a 6 px band for this 60 px box
     seen = []
     for f in range(30):
         y = 40.0 + 5 * f  # on the line at frame 12 (a detector frame), past the band (6 px) at 14 (coasted)
