@@ -129,7 +129,8 @@ class Analytics:
         """One pipeline `Result`: add the analytics events to `result.events`, set `result.analytics`."""
         frame = result.frame
         src = self.source(frame.source_id)
-        events = src.update(frame.index, frame.timestamp, result.detections, result.events, frame.fps)
+        events = src.update(frame.index, frame.timestamp, result.detections, result.events, frame.fps,
+                            (frame.width, frame.height))
         if events:
             result.events = [*result.events, *events]
         result.analytics = src.overlay() if src.has_shapes else None

@@ -9,8 +9,9 @@ units of the track's box size (detector noise grows with the object):
   from the line (a new track's first position decides its side wherever it is). A crossing is
   counted when the confirmed side flips, once, and only if the last raw side change before the
   flip happened within the segment. Touching the line and going back, or wobbling on it, never
-  confirms the other side. A track that is removed while across the line but still inside the
-  band (it crossed and vanished) is counted when it is removed.
+  confirms the other side. A track removed by the tracker while across the line but still inside
+  the band, last seen at the edge of the picture (it crossed and walked out of view), is counted
+  when it is removed.
 - **minimum displacement** `m`: a position closer than `m` box sizes to the track's last
   position used is ignored, so a standing object's jitter does not produce a stream of tiny steps.
 
@@ -156,15 +157,18 @@ class LineCounter:
             self.by_class[j].setdefault(int(class_ids[i]), [0, 0])[k] += 1
         return det, line, direction
 
-    def release(self, rows: np.ndarray, class_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Tracks that are gone (removed by the tracker): a track whose last position was across a line,
-        after a side change within the segment, but not yet past the band, crossed and left; count it now.
+    def release(self, rows: np.ndarray, class_ids: np.ndarray,
+                left_view: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Tracks that are gone (removed by the tracker). One that was last seen at the edge of the picture
+        (`left_view`) across a line, after a side change within the segment but not yet past the band,
+        crossed and walked out of view: count it now. (Inside the picture, a track that ends like that
+        more often jumped to another object before it was lost.)
         Returns (index into `rows`, line index, +1 in / -1 out)."""
-        if len(rows) == 0 or not self.lines:
+        if len(rows) == 0 or not self.lines or not left_view.any():
             return _NONE
         st = self.state[rows]
         ld, side, ok = st[:, :, _D], st[:, :, _SIDE], st[:, :, _OK]
-        pending = side * np.sign(ld) * ok < 0
+        pending = (side * np.sign(ld) * ok < 0) & left_view[:, None]
         if not pending.any():
             return _NONE
         k, line = np.nonzero(pending)

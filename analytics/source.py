@@ -69,6 +69,7 @@ class SourceAnalytics:
         self.ts = 0.0
         self.frames = 0
         self.first_ts: float | None = None
+        self.size: tuple[int, int] | None = None  # frame (width, height), when known
         self._overlay: Overlay | None = None
 
     # ------------------------------------------------------------ configuration
@@ -106,10 +107,15 @@ class SourceAnalytics:
 
     # ------------------------------------------------------------ the frame path
 
-    def update(self, frame_index: int, ts: float, dets: Detections | None,
-               events: Sequence[TrackEvent] = (), fps: float | None = None) -> list[TrackEvent]:
-        """Advance every line and zone by one frame; returns the analytics events it raised."""
+    def update(self, frame_index: int, ts: float, dets: Detections | None, events: Sequence[TrackEvent] = (),
+               fps: float | None = None, size: tuple[int, int] | None = None) -> list[TrackEvent]:
+        """Advance every line and zone by one frame; returns the analytics events it raised.
+
+        `size` (width, height) of the frame tells which removed tracks were last seen at its edge.
+        """
         with self._lock:
+            if size is not None:
+                self.size = size
             if self._pending is not None:
                 self._apply_pending()
             self.frame, self.ts = frame_index, ts
@@ -173,7 +179,8 @@ class SourceAnalytics:
         rows = np.array([self._slots.row_of[t] for t in known], np.intp)
         s = self._slots
         out = []
-        k, line, direction = self._lines.release(rows, s.last[rows, 4].astype(np.int64))
+        last = s.last[rows]
+        k, line, direction = self._lines.release(rows, last[:, 4].astype(np.int64), self._at_edge(last[:, :4]))
         for kk, j, dr in zip(k.tolist(), line.tolist(), direction.tolist(), strict=True):
             r = int(rows[kk])
             box, c, score, _ = s.last_seen(r)
@@ -188,6 +195,14 @@ class SourceAnalytics:
                                   self._class_name(c), {"zone": self._zones.zones[j].name, "dwell_s": round(dw, 3)}))
         self._slots.release(known)
         return out
+
+    def _at_edge(self, xyxy: np.ndarray) -> np.ndarray:
+        """(N,) bool: boxes touching the border of the frame (within 1 % of its larger side, at least 2 px)."""
+        if self.size is None:
+            return np.zeros(len(xyxy), bool)
+        w, h = self.size
+        m = max(2.0, 0.01 * max(w, h))
+        return (xyxy[:, 0] <= m) | (xyxy[:, 1] <= m) | (xyxy[:, 2] >= w - m) | (xyxy[:, 3] >= h - m)
 
     # ------------------------------------------------------------ readers (any thread)
 

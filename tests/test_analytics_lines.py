@@ -140,17 +140,25 @@ def test_anchor_bottom_center():
     assert crossings(ev) == [(1, "feet", "in")]
 
 
-def test_a_track_that_crosses_and_vanishes_inside_the_band_counts_when_removed():
-    src = source()
+def test_a_track_that_crosses_and_leaves_the_picture_inside_the_band_counts_when_removed():
+    """The line runs along the bottom of a 200 x 110 frame: the box walks out of view a hair past it."""
+    def feed(path, removed, size=(200, 110)):
+        src, ev = source(), []
+        for f, tracks in enumerate(path):
+            gone = [TrackEvent("removed", t, f, 0, (0, 0, 0, 0)) for t in removed.get(f, [])]
+            ev += src.update(f, f / 30.0, frame(tracks), gone, size=size)
+        return ev
+
     path = [{1: (100.0, 60.0 + 5 * f)} for f in range(9)]  # 60 .. 100 (on the line: right of it by the tie-break)
-    path += [{1: (100.0, 101.0)}] + [{}] * 5  # a hair past the line (band: 4 px), then gone
-    ev = run(src, path, removed={14: [1]})
+    path += [{1: (100.0, 101.0)}] + [{}] * 5  # a hair past the line (band: 4 px), its box at the frame's edge; gone
+    ev = feed(path, {14: [1]})
     assert crossings(ev) == [(1, "door", "in")] and ev[0].frame_index == 14
     assert ev[0].box == pytest.approx(tuple(box(100.0, 101.0)))
-    # ... but touching the line and vanishing on the side it came from is no crossing
-    src = source()
-    ev = run(src, [{2: (100.0, 60.0 + 5 * f)} for f in range(8)] + [{2: (100.0, 99.0)}, {}], removed={9: [2]})
+    # touching the line and vanishing on the side it came from is no crossing
+    ev = feed([{2: (100.0, 60.0 + 5 * f)} for f in range(8)] + [{2: (100.0, 99.0)}, {}], {9: [2]})
     assert crossings(ev) == []
+    # the same inside a taller picture (occluded, or the id jumped to another object): not counted
+    assert crossings(feed(path, {14: [1]}, size=(200, 400))) == []
 
 
 def test_a_new_track_takes_the_side_of_its_first_position():
