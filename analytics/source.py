@@ -152,16 +152,18 @@ class SourceAnalytics:
                     out.append(self._event("line_cross", dets, i, frame_index, ts,
                                            {"line": self._lines.lines[j].name, "direction": "in" if dr > 0 else "out"}))
             if self._zones.zones:
-                ei, ez, xi, xz, dwell = self._zones.update(rows, feats, scale, cls, ts)
+                ei, ez, xi, xz, dwell, xcls = self._zones.update(rows, feats, scale, cls, ts)
                 for i, j in zip(ei.tolist(), ez.tolist(), strict=True):
                     out.append(self._event("zone_enter", dets, i, frame_index, ts, {"zone": self._zones.zones[j].name}))
-                for i, j, dw in zip(xi.tolist(), xz.tolist(), dwell.tolist(), strict=True):
+                for i, j, dw, c in zip(xi.tolist(), xz.tolist(), dwell.tolist(), xcls.tolist(), strict=True):
                     out.append(self._event("zone_exit", dets, i, frame_index, ts,
-                                           {"zone": self._zones.zones[j].name, "dwell_s": round(dw, 3)}))
+                                           {"zone": self._zones.zones[j].name, "dwell_s": dw}, cls=c))
             return out
 
-    def _event(self, kind: str, dets: Detections, i: int, frame: int, ts: float, attrs: dict[str, Any]) -> TrackEvent:
-        c = int(dets.class_ids[i])
+    def _event(self, kind: str, dets: Detections, i: int, frame: int, ts: float, attrs: dict[str, Any],
+               cls: int | None = None) -> TrackEvent:
+        """An event of detection `i`; `cls` overrides its class (a zone visit keeps the class it entered with)."""
+        c = int(dets.class_ids[i]) if cls is None else int(cls)
         x1, y1, x2, y2 = dets.xyxy[i].tolist()
         assert dets.track_ids is not None
         return TrackEvent(kind, int(dets.track_ids[i]), frame, c, (x1, y1, x2, y2), float(dets.scores[i]),
@@ -187,12 +189,12 @@ class SourceAnalytics:
             out.append(TrackEvent("line_cross", int(s.track_id[r]), frame, c, box, score, self.source_id, ts,
                                   self._class_name(c), {"line": self._lines.lines[j].name,
                                                         "direction": "in" if dr > 0 else "out"}))
-        k, zone, dwell = self._zones.release(rows, s.last[rows, 6])
-        for kk, j, dw in zip(k.tolist(), zone.tolist(), dwell.tolist(), strict=True):
+        k, zone, dwell, zcls = self._zones.release(rows, s.last[rows, 6])
+        for kk, j, dw, c in zip(k.tolist(), zone.tolist(), dwell.tolist(), zcls.tolist(), strict=True):
             r = int(rows[kk])
-            box, c, score, _ = s.last_seen(r)
+            box, _, score, _ = s.last_seen(r)
             out.append(TrackEvent("zone_exit", int(s.track_id[r]), frame, c, box, score, self.source_id, ts,
-                                  self._class_name(c), {"zone": self._zones.zones[j].name, "dwell_s": round(dw, 3)}))
+                                  self._class_name(c), {"zone": self._zones.zones[j].name, "dwell_s": dw}))
         self._slots.release(known)
         return out
 

@@ -95,9 +95,9 @@ class ZoneCounter:
         self.inside[rows] = False
 
     def update(self, rows: np.ndarray, feats: np.ndarray, scale: np.ndarray, class_ids: np.ndarray,
-               ts: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+               ts: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """One frame (`feats` from `lines.box_features`). Returns (enter det, enter zone, exit det,
-        exit zone, exit dwell seconds)."""
+        exit zone, exit dwell seconds, exit class): a visit is counted under the class it entered with."""
         ne = self.ne
         q = feats @ self.weights
         hit = (np.abs(q[:, :ne]) < self.half_range) & (q[:, ne:] > 0)
@@ -107,12 +107,12 @@ class ZoneCounter:
         if allowed is not None:
             change &= allowed
         if not change.any():
-            return _EMPTY, _EMPTY, _EMPTY, _EMPTY, np.zeros(0)
+            return _EMPTY, _EMPTY, _EMPTY, _EMPTY, np.zeros(0), _EMPTY
         if self.hysteresis > 0:
             change &= self._far_from_edge(feats, scale, change)
         det, zone = np.nonzero(change)
         if len(det) == 0:
-            return _EMPTY, _EMPTY, _EMPTY, _EMPTY, np.zeros(0)
+            return _EMPTY, _EMPTY, _EMPTY, _EMPTY, np.zeros(0), _EMPTY
         entering = now[det, zone]
         self.inside[rows[det], zone] = entering
         ei, ez = det[entering], zone[entering]
@@ -121,10 +121,11 @@ class ZoneCounter:
         self.enter_cls[rows[ei], ez] = class_ids[ei]
         for i, j in zip(ei.tolist(), ez.tolist(), strict=True):
             self._enter(j, int(class_ids[i]))
-        dwell = ts - self.enter_ts[rows[xi], xz]
-        for j, c, dw in zip(xz.tolist(), self.enter_cls[rows[xi], xz].tolist(), dwell.tolist(), strict=True):
+        dwell = np.round(ts - self.enter_ts[rows[xi], xz], 3)  # as the events say it
+        xcls = self.enter_cls[rows[xi], xz]
+        for j, c, dw in zip(xz.tolist(), xcls.tolist(), dwell.tolist(), strict=True):
             self._exit(j, c, dw)
-        return ei, ez, xi, xz, dwell
+        return ei, ez, xi, xz, dwell, xcls
 
     def _far_from_edge(self, feats: np.ndarray, scale: np.ndarray, change: np.ndarray) -> np.ndarray:
         """(n, Z) bool: the anchor is more than the hysteresis band from every edge of the zone,
@@ -157,18 +158,20 @@ class ZoneCounter:
         rec[2] += 1
         rec[3] += dwell
 
-    def release(self, rows: np.ndarray, last_ts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def release(self, rows: np.ndarray,
+                last_ts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Tracks the tracker removed: every zone they were in is left at their last sighting.
-        Returns (index into `rows`, zone, dwell seconds)."""
+        Returns (index into `rows`, zone, dwell seconds, the class the visit entered with)."""
         if len(rows) == 0 or not self.zones:
-            return _EMPTY, _EMPTY, np.zeros(0)
+            return _EMPTY, _EMPTY, np.zeros(0), _EMPTY
         k, zone = np.nonzero(self.inside[rows])
         r = rows[k]
-        dwell = np.maximum(last_ts[k] - self.enter_ts[r, zone], 0.0)
-        for j, c, dw in zip(zone.tolist(), self.enter_cls[r, zone].tolist(), dwell.tolist(), strict=True):
+        dwell = np.round(np.maximum(last_ts[k] - self.enter_ts[r, zone], 0.0), 3)
+        cls = self.enter_cls[r, zone]
+        for j, c, dw in zip(zone.tolist(), cls.tolist(), dwell.tolist(), strict=True):
             self._exit(j, c, dw)
         self.inside[rows] = False
-        return k, zone, dwell
+        return k, zone, dwell, cls
 
     def adopt(self, old: ZoneCounter) -> None:
         """Keep the counts and who is inside for every zone `old` had with the same definition."""

@@ -71,7 +71,7 @@ def output_paths(out_dir: Path, stem: str) -> dict[str, Path]:
 
 def build_sinks(cfg: Config, formats: list[str], paths: dict[str, Path]) -> list[Sink]:
     from yolotrack.sinks.coco import CocoSink
-    from yolotrack.sinks.counts import CountsSink
+    from yolotrack.sinks.counts_files import CountsSink
     from yolotrack.sinks.cvat import CvatSink
     from yolotrack.sinks.heatmap import HeatmapSink
     from yolotrack.sinks.jsonl import JsonlSink

@@ -13,6 +13,8 @@ log = logging.getLogger(__name__)
 
 def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="auto", help="device to report on (auto, cpu, cuda, cuda:N)")
+    p.add_argument("--ray", metavar="ADDRESS", help="also show a Ray cluster's nodes and resources "
+                   "(auto, host:port of the head, ray://host:10001)")
 
 
 def _version(module: str) -> str:
@@ -51,6 +53,10 @@ def run(args: argparse.Namespace) -> int:
         ("attention auto picks", resolve_backend("auto", device, torch.float16 if device.type == "cuda"
                                                  else torch.float32)),
     ]
+    if getattr(args, "ray", None):
+        from yolotrack.cluster.ray_connect import cluster_lines
+
+        lines.extend(cluster_lines(args.ray))
     width = max(len(k) for k, _ in lines)
     for k, v in lines:
         sys.stdout.write(f"{k:<{width}}  {v}\n")

@@ -2,6 +2,8 @@
 
 Runs until every source ends (files) or forever (live streams reconnect), and stops cleanly on
 SIGINT/SIGTERM: capture stops, frames in flight are finished, outputs are flushed, exit code 0.
+As a service it also publishes to MQTT, posts webhooks, writes snapshots (`sinks/service.py`)
+and serves `/metrics` and `/healthz` (`pipeline/metrics.py`).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import logging
 from typing import Any
 
 from yolotrack.commands.common import add_model_flags, config_from_args
-from yolotrack.core.config import Config
+from yolotrack.core.config import Config, set_value
 from yolotrack.core.errors import UsageError
 
 log = logging.getLogger(__name__)
@@ -23,7 +25,21 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--events", metavar="PATH", help="track lifecycle events to PATH (default: in the main stream)")
     p.add_argument("--record", metavar="MP4", help="also record an annotated video (one source only)")
     p.add_argument("--no-track", action="store_true", help="detections only, no tracker")
-    p.epilog = "Example: yolotrack run -c rtsp_headless --source rtsp://cam/stream -o tracks.jsonl"
+    p.add_argument("--cameras", metavar="FILE", help="run every camera of a cameras file (name, source, overrides) "
+                   "instead of --source, writing DIR/<name>.jsonl per camera (needs --out)")
+    p.add_argument("--out", metavar="DIR", help="with --cameras: the folder for the per-camera outputs")
+    p.add_argument("--ray", metavar="ADDRESS", help="with --cameras: run the camera groups as actors on a Ray cluster: "
+                   "auto, host:port of the head, ray://host:10001, or local (sets cluster.address)")
+    p.add_argument("--mqtt", metavar="URL", help="publish events, counts and camera status to "
+                   "mqtt://[user:pass@]host[:port][/prefix] (= output.mqtt.url)")
+    p.add_argument("--webhook", metavar="URL", help="POST each event as JSON to URL (= output.webhook.url)")
+    p.add_argument("--snapshots", metavar="DIR", help="JPEG of each new track / analytics event into DIR "
+                   "(= output.snapshots.dir)")
+    p.add_argument("--metrics", metavar="HOST:PORT", help="serve /metrics (Prometheus) and /healthz, "
+                   "e.g. 127.0.0.1:9108 (= pipeline.metrics)")
+    p.epilog = ("Examples: yolotrack run -c rtsp_headless --source rtsp://cam/stream -o tracks.jsonl "
+                "--mqtt mqtt://broker --metrics 127.0.0.1:9108\n"
+                "          yolotrack run --cameras cameras.yaml --out runs/site --ray auto")
 
 
 def build_sinks(cfg: Config) -> list:
@@ -44,6 +60,12 @@ def build_sinks(cfg: Config) -> list:
 
 def run(args: argparse.Namespace) -> int:
     cfg, _ = config_from_args(args)
+    for flag, key in (("mqtt", "output.mqtt.url"), ("webhook", "output.webhook.url"),
+                      ("snapshots", "output.snapshots.dir"), ("metrics", "pipeline.metrics")):
+        if getattr(args, flag, None) is not None:
+            set_value(cfg, key.split("."), getattr(args, flag))
+    if getattr(args, "cameras", None) or getattr(args, "out", None) or getattr(args, "ray", None):
+        return run_cameras(args, cfg)
     if args.output is not None:
         cfg.output.jsonl = args.output
     if args.events is not None:
@@ -54,16 +76,37 @@ def run(args: argparse.Namespace) -> int:
         cfg.tracker.enabled = False
 
     from yolotrack.pipeline import Pipeline, stop_on_signals
+    from yolotrack.sinks.service import ServiceOutputs
 
-    pipe = Pipeline(cfg, sinks=build_sinks(cfg))
+    service = ServiceOutputs(cfg)  # malformed URLs fail here, before anything starts
+    pipe = Pipeline(cfg, sinks=build_sinks(cfg) + service.sinks())
     pipe.add_stats_listener(lambda _stats: log_counts(pipe))
-    with stop_on_signals(pipe):
-        pipe.start()
-        while not pipe.wait(0.25):
-            pass
+    metrics = None
+    if cfg.pipeline.metrics:
+        from yolotrack.pipeline.metrics import MetricsServer
+
+        metrics = MetricsServer(cfg.pipeline.metrics, pipe.stats, pipe.health, service.outbox_stats(),
+                                {"snapshots": service.snapshot_stats} if cfg.output.snapshots.dir
+                                or cfg.output.snapshots.mqtt else None)
+    if service.enabled:
+        pipe.add_stats_listener(lambda _s: log.info("outputs: %s", service.describe()))
+    try:
+        service.start()  # with output.mqtt.required, an unreachable or refusing broker ends the run here
+        if metrics is not None:
+            metrics.start()
+        with stop_on_signals(pipe):
+            pipe.start()
+            while not pipe.wait(0.25):
+                pass
+    finally:
+        if metrics is not None:
+            metrics.close()
+        service.close()  # what the frames produced is still delivered, up to the drain timeouts
     stats = pipe.stats()
     log.info("done: %d frames, %d dropped", stats.frames, stats.dropped)
     log_counts(pipe)
+    if service.enabled:
+        log.info("outputs: %s", service.describe())
     return 0
 
 
@@ -73,3 +116,24 @@ def log_counts(pipe: Any) -> None:
 
     for snap in pipe.counts().values():
         log.info("counts: %s", counts_line(snap))
+
+
+def run_cameras(args: argparse.Namespace, cfg: Config) -> int:
+    """`--cameras FILE --out DIR [--ray ADDRESS]`: every camera here or on a Ray cluster (cluster/)."""
+    if not args.cameras:
+        raise UsageError("--out and --ray go with --cameras FILE (a cameras file: name, source, overrides)")
+    if not args.out:
+        raise UsageError("--cameras needs --out DIR: each camera writes DIR/<name>.jsonl")
+    for flag, value in (("--source", args.source), ("-o/--output", args.output), ("--events", args.events),
+                        ("--record", args.record)):
+        if value is not None:
+            raise UsageError(f"{flag} does not go with --cameras: sources come from the cameras file and each camera "
+                             "writes its frames and events to DIR/<name>.jsonl")
+    if args.no_track:
+        cfg.tracker.enabled = False
+    if args.ray is not None:
+        cfg.cluster.address = args.ray
+    from yolotrack.cluster import run_cameras as run_all
+    from yolotrack.core.cameras import load_cameras
+
+    return run_all(load_cameras(args.cameras), cfg, args.out)

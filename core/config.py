@@ -14,7 +14,7 @@ import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, ClassVar, Union
 
 import yaml
 
@@ -84,6 +84,47 @@ class TrackerConfig:
 
 
 @dataclass
+class MqttConfig:
+    """`output.mqtt`: a section, or just the URL (`output.mqtt: mqtt://host`, the `SHORTHAND` field)."""
+
+    SHORTHAND: ClassVar[str] = "url"
+    url: str | None = _f(None)
+    required: bool = _f(False)
+    qos: int = _f(1, choices=(0, 1, 2))
+    queue_size: int = _f(10000, min=1, max=10_000_000)
+    counts_interval: float = _f(10.0, min=0.0, max=86400.0)
+    client_id: str | None = _f(None)
+    keepalive: int = _f(30, min=5, max=65535)
+    ca_file: str | None = _f(None)
+    drain_timeout: float = _f(5.0, min=0.0, max=3600.0)
+
+
+@dataclass
+class WebhookConfig:
+    """`output.webhook`: a section, or just the URL (`output.webhook: https://host/hook`)."""
+
+    SHORTHAND: ClassVar[str] = "url"
+    url: str | None = _f(None)
+    batch: int = _f(1, min=1, max=1000)
+    timeout: float = _f(5.0, min=0.1, max=600.0)
+    queue_size: int = _f(10000, min=1, max=10_000_000)
+    max_delay: float = _f(30.0, min=0.1, max=3600.0)
+    drain_timeout: float = _f(5.0, min=0.0, max=3600.0)
+
+
+@dataclass
+class SnapshotConfig:
+    """`output.snapshots`: a section, or just the folder (`output.snapshots: /var/lib/yolotrack/snaps`)."""
+
+    SHORTHAND: ClassVar[str] = "dir"
+    dir: str | None = _f(None)
+    mqtt: bool = _f(False)
+    interval: float = _f(10.0, min=0.0, max=86400.0)
+    quality: int = _f(85, min=1, max=100)
+    queue_size: int = _f(8, min=1, max=1000)
+
+
+@dataclass
 class OutputConfig:
     dir: str = _f("runs/export")
     formats: list[str] = _f(factory=lambda: ["video", "mot", "cvat", "coco", "jsonl"],
@@ -95,6 +136,9 @@ class OutputConfig:
     crf: int = _f(23, min=0, max=51)
     preset: str = _f("veryfast", choices=("ultrafast", "superfast", "veryfast", "faster",
                                           "fast", "medium", "slow", "slower", "veryslow"))
+    mqtt: MqttConfig = _f(factory=MqttConfig)
+    webhook: WebhookConfig = _f(factory=WebhookConfig)
+    snapshots: SnapshotConfig = _f(factory=SnapshotConfig)
 
 
 @dataclass
@@ -115,6 +159,7 @@ class PipelineConfig:
     queue_size: int = _f(4, min=1, max=1024)
     stats_interval: float = _f(10.0, min=0.0, max=86400.0)
     detect_every: int = _f(1, min=1, max=100)
+    metrics: str | None = _f(None)
 
 
 @dataclass
@@ -194,6 +239,18 @@ class AnalyticsConfig:
 
 
 @dataclass
+class ClusterConfig:
+    address: str | None = _f(None)
+    group_size: int = _f(4, min=1, max=1024)
+    num_cpus: float = _f(1.0, min=0.0, max=1024.0)
+    num_gpus: float = _f(0.0, min=0.0, max=64.0)
+    max_restarts: int = _f(3, min=-1)
+    checkpoint_every: int = _f(25, min=1, max=100000)
+    outbox: int = _f(64, min=1, max=100000)
+    start_timeout: float = _f(120.0, min=0.0, max=86400.0)
+
+
+@dataclass
 class Config:
     model: ModelConfig = _f(factory=ModelConfig)
     source: SourceConfig = _f(factory=SourceConfig)
@@ -202,6 +259,7 @@ class Config:
     render: RenderConfig = _f(factory=RenderConfig)
     pipeline: PipelineConfig = _f(factory=PipelineConfig)
     ui: UIConfig = _f(factory=UIConfig)
+    cluster: ClusterConfig = _f(factory=ClusterConfig)
     analytics: AnalyticsConfig = _f(factory=AnalyticsConfig)
 
     def to_dict(self) -> dict[str, Any]:
@@ -274,6 +332,12 @@ def set_value(cfg: Any, parts: list[str], value: Any) -> None:
         hint = _hints(type(obj))[part]
         if depth == len(parts) - 1:
             if dataclasses.is_dataclass(hint):
+                shorthand = getattr(hint, "SHORTHAND", None)
+                if shorthand is not None and not isinstance(value, dict):  # e.g. output.mqtt=mqtt://host
+                    main = next(f for f in dataclasses.fields(hint) if f.name == shorthand)
+                    setattr(getattr(obj, part), shorthand,
+                            convert(value, _hints(hint)[shorthand], main, f"{key}.{shorthand}"))
+                    return
                 if not isinstance(value, dict):
                     raise ConfigError(f"{key}: expected a mapping of keys, got {value!r}")
                 setattr(obj, part, build(hint, value, prefix=key))
@@ -287,6 +351,9 @@ def set_value(cfg: Any, parts: list[str], value: Any) -> None:
 
 
 def build(cls: type, data: Any, prefix: str) -> Any:
+    shorthand = getattr(cls, "SHORTHAND", None)
+    if shorthand is not None and data is not None and not isinstance(data, dict):
+        data = {shorthand: data}  # a section given as its one main value, e.g. output.mqtt: mqtt://host
     if not isinstance(data, dict):
         where = prefix or "config"
         raise ConfigError(f"{where}: expected a mapping of keys, got {data!r}")

@@ -16,6 +16,8 @@ Public API (other packages import only from here):
                                                    #   per-stage StageStats, per-source SourceStatus
     pipe.latest() -> Result | None                 # newest (frame, detections, events, trails, latency)
     pipe.add_stats_listener(fn)                    # fn(PipelineStats) every pipeline.stats_interval s
+    pipe.add_status_listener(fn)                   # fn(dict) per `status` record (camera down / back)
+    pipe.health() -> Health                        # ok + reason: every source live with recent frames
 
 `on_result(Result)` runs in the sink thread once per processed frame, in order; `Result.trails`
 (with `want_trails`, the default when `on_result` is given) holds `render.trail_length` recent
@@ -37,7 +39,7 @@ Wrap a run in `stop_on_signals(pipe)` to turn SIGINT/SIGTERM into a graceful sto
 `drain=False, interrupted=event` into an immediate one that marks the run interrupted (`export`).
 """
 
-from yolotrack.pipeline.contracts import DetectorLike, Result, TrackerLike
+from yolotrack.pipeline.contracts import DetectorLike, Result, ResumableTracker, TrackerLike
 from yolotrack.pipeline.queues import EndOfStream, FrameQueue
 from yolotrack.pipeline.runner import Pipeline
 from yolotrack.pipeline.signals import stop_on_signals
@@ -66,6 +68,7 @@ __all__ = [
     "Pipeline",
     "PipelineStats",
     "Result",
+    "ResumableTracker",
     "Source",
     "SourceInfo",
     "SourceState",

@@ -68,3 +68,20 @@ class TrackerLike(Protocol):
     def pop_events(self) -> list[TrackEvent]:
         """Lifecycle events since the last call."""
         ...
+
+
+class ResumableTracker(TrackerLike, Protocol):
+    """A tracker that can go on in another process (a restarted cluster actor), exactly as it was.
+
+    `state()` returns plain values and numpy arrays (picklable) and includes `next_id`, the id
+    the next confirmed track gets. `restore(state)` on a tracker built with the same settings
+    continues from it: the same updates give the same output. The cluster raises `next_id` in a
+    state before restoring it, so ids already written are never given to a new track. A tracker
+    without these methods still resumes, but from scratch, its ids shifted past those written.
+    """
+
+    def state(self) -> dict[str, Any]:
+        ...
+
+    def restore(self, state: dict[str, Any]) -> None:
+        ...

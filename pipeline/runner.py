@@ -19,6 +19,7 @@ from typing import Any
 from yolotrack.core.config import Config
 from yolotrack.core.errors import ConfigError, PipelineError, YolotrackError
 from yolotrack.pipeline.contracts import DetectorLike, Result, TrackerLike
+from yolotrack.pipeline.health import Health, SourceWatch
 from yolotrack.pipeline.queues import FrameQueue
 from yolotrack.pipeline.sources import Source, is_live, open_source, redact, source_uris
 from yolotrack.pipeline.stages import (
@@ -60,6 +61,9 @@ class Pipeline:
         sources: `Source` objects (built, not yet started) instead of `cfg.source.uri`.
         tracker_factory: `f(frame_rate) -> TrackerLike`, called once per source; default
             `ByteTracker.from_config(cfg.tracker, fps)`; ignored when `cfg.tracker.enabled` is false.
+        tracker_for: `f(source_id, frame_rate) -> TrackerLike`, like `tracker_factory` but told
+            which source it is for (the cluster gives each camera its own settings and hands a
+            restarted camera its saved tracker); takes precedence over `tracker_factory`.
         track_thread: run the tracker in its own thread (True) or inline after the detector (False).
         want_trails: fill `Result.trails` (`render.TrailHistory`, `render.trail_length` points) for
             drawing; default: when `on_result` is set.
@@ -79,6 +83,7 @@ class Pipeline:
         tracker_factory: Callable[[float], TrackerLike] | None = None,
         track_thread: bool = False,
         want_trails: bool | None = None,
+        tracker_for: Callable[[str, float], TrackerLike] | None = None,
         analytics: Any = None,
     ) -> None:
         self.cfg = cfg
@@ -88,6 +93,7 @@ class Pipeline:
         self.progress = progress
         self._given_sources = list(sources) if sources is not None else None
         self._tracker_factory = tracker_factory
+        self._tracker_for = tracker_for
         self._track_thread = track_thread
         self._want_trails = (on_result is not None) if want_trails is None else want_trails
         self.analytics = analytics  # analytics.Analytics once started
@@ -111,6 +117,8 @@ class Pipeline:
         self._t_start = 0.0
         self._last_stats = 0.0
         self._stats_listeners: list[Callable[[PipelineStats], None]] = []
+        self._status_listeners: list[Callable[[dict[str, Any]], None]] = []
+        self._watch = SourceWatch(stale_after=max(2 * cfg.source.timeout, 5.0))
         self._finalized = False
         self._started = False
 
@@ -150,7 +158,7 @@ class Pipeline:
         for st in self._stages:
             st.start()
         log.info("pipeline started: %s", ", ".join(
-            f"{s.info.source_id}={redact(s.uri)} ({s.kind}, {'live' if is_live(s, self.cfg.source) else 'lossless'})"
+            f"{s.info.source_id}={redact(s.uri)} ({s.kind}, {'live' if is_live(s, s.cfg) else 'lossless'})"
             for s in sources))
         threading.Thread(target=self._supervise, name="yolotrack-supervisor", daemon=True).start()
         return self
@@ -248,7 +256,8 @@ class Pipeline:
             self.analytics.set_names(dict(self.detector.names))
         if self.analytics.enabled and not self.cfg.tracker.enabled:
             raise ConfigError("analytics lines and zones count tracks: they need the tracker (tracker.enabled: true)")
-        self.analytics.check_sources(s.info.source_id for s in sources)
+        if self._given_sources is None:  # all of the config's sources are here (a camera group has some of them)
+            self.analytics.check_sources(s.info.source_id for s in sources)
 
     def set_analytics(self, cfg: Any) -> None:
         """Replace lines and zones while running (an `AnalyticsConfig` or an `analytics:` mapping); applies
@@ -264,6 +273,20 @@ class Pipeline:
     def add_stats_listener(self, fn: Callable[[PipelineStats], None]) -> None:
         """Called in the sink thread every `pipeline.stats_interval` seconds (also while no frames arrive)."""
         self._stats_listeners.append(fn)
+
+    def add_status_listener(self, fn: Callable[[dict[str, Any]], None]) -> None:
+        """Called in the sink thread with each `status` record (a camera down, or back); the
+        sinks that define `write_status` get the same records."""
+        self._status_listeners.append(fn)
+
+    def health(self) -> Health:
+        """Healthy while every source delivers frames (`/healthz`); callable from any thread."""
+        h = self._watch.health({sid: st.source.status for sid, st in self._streams.items()})
+        if self._error is not None:
+            h.ok, h.reason = False, "; ".join(x for x in (f"pipeline failed: {self._error}", h.reason) if x)
+        elif self._done.is_set():
+            h.ok, h.reason = False, "pipeline finished"
+        return h
 
     def latest(self) -> Result | None:
         """The newest result (for a UI that polls instead of using `on_result`)."""
@@ -317,13 +340,14 @@ class Pipeline:
             sid = s.info.source_id
             if sid in self._streams:
                 raise PipelineError("pipeline", f"two sources share the id '{sid}'")
-            live = is_live(s, self.cfg.source)
+            live = is_live(s, s.cfg)
             q = FrameQueue(1 if live else qsize, drop_oldest=live, cond=cond)
             self._streams[sid] = _Stream(s, q)
             self._captures.append(CaptureStage(s, q, self._halt, self._fail, started=id(s) in started))
         factory = None
         if self.cfg.tracker.enabled:
-            factory = self._tracker_factory or self._default_tracker_factory()
+            plain = self._tracker_factory or self._default_tracker_factory()
+            factory = self._tracker_for or (lambda _sid, fps: plain(fps))
         self._tracking = Tracking(factory, dict(detector.names))
         every = self.cfg.pipeline.detect_every
         n = len(sources)
@@ -370,11 +394,19 @@ class Pipeline:
 
     def _total_frames(self) -> int | None:
         totals = [st.source.info.total_frames for st in self._streams.values()]
-        if any(t is None for t in totals) or any(is_live(st.source, self.cfg.source) for st in self._streams.values()):
+        if any(t is None for t in totals) or any(is_live(st.source, st.source.cfg) for st in self._streams.values()):
             return None
         return sum(t for t in totals if t is not None)
 
+    def _watch_sources(self) -> None:
+        for rec in self._watch.observe({sid: st.source.status for sid, st in self._streams.items()}):
+            if self._sink_stage is not None:
+                self._sink_stage.write_status(rec)
+            for fn in self._status_listeners:
+                fn(rec)
+
     def _maybe_stats(self) -> None:
+        self._watch_sources()
         interval = self.cfg.pipeline.stats_interval
         now = time.monotonic()
         if interval <= 0 or now - self._last_stats < interval:

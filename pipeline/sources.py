@@ -12,7 +12,6 @@ from __future__ import annotations
 import glob
 import logging
 import os
-import re
 import threading
 import time
 from collections.abc import Callable, Generator, Iterator
@@ -28,6 +27,7 @@ from yolotrack.core.assets import DEMO_VIDEO
 from yolotrack.core.config import SourceConfig
 from yolotrack.core.errors import SourceError
 from yolotrack.core.frame import Frame
+from yolotrack.core.urls import redact  # noqa: F401 - re-exported: pipeline code imports it from here
 from yolotrack.pipeline.stats import Meter, SourceState, SourceStatus
 
 log = logging.getLogger(__name__)
@@ -53,11 +53,6 @@ class SourceInfo:
     time_base: float | None = None
 
 
-def redact(uri: str) -> str:
-    """Hide credentials in URLs before they reach a log line or an error message."""
-    return re.sub(r"(://)[^/@\s]*@", r"\1***@", uri)
-
-
 class Source:
     """Base of every source: `start()` opens (raises `SourceError`), iterating yields frames until
     the source ends or `stop()` is called, `close()` releases it. Iterate from one thread only."""
@@ -73,6 +68,8 @@ class Source:
         self._meter = Meter()
         self._next_index = 0
         self._t0: float | None = None
+        self._ts_offset = 0.0  # live sources resumed by another process: timestamps go on from there
+        self._skip_until = 0  # files and image folders resumed: frames below this index were delivered
 
     # -- lifecycle
     def default_live(self) -> bool:
@@ -92,6 +89,24 @@ class Source:
     def close(self) -> None:
         """Release the underlying handle."""
 
+    def resume_after(self, index: int, timestamp: float) -> None:
+        """Go on with a camera another process was reading (a restarted cluster actor); call before
+        iterating. Frames up to `index` were delivered there. A live source goes on live, numbering
+        from `index + 1` with timestamps after `timestamp`; files and image folders skip what was
+        delivered (decoded, never emitted), so each of their frames is delivered exactly once."""
+        if self.kind in ("file", "images"):
+            self._skip_until = index + 1
+        else:
+            self._next_index = index + 1
+            self._ts_offset = float(timestamp)
+
+    def _skipped(self) -> bool:
+        """True (and the index advanced) while a resumed file is still before its resume point."""
+        if self._next_index < self._skip_until:
+            self._next_index += 1
+            return True
+        return False
+
     def __enter__(self) -> Source:
         self.start()
         return self
@@ -110,7 +125,7 @@ class Source:
         self.status.retry_in = retry_in
 
     def _emit(self, image: np.ndarray, timestamp: float) -> Frame:
-        frame = Frame(image=image, index=self._next_index, timestamp=float(timestamp),
+        frame = Frame(image=image, index=self._next_index, timestamp=float(timestamp) + self._ts_offset,
                       source_id=self.info.source_id, fps=self.info.fps)
         self._next_index += 1
         self._meter.tick()
@@ -218,6 +233,12 @@ class FileSource(_AvSource):
     def default_live(self) -> bool:
         return bool(self.cfg.realtime)
 
+    @property
+    def paced(self) -> bool:
+        """Played at the file's own frame rate: asked for (`realtime`), or a file standing in for a
+        camera (`policy: live`), which would otherwise be read as fast as it decodes and mostly dropped."""
+        return bool(self.cfg.realtime) or self.cfg.policy == "live"
+
     def start(self) -> None:
         if not self.path.is_file():
             raise SourceError(f"video file not found: {self.path}")
@@ -253,9 +274,11 @@ class FileSource(_AvSource):
                     if first is None:
                         first = ts
                     ts = offset + ts - first
-                    if self.cfg.realtime and not self._pace(ts):
-                        return
                     last = ts
+                    if self._skipped():
+                        continue
+                    if self.paced and not self._pace(ts):
+                        return
                     yield self._emit(vf.to_ndarray(format="bgr24"), ts)
             if not self.cfg.loop or self._next_index == 0:
                 break
@@ -594,6 +617,8 @@ class ImageSource(Source):
         for f in self.files:
             if self.stopped:
                 return
+            if self._skipped():
+                continue
             img = cv2.imread(str(f), cv2.IMREAD_COLOR)
             if img is None:
                 log.warning("skipping unreadable image %s", f)

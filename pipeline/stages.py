@@ -16,6 +16,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from yolotrack.core.detections import class_name
+from yolotrack.core.events import TrackEvent
 from yolotrack.core.frame import Frame
 from yolotrack.pipeline.contracts import DetectorLike, Result, TrackerLike
 from yolotrack.pipeline.queues import EndOfStream, FrameQueue
@@ -111,9 +113,11 @@ class CaptureStage(Stage):
 
 
 class Tracking:
-    """One tracker per source, created at the source's first frame (its fps is known by then)."""
+    """One tracker per source, created at the source's first frame (its fps is known by then)
+    by `factory(source_id, fps)`."""
 
-    def __init__(self, factory: Callable[[float], TrackerLike] | None, names: dict[int, str] | None = None) -> None:
+    def __init__(self, factory: Callable[[str, float], TrackerLike] | None,
+                 names: dict[int, str] | None = None) -> None:
         self.factory = factory
         self.names = dict(names or {})  # class names for the boxes of frames the detector skipped
         self.trackers: dict[str, TrackerLike] = {}
@@ -128,7 +132,7 @@ class Tracking:
         try:
             tracker = self.trackers.get(sid)
             if tracker is None:
-                tracker = self.trackers[sid] = self.factory(r.frame.fps or 30.0)
+                tracker = self.trackers[sid] = self.factory(sid, r.frame.fps or 30.0)
             if r.detections is None:
                 r.detections = tracker.coast(r.frame.index, self.names)
             else:
@@ -136,8 +140,16 @@ class Tracking:
             events = list(tracker.pop_events())
         except Exception as e:
             raise StageFailure("tracker", e) from e
-        r.events = [e if e.source_id == sid else dataclasses.replace(e, source_id=sid) for e in events]
+        r.events = [self._complete(e, r.frame) for e in events]
         self.meter.add(time.perf_counter() - t0)
+
+    def _complete(self, e: TrackEvent, frame: Frame) -> TrackEvent:
+        """The event with its source id, and the frame time and class name when the tracker left them out."""
+        if e.source_id == frame.source_id and e.timestamp is not None and e.class_name is not None:
+            return e
+        return dataclasses.replace(
+            e, source_id=frame.source_id, timestamp=frame.timestamp if e.timestamp is None else e.timestamp,
+            class_name=e.class_name if e.class_name is not None else class_name(self.names, e.class_id))
 
 
 class DetectStage(Stage):
@@ -348,6 +360,22 @@ class SinkStage(Stage):
                 fn = getattr(sink, "write_stats", None)
                 if fn is not None:
                     fn(stats)
+
+    def write_status(self, rec: dict[str, Any]) -> None:
+        """A source's `status` record to every sink that takes it (`write_status`): that source's
+        opened sinks, and shared sinks (a plain list) even before their first frame, so a camera
+        that never connected is still reported. Per-source sinks from a factory exist only from
+        their first frame on."""
+        sinks = list(self._opened.get(rec["source"], []))
+        if not callable(self._sinks):
+            sinks += [s for s in self._sinks if all(s is not o for o in sinks)]
+        for sink in sinks:
+            fn = getattr(sink, "write_status", None)
+            if fn is not None:
+                try:
+                    fn(rec)
+                except Exception as e:
+                    raise StageFailure(f"sink {_name(sink)}", e) from e
 
     def finalize(self, failed: bool) -> None:
         """Close every opened sink, or abort them all after a failure; call once the stages stopped.

@@ -13,6 +13,11 @@ Line types (`type` key):
 - `stats`: the periodic `PipelineStats` snapshot (fps, latency, dropped frames, per stage).
 - `counts`: with the stats, and once more at the end, per source with lines or zones: its
   `SourceAnalytics.counts()` (line in/out, zone occupancy, entries, exits, dwell; by class).
+- `status`: a source's connection changed: `reconnecting` (attempt, error, retry_in) while a
+  camera is down, `connected` once frames flow again (`pipeline.health.status_record`).
+
+`event_line` is the one serialization of an event: the MQTT payload and the webhook body are
+exactly this JSON object too.
 """
 
 from __future__ import annotations
@@ -27,6 +32,16 @@ from yolotrack.core.detections import Detections
 from yolotrack.core.events import TrackEvent
 from yolotrack.core.frame import Frame
 from yolotrack.sinks.base import AtomicFile, StreamInfo
+
+
+def dumps(rec: dict[str, Any]) -> str:
+    """One compact JSON line (no newline): the wire form of every JSON Lines record."""
+    return json.dumps(rec, separators=(",", ":"))
+
+
+def event_line(ev: TrackEvent) -> str:
+    """The JSON Lines object of an event; also the MQTT payload and the webhook body of that event."""
+    return dumps({"type": "event", **ev.to_record()})
 
 
 class JsonlSink:
@@ -83,10 +98,17 @@ class JsonlSink:
         assert self._out is not None and self._events is not None, "write() before open()"
         rec = {"type": "frame", "source": frame.source_id, "frame": frame.index,
                "ts": round(frame.timestamp, 3), "tracks": dets.to_records(self.ndigits)}
-        self._out.write(json.dumps(rec, separators=(",", ":")) + "\n")
+        self._out.write(dumps(rec) + "\n")
         for ev in events:
-            self._events.write(json.dumps({"type": "event", **ev.to_record()}, separators=(",", ":")) + "\n")
+            self._events.write(event_line(ev) + "\n")
         self._flush()
+
+    def write_status(self, rec: dict[str, Any]) -> None:
+        """A source's connection state (a `status` line); may come before any frame of that source."""
+        if self._out is None:  # a camera that never connected: its status still reaches the stream
+            self._out = self._open_file(self.path)
+            self._events = self._open_file(self.events_path) if self.events_path is not None else self._out
+        self._line(self._out, rec)
 
     def write_stats(self, stats: Any) -> None:
         if not self.with_stats or self._out is None:
@@ -102,7 +124,7 @@ class JsonlSink:
                 self._line(self._out, {"type": "counts", **src.counts()})
 
     def _line(self, f: IO[str], rec: dict[str, Any]) -> None:
-        f.write(json.dumps(rec, separators=(",", ":")) + "\n")
+        f.write(dumps(rec) + "\n")
         self._flush()
 
     def _flush(self) -> None:

@@ -145,3 +145,15 @@ def wait_for(cond, timeout: float, interval: float = 0.05) -> bool:
             return True
         time.sleep(interval)
     return bool(cond())
+
+
+def sigterm_when(proc: subprocess.Popen, ready, timeout: float) -> str:
+    """Wait until `ready()`, send SIGTERM, wait for the exit; returns stderr (kills the process on failure)."""
+    try:
+        assert wait_for(ready, timeout), proc.stderr.read() if proc.poll() is not None else "never ready"
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    return stderr

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import signal
 import time
 
 import pytest
-from pipeline_media import cli, make_video, model_overrides, wait_for
+from pipeline_media import cli, make_video, model_overrides, sigterm_when, wait_for
 
 
 @pytest.fixture
@@ -53,18 +52,12 @@ def test_sigterm_flushes_outputs_and_exits_0(tmp_path, model_args):
     out = tmp_path / "live.jsonl"
     proc = cli("run", "--source", "synthetic:testsrc2=size=160x120:rate=15", "-o", str(out), *model_args,
                "pipeline.stats_interval=0.5")
-    try:
-        def ready():
-            text = out.read_text() if out.exists() else ""
-            return text.count('"type":"frame"') >= 5 and '"type":"stats"' in text
 
-        assert wait_for(ready, 60), \
-            proc.stderr.read() if proc.poll() is not None else "no frames"
-        proc.send_signal(signal.SIGTERM)
-        _, stderr = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    def ready():
+        text = out.read_text() if out.exists() else ""
+        return text.count('"type":"frame"') >= 5 and '"type":"stats"' in text
+
+    stderr = sigterm_when(proc, ready, 60)
     assert proc.returncode == 0, stderr
     recs = read_jsonl(out)  # every line complete and valid
     frames = [r["frame"] for r in recs if r["type"] == "frame"]

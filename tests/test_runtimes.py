@@ -221,10 +221,13 @@ def test_config_runtime_is_wired_into_detector(fixtures_dir, tmp_path, monkeypat
 
 def test_empty_weights_name_the_official_release():
     from yolotrack.core.config import load_config
-    from yolotrack.detector.predictor import weights_name
+    from yolotrack.detector.hub import weights_name
 
-    assert weights_name(load_config(None, ["model.weights=", "model.scale=s"]).model) == "yolov12s"
-    assert weights_name(load_config(None, ["model.weights=", "model.task=segment", "model.scale=x"]).model) \
-        == "yolov12x-seg"
+    def name(*overrides: str) -> str:
+        m = load_config(None, ["model.weights=", *overrides]).model
+        return weights_name(m.scale, m.task)
+
+    assert name("model.scale=s") == "yolov12s"
+    assert name("model.task=segment", "model.scale=x") == "yolov12x-seg"
     with pytest.raises(ConfigError, match="no official YOLOv12 pose weights"):
-        weights_name(load_config(None, ["model.weights=", "model.task=pose"]).model)
+        name("model.task=pose")

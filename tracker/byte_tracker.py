@@ -36,7 +36,7 @@ import math
 from collections import deque
 from dataclasses import fields
 from numbers import Real
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -210,6 +210,35 @@ class ByteTracker:
         events = list(self._events)
         self._events.clear()
         return events
+
+    def state(self) -> dict[str, Any]:
+        """Everything needed to go on from here, for a tracker restarted in another process.
+
+        Plain ints and numpy arrays (picklable, a few hundred bytes per live track). `next_id` is the
+        id the next confirmed track gets; a caller may raise it before `restore` so that ids
+        already handed out elsewhere are never given again (the cluster does after a restart).
+        """
+        t = self._tracks
+        return {"kind": "bytetrack", "version": 1, "next_id": int(self._next_id), "frame_id": int(self.frame_id),
+                "n_tracked": int(self._n_tracked), "boxes": self._boxes.copy(),
+                "tracks": {name: getattr(t, name).copy() for name in _Tracks.FIELDS}}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Continue from `state()` of a tracker built with the same settings: the same tracks,
+        frame counter and id counter, so the next updates give what the original would have.
+        Pending events are not part of the state (the pipeline pops them every frame)."""
+        if not isinstance(state, dict) or state.get("kind") != "bytetrack" or state.get("version") != 1:
+            got = state.get("kind") if isinstance(state, dict) else type(state).__name__
+            raise InvalidInputError(f"not a ByteTracker state (version 1): {got!r}")
+        self.reset()
+        tracks = _Tracks.__new__(_Tracks)
+        for name in _Tracks.FIELDS:
+            setattr(tracks, name, np.array(state["tracks"][name], copy=True))
+        self._tracks = tracks
+        self._boxes = np.array(state["boxes"], dtype=np.float64, copy=True).reshape(-1, 4)
+        self._n_tracked = int(state["n_tracked"])
+        self.frame_id = int(state["frame_id"])
+        self._next_id = max(1, int(state["next_id"]))
 
     @property
     def active_count(self) -> int:

@@ -1,0 +1,339 @@
+"""The service outputs under outages: events lost, latency to the broker, fps cost, RSS.
+
+Real parts only: Debian's mosquitto (tests/mosquitto.py: own port, own folder, SIGTERM), a
+persistent-session subscriber, a local HTTP webhook receiver, the real pipeline with the demo model.
+
+    .venv/bin/python benchmarks/events.py restart            # broker SIGTERM + restart mid-run (3 s)
+    .venv/bin/python benchmarks/events.py outage --down 60   # broker away for 60 s mid-run
+    .venv/bin/python benchmarks/events.py fps --rounds 4     # pipeline fps with MQTT + webhook vs without
+    .venv/bin/python benchmarks/events.py rss --down 600     # RSS through a 10-minute outage, events at --rate/s
+
+`restart`/`outage` print: events in the JSON Lines, received by MQTT and webhook (sets compared),
+and the output latency (sink write -> subscriber, p50/p95) and end-to-end latency (capture ->
+subscriber). `fps` alternates rounds without/with outputs on the demo clip (lossless, unpaced) and
+compares medians. `rss` publishes synthetic events through the real sinks while both receivers
+are away, sampling RSS and the overflow counters.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from common import bench_config  # noqa: E402
+from mosquitto import Broker, Subscriber  # noqa: E402
+
+from yolotrack.core.detections import Detections  # noqa: E402
+from yolotrack.core.events import TrackEvent  # noqa: E402
+from yolotrack.core.frame import Frame  # noqa: E402
+from yolotrack.sinks.base import StreamInfo  # noqa: E402
+from yolotrack.sinks.jsonl import JsonlSink  # noqa: E402
+from yolotrack.sinks.service import ServiceOutputs  # noqa: E402
+
+log = logging.getLogger("bench")
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class Receiver:
+    """A local webhook endpoint: 200 to every POST, keeps the bodies."""
+
+    def __init__(self) -> None:
+        self.bodies: list[bytes] = []
+        rec = self
+
+        class H(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                rec.bodies.append(self.rfile.read(int(self.headers["Content-Length"])))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *a):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), H)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}/hook"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Stamp:
+    """A sink placed just before the MQTT sink: when each event was handed to the outputs."""
+
+    name = "stamp"
+
+    def __init__(self) -> None:
+        self.t: dict[tuple, float] = {}
+        self.capture: dict[tuple, float] = {}
+
+    def open(self, info):
+        pass
+
+    def write(self, frame, dets, events):
+        now = time.monotonic()
+        for ev in events:
+            self.t[(ev.source_id, ev.frame_index, ev.track_id, ev.kind)] = now
+
+    def close(self):
+        return []
+
+    def abort(self):
+        pass
+
+
+def synthetic_feed(service: ServiceOutputs) -> tuple[list, np.ndarray, Detections]:
+    """The service's sinks opened for one 640x480 camera, and a frame image and one tracked person
+    to write to them (for the runs that measure the outputs rather than the model)."""
+    sinks = service.sinks()
+    names = {0: "person"}
+    for s in sinks:
+        s.open(StreamInfo("0", "bench", 640, 480, 30.0, names))
+    image = np.zeros((480, 640, 3), np.uint8)
+    dets = Detections(np.array([[10, 10, 50, 90]], np.float32), np.array([0.9], np.float32), np.array([0]),
+                      names, track_ids=np.array([1]))
+    return sinks, image, dets
+
+
+def pct(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) if values else float("nan")
+
+
+def outage(args: argparse.Namespace, down: float) -> None:
+    from yolotrack.pipeline import Pipeline
+
+    work = Path(tempfile.mkdtemp(prefix="bench-events-"))
+    broker = Broker(work / "broker").start()
+    sub = Subscriber(broker.port, ["yolotrack/#"], client_id="bench-sub").start()
+    hook = Receiver()
+    cfg = bench_config(args.weights, args.imgsz, ["source.uri=demo", "source.loop=true", "source.policy=live",
+                                                  f"output.mqtt.url={broker.url}", f"output.webhook.url={hook.url}",
+                                                  "output.mqtt.drain_timeout=30", "output.webhook.drain_timeout=30"])
+    service = ServiceOutputs(cfg).start()
+    stamp = Stamp()
+    jsonl = work / "events.jsonl"
+    captured: dict[tuple, float] = {}
+
+    def on_result(r):
+        captured[(r.frame.source_id, r.frame.index)] = r.t_capture
+
+    pipe = Pipeline(cfg, sinks=[JsonlSink(jsonl, stats=False), stamp, *service.sinks()], on_result=on_result)
+    pipe.start()
+    t0 = time.monotonic()
+    time.sleep(args.before)
+    broker.stop()
+    t_down = time.monotonic()
+    log.info("broker stopped (SIGTERM) at %.1f s; down for %.0f s", t_down - t0, down)
+    peak = 0
+    while time.monotonic() - t_down < down:
+        time.sleep(0.5)
+        peak = max(peak, service.mqtt.stats().pending)
+    broker.start()
+    log.info("broker back at %.1f s; %d message(s) were queued at the peak", time.monotonic() - t0, peak)
+    time.sleep(args.after)
+    pipe.stop()
+    pipe.wait(60)
+    service.close()
+    time.sleep(2)
+    lines = [s for s in jsonl.read_text().splitlines() if s.startswith('{"type":"event"')]
+    got_mqtt = {p.decode() for p in sub.on("yolotrack/0/events")}
+    got_hook = {b.decode() for b in hook.bodies}
+    lat_out, lat_e2e = [], []
+    recv_first: dict[str, float] = {}
+    for topic, payload, _r, ts in sub.messages:
+        if topic.endswith("/events"):
+            recv_first.setdefault(payload.decode(), ts)
+    for line, ts in recv_first.items():
+        e = json.loads(line)
+        key = (e["source"], e["frame"], e["id"], e["event"])
+        if key in stamp.t and stamp.t[key] > t_down + down + 5:  # delivered live, not from the outage queue
+            lat_out.append((ts - stamp.t[key]) * 1000)
+            if (e["source"], e["frame"]) in captured:
+                lat_e2e.append((ts - captured[(e["source"], e["frame"])]) * 1000)
+    s = service.mqtt.stats()
+    print(json.dumps({
+        "scenario": f"broker down {down:g} s", "events_jsonl": len(lines), "unique": len(set(lines)),
+        "mqtt_received": len(got_mqtt & set(lines)), "mqtt_lost": len(set(lines) - got_mqtt),
+        "mqtt_extra": len(got_mqtt - set(lines)), "mqtt_duplicates": sum(1 for t, *_ in sub.messages
+                                                                          if t.endswith("/events")) - len(got_mqtt),
+        "webhook_lost": len(set(lines) - got_hook), "queued_peak": peak, "dropped": s.dropped,
+        "output_latency_ms_p50_p95": [round(pct(lat_out, 50), 1), round(pct(lat_out, 95), 1), len(lat_out)],
+        "capture_to_subscriber_ms_p50_p95": [round(pct(lat_e2e, 50), 1), round(pct(lat_e2e, 95), 1)],
+        "frames": pipe.stats().frames, "pipeline_fps": round(pipe.stats().frames / max(1e-9, pipe.stats().elapsed), 2),
+    }))
+    sub.stop()
+    broker.stop()
+    hook.close()
+
+
+def fps(args: argparse.Namespace) -> None:
+    from yolotrack.pipeline import Pipeline
+
+    work = Path(tempfile.mkdtemp(prefix="bench-events-"))
+    broker = Broker(work / "broker").start()
+    sub = Subscriber(broker.port, ["yolotrack/#"], client_id="bench-fps").start()
+    hook = Receiver()
+    results: dict[bool, list[float]] = {False: [], True: []}
+    cpu: dict[bool, list[float]] = {False: [], True: []}
+    events: dict[bool, int] = {False: 0, True: 0}
+    sink_ms: dict[bool, list[float]] = {False: [], True: []}
+    from yolotrack.detector import Detector
+
+    detector = Detector.from_config(bench_config(args.weights, args.imgsz, []).model)  # one model for all rounds
+    for r in range(-1, args.rounds * 2):  # round -1 warms up (runtime export, caches) and is not counted
+        on = bool(r % 2)  # alternate: off, on, off, on, ...
+        extra = [f"output.mqtt.url={broker.url}", f"output.webhook.url={hook.url}"] if on else []
+        cfg = bench_config(args.weights, args.imgsz, ["source.uri=demo", *extra])
+        service = ServiceOutputs(cfg).start()
+        pipe = Pipeline(cfg, sinks=[JsonlSink(os.devnull, stats=False), *service.sinks()], detector=detector)
+        c0 = time.process_time()
+        st = pipe.run()
+        c1 = time.process_time()
+        service.close()
+        f = st.frames / st.elapsed
+        sink_ms[on].append(st.stages["sinks"].p50_ms)
+        if r < 0:
+            log.info("warm-up round: %.2f fps", f)
+            continue
+        results[on].append(f)
+        cpu[on].append((c1 - c0) / st.frames * 1000)
+        if on:
+            events[on] = service.mqtt.stats().sent
+        log.info("round %d outputs %s: %.2f fps, %.1f ms CPU/frame, load %.1f", r, "on" if on else "off", f,
+                 cpu[on][-1], os.getloadavg()[0])
+    off, on_ = statistics.median(results[False]), statistics.median(results[True])
+    print(json.dumps({"scenario": "fps with MQTT + webhook vs without (demo clip, lossless)",
+                      "fps_off": [round(x, 2) for x in results[False]], "fps_on": [round(x, 2) for x in results[True]],
+                      "median_ratio_on_off": round(on_ / off, 4),
+                      "cpu_ms_per_frame_off_on": [round(statistics.median(cpu[False]), 2),
+                                                  round(statistics.median(cpu[True]), 2)],
+                      "sink_stage_ms_p50_off_on": [round(statistics.median(sink_ms[False]), 3),
+                                                   round(statistics.median(sink_ms[True]), 3)],
+                      "messages_per_round": events[True]}))
+    # What an event costs the frame path: the MQTT and webhook sinks' write() (serialize + queue),
+    # with both receivers up and delivering meanwhile.
+    cfg = bench_config(args.weights, args.imgsz, [f"output.mqtt.url={broker.url}", f"output.webhook.url={hook.url}"])
+    service = ServiceOutputs(cfg).start()
+    sinks, image, dets = synthetic_feed(service)
+    per = []
+    for i in range(args.events):
+        frame = Frame(image, i, i / 30, "0", 30.0)
+        ev = TrackEvent("new", i, i, 0, (10.0, 10.0, 50.0, 90.0), 0.9, "0", i / 30, "person")
+        t = time.perf_counter()
+        for sk in sinks:
+            sk.write(frame, dets, [ev])
+        per.append((time.perf_counter() - t) * 1e6)
+        if i % 100 == 99:
+            time.sleep(0.05)  # let the senders work, as between frames
+    service.close()
+    print(json.dumps({"scenario": "MQTT + webhook sink write() per event (frame-path cost)",
+                      "events": args.events, "us_p50_p95_p99": [round(pct(per, q), 1) for q in (50, 95, 99)],
+                      "mqtt_sent": service.mqtt.stats().sent, "webhook_sent": service.webhook.stats().sent}))
+    sub.stop()
+    broker.stop()
+    hook.close()
+
+
+def rss(args: argparse.Namespace) -> None:
+    """Both receivers away for `--down` s while `--rate` events/s go through the real sinks."""
+    from yolotrack.core.config import Config
+
+    work = Path(tempfile.mkdtemp(prefix="bench-events-"))
+    broker = Broker(work / "broker")  # configured, never started: the broker is away all along
+    hook = Receiver()
+    dead_hook = hook.url
+    hook.close()
+    cfg = Config()
+    cfg.output.mqtt.url = broker.url
+    cfg.output.webhook.url = dead_hook
+    cfg.output.mqtt.drain_timeout = cfg.output.webhook.drain_timeout = 0.0
+    cfg.output.mqtt.counts_interval = 1.0
+    service = ServiceOutputs(cfg).start()
+    sinks, image, dets = synthetic_feed(service)
+    samples = []
+    t0 = time.monotonic()
+    n = 0
+    next_sample = t0
+    while time.monotonic() - t0 < args.down:
+        now = time.monotonic()
+        frame = Frame(image, n, now - t0, "0", 30.0)
+        ev = TrackEvent("new", n, n, 0, (10.0, 10.0, 50.0, 90.0), 0.9, "0", now - t0, "person")
+        for s in sinks:
+            s.write(frame, dets, [ev])
+        n += 1
+        if now >= next_sample:
+            m, w = service.mqtt.stats(), service.webhook.stats()
+            samples.append((round(now - t0), round(rss_mb(), 1), m.pending, m.dropped, w.pending, w.dropped))
+            log.info("t=%4d s rss %.1f MB mqtt pending %d dropped %d webhook pending %d dropped %d", *samples[-1])
+            next_sample += args.sample
+        time.sleep(max(0.0, t0 + n / args.rate - time.monotonic()))
+    m, w = service.mqtt.stats(), service.webhook.stats()
+    service.close(drain=False)
+    full = [s for s in samples if s[2] >= cfg.output.mqtt.queue_size]
+    print(json.dumps({"scenario": f"receivers away {args.down:g} s, {args.rate:g} events/s",
+                      "events": n, "mqtt_pending": m.pending, "mqtt_dropped": m.dropped,
+                      "webhook_pending": w.pending, "webhook_dropped": w.dropped,
+                      "rss_mb_start_full_peak_end": [samples[0][1], full[0][1] if full else None,
+                                                     max(s[1] for s in samples), samples[-1][1]],
+                      "samples": samples[:: max(1, len(samples) // 12)]}))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("mode", choices=("restart", "outage", "fps", "rss"))
+    ap.add_argument("--weights", default="demo")
+    ap.add_argument("--imgsz", type=int, default=320)
+    ap.add_argument("--down", type=float, default=None, help="seconds the broker is away (restart: 3, outage: 60)")
+    ap.add_argument("--before", type=float, default=10.0, help="seconds of normal operation before the outage")
+    ap.add_argument("--after", type=float, default=20.0, help="seconds after the broker is back")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--rate", type=float, default=200.0, help="rss: synthetic events per second")
+    ap.add_argument("--events", type=int, default=5000, help="fps: events for the per-event write cost")
+    ap.add_argument("--sample", type=float, default=10.0, help="rss: seconds between samples")
+    args = ap.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+    from importlib.metadata import version
+
+    import torch
+
+    print(json.dumps({"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": platform.machine(),
+                      "cpus": os.cpu_count(), "load": os.getloadavg()[0], "python": platform.python_version(),
+                      "torch": torch.__version__, "paho-mqtt": version("paho-mqtt"),
+                      "mosquitto": "Debian 2.0.11"}))
+    if args.mode == "restart":
+        outage(args, args.down if args.down is not None else 3.0)
+    elif args.mode == "outage":
+        outage(args, args.down if args.down is not None else 60.0)
+    elif args.mode == "fps":
+        fps(args)
+    else:
+        args.down = args.down if args.down is not None else 600.0
+        rss(args)
+
+
+if __name__ == "__main__":
+    main()
