@@ -74,7 +74,7 @@ class Analytics:
             cfg = build(AnalyticsConfig, dict(cfg), "analytics")
         else:
             cfg = build(AnalyticsConfig, dataclasses.asdict(cfg), "analytics")  # the same checks as a config file
-        if not self.names and _names_used(cfg):  # class names wait for the model (`set_names`)
+        if not self.names and _names_used(cfg):  # class filters wait for the model's names (`set_names`)
             with self._lock:
                 self._cfg, self._lines, self._zones, self._unresolved = cfg, [], [], True
             return
@@ -113,7 +113,7 @@ class Analytics:
     def source(self, source_id: str) -> SourceAnalytics:
         """The live analytics of one source (created on first use)."""
         if self._unresolved:
-            raise ConfigError("analytics: class names in a classes filter need the model's names (set_names)")
+            raise ConfigError("analytics: a classes filter needs the model's class names (set_names)")
         src = self._sources.get(source_id)
         if src is None:
             with self._lock:
@@ -158,5 +158,5 @@ class Analytics:
 
 
 def _names_used(cfg: AnalyticsConfig) -> bool:
-    return any(isinstance(c, str) and not c.strip().isdigit()
-               for item in (*cfg.lines, *cfg.zones) for c in (item.classes or []))
+    """Whether a line or zone filters classes: ids and names are checked against the model's names."""
+    return any(item.classes is not None for item in (*cfg.lines, *cfg.zones))

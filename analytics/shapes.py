@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from yolotrack.core.classes import resolve_classes
 from yolotrack.core.config import AnalyticsConfig, LineConfig, ZoneConfig
 from yolotrack.core.errors import ConfigError
 
@@ -36,27 +37,13 @@ class Zone:
 
 
 def class_ids(classes: Sequence[int | str] | None, names: Mapping[int, str], where: str) -> frozenset[int] | None:
-    """Ids for a `classes` filter (ids or names, case-insensitive); unknown entries are a config error.
-
-    Without the model's names (a stand-in detector) only integer ids are accepted.
-    """
-    if classes is None:
-        return None
-    lookup = {v.lower(): k for k, v in names.items()}
-    out = set()
-    for c in classes:
-        if isinstance(c, int) and not isinstance(c, bool):
-            if names and c not in names:
-                raise ConfigError(f"{where}: class id {c} does not exist; the model has ids 0..{max(names)}")
-            out.add(int(c))
-        elif isinstance(c, str) and c.strip().isdigit() and (not names or int(c) in names):
-            out.add(int(c))
-        elif isinstance(c, str) and c.strip().lower() in lookup:
-            out.add(lookup[c.strip().lower()])
-        else:
-            known = ", ".join(list(names.values())[:20]) + (", ..." if len(names) > 20 else "")
-            raise ConfigError(f"{where}: unknown class {c!r}; the model's classes are: {known or '(none)'}")
-    return frozenset(out)
+    """Ids for a `classes` filter (ids or names, case-insensitive, as `model.classes`); an unknown entry is a
+    `ConfigError` that names the line or zone."""
+    try:
+        ids = resolve_classes(classes, dict(names))
+    except ConfigError as e:
+        raise ConfigError(f"{where}: {e}") from None
+    return None if ids is None else frozenset(ids)
 
 
 def resolve_line(item: LineConfig, names: Mapping[int, str], where: str) -> Line:

@@ -159,7 +159,7 @@ def test_class_names_wait_for_the_model_when_the_caller_builds_analytics_first()
     cfg = AnalyticsConfig(lines=[LineConfig(name="door", points=[[0, 0], [9, 9]], classes=["disc"], source="yard")])
     an = Analytics(cfg, cameras={"1": "yard"})
     assert an.enabled
-    with pytest.raises(ConfigError, match="need the model's names"):
+    with pytest.raises(ConfigError, match="needs the model's class names"):
         an.source("1")
     an.set_names({0: "disc", 1: "square"})
     assert an.source("1").lines[0].classes == frozenset({0}) and an.source("0").lines == []
