@@ -44,6 +44,9 @@ class ModelConfig:
     half: bool | None = _f(None)
     attention: str = _f("auto", choices=("auto", "flash", "sdpa", "eager"))
     runtime: str = _f("auto", choices=("auto", "torch", "onnxruntime", "openvino"))
+    precision: str = _f("fp32", choices=("fp32", "bf16", "int8"))
+    calibration: str | None = _f(None)
+    calibration_frames: int = _f(64, min=1, max=2000)
 
 
 @dataclass
@@ -70,17 +73,38 @@ class SourceConfig:
 
 
 @dataclass
+class BotSortConfig:
+    gmc: str = _f("sparse", choices=("sparse", "ecc", "none"))
+    appearance: bool = _f(False)
+    proximity_thresh: float = _f(0.5, min=0.0, max=1.0)
+    appearance_thresh: float = _f(0.25, min=0.0, max=1.0)
+
+
+@dataclass
+class OcSortConfig:
+    iou_thresh: float = _f(0.3, min=0.0, max=1.0)
+    min_hits: int = _f(3, min=0, max=1000)
+    delta_t: int = _f(3, min=1, max=100)
+    inertia: float = _f(0.2, min=0.0, max=1.0)
+    use_byte: bool = _f(False)
+
+
+@dataclass
 class TrackerConfig:
     enabled: bool = _f(True)
-    track_thresh: float = _f(0.5, min=0.0, max=1.0)
+    type: str = _f("botsort", choices=("bytetrack", "botsort", "ocsort"))
+    track_thresh: float = _f(0.25, min=0.0, max=1.0)
     low_thresh: float = _f(0.1, min=0.0, max=1.0)
-    new_track_thresh: float = _f(0.6, min=0.0, max=1.0)
+    new_track_thresh: float = _f(0.3, min=0.0, max=1.0)
     match_thresh: float = _f(0.8, min=0.0, max=1.0)
     second_match_thresh: float = _f(0.5, min=0.0, max=1.0)
     unconfirmed_match_thresh: float = _f(0.7, min=0.0, max=1.0)
     track_buffer: int = _f(30, min=1, max=100000)
     fuse_score: bool = _f(True)
     per_class: bool = _f(False)
+    report_missed: int = _f(2, min=0, max=1000)
+    botsort: BotSortConfig = _f(factory=BotSortConfig)
+    ocsort: OcSortConfig = _f(factory=OcSortConfig)
 
 
 @dataclass
@@ -503,7 +527,9 @@ def _check(value: Any, fld: dataclasses.Field, key: str) -> None:
             continue
         choices = meta.get("choices")
         if choices is not None and v not in choices:
-            raise ConfigError(f"{key}: {v!r} is not allowed (allowed: {', '.join(map(str, choices))})")
+            close = difflib.get_close_matches(str(v), [str(c) for c in choices], n=1, cutoff=0.5)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            raise ConfigError(f"{key}: {v!r} is not allowed{hint} (allowed: {', '.join(map(str, choices))})")
         lo, hi = meta.get("min"), meta.get("max")
         numeric = isinstance(v, (int, float)) and not isinstance(v, bool)
         if numeric and ((lo is not None and v < lo) or (hi is not None and v > hi)):

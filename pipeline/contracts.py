@@ -55,13 +55,17 @@ class DetectorLike(Protocol):
 
 
 class TrackerLike(Protocol):
-    """What the pipeline calls on a tracker, one per source (`tracker.ByteTracker` is the real one)."""
+    """What the pipeline calls on a tracker, one per source (`tracker.build_tracker` makes the real ones).
 
-    def update_detections(self, dets: Detections, frame_index: int) -> Detections:
+    `image` is the frame the detections came from (BGR); trackers with camera-motion compensation
+    use it, the others ignore it.
+    """
+
+    def update_detections(self, dets: Detections, frame_index: int, image: np.ndarray | None = None) -> Detections:
         """The tracked detections of one frame, with `track_ids`."""
         ...
 
-    def coast(self, frame_index: int, names: dict[int, str]) -> Detections:
+    def coast(self, frame_index: int, names: dict[int, str], image: np.ndarray | None = None) -> Detections:
         """A frame the detector skipped (`pipeline.detect_every`): the tracks at their prediction."""
         ...
 

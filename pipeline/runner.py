@@ -60,7 +60,7 @@ class Pipeline:
         progress: called after each frame as `progress(frames_done, total_or_None)`.
         sources: `Source` objects (built, not yet started) instead of `cfg.source.uri`.
         tracker_factory: `f(frame_rate) -> TrackerLike`, called once per source; default
-            `ByteTracker.from_config(cfg.tracker, fps)`; ignored when `cfg.tracker.enabled` is false.
+            `tracker.build_tracker(cfg.tracker, fps)`; ignored when `cfg.tracker.enabled` is false.
         tracker_for: `f(source_id, frame_rate) -> TrackerLike`, like `tracker_factory` but told
             which source it is for (the cluster gives each camera its own settings and hands a
             restarted camera its saved tracker); takes precedence over `tracker_factory`.
@@ -141,8 +141,10 @@ class Pipeline:
             sources = [open_source(u, self.cfg.source, str(i)) for i, u in enumerate(source_uris(self.cfg.source))]
         if self.detector is None:  # first: a bad checkpoint is reported before a bad source
             from yolotrack.detector import Detector
+            from yolotrack.tracker import wants_embeddings
 
-            self.detector = Detector.from_config(self.cfg.model)
+            self.detector = Detector.from_config(self.cfg.model, source=self.cfg.source.uri,
+                                                 embeddings=wants_embeddings(self.cfg.tracker))
         self._start_analytics(sources)
         started: list[Source] = []
         try:
@@ -372,10 +374,9 @@ class Pipeline:
         self._stages = [self._sink_stage, *middle, *self._captures]
 
     def _default_tracker_factory(self) -> Callable[[float], TrackerLike]:
-        from yolotrack.tracker import ByteTracker
+        from yolotrack.tracker import tracker_factory
 
-        tcfg = self.cfg.tracker
-        return lambda fps: ByteTracker.from_config(tcfg, fps)
+        return tracker_factory(self.cfg.tracker)
 
     # ------------------------------------------------------------ sink thread side
 

@@ -134,9 +134,9 @@ class Tracking:
             if tracker is None:
                 tracker = self.trackers[sid] = self.factory(sid, r.frame.fps or 30.0)
             if r.detections is None:
-                r.detections = tracker.coast(r.frame.index, self.names)
+                r.detections = tracker.coast(r.frame.index, self.names, image=r.frame.image)
             else:
-                r.detections = tracker.update_detections(r.detections, r.frame.index)
+                r.detections = tracker.update_detections(r.detections, r.frame.index, image=r.frame.image)
             events = list(tracker.pop_events())
         except Exception as e:
             raise StageFailure("tracker", e) from e

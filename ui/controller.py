@@ -160,9 +160,10 @@ class PipelineController(QObject):
 
     def _load_model(self, gen: int, mcfg: Any) -> None:
         from yolotrack.detector import Detector
+        from yolotrack.tracker import wants_embeddings
 
         try:
-            det = Detector.from_config(mcfg)
+            det = Detector.from_config(mcfg, embeddings=wants_embeddings(self.cfg.tracker))
         except YolotrackError as e:
             self._report(gen, f"cannot load model {mcfg.weights}: {e}")
             return
@@ -268,11 +269,11 @@ class PipelineController(QObject):
         self._spawn("yolotrack-gui-watch", self._watch, pipe)
 
     def _tracker_factory(self, cfg: Config) -> Any:
-        from yolotrack.tracker import ByteTracker
+        from yolotrack.tracker import tracker_factory
 
-        tcfg = cfg.tracker
+        make = tracker_factory(cfg.tracker)
         switch = self.tracker_switch
-        return lambda fps: SwitchableTracker(lambda f: ByteTracker.from_config(tcfg, f), fps, switch)
+        return lambda fps: SwitchableTracker(make, fps, switch)
 
     def _watch(self, pipe: Pipeline) -> None:
         """Turns the end or failure of a pipeline into a signal (the UI never calls wait())."""
