@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+from typing import Any
 
 from yolotrack.commands.common import add_model_flags, config_from_args
 from yolotrack.core.config import Config, set_value
@@ -79,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
 
     service = ServiceOutputs(cfg)  # malformed URLs fail here, before anything starts
     pipe = Pipeline(cfg, sinks=build_sinks(cfg) + service.sinks())
+    pipe.add_stats_listener(lambda _stats: log_counts(pipe))
     metrics = None
     if cfg.pipeline.metrics:
         from yolotrack.pipeline.metrics import MetricsServer
@@ -102,9 +104,18 @@ def run(args: argparse.Namespace) -> int:
         service.close()  # what the frames produced is still delivered, up to the drain timeouts
     stats = pipe.stats()
     log.info("done: %d frames, %d dropped", stats.frames, stats.dropped)
+    log_counts(pipe)
     if service.enabled:
         log.info("outputs: %s", service.describe())
     return 0
+
+
+def log_counts(pipe: Any) -> None:
+    """One `counts:` line per source with lines or zones (every pipeline.stats_interval and at the end)."""
+    from yolotrack.analytics.summary import counts_line
+
+    for snap in pipe.counts().values():
+        log.info("counts: %s", counts_line(snap))
 
 
 def run_cameras(args: argparse.Namespace, cfg: Config) -> int:

@@ -34,6 +34,7 @@ class Result:
     trails: dict[int, np.ndarray] | None = None  # track id -> (K, 2) float32 centres, oldest first
     latency: float = 0.0  # seconds from capture to the sinks
     t_capture: float = 0.0  # time.monotonic() when the frame left its source
+    analytics: Any = None  # analytics.Overlay: lines and zones with their counters at this frame, when any
 
 
 class DetectorLike(Protocol):

@@ -67,6 +67,9 @@ class Pipeline:
         track_thread: run the tracker in its own thread (True) or inline after the detector (False).
         want_trails: fill `Result.trails` (`render.TrailHistory`, `render.trail_length` points) for
             drawing; default: when `on_result` is set.
+        analytics: a ready `analytics.Analytics` (e.g. one that knows camera names); default: built from
+            `cfg.analytics` at `start()` with the detector's class names. Always present once started, so
+            lines and zones can be added to a running pipeline (`set_analytics`).
     """
 
     def __init__(
@@ -81,6 +84,7 @@ class Pipeline:
         track_thread: bool = False,
         want_trails: bool | None = None,
         tracker_for: Callable[[str, float], TrackerLike] | None = None,
+        analytics: Any = None,
     ) -> None:
         self.cfg = cfg
         self._sinks = sinks
@@ -92,6 +96,7 @@ class Pipeline:
         self._tracker_for = tracker_for
         self._track_thread = track_thread
         self._want_trails = (on_result is not None) if want_trails is None else want_trails
+        self.analytics = analytics  # analytics.Analytics once started
 
         self._halt = threading.Event()
         self._stopping = threading.Event()
@@ -140,6 +145,7 @@ class Pipeline:
 
             self.detector = Detector.from_config(self.cfg.model, source=self.cfg.source.uri,
                                                  embeddings=wants_embeddings(self.cfg.tracker))
+        self._start_analytics(sources)
         started: list[Source] = []
         try:
             for s in sources:
@@ -241,6 +247,31 @@ class Pipeline:
             raise RuntimeError("set_thresholds() before the detector exists (pass one, or start() first)")
         self.detector.set_thresholds(**kwargs)
 
+    def _start_analytics(self, sources: Sequence[Source]) -> None:
+        """Lines and zones checked against the model (class names) and the sources, before anything runs."""
+        from yolotrack.analytics import Analytics
+
+        if self.analytics is None:
+            forget = max(10.0, 2.0 * self.cfg.tracker.track_buffer / 30.0)  # longer than the tracker keeps lost tracks
+            self.analytics = Analytics(self.cfg.analytics, names=dict(self.detector.names), forget_after=forget)
+        elif not self.analytics.names:
+            self.analytics.set_names(dict(self.detector.names))
+        if self.analytics.enabled and not self.cfg.tracker.enabled:
+            raise ConfigError("analytics lines and zones count tracks: they need the tracker (tracker.enabled: true)")
+        if self._given_sources is None:  # all of the config's sources are here (a camera group has some of them)
+            self.analytics.check_sources(s.info.source_id for s in sources)
+
+    def set_analytics(self, cfg: Any) -> None:
+        """Replace lines and zones while running (an `AnalyticsConfig` or an `analytics:` mapping); applies
+        from each source's next frame. Raises `ConfigError` and changes nothing when the section is wrong."""
+        if self.analytics is None:
+            raise RuntimeError("set_analytics() before start(); pass the section in the config instead")
+        self.analytics.set_config(cfg)
+
+    def counts(self) -> dict[str, dict[str, Any]]:
+        """{source id: counts snapshot} of every source with lines or zones (see `Analytics.counts`)."""
+        return self.analytics.counts() if self.analytics is not None else {}
+
     def add_stats_listener(self, fn: Callable[[PipelineStats], None]) -> None:
         """Called in the sink thread every `pipeline.stats_interval` seconds (also while no frames arrive)."""
         self._stats_listeners.append(fn)
@@ -339,7 +370,7 @@ class Pipeline:
         self._sink_stage = SinkStage(
             sink_in, {sid: st.source for sid, st in self._streams.items()}, self._sinks, detector, self._halt,
             self._fail, self._deliver, self._maybe_stats,
-            trail_length=self.cfg.render.trail_length if self._want_trails else None)
+            trail_length=self.cfg.render.trail_length if self._want_trails else None, analytics=self.analytics)
         self._stages = [self._sink_stage, *middle, *self._captures]
 
     def _default_tracker_factory(self) -> Callable[[float], TrackerLike]:

@@ -272,12 +272,14 @@ class SinkStage(Stage):
     before) and finalized by `finalize()` once every stage has stopped: `close()` after a normal
     end or stop, `abort()` after a failure. With `trail_length` set, each result also gets its
     trails for drawing, from one `render.TrailHistory` per source: the same history the video
-    sink draws from, so the GUI and the annotated video agree.
+    sink draws from, so the GUI and the annotated video agree. With `analytics` (an
+    `analytics.Analytics`), each result first gets its line and zone events and overlay, so every
+    sink sees them, and each sink's `StreamInfo.analytics` is that source's live counters.
     """
 
     def __init__(self, inp: FrameQueue, sources: Mapping[str, Source], sinks: Sequence[Sink] | SinkFactory,
                  detector: DetectorLike, halt: threading.Event, fail: FailFn, deliver: Callable[[Result], None],
-                 on_idle: Callable[[], None], trail_length: int | None = None) -> None:
+                 on_idle: Callable[[], None], trail_length: int | None = None, analytics: Any = None) -> None:
         super().__init__("sinks", halt, fail)
         self.inp = inp
         self.sources = dict(sources)
@@ -289,6 +291,7 @@ class SinkStage(Stage):
         self._opened: dict[str, list[Sink]] = {}
         self._trails = ({sid: TrailHistory(trail_length) for sid in self.sources}
                         if trail_length is not None else {})
+        self.analytics = analytics
 
     def run(self) -> None:
         open_n = len(self.sources)
@@ -315,6 +318,11 @@ class SinkStage(Stage):
             sinks = self._open(sid, r.frame)
         dets = r.detections
         assert dets is not None, "a frame reached the sinks without detections"
+        if self.analytics is not None:
+            try:
+                self.analytics.apply(r)
+            except Exception as e:
+                raise StageFailure("analytics", e) from e
         for sink in sinks:
             try:
                 sink.write(r.frame, dets, r.events)
@@ -342,6 +350,7 @@ class SinkStage(Stage):
             source_id=sid, uri=redact(info.uri), width=frame.width, height=frame.height,
             fps=frame.fps or info.fps, names=dict(det.names), task=det.task, kpt_shape=det.kpt_shape,
             total_frames=info.total_frames, time_base=info.time_base,
+            analytics=self.analytics.source(sid) if self.analytics is not None else None,
         )
 
     def write_stats(self, stats: PipelineStats) -> None:

@@ -221,10 +221,10 @@ def test_tracking_fills_in_time_and_class_name_of_events():
     from yolotrack.pipeline.stages import Tracking
 
     class OneEvent:
-        def update_detections(self, dets, frame_index):
+        def update_detections(self, dets, frame_index, image=None):
             return dets.with_tracks(np.arange(len(dets)))
 
-        def coast(self, frame_index, names):
+        def coast(self, frame_index, names, image=None):
             return Detections.empty(names)
 
         def pop_events(self):

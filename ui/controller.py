@@ -42,7 +42,8 @@ class Recorder:
         self._lock = threading.Lock()
         self._closed = False
 
-    def write(self, result: Result, names: dict[int, str], task: str) -> None:
+    def write(self, result: Result, names: dict[int, str], task: str, analytics: Any = None) -> None:
+        """`analytics`: the source's `analytics.SourceAnalytics`, so the recording shows lines, zones and counters."""
         from yolotrack.sinks.video import VideoSink
 
         with self._lock:
@@ -53,7 +54,7 @@ class Recorder:
                 sink = VideoSink.from_config(self.path, self.cfg)
                 sink.copy_audio = False
                 sink.open(StreamInfo(source_id=f.source_id, uri="", width=f.width, height=f.height,
-                                     fps=f.fps or 30.0, names=names, task=task))
+                                     fps=f.fps or 30.0, names=names, task=task, analytics=analytics))
                 self._sink = sink
             self._sink.write(f, result.detections, result.events)
             self.frames += 1
@@ -292,7 +293,9 @@ class PipelineController(QObject):
         if rec is not None:
             det = self.detector
             try:
-                rec.write(result, dict(getattr(det, "names", {}) or {}), getattr(det, "task", "detect"))
+                pipe = self._pipe
+                analytics = pipe.analytics.source(result.frame.source_id) if pipe and pipe.analytics else None
+                rec.write(result, dict(getattr(det, "names", {}) or {}), getattr(det, "task", "detect"), analytics)
             except Exception as e:  # noqa: BLE001 - a full disk must stop the recording, not the view
                 log.debug("recording failed", exc_info=True)
                 self._recorder = None

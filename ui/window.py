@@ -222,7 +222,7 @@ class MainWindow(QMainWindow):
         self.panel.set_busy(busy)
 
     def _on_model(self, det: object) -> None:
-        from yolotrack.detector.predictor import resolve_classes  # torch: loaded by now, with the model
+        from yolotrack.core.classes import resolve_classes
 
         names = dict(getattr(det, "names", {}) or {})
         task = str(getattr(det, "task", "detect"))
@@ -294,7 +294,8 @@ class MainWindow(QMainWindow):
         t0 = time.perf_counter()
         size = (max(1, self.view.width()), max(1, self.view.height()))
         trails = result.trails if self.renderer.cfg.trails else None
-        canvas = render_to_view(result.frame.image, result.detections, trails, self.renderer, size)
+        canvas = render_to_view(result.frame.image, result.detections, trails, self.renderer, size,
+                                analytics=result.analytics)
         self.view.show_image(canvas, (result.frame.width, result.frame.height))
         self.last_render_ms = (time.perf_counter() - t0) * 1000.0
 
