@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "info": ("yolotrack.commands.info", "versions, device, and what runtime and attention `auto` pick"),
     "convert": ("yolotrack.commands.convert", "convert a checkpoint to yolotrack's safetensors format"),
     "eval": ("yolotrack.commands.eval", "score MOT Challenge tracks against ground truth"),
+    "track": ("yolotrack.commands.track", "track a MOT Challenge detection file (public detections) into MOT tracks"),
     "synth": ("yolotrack.commands.synth", "generate synthetic scenes: videos, MOT ground truth, YOLO dataset"),
     "train": ("yolotrack.commands.train", "train YOLOv12 on a YOLO-format dataset"),
 }

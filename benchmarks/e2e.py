@@ -20,6 +20,7 @@ import contextlib
 import dataclasses
 import json
 import logging
+import os
 import platform
 import subprocess
 import sys
@@ -34,9 +35,7 @@ from common import bench_config
 
 from yolotrack.core.config import Config
 from yolotrack.detector import Detector, torch_thread
-from yolotrack.detector.hub import resolve_weights
 from yolotrack.detector.runtimes.compare import max_relative_error
-from yolotrack.detector.runtimes.dispatch import RuntimeModel
 from yolotrack.pipeline import Pipeline, open_source
 
 ULTRALYTICS_FPS = (10.8, 11.6)
@@ -125,14 +124,23 @@ def forward(model, x: torch.Tensor):
 
 def run_one(cfg: Config, weights: str, runtime: str, threads: int, frame: np.ndarray,
             cache_dir: Path | None, streams: int = 1) -> dict:
-    det = Detector.from_config(dataclasses.replace(cfg.model, runtime="torch"))  # wrapped below, per runtime
-    torch_model = det.model
-    det.model = RuntimeModel(torch_model, runtime, det.device, resolve_weights(weights), threads, cache_dir)
+    """The Detector as the app builds it for `runtime` (on CPU the exported runtimes take the numpy path);
+    its raw output on `frame` is checked against a torch float32 Detector's."""
+    if cache_dir is not None:
+        os.environ["XDG_CACHE_HOME"] = str(cache_dir)
+    ref_det = Detector.from_config(dataclasses.replace(cfg.model, runtime="torch", precision="fp32"))
     t0 = time.perf_counter()
-    x, _ = det.preprocess([frame])
-    out = torch_thread.run(forward, det.model, x)  # builds (exports, converts, compiles) the runtime for this shape
+    det = ref_det if runtime == "torch" else Detector.from_config(dataclasses.replace(cfg.model, runtime=runtime))
+    batch, _ = det.preprocess([frame])
+    if runtime == "torch":
+        out = torch_thread.run(forward, det.model, batch)
+    else:
+        outs = torch_thread.run(det.model.infer, batch)  # builds (exports, converts, compiles) the runtime
+        arrays = [torch.from_numpy(o) for o in outs.values()]
+        out = (arrays[0], arrays[1]) if det.task == "segment" else arrays[0]
     build_s = time.perf_counter() - t0
-    ref = torch_thread.run(forward, torch_model, x)
+    x, _ = ref_det.preprocess([frame])
+    ref = torch_thread.run(forward, ref_det.model, x)
     err = torch_thread.run(max_relative_error, out, ref, det.nc, det.task)
     for _ in range(2):
         det([frame] * streams)  # builds the batch-`streams` runtime outside the timed run
@@ -141,9 +149,10 @@ def run_one(cfg: Config, weights: str, runtime: str, threads: int, frame: np.nda
     stats = Pipeline(cfg, sinks=[sink], detector=det).run()
     wall = time.perf_counter() - t0
     stages = {st.name: st.p50_ms for st in stats.stages.values()}
-    return {"runtime": det.model.runtime_name, "fps": sink.frames / wall / streams, "frames": sink.frames,
+    name = getattr(det.model, "runtime_name", None) or "torch"
+    return {"runtime": name, "fps": sink.frames / wall / streams, "frames": sink.frames,
             "wall": wall,
-            "build_s": build_s, "err": err, "boxes": sink.boxes, "stages": stages, "shape": tuple(x.shape),
+            "build_s": build_s, "err": err, "boxes": sink.boxes, "stages": stages, "shape": list(batch.shape),
             "infer_ms": stats.inference_ms}
 
 
@@ -197,7 +206,8 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=1, help="runs per runtime; the best is kept")
     ap.add_argument("--ultralytics-python", help="python of a separate venv with ultralytics: also time "
                     "Ultralytics model.track() on the same clip, before and after ours")
-    ap.add_argument("--cache-dir", help="export cache (default: a temp dir, so build time includes the export)")
+    ap.add_argument("--cache-dir", help="XDG cache for the exports (default: a temp dir, so build time includes "
+                    "the export)")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="config overrides, e.g. model.conf=0.1")
     args = ap.parse_args()
@@ -206,7 +216,7 @@ def main() -> int:
     if args.child:
         return child(args)
     tmp = tempfile.TemporaryDirectory()
-    cache_dir = Path(args.cache_dir) if args.cache_dir else Path(tmp.name) / "exports"
+    cache_dir = Path(args.cache_dir) if args.cache_dir else Path(tmp.name) / "xdg"
     if args.video:
         uri = args.video
     else:

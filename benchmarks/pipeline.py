@@ -28,6 +28,7 @@ from common import bench_config, make_scenes
 from yolotrack.core.config import Config
 from yolotrack.detector import torch_thread
 from yolotrack.pipeline import Pipeline, open_source
+from yolotrack.tracker import build_tracker
 
 log = logging.getLogger("bench")
 
@@ -70,12 +71,12 @@ def pct(xs: list[float]) -> str:
     return f"p50 {np.percentile(a, 50):6.1f} ms  p95 {np.percentile(a, 95):6.1f} ms  mean {a.mean():6.1f} ms"
 
 
-def sequential(cfg: Config, detector, tracker_cls) -> tuple[float, int, dict[str, list[float]]]:
+def sequential(cfg: Config, detector) -> tuple[float, int, dict[str, list[float]]]:
     """The plain loop a user would write: decode -> detect -> track -> records, one thread."""
     times: dict[str, list[float]] = {"decode": [], "detect": [], "track": [], "output": []}
     src = open_source(cfg.source.uri, cfg.source)
     src.start()
-    tracker = tracker_cls.from_config(cfg.tracker, src.info.fps or 30.0)
+    tracker = build_tracker(cfg.tracker, src.info.fps or 30.0)
     t_start = time.perf_counter()
     n = objects = 0
     it = iter(src)
@@ -88,7 +89,7 @@ def sequential(cfg: Config, detector, tracker_cls) -> tuple[float, int, dict[str
         dets = detector([frame.image])[0]
         t2 = time.perf_counter()
         objects += len(dets)
-        dets = tracker.update_detections(dets, frame.index)
+        dets = tracker.update_detections(dets, frame.index, image=frame.image)
         tracker.pop_events()
         t3 = time.perf_counter()
         dets.to_records()
@@ -201,7 +202,6 @@ def main() -> int:
         torch_thread.set_threads(args.threads)
 
     from yolotrack.detector import Detector
-    from yolotrack.tracker import ByteTracker
 
     cfg = bench_config(args.weights, args.imgsz, args.overrides)
     detector = Detector.from_config(cfg.model)
@@ -231,7 +231,7 @@ def main() -> int:
         runs = {  # pipelines first: the bare-model run holds every decoded frame in memory
             "pipeline, tracker inline": lambda: threaded(cfg, detector, track_thread=False),
             "pipeline, tracker thread": lambda: threaded(cfg, detector, track_thread=True),
-            "sequential loop": lambda: in_worker_thread(lambda: sequential(cfg, detector, ByteTracker)),
+            "sequential loop": lambda: in_worker_thread(lambda: sequential(cfg, detector)),
             "bare model (pre-decoded)": lambda: (*in_worker_thread(lambda: bare_model(cfg, detector)), None),
         }
         for name, fn in runs.items():

@@ -20,19 +20,32 @@ from pathlib import Path
 from yolotrack.cluster.groups import CameraGroup, plan_groups
 from yolotrack.core.cameras import Camera
 from yolotrack.core.config import Config
+from yolotrack.core.errors import UsageError
 
 
 def run_cameras(cameras: Sequence[Camera], cfg: Config, out_dir: str | Path) -> int:
     """Run every camera until the files end (exit code 0) or a stop signal; on Ray when
-    `cfg.cluster.address` is set. Outputs: `out_dir/<camera>.jsonl` and the other camera sinks."""
+    `cfg.cluster.address` is set. Outputs: `out_dir/<camera>.jsonl` and the other camera sinks,
+    plus the service outputs of `cfg.output` (MQTT, webhook, snapshots), which belong to this
+    process (the driver on Ray) and are shared by every camera."""
+    from yolotrack.sinks.service import ServiceOutputs
+
+    if cfg.pipeline.metrics and cfg.cluster.address:
+        raise UsageError("pipeline.metrics (--metrics) with a Ray cluster: the pipelines run inside Ray actors; "
+                         "use Ray's dashboard and metrics, or run the cameras without --ray")
     Path(out_dir).mkdir(parents=True, exist_ok=True)
-    if cfg.cluster.address:
-        from yolotrack.cluster.driver import ClusterRun
+    service = ServiceOutputs(cfg)  # malformed URLs fail here, before anything starts
+    try:
+        service.start()  # with output.mqtt.required, an unreachable or refusing broker ends the run here
+        if cfg.cluster.address:
+            from yolotrack.cluster.driver import ClusterRun
 
-        return ClusterRun(plan_groups(cameras, cfg), cfg, out_dir).run()
-    from yolotrack.cluster.local import run_local
+            return ClusterRun(plan_groups(cameras, cfg), cfg, out_dir, service).run()
+        from yolotrack.cluster.local import run_local
 
-    return run_local(plan_groups(cameras, cfg, group_size=len(cameras)), out_dir)
+        return run_local(plan_groups(cameras, cfg, group_size=len(cameras)), out_dir, service, cfg.pipeline.metrics)
+    finally:
+        service.close()  # what the cameras produced is still delivered, up to the drain timeouts
 
 
 __all__ = ["CameraGroup", "plan_groups", "run_cameras"]

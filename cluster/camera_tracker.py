@@ -29,9 +29,9 @@ CheckpointFn = Callable[[str, int, dict[str, Any]], None]  # (camera, frame inde
 
 def make_tracker(cfg: Config, fps: float) -> TrackerLike:
     """The camera's tracker, as the single-camera pipeline builds it."""
-    from yolotrack.tracker import ByteTracker
+    from yolotrack.tracker import build_tracker
 
-    return ByteTracker.from_config(cfg.tracker, fps)
+    return build_tracker(cfg.tracker, fps)
 
 
 def checkpoint_period(checkpoint_every: int, detect_every: int) -> int:
@@ -74,20 +74,20 @@ class CameraTracker:
         self._every = checkpoint_every if self.resumable else 0
         self._on_checkpoint = on_checkpoint
 
-    def update_detections(self, dets: Detections, frame_index: int) -> Detections:
+    def update_detections(self, dets: Detections, frame_index: int, image: np.ndarray | None = None) -> Detections:
         dets = self._filter(dets)
         if self.tracker is None:
             return dets
         self._raise_ids(frame_index)
-        out = self.tracker.update_detections(dets, frame_index)
+        out = self.tracker.update_detections(dets, frame_index, image=image)
         self._checkpoint(frame_index)
         return self._shift(out)
 
-    def coast(self, frame_index: int, names: dict[int, str]) -> Detections:
+    def coast(self, frame_index: int, names: dict[int, str], image: np.ndarray | None = None) -> Detections:
         if self.tracker is None:
             return Detections.empty(names)
         self._raise_ids(frame_index)
-        out = self.tracker.coast(frame_index, names)
+        out = self.tracker.coast(frame_index, names, image=image)
         self._checkpoint(frame_index)
         return self._shift(out)
 

@@ -110,14 +110,14 @@ class _Group:
 class ClusterRun:
     """Runs `groups` on the Ray cluster at `cfg.cluster.address`, writing each camera's sinks here."""
 
-    def __init__(self, groups: list[CameraGroup], cfg: Config, out_dir: str | Path) -> None:
+    def __init__(self, groups: list[CameraGroup], cfg: Config, out_dir: str | Path, service: Any = None) -> None:
         self.groups = groups
         self.cfg = cfg
         self.out_dir = Path(out_dir)
         self.cameras: dict[str, _Camera] = {}
         for g in groups:
             for cam in g.cameras:
-                sinks = camera_sinks(g.configs[cam.name], cam.name, self.out_dir)
+                sinks = camera_sinks(g.configs[cam.name], cam.name, self.out_dir, service)
                 self.cameras[cam.name] = _Camera(cam.name, source_kind(cam.source) not in REPLAYABLE, sinks,
                                                  needs_images(sinks))
         self._stops = 0

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from yolotrack.cluster.camera_tracker import CameraTracker, CheckpointFn, checkpoint_period
 from yolotrack.cluster.groups import CameraGroup
 from yolotrack.cluster.records import Resume
+from yolotrack.core.classes import resolve_classes
 from yolotrack.pipeline.contracts import DetectorLike
 from yolotrack.pipeline.runner import Pipeline
 from yolotrack.pipeline.sources import Source, open_source
@@ -34,8 +35,6 @@ def build_group_pipeline(group: CameraGroup, sinks: SinkFactory, *, detector: De
         from yolotrack.detector import Detector
 
         detector = Detector.from_config(group.config.model)
-    from yolotrack.detector.predictor import resolve_classes
-
     class_ids = {name: resolve_classes(cfg.model.classes, dict(detector.names)) for name, cfg in group.configs.items()}
     sources: list[Source] = []
     for cam in group.cameras:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from pathlib import Path
+from typing import Any
 
 from yolotrack.cluster.group_pipeline import build_group_pipeline
 from yolotrack.cluster.groups import CameraGroup
@@ -35,10 +36,13 @@ class _AllPipelines:
             p.stop(drain=drain)
 
 
-def run_local(groups: list[CameraGroup], out_dir: str | Path) -> int:
+def run_local(groups: list[CameraGroup], out_dir: str | Path, service: Any = None,
+              metrics: str | None = None) -> int:
+    """`service`: the process's `ServiceOutputs` (shared by every camera); `metrics`: `HOST:PORT` for
+    `/metrics` and `/healthz` over all groups."""
     pipes: list[Pipeline] = []
     for g in groups:
-        sinks = {name: camera_sinks(cfg, name, out_dir) for name, cfg in g.configs.items()}
+        sinks = {name: camera_sinks(cfg, name, out_dir, service) for name, cfg in g.configs.items()}
 
         def factory(info: StreamInfo, sinks: dict[str, list[Sink]] = sinks) -> list[Sink]:
             return sinks[info.source_id]
@@ -46,6 +50,7 @@ def run_local(groups: list[CameraGroup], out_dir: str | Path) -> int:
         pipes.append(build_group_pipeline(g, factory))
     every = _AllPipelines(pipes)
     started: list[Pipeline] = []
+    server = _metrics_server(metrics, groups, pipes, service) if metrics else None
     try:
         with stop_on_signals(every):  # type: ignore[arg-type]
             for g, p in zip(groups, pipes, strict=True):
@@ -62,4 +67,25 @@ def run_local(groups: list[CameraGroup], out_dir: str | Path) -> int:
             with contextlib.suppress(YolotrackError):  # the first error is the one reported
                 p.wait(30)  # its sinks are closed (or aborted) before the error goes up
         raise
+    finally:
+        if server is not None:
+            server.close()
     return 0
+
+
+def _metrics_server(address: str, groups: list[CameraGroup], pipes: list[Pipeline], service: Any) -> Any:
+    """One `/metrics` + `/healthz` over every group's pipeline (stages named by group), started now."""
+    from yolotrack.pipeline.health import merge_health
+    from yolotrack.pipeline.metrics import MetricsServer
+    from yolotrack.pipeline.stats import merge_stats
+
+    def stats() -> Any:
+        return merge_stats({g.name: p.stats() for g, p in zip(groups, pipes, strict=True)})
+
+    def health() -> Any:
+        return merge_health([p.health() for p in pipes])
+
+    outputs = service.outbox_stats() if service is not None else None
+    server = MetricsServer(address, stats, health, outputs)
+    server.start()
+    return server

@@ -8,6 +8,9 @@ overlaps inference). Outputs, named after the video's stem:
     DIR/<stem>_cvat.xml        CVAT for video 1.1
     DIR/<stem>_coco.json       COCO-video (CocoVID)
     DIR/<stem>.jsonl           the `yolotrack run` JSON Lines schema
+    DIR/<stem>_counts.json     line and zone counts (`--formats counts`, needs analytics lines or zones)
+    DIR/<stem>_counts.csv      ... and their per-second time series
+    DIR/<stem>_heatmap.png     where tracks spent time, over the scene (`--formats heatmap`)
 
 Each file is written under a temporary name and renamed when complete. Ctrl-C (or SIGTERM)
 discards them all, so no partial export stands under a final name. A truncated or partly corrupt
@@ -31,7 +34,7 @@ from yolotrack.sinks.base import Sink
 
 log = logging.getLogger(__name__)
 
-FORMATS = ("video", "mot", "cvat", "coco", "jsonl")
+FORMATS = ("video", "mot", "cvat", "coco", "jsonl", "counts", "heatmap")
 
 
 class ExportInterrupted(YolotrackError):
@@ -62,19 +65,26 @@ def configure(p: argparse.ArgumentParser) -> None:
 def output_paths(out_dir: Path, stem: str) -> dict[str, Path]:
     return {"video": out_dir / f"{stem}_annotated.mp4", "mot": out_dir / "mot" / f"{stem}.txt",
             "cvat": out_dir / f"{stem}_cvat.xml", "coco": out_dir / f"{stem}_coco.json",
-            "jsonl": out_dir / f"{stem}.jsonl"}
+            "jsonl": out_dir / f"{stem}.jsonl", "counts": out_dir / f"{stem}_counts.json",
+            "heatmap": out_dir / f"{stem}_heatmap.png"}
 
 
 def build_sinks(cfg: Config, formats: list[str], paths: dict[str, Path]) -> list[Sink]:
     from yolotrack.sinks.coco import CocoSink
+    from yolotrack.sinks.counts_files import CountsSink
     from yolotrack.sinks.cvat import CvatSink
+    from yolotrack.sinks.heatmap import HeatmapSink
     from yolotrack.sinks.jsonl import JsonlSink
     from yolotrack.sinks.mot import MotSink
     from yolotrack.sinks.video import VideoSink
 
     make = {"video": lambda p: VideoSink(p, cfg.output, cfg.render, in_place=True), "mot": MotSink, "cvat": CvatSink,
             "coco": CocoSink, "jsonl": lambda p: JsonlSink(p, stats=False, atomic=True)}
-    return [make[f](paths[f]) for f in formats]
+    make["counts"] = CountsSink
+    make["heatmap"] = lambda p: HeatmapSink(p, cfg.analytics.heatmap)
+    # the video sink draws on the frame itself: every other sink sees the frame first
+    ordered = [f for f in formats if f != "video"] + [f for f in formats if f == "video"]
+    return [make[f](paths[f]) for f in ordered]
 
 
 def parse_formats(text: str | list[str]) -> list[str]:
@@ -194,6 +204,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("give the VIDEO to export (a file path or 'demo')")
     video = resolve_video(rest[0])
     formats = parse_formats(args.formats if args.formats is not None else cfg.output.formats)
+    if "counts" in formats and not (cfg.analytics.lines or cfg.analytics.zones):
+        raise UsageError("the counts format needs lines or zones: add an analytics section (see configs/default.yaml) "
+                         "with --config FILE")
     out_dir = Path(args.out if args.out is not None else cfg.output.dir).expanduser()
     if args.classes is not None:
         cfg.model.classes = [int(c) if c.strip().isdigit() else c.strip() for c in args.classes.split(",") if c.strip()]

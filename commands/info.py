@@ -58,6 +58,18 @@ def _version(module: str) -> str:
     return str(getattr(mod, "__version__", getattr(mod, "VERSION", "installed")))
 
 
+def _cpu_precisions() -> str:
+    """What `model.precision` can be on this CPU (bf16 needs the CPU's bfloat16 instructions)."""
+    try:
+        from yolotrack.detector.runtimes.openvino_runtime import cpu_capabilities, import_ov
+
+        caps = cpu_capabilities(import_ov().Core())
+    except Exception as e:  # no openvino: only fp32, on any runtime
+        return f"fp32 (openvino not available: {type(e).__name__})"
+    usable = ["fp32", *(["bf16"] if "BF16" in caps else []), *(["int8"] if "INT8" in caps else [])]
+    return f"{', '.join(usable)} (OpenVINO CPU capabilities: {', '.join(caps)})"
+
+
 def run(args: argparse.Namespace) -> int:
     import torch
 
@@ -83,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
         ("PyQt6", _version("PyQt6.QtCore") if _version("PyQt6") else "not installed"),
         ("runtime auto picks", f"{auto_candidates(device.type)[0]} (installed, fastest first: "
                                f"{', '.join(auto_candidates(device.type))})"),
+        ("cpu precisions", _cpu_precisions()),
         ("flash_attn importable", str(flash_available())),
         ("attention auto picks", resolve_backend("auto", device, torch.float16 if device.type == "cuda"
                                                  else torch.float32)),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+from typing import Any
 
 from yolotrack.commands.common import add_model_flags, config_from_args
 from yolotrack.core.config import Config, set_value
@@ -59,6 +60,10 @@ def build_sinks(cfg: Config) -> list:
 
 def run(args: argparse.Namespace) -> int:
     cfg, _ = config_from_args(args)
+    for flag, key in (("mqtt", "output.mqtt.url"), ("webhook", "output.webhook.url"),
+                      ("snapshots", "output.snapshots.dir"), ("metrics", "pipeline.metrics")):
+        if getattr(args, flag, None) is not None:
+            set_value(cfg, key.split("."), getattr(args, flag))
     if getattr(args, "cameras", None) or getattr(args, "out", None) or getattr(args, "ray", None):
         return run_cameras(args, cfg)
     if args.output is not None:
@@ -69,16 +74,13 @@ def run(args: argparse.Namespace) -> int:
         cfg.output.video = args.record
     if args.no_track:
         cfg.tracker.enabled = False
-    for flag, key in (("mqtt", "output.mqtt.url"), ("webhook", "output.webhook.url"),
-                      ("snapshots", "output.snapshots.dir"), ("metrics", "pipeline.metrics")):
-        if getattr(args, flag, None) is not None:
-            set_value(cfg, key.split("."), getattr(args, flag))
 
     from yolotrack.pipeline import Pipeline, stop_on_signals
     from yolotrack.sinks.service import ServiceOutputs
 
     service = ServiceOutputs(cfg)  # malformed URLs fail here, before anything starts
     pipe = Pipeline(cfg, sinks=build_sinks(cfg) + service.sinks())
+    pipe.add_stats_listener(lambda _stats: log_counts(pipe))
     metrics = None
     if cfg.pipeline.metrics:
         from yolotrack.pipeline.metrics import MetricsServer
@@ -102,9 +104,18 @@ def run(args: argparse.Namespace) -> int:
         service.close()  # what the frames produced is still delivered, up to the drain timeouts
     stats = pipe.stats()
     log.info("done: %d frames, %d dropped", stats.frames, stats.dropped)
+    log_counts(pipe)
     if service.enabled:
         log.info("outputs: %s", service.describe())
     return 0
+
+
+def log_counts(pipe: Any) -> None:
+    """One `counts:` line per source with lines or zones (every pipeline.stats_interval and at the end)."""
+    from yolotrack.analytics.summary import counts_line
+
+    for snap in pipe.counts().values():
+        log.info("counts: %s", counts_line(snap))
 
 
 def run_cameras(args: argparse.Namespace, cfg: Config) -> int:

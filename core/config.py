@@ -20,6 +20,7 @@ import yaml
 
 from yolotrack.core.assets import CONFIG_DIR
 from yolotrack.core.errors import ConfigError
+from yolotrack.core.geometry import line_problem, polygon_problem
 
 
 def _f(default: Any = dataclasses.MISSING, *, factory: Any = None, **meta: Any) -> Any:
@@ -43,6 +44,9 @@ class ModelConfig:
     half: bool | None = _f(None)
     attention: str = _f("auto", choices=("auto", "flash", "sdpa", "eager"))
     runtime: str = _f("auto", choices=("auto", "torch", "onnxruntime", "openvino"))
+    precision: str = _f("fp32", choices=("fp32", "bf16", "int8"))
+    calibration: str | None = _f(None)
+    calibration_frames: int = _f(64, min=1, max=2000)
 
 
 @dataclass
@@ -69,17 +73,38 @@ class SourceConfig:
 
 
 @dataclass
+class BotSortConfig:
+    gmc: str = _f("sparse", choices=("sparse", "ecc", "none"))
+    appearance: bool = _f(False)
+    proximity_thresh: float = _f(0.5, min=0.0, max=1.0)
+    appearance_thresh: float = _f(0.25, min=0.0, max=1.0)
+
+
+@dataclass
+class OcSortConfig:
+    iou_thresh: float = _f(0.3, min=0.0, max=1.0)
+    min_hits: int = _f(3, min=0, max=1000)
+    delta_t: int = _f(3, min=1, max=100)
+    inertia: float = _f(0.2, min=0.0, max=1.0)
+    use_byte: bool = _f(False)
+
+
+@dataclass
 class TrackerConfig:
     enabled: bool = _f(True)
-    track_thresh: float = _f(0.5, min=0.0, max=1.0)
+    type: str = _f("botsort", choices=("bytetrack", "botsort", "ocsort"))
+    track_thresh: float = _f(0.25, min=0.0, max=1.0)
     low_thresh: float = _f(0.1, min=0.0, max=1.0)
-    new_track_thresh: float = _f(0.6, min=0.0, max=1.0)
+    new_track_thresh: float = _f(0.3, min=0.0, max=1.0)
     match_thresh: float = _f(0.8, min=0.0, max=1.0)
     second_match_thresh: float = _f(0.5, min=0.0, max=1.0)
     unconfirmed_match_thresh: float = _f(0.7, min=0.0, max=1.0)
     track_buffer: int = _f(30, min=1, max=100000)
     fuse_score: bool = _f(True)
     per_class: bool = _f(False)
+    report_missed: int = _f(2, min=0, max=1000)
+    botsort: BotSortConfig = _f(factory=BotSortConfig)
+    ocsort: OcSortConfig = _f(factory=OcSortConfig)
 
 
 @dataclass
@@ -127,7 +152,7 @@ class SnapshotConfig:
 class OutputConfig:
     dir: str = _f("runs/export")
     formats: list[str] = _f(factory=lambda: ["video", "mot", "cvat", "coco", "jsonl"],
-                            choices=("video", "mot", "cvat", "coco", "jsonl"))
+                            choices=("video", "mot", "cvat", "coco", "jsonl", "counts", "heatmap"))
     jsonl: str = _f("-")
     events: str | None = _f(None)
     video: str | None = _f(None)
@@ -168,6 +193,75 @@ class UIConfig:
     probe_webcams: int = _f(10, min=0, max=64)
 
 
+ANCHORS = ("center", "bottom_center", "top_center", "center_left", "center_right",
+           "top_left", "top_right", "bottom_left", "bottom_right")
+
+
+@dataclass
+class LineConfig:
+    """A counting line: `in` is a crossing from the left of points[0]->points[1] to its right."""
+
+    name: str = _f()
+    points: list[list[float]] = _f()
+    classes: list[Union[int, str]] | None = _f(None)
+    anchor: str = _f("center", choices=ANCHORS)
+    source: str | None = _f(None)
+
+    def check(self, key: str) -> None:
+        _check_name(self.name, key)
+        problem = line_problem(self.points)
+        if problem:
+            raise ConfigError(f"{key} ({self.name}): {problem}")
+
+
+@dataclass
+class ZoneConfig:
+    """A zone: a simple polygon; a track is inside while its anchor point is."""
+
+    name: str = _f()
+    polygon: list[list[float]] = _f()
+    classes: list[Union[int, str]] | None = _f(None)
+    anchor: str = _f("center", choices=ANCHORS)
+    source: str | None = _f(None)
+
+    def check(self, key: str) -> None:
+        _check_name(self.name, key)
+        problem = polygon_problem(self.polygon)
+        if problem:
+            raise ConfigError(f"{key} ({self.name}): {problem}")
+
+
+def _check_name(name: str, key: str) -> None:
+    if not name.strip() or any(ord(ch) < 32 for ch in name):
+        raise ConfigError(f"{key}.name: {name!r} must be a non-empty name without control characters")
+
+
+@dataclass
+class HeatmapConfig:
+    anchor: str = _f("bottom_center", choices=ANCHORS)
+    radius: float = _f(0.02, min=0.0, max=1.0)
+    opacity: float = _f(0.6, min=0.0, max=1.0)
+
+
+@dataclass
+class AnalyticsConfig:
+    lines: list[LineConfig] = _f(factory=list)
+    zones: list[ZoneConfig] = _f(factory=list)
+    hysteresis: float = _f(0.2, min=0.0, max=10.0)
+    min_displacement: float = _f(0.05, min=0.0, max=10.0)
+    heatmap: HeatmapConfig = _f(factory=HeatmapConfig)
+
+    def check(self, key: str) -> None:
+        seen: dict[str, str] = {}
+        for kind, items in (("lines", self.lines), ("zones", self.zones)):
+            for i, item in enumerate(items):
+                where = f"{key}.{kind}[{i}]"
+                if item.name in seen:
+                    raise ConfigError(f"{where}: the name '{item.name}' is already used by {seen[item.name]} "
+                                      "(line and zone names must be unique)")
+                seen[item.name] = where
+
+
 @dataclass
 class ClusterConfig:
     address: str | None = _f(None)
@@ -190,6 +284,7 @@ class Config:
     pipeline: PipelineConfig = _f(factory=PipelineConfig)
     ui: UIConfig = _f(factory=UIConfig)
     cluster: ClusterConfig = _f(factory=ClusterConfig)
+    analytics: AnalyticsConfig = _f(factory=AnalyticsConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -272,6 +367,7 @@ def set_value(cfg: Any, parts: list[str], value: Any) -> None:
                 setattr(obj, part, build(hint, value, prefix=key))
             else:
                 setattr(obj, part, convert(value, hint, fld, key))
+            _run_check(obj, ".".join(parts[:depth]))  # checks that span keys (unique names) see the new value
             return
         if not dataclasses.is_dataclass(hint):
             raise ConfigError(f"{key} is a value, not a section: cannot set '{'.'.join(parts)}'")
@@ -298,7 +394,33 @@ def build(cls: type, data: Any, prefix: str) -> Any:
             kwargs[key] = build(hint, value if value is not None else {}, full)
         else:
             kwargs[key] = convert(value, hint, fields[key], full)
-    return cls(**kwargs)
+    required = [n for n, f in fields.items()
+                if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+    missing = [n for n in required if n not in kwargs]
+    if missing:
+        where = prefix or "config"
+        raise ConfigError(f"{where}: missing key{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+                          f"(required: {', '.join(required)})")
+    obj = cls(**kwargs)
+    _run_check(obj, prefix)
+    return obj
+
+
+def _run_check(obj: Any, key: str) -> None:
+    """A dataclass may define `check(key)` for rules on its values together (a polygon, unique names);
+    it raises `ConfigError` naming `key`."""
+    check = getattr(obj, "check", None)
+    if check is not None:
+        check(key)
+
+
+def _item_class(tp: Any) -> type | None:
+    """The dataclass of a `list[SomeDataclass]` annotation (a list of mappings in YAML), else None."""
+    if typing.get_origin(tp) is list:
+        (arg,) = typing.get_args(tp)
+        if dataclasses.is_dataclass(arg):
+            return arg  # type: ignore[return-value]
+    return None
 
 
 def _unknown(full: str, key: str, valid: list[str], section: str) -> str:
@@ -318,13 +440,27 @@ def _type_name(tp: Any) -> str:
         return " or ".join(_type_name(a) for a in typing.get_args(tp))
     if origin is list:
         (arg,) = typing.get_args(tp)
+        if dataclasses.is_dataclass(arg):
+            keys = ", ".join(f.name for f in dataclasses.fields(arg))
+            return f"a list of mappings (keys: {keys})"
         return f"a list of {_type_name(arg)}"
     return {type(None): "null", bool: "true/false", int: "an integer", float: "a number",
             str: "a string"}.get(tp, getattr(tp, "__name__", str(tp)))
 
 
 def convert(value: Any, tp: Any, fld: dataclasses.Field, key: str) -> Any:
-    """Check and coerce `value` to the annotated type `tp`, then apply choices and bounds."""
+    """Check and coerce `value` to the annotated type `tp`, then apply choices and bounds.
+
+    A `list[SomeDataclass]` is a list of mappings: each item is built with the same strict checks
+    as a section, its errors naming `key[i].field`.
+    """
+    item_cls = _item_class(tp)
+    if item_cls is not None:
+        if isinstance(value, tuple):
+            value = list(value)
+        if not isinstance(value, list):
+            raise ConfigError(f"{key}: expected {_type_name(tp)}, got {value!r}")
+        return [build(item_cls, v, f"{key}[{i}]") for i, v in enumerate(value)]
     try:
         out = _coerce(value, tp)
     except TypeError:
@@ -391,7 +527,9 @@ def _check(value: Any, fld: dataclasses.Field, key: str) -> None:
             continue
         choices = meta.get("choices")
         if choices is not None and v not in choices:
-            raise ConfigError(f"{key}: {v!r} is not allowed (allowed: {', '.join(map(str, choices))})")
+            close = difflib.get_close_matches(str(v), [str(c) for c in choices], n=1, cutoff=0.5)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            raise ConfigError(f"{key}: {v!r} is not allowed{hint} (allowed: {', '.join(map(str, choices))})")
         lo, hi = meta.get("min"), meta.get("max")
         numeric = isinstance(v, (int, float)) and not isinstance(v, bool)
         if numeric and ((lo is not None and v < lo) or (hi is not None and v > hi)):
@@ -409,4 +547,18 @@ def iter_keys(cls: type = Config, prefix: str = "") -> list[str]:
             keys.extend(iter_keys(hints[f.name], full))
         else:
             keys.append(full)
+    return keys
+
+
+def iter_item_keys(cls: type = Config, prefix: str = "") -> list[str]:
+    """The keys of list items (`analytics.lines[].name`, ...), documented beside their list in default.yaml."""
+    keys = []
+    hints = _hints(cls)
+    for f in dataclasses.fields(cls):
+        full = f"{prefix}.{f.name}" if prefix else f.name
+        hint = hints[f.name]
+        if dataclasses.is_dataclass(hint):
+            keys.extend(iter_item_keys(hint, full))
+        elif (item := _item_class(hint)) is not None:
+            keys.extend(f"{full}[].{k}" for k in iter_keys(item))
     return keys

@@ -1,8 +1,9 @@
 """`Detections`: the one result type every stage after the detector speaks.
 
 Parallel arrays, one row per object, boxes in original frame pixels. Optional parts (masks,
-keypoints, track ids) are `None` when the task or stage does not produce them. Selecting rows
-(`dets[keep]`) slices every array together, so masks and keypoints follow their boxes.
+keypoints, track ids, appearance embeddings) are `None` when the task or stage does not produce
+them. Selecting rows (`dets[keep]`) slices every array together, so masks, keypoints and
+embeddings follow their boxes.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class Detections:
     masks: np.ndarray | None = None  # (N, H, W) bool at frame size
     keypoints: np.ndarray | None = None  # (N, K, 3) float32: x, y in frame pixels, visibility
     track_ids: np.ndarray | None = None  # (N,) int64, set by the tracker
+    embeddings: np.ndarray | None = None  # (N, D) float32 appearance features, for trackers that match on them
 
     def __post_init__(self) -> None:
         self.xyxy = np.asarray(self.xyxy, dtype=np.float32).reshape(-1, 4)
@@ -44,6 +46,11 @@ class Detections:
         if self.track_ids is not None:
             self.track_ids = np.asarray(self.track_ids, dtype=np.int64).reshape(-1)
             parts["track_ids"] = self.track_ids
+        if self.embeddings is not None:
+            self.embeddings = np.asarray(self.embeddings, dtype=np.float32)
+            if self.embeddings.ndim != 2:
+                raise InvalidInputError(f"Detections.embeddings must be (N, D), got shape {self.embeddings.shape}")
+            parts["embeddings"] = self.embeddings
         for name, arr in parts.items():
             if len(arr) != n:
                 raise InvalidInputError(f"Detections.{name} has {len(arr)} rows but xyxy has {n}")
@@ -88,7 +95,28 @@ class Detections:
             masks=take(self.masks),
             keypoints=take(self.keypoints),
             track_ids=take(self.track_ids),
+            embeddings=take(self.embeddings),
         )
+
+    def take(self, index: np.ndarray) -> Detections:
+        """Rows by index like `dets[index]`, where -1 gives a blank row: zero box, score and class, an
+        empty mask, invisible keypoints, a zero embedding (an object a tracker reports without a
+        detection in this frame; the caller sets its box)."""
+        index = np.asarray(index, dtype=np.int64).reshape(-1)
+        if (index >= 0).all():
+            return self[index]
+        real = index >= 0
+
+        def take(arr: np.ndarray | None) -> np.ndarray | None:
+            if arr is None:
+                return None
+            out = np.zeros((len(index), *arr.shape[1:]), dtype=arr.dtype)
+            out[real] = arr[index[real]]
+            return out
+
+        return Detections(xyxy=take(self.xyxy), scores=take(self.scores), class_ids=take(self.class_ids),
+                          names=self.names, masks=take(self.masks), keypoints=take(self.keypoints),
+                          track_ids=take(self.track_ids), embeddings=take(self.embeddings))
 
     def with_tracks(self, track_ids: np.ndarray, xyxy: np.ndarray | None = None) -> Detections:
         """A copy carrying track ids (and, optionally, the tracker's smoothed boxes)."""

@@ -19,9 +19,20 @@ Training / fine-tuning:
 ("turbo" | "v1"), `.spec` (architecture dict) and `.set_attention("flash"|"sdpa"|"eager")` are public.
 """
 
-from yolotrack.detector.checkpoint import read_checkpoint, save_checkpoint
-from yolotrack.detector.loader import load_model
-from yolotrack.detector.model import YOLOv12, build_model, reset_head
-from yolotrack.detector.predictor import Detector
+from importlib import import_module
+from typing import Any
+
+# Imported on first use, so that `from yolotrack.detector import Detector` does not import torch: a
+# Detector whose model comes from the export cache runs without it (predictor.py).
+_LAZY = {"Detector": "predictor", "YOLOv12": "model", "build_model": "model", "reset_head": "model",
+         "load_model": "loader", "read_checkpoint": "checkpoint", "save_checkpoint": "checkpoint"}
 
 __all__ = ["Detector", "YOLOv12", "build_model", "load_model", "read_checkpoint", "reset_head", "save_checkpoint"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(import_module(f"yolotrack.detector.{_LAZY[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'yolotrack.detector' has no attribute {name!r}")

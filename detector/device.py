@@ -2,17 +2,38 @@
 
 from __future__ import annotations
 
-import torch
+import os
+import sys
+from importlib import metadata
+from typing import Any
 
 from yolotrack.core.errors import ConfigError
 
 
-def select_device(spec: str | torch.device | None = "auto") -> torch.device:
+def cuda_possible() -> bool:
+    """Could `device: auto` mean CUDA here? Told without importing torch (a second of start-up) when the
+    installed torch is a CPU build or no NVIDIA driver is loaded; otherwise torch is asked."""
+    if "torch" not in sys.modules:
+        try:
+            if "+cpu" in metadata.version("torch"):
+                return False
+        except metadata.PackageNotFoundError:
+            return False
+        if sys.platform == "linux" and not os.path.exists("/proc/driver/nvidia/version"):
+            return False
+    import torch
+
+    return bool(torch.cuda.is_available())
+
+
+def select_device(spec: Any = "auto") -> Any:
     """Turn `auto`, `cpu`, `cuda`, `cuda:N` or a bare index into a usable device.
 
     Asking for CUDA on a machine without it is a config mistake the user can fix, so it is
     reported in one sentence instead of failing later inside a forward pass.
     """
+    import torch
+
     if isinstance(spec, torch.device):
         return spec
     text = str(spec or "auto").strip().lower()

@@ -91,6 +91,9 @@ class YOLOv12(nn.Module):
         self.fused = False
         self.attention = "sdpa"
         self.meta: dict[str, Any] = {}
+        # Also return the finest neck feature map the head reads (P3, stride 8) after the head's own
+        # outputs: appearance embeddings for the tracker are pooled from it (postprocess_np.py).
+        self.return_features = False
 
     @property
     def head(self) -> Detect:
@@ -106,7 +109,10 @@ class YOLOv12(nn.Module):
         x14 = m[14](m[13]([m[12](x11), x4]))
         x17 = m[17](m[16]([m[15](x14), x11]))
         x20 = m[20](m[19]([m[18](x17), x8]))
-        return m[21]([x14, x17, x20])
+        out = m[21]([x14, x17, x20])
+        if self.return_features and not self.training:
+            return (*(out if isinstance(out, tuple) else (out,)), x14)
+        return out
 
     def fuse(self) -> YOLOv12:
         """Fold every BatchNorm into its conv (inference only; the result is not trainable)."""

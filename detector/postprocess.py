@@ -1,4 +1,4 @@
-"""NMS, box/keypoint rescaling and mask assembly in plain torch (no torchvision)."""
+"""NMS, box/keypoint rescaling and mask assembly in plain torch (no torchvision); numpy twin: postprocess_np.py."""
 
 from __future__ import annotations
 
@@ -6,9 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from yolotrack.detector.letterbox import LetterboxInfo
-
-MAX_WH = 7680.0  # class offset so one NMS pass never mixes classes
-MAX_NMS = 30000
+from yolotrack.detector.postprocess_np import MAX_NMS, MAX_WH
 
 
 def xywh2xyxy(b: torch.Tensor) -> torch.Tensor:

@@ -1,82 +1,136 @@
-"""`Detector`: BGR frames in, `core.Detections` (frame pixels) out: letterbox, forward, NMS, masks, keypoints."""
+"""`Detector`: BGR frames in, `core.Detections` (frame pixels) out: letterbox, forward, NMS, masks, keypoints.
+
+Two paths behind one class. On CPU with an exported runtime (ONNX Runtime, OpenVINO) the frames go
+in as the letterboxed uint8 batch and the outputs come back as numpy arrays, post-processed in
+numpy (postprocess_np.py); when the export cache already holds the model (its card and runtime
+files) this path never imports torch. The torch runtime, CUDA and a model passed as a module take
+the torch path (postprocess.py). Both give the same detections (tests/test_postprocess_np.py).
+"""
 
 from __future__ import annotations
 
+import functools
 import logging
-import os
 import threading
 import time
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import torch
 
+from yolotrack.core.classes import resolve_classes
 from yolotrack.core.detections import Detections
 from yolotrack.core.errors import ConfigError, InvalidInputError
+from yolotrack.detector import postprocess_np as pp_np
 from yolotrack.detector import torch_thread
-from yolotrack.detector.device import select_device
+from yolotrack.detector.device import cuda_possible
 from yolotrack.detector.hub import resolve_weights, weights_name
 from yolotrack.detector.letterbox import LetterboxInfo, input_shape, letterbox
-from yolotrack.detector.loader import load_model
-from yolotrack.detector.postprocess import (
-    masks_to_frame,
-    non_max_suppression,
-    process_masks,
-    scale_boxes,
-    scale_keypoints,
-)
-from yolotrack.detector.staging import HostStaging
 
 log = logging.getLogger(__name__)
 
 
-def resolve_classes(classes: Sequence[int | str] | None, names: dict[int, str]) -> list[int] | None:
-    """Class filter from ids or names (case-insensitive); unknown entries are a config error."""
-    if classes is None:
-        return None
-    lookup = {v.lower(): k for k, v in names.items()}
-    out = []
-    for c in classes:
-        if isinstance(c, (int, np.integer)) and not isinstance(c, bool):
-            if int(c) not in names:
-                raise ConfigError(f"class id {c} does not exist; the model has ids 0..{len(names) - 1}")
-            out.append(int(c))
-        elif isinstance(c, str) and c.strip().isdigit() and int(c) in names:
-            out.append(int(c))
-        elif isinstance(c, str) and c.strip().lower() in lookup:
-            out.append(lookup[c.strip().lower()])
-        else:
-            known = ", ".join(list(names.values())[:20]) + (", ..." if len(names) > 20 else "")
-            raise ConfigError(f"unknown class {c!r}; the model's classes are: {known}")
-    return out
+def _is_module(obj: Any) -> bool:
+    """A torch module, told without importing torch (only a caller that has torch can pass one)."""
+    return type(obj).__module__.startswith("torch") or hasattr(obj, "state_dict")
 
 
 class Detector:
     """Batched YOLOv12 inference on BGR uint8 frames of any size.
 
     Thresholds set with `set_thresholds` from another thread (GUI sliders) apply from the next call.
+    `precision` (fp32 | bf16 | int8) applies to the OpenVINO runtime; int8 calibrates on
+    `calibration` (an image folder, a video, or a list of BGR frames) once and caches the result.
+    `device` is a torch.device, or the string "cpu" when the model runs from the export cache without torch.
+    With `embeddings=True` every `Detections` also carries `embeddings` (N, D): the finest neck
+    feature map averaged in each box, for trackers that match on appearance (every runtime
+    exports the map as an extra output).
     """
 
-    def __init__(self, weights: str | os.PathLike[str] | torch.nn.Module = "demo", imgsz: int = 640,
+    def __init__(self, weights: Any = "demo", imgsz: int = 640,
                  conf: float = 0.25, iou: float = 0.7, classes: Sequence[int | str] | None = None,
-                 max_det: int = 300, agnostic_nms: bool = False, device: str | torch.device = "auto",
+                 max_det: int = 300, agnostic_nms: bool = False, device: Any = "auto",
                  half: bool | None = None, attention: str = "auto", runtime: str = "torch",
-                 threads: int | None = None) -> None:
+                 threads: int | None = None, precision: str = "fp32", calibration: Any = None,
+                 calibration_frames: int = 64, embeddings: bool = False) -> None:
         # Built on the torch thread, where it will also run (see detector/torch_thread.py).
         torch_thread.run(self._init, weights, imgsz, conf, iou, classes, max_det, agnostic_nms, device, half,
-                         attention, runtime, threads)
+                         attention, runtime, threads, precision, calibration, calibration_frames, embeddings)
 
-    def _init(self, weights: str | os.PathLike[str] | torch.nn.Module, imgsz: int, conf: float, iou: float,
-              classes: Sequence[int | str] | None, max_det: int, agnostic_nms: bool, device: str | torch.device,
-              half: bool | None, attention: str, runtime: str, threads: int | None) -> None:
+    def _init(self, weights: Any, imgsz: int, conf: float, iou: float,
+              classes: Sequence[int | str] | None, max_det: int, agnostic_nms: bool, device: Any,
+              half: bool | None, attention: str, runtime: str, threads: int | None, precision: str,
+              calibration: Any, calibration_frames: int, embeddings: bool) -> None:
         if imgsz < 32:
             raise ConfigError(f"imgsz must be at least 32, got {imgsz}")
+        self.imgsz = max(32, int(round(imgsz / 32)) * 32)
+        if self.imgsz != imgsz:
+            log.warning("imgsz %d is not a multiple of 32; using %d", imgsz, self.imgsz)
+        self.runtime = runtime
+        self.precision = precision
+        self.embeddings = bool(embeddings)
+        self.conf = float(conf)
+        self.iou = float(iou)
+        self.max_det = int(max_det)
+        self.agnostic_nms = bool(agnostic_nms)
+        self.last_timing: dict[str, float] = {"preprocess": 0.0, "inference": 0.0, "postprocess": 0.0}
+        self._lock = threading.Lock()
+        self._pending: dict[str, Any] = {}
+        from yolotrack.detector.runtimes import check_request
+
+        check_request(runtime, precision, device)
+        calib = None
+        if precision == "int8" and calibration is not None:
+            from yolotrack.detector.calibration import CalibrationSet, calibration_set
+
+            calib = calibration if isinstance(calibration, CalibrationSet) else \
+                calibration_set(calibration, calibration_frames)
+        self.calibration = calib
+        card = wpath = None
+        if not _is_module(weights) and runtime != "torch" and str(device).lower() in ("auto", "cpu", "") \
+                and not (str(device).lower() in ("auto", "") and cuda_possible()):
+            from yolotrack.detector.runtimes.source import read_card
+
+            wpath = resolve_weights(weights)
+            card = read_card(wpath)
+        if card is not None:  # warm export cache: no torch until a file is missing
+            from yolotrack.detector.runtimes.dispatch import RuntimeModel
+            from yolotrack.detector.runtimes.source import ModelSource
+
+            self.device = "cpu"
+            self._numpy = True
+            loader = functools.partial(self._load_torch, weights, "cpu", attention)
+            self.model: Any = RuntimeModel(ModelSource(card, wpath, loader=loader, features=self.embeddings),
+                                           runtime, "cpu", wpath, threads, precision=precision, calibration=calib)
+        else:
+            self._init_torch(weights, device, half, attention, runtime, threads, precision, calib)
+        self.names: dict[int, str] = dict(self.model.names)
+        self.task: str = self.model.task
+        self.kpt_shape: tuple[int, int] | None = self.model.kpt_shape
+        self.nc: int = self.model.nc
+        self.classes = resolve_classes(classes, self.names)
+
+    @staticmethod
+    def _load_torch(weights: Any, device: Any, attention: str) -> Any:
+        import torch
+
+        from yolotrack.detector.loader import load_model
+
+        model = load_model(weights, device=device, attention=attention)
+        return model.to(memory_format=torch.channels_last)
+
+    def _init_torch(self, weights: Any, device: Any, half: bool | None, attention: str, runtime: str,
+                    threads: int | None, precision: str, calib: Any) -> None:
+        import torch
+
+        from yolotrack.detector.device import select_device
+        from yolotrack.detector.staging import HostStaging
+
         self.device = select_device(device)
-        if isinstance(weights, torch.nn.Module):
+        if _is_module(weights):
             self.model = weights.to(self.device).eval()
         else:
-            self.model = load_model(weights, device=self.device, attention=attention)
+            self.model = self._load_torch(weights, self.device, attention)
         self.half = (self.device.type == "cuda") if half is None else bool(half)
         if self.half and self.device.type == "cpu":
             log.warning("half precision is not used on CPU; running float32")
@@ -84,39 +138,38 @@ class Detector:
         if self.half:
             self.model.half()
         self.dtype = torch.float16 if self.half else torch.float32
-        self.imgsz = max(32, int(round(imgsz / 32)) * 32)
-        if self.imgsz != imgsz:
-            log.warning("imgsz %d is not a multiple of 32; using %d", imgsz, self.imgsz)
-        self.names: dict[int, str] = dict(self.model.names)
-        self.task: str = self.model.task
-        self.kpt_shape: tuple[int, int] | None = self.model.kpt_shape
-        self.nc: int = self.model.nc
-        self.conf = float(conf)
-        self.iou = float(iou)
-        self.classes = resolve_classes(classes, self.names)
-        self.max_det = int(max_det)
-        self.agnostic_nms = bool(agnostic_nms)
-        self.last_timing: dict[str, float] = {"preprocess": 0.0, "inference": 0.0, "postprocess": 0.0}
-        self._lock = threading.Lock()
-        self._pending: dict[str, Any] = {}
         self._staging = HostStaging(self.device)
         # measured on the 2-core CPU VM: NHWC convs + SDPA were 9-17% faster than NCHW (benchmarks/detector.py)
         self.channels_last = True
         self.model.to(memory_format=torch.channels_last)
-        self.runtime = runtime
+        self.model.return_features = self.embeddings  # before an export, which then has the map as an output
+        self._numpy = False
         if runtime != "torch":  # exported once per weights and input shape, cached (core/cache.py)
             from yolotrack.detector.runtimes.dispatch import RuntimeModel
 
-            wpath = None if isinstance(weights, torch.nn.Module) else resolve_weights(weights)
-            self.model = RuntimeModel(self.model, runtime, self.device, wpath, threads)
+            wpath = None if _is_module(weights) else resolve_weights(weights)
+            self.model = RuntimeModel(self.model, runtime, self.device, wpath, threads, precision=precision,
+                                      calibration=calib)
+            self._numpy = self.device.type == "cpu"
 
     @classmethod
-    def from_config(cls, cfg: Any) -> Detector:
-        """From a `core.config.ModelConfig` (weights, imgsz, conf, iou, classes, ... attention)."""
+    def from_config(cls, cfg: Any, source: str | list[str] | None = None, embeddings: bool = False) -> Detector:
+        """From a `core.config.ModelConfig` (weights, imgsz, conf, iou, classes, ... precision).
+
+        `source` (the pipeline's `source.uri`) is what int8 calibrates on when `model.calibration`
+        is empty and the source is a file, a folder or the demo.
+        """
         weights = cfg.weights or weights_name(cfg.scale, cfg.task)
+        precision = getattr(cfg, "precision", "fp32")
+        calibration = getattr(cfg, "calibration", None)
+        if precision == "int8" and not calibration and source is not None:
+            from yolotrack.detector.calibration import fallback_source
+
+            calibration = fallback_source(source)
         det = cls(weights, imgsz=cfg.imgsz, conf=cfg.conf, iou=cfg.iou, classes=None, max_det=cfg.max_det,
                   agnostic_nms=cfg.agnostic_nms, device=cfg.device, half=cfg.half, attention=cfg.attention,
-                  runtime=getattr(cfg, "runtime", "torch"))
+                  runtime=getattr(cfg, "runtime", "torch"), precision=precision, calibration=calibration or None,
+                  calibration_frames=getattr(cfg, "calibration_frames", 64), embeddings=embeddings)
         det.classes = resolve_classes(cfg.classes, det.names)
         if getattr(cfg, "task", det.task) != det.task:
             log.info("config says task=%s but the weights are a %s model; using %s", cfg.task, det.task, det.task)
@@ -124,6 +177,8 @@ class Detector:
 
     @property
     def attention(self) -> str:
+        if self._numpy:
+            return "eager"  # exports trace the plain matmul + softmax path (onnx_export.py)
         return getattr(self.model, "attention", "sdpa")
 
     def set_thresholds(self, conf: float | None = None, iou: float | None = None,
@@ -149,11 +204,12 @@ class Detector:
         for k, v in pending.items():
             setattr(self, k, v)
 
-    def preprocess(self, frames: Sequence[np.ndarray]) -> tuple[torch.Tensor, list[LetterboxInfo]]:
-        """Letterbox every frame to one input shape (minimal rectangle when all frames share a size)."""
+    def preprocess(self, frames: Sequence[np.ndarray]) -> tuple[Any, list[LetterboxInfo]]:
+        """Letterbox every frame to one input shape (minimal rectangle when all frames share a size): a
+        (B,3,H,W) float tensor on the torch path, the (B,H,W,3) BGR uint8 batch on the numpy path."""
         return torch_thread.run(self._preprocess, frames)
 
-    def _preprocess(self, frames: Sequence[np.ndarray]) -> tuple[torch.Tensor, list[LetterboxInfo]]:
+    def _letterbox_batch(self, frames: Sequence[np.ndarray]) -> tuple[np.ndarray, list[LetterboxInfo]]:
         for f in frames:
             if not isinstance(f, np.ndarray) or f.ndim != 3 or f.shape[2] != 3 or f.dtype != np.uint8:
                 desc = f"{f.dtype} array of shape {f.shape}" if isinstance(f, np.ndarray) else type(f).__name__
@@ -165,7 +221,14 @@ class Detector:
             img, info = letterbox(f, shape)
             boxed.append(img)
             infos.append(info)
-        batch = np.ascontiguousarray(np.stack(boxed)[..., ::-1])  # BGR -> RGB, NHWC
+        batch = boxed[0][None] if len(boxed) == 1 else np.stack(boxed)
+        return np.ascontiguousarray(batch), infos
+
+    def _preprocess(self, frames: Sequence[np.ndarray]) -> tuple[Any, list[LetterboxInfo]]:
+        batch, infos = self._letterbox_batch(frames)
+        if self._numpy:
+            return batch, infos
+        batch = np.ascontiguousarray(batch[..., ::-1])  # BGR -> RGB, NHWC
         x = self._staging.to_device(batch).permute(0, 3, 1, 2)  # NCHW view in channels_last layout
         if not self.channels_last:
             x = x.contiguous()
@@ -179,44 +242,93 @@ class Detector:
             return []
         return torch_thread.run(self._call, frames)
 
-    @torch.inference_mode()
     def _call(self, frames: Sequence[np.ndarray]) -> list[Detections]:
         self._apply_pending()
-        t0 = time.perf_counter()
-        x, infos = self._preprocess(frames)
-        t1 = time.perf_counter()
-        out = self.model(x)
-        if self.device.type == "cuda":
-            torch.cuda.synchronize(self.device)
-        t2 = time.perf_counter()
-        results = self._postprocess(out, infos)
+        if self._numpy:
+            t0 = time.perf_counter()
+            batch, infos = self._letterbox_batch(frames)
+            t1 = time.perf_counter()
+            outs = self.model.infer(batch)
+            t2 = time.perf_counter()
+            results = self._postprocess_np(outs, infos)
+        else:
+            import torch
+
+            with torch.inference_mode():
+                t0 = time.perf_counter()
+                x, infos = self._preprocess(frames)
+                t1 = time.perf_counter()
+                out = self.model(x)
+                if self.device.type == "cuda":
+                    torch.cuda.synchronize(self.device)
+                t2 = time.perf_counter()
+                results = self._postprocess(out, infos)
         t3 = time.perf_counter()
         self.last_timing = {"preprocess": (t1 - t0) * 1e3, "inference": (t2 - t1) * 1e3,
                             "postprocess": (t3 - t2) * 1e3}
         return results
 
     def postprocess(self, out: Any, infos: list[LetterboxInfo]) -> list[Detections]:
-        return torch_thread.run(self._postprocess, out, infos)
+        """Raw output (torch: as the model returns it; numpy path: the runtime's outputs by name) -> Detections."""
+        return torch_thread.run(self._postprocess_np if self._numpy else self._postprocess, out, infos)
 
-    @torch.inference_mode()
-    def _postprocess(self, out: Any, infos: list[LetterboxInfo]) -> list[Detections]:
-        protos = None
-        if self.task == "segment":
-            out, protos = out
-        rows_per_image = non_max_suppression(out.float(), self.nc, self.conf, self.iou, self.classes,
-                                             self.agnostic_nms, self.max_det)
+    def _postprocess_np(self, outs: dict[str, np.ndarray], infos: list[LetterboxInfo]) -> list[Detections]:
+        arrays = list(outs.values())
+        y = arrays[0]
+        protos = arrays[1] if self.task == "segment" else None
+        feats = outs.get("feat0")
+        rows_per_image = pp_np.non_max_suppression(y, self.nc, self.conf, self.iou, self.classes,
+                                                   self.agnostic_nms, self.max_det)
         results = []
         for i, (rows, info) in enumerate(zip(rows_per_image, infos, strict=True)):
             masks = kpts = None
-            if self.task == "segment":
-                assert protos is not None
-                m = process_masks(protos[i], rows[:, 6:], rows[:, :4], info.input_shape)
-                masks = masks_to_frame(m, info).cpu().numpy()
+            if protos is not None:
+                m = pp_np.process_masks(protos[i], rows[:, 6:], rows[:, :4], info.input_shape)
+                masks = pp_np.masks_to_frame(m, info)
             elif self.task == "pose":
-                k = rows[:, 6:].view(-1, *self.kpt_shape)
-                kpts = scale_keypoints(k, info).cpu().numpy().astype(np.float32)
-            boxes = scale_boxes(rows[:, :4], info)
+                kpts = pp_np.scale_keypoints(rows[:, 6:].reshape(-1, *self.kpt_shape), info)
+            emb = None if feats is None else pp_np.pool_box_features(feats[i], rows[:, :4], 8)
             results.append(Detections(
-                xyxy=boxes.cpu().numpy(), scores=rows[:, 4].cpu().numpy(), class_ids=rows[:, 5].long().cpu().numpy(),
-                names=self.names, masks=masks, keypoints=kpts))
+                xyxy=pp_np.scale_boxes(rows[:, :4], info), scores=rows[:, 4].copy(),
+                class_ids=rows[:, 5].astype(np.int64), names=self.names, masks=masks, keypoints=kpts,
+                embeddings=emb))
         return results
+
+    def _postprocess(self, out: Any, infos: list[LetterboxInfo]) -> list[Detections]:
+        import torch
+
+        from yolotrack.detector.postprocess import (
+            masks_to_frame,
+            non_max_suppression,
+            process_masks,
+            scale_boxes,
+            scale_keypoints,
+        )
+
+        with torch.inference_mode():
+            feats = None
+            if self.embeddings:  # the neck's P3 map follows the head's outputs
+                n = 2 if self.task == "segment" else 1
+                out, feats = (out[0] if n == 1 else out[:n]), out[n].float().cpu().numpy()
+            protos = None
+            if self.task == "segment":
+                out, protos = out
+            rows_per_image = non_max_suppression(out.float(), self.nc, self.conf, self.iou, self.classes,
+                                                 self.agnostic_nms, self.max_det)
+            results = []
+            for i, (rows, info) in enumerate(zip(rows_per_image, infos, strict=True)):
+                masks = kpts = None
+                if self.task == "segment":
+                    assert protos is not None
+                    m = process_masks(protos[i], rows[:, 6:], rows[:, :4], info.input_shape)
+                    masks = masks_to_frame(m, info).cpu().numpy()
+                elif self.task == "pose":
+                    k = rows[:, 6:].view(-1, *self.kpt_shape)
+                    kpts = scale_keypoints(k, info).cpu().numpy().astype(np.float32)
+                boxes = scale_boxes(rows[:, :4], info)
+                emb = None if feats is None else pp_np.pool_box_features(feats[i], rows[:, :4].cpu().numpy(), 8)
+                results.append(Detections(
+                    xyxy=boxes.cpu().numpy(), scores=rows[:, 4].cpu().numpy(),
+                    class_ids=rows[:, 5].long().cpu().numpy(), names=self.names, masks=masks, keypoints=kpts,
+                    embeddings=emb))
+            return results

@@ -34,6 +34,7 @@ class Result:
     trails: dict[int, np.ndarray] | None = None  # track id -> (K, 2) float32 centres, oldest first
     latency: float = 0.0  # seconds from capture to the sinks
     t_capture: float = 0.0  # time.monotonic() when the frame left its source
+    analytics: Any = None  # analytics.Overlay: lines and zones with their counters at this frame, when any
 
 
 class DetectorLike(Protocol):
@@ -54,13 +55,17 @@ class DetectorLike(Protocol):
 
 
 class TrackerLike(Protocol):
-    """What the pipeline calls on a tracker, one per source (`tracker.ByteTracker` is the real one)."""
+    """What the pipeline calls on a tracker, one per source (`tracker.build_tracker` makes the real ones).
 
-    def update_detections(self, dets: Detections, frame_index: int) -> Detections:
+    `image` is the frame the detections came from (BGR); trackers with camera-motion compensation
+    use it, the others ignore it.
+    """
+
+    def update_detections(self, dets: Detections, frame_index: int, image: np.ndarray | None = None) -> Detections:
         """The tracked detections of one frame, with `track_ids`."""
         ...
 
-    def coast(self, frame_index: int, names: dict[int, str]) -> Detections:
+    def coast(self, frame_index: int, names: dict[int, str], image: np.ndarray | None = None) -> Detections:
         """A frame the detector skipped (`pipeline.detect_every`): the tracks at their prediction."""
         ...
 

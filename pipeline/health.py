@@ -120,3 +120,13 @@ class SourceWatch:
                 else:
                     reasons.append(f"source {sid} {st.state.value}")
         return Health(not reasons, "; ".join(reasons), detail)
+
+
+def merge_health(parts: list[Health]) -> Health:
+    """Healthy only while every part is (several pipelines behind one `/healthz`), and not before any
+    source has started."""
+    reasons = [h.reason for h in parts if not h.ok and h.reason]
+    sources = {k: v for h in parts for k, v in h.sources.items()}
+    if not sources:
+        reasons.append("no source has started yet")
+    return Health(ok=not reasons and all(h.ok for h in parts), reason="; ".join(reasons), sources=sources)

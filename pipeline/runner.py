@@ -60,7 +60,7 @@ class Pipeline:
         progress: called after each frame as `progress(frames_done, total_or_None)`.
         sources: `Source` objects (built, not yet started) instead of `cfg.source.uri`.
         tracker_factory: `f(frame_rate) -> TrackerLike`, called once per source; default
-            `ByteTracker.from_config(cfg.tracker, fps)`; ignored when `cfg.tracker.enabled` is false.
+            `tracker.build_tracker(cfg.tracker, fps)`; ignored when `cfg.tracker.enabled` is false.
         tracker_for: `f(source_id, frame_rate) -> TrackerLike`, like `tracker_factory` but told
             which source it is for (the cluster gives each camera its own settings and hands a
             restarted camera its saved tracker); takes precedence over `tracker_factory`.
@@ -69,6 +69,9 @@ class Pipeline:
             drawing; default: when `on_result` is set.
         isolate_sources: a source that fails while running ends alone (its status says why) and the
             others go on, instead of the failure stopping the pipeline (the GUI's camera grid).
+        analytics: a ready `analytics.Analytics` (e.g. one that knows camera names); default: built from
+            `cfg.analytics` at `start()` with the detector's class names. Always present once started, so
+            lines and zones can be added to a running pipeline (`set_analytics`).
     """
 
     def __init__(
@@ -84,6 +87,7 @@ class Pipeline:
         want_trails: bool | None = None,
         tracker_for: Callable[[str, float], TrackerLike] | None = None,
         isolate_sources: bool = False,
+        analytics: Any = None,
     ) -> None:
         self.cfg = cfg
         self._sinks = sinks
@@ -96,6 +100,7 @@ class Pipeline:
         self._track_thread = track_thread
         self._want_trails = (on_result is not None) if want_trails is None else want_trails
         self._isolate = isolate_sources
+        self.analytics = analytics  # analytics.Analytics once started
 
         self._halt = threading.Event()
         self._stopping = threading.Event()
@@ -150,8 +155,11 @@ class Pipeline:
                 _check_local(sources)  # a file that cannot be read says so before a model is downloaded for it
         if self.detector is None:  # first: a bad checkpoint is reported before a bad source
             from yolotrack.detector import Detector
+            from yolotrack.tracker import wants_embeddings
 
-            self.detector = Detector.from_config(self.cfg.model)
+            self.detector = Detector.from_config(self.cfg.model, source=self.cfg.source.uri,
+                                                 embeddings=wants_embeddings(self.cfg.tracker))
+        self._start_analytics(sources)
         started: list[Source] = []
         try:
             for s in sources:
@@ -311,6 +319,30 @@ class Pipeline:
             self._streams.pop(source_id, None)
             self._captures = [c for c in self._captures if c.source is not st.source]
             return True
+    def _start_analytics(self, sources: Sequence[Source]) -> None:
+        """Lines and zones checked against the model (class names) and the sources, before anything runs."""
+        from yolotrack.analytics import Analytics
+
+        if self.analytics is None:
+            forget = max(10.0, 2.0 * self.cfg.tracker.track_buffer / 30.0)  # longer than the tracker keeps lost tracks
+            self.analytics = Analytics(self.cfg.analytics, names=dict(self.detector.names), forget_after=forget)
+        elif not self.analytics.names:
+            self.analytics.set_names(dict(self.detector.names))
+        if self.analytics.enabled and not self.cfg.tracker.enabled:
+            raise ConfigError("analytics lines and zones count tracks: they need the tracker (tracker.enabled: true)")
+        if self._given_sources is None:  # all of the config's sources are here (a camera group has some of them)
+            self.analytics.check_sources(s.info.source_id for s in sources)
+
+    def set_analytics(self, cfg: Any) -> None:
+        """Replace lines and zones while running (an `AnalyticsConfig` or an `analytics:` mapping); applies
+        from each source's next frame. Raises `ConfigError` and changes nothing when the section is wrong."""
+        if self.analytics is None:
+            raise RuntimeError("set_analytics() before start(); pass the section in the config instead")
+        self.analytics.set_config(cfg)
+
+    def counts(self) -> dict[str, dict[str, Any]]:
+        """{source id: counts snapshot} of every source with lines or zones (see `Analytics.counts`)."""
+        return self.analytics.counts() if self.analytics is not None else {}
 
     def add_stats_listener(self, fn: Callable[[PipelineStats], None]) -> None:
         """Called in the sink thread every `pipeline.stats_interval` seconds (also while no frames arrive)."""
@@ -415,14 +447,13 @@ class Pipeline:
         self._sink_stage = SinkStage(
             sink_in, {sid: st.source for sid, st in self._streams.items()}, self._sinks, detector, self._halt,
             self._fail, self._deliver, self._maybe_stats,
-            trail_length=self.cfg.render.trail_length if self._want_trails else None)
+            trail_length=self.cfg.render.trail_length if self._want_trails else None, analytics=self.analytics)
         self._stages = [self._sink_stage, *middle, *self._captures]
 
     def _default_tracker_factory(self) -> Callable[[float], TrackerLike]:
-        from yolotrack.tracker import ByteTracker
+        from yolotrack.tracker import tracker_factory
 
-        tcfg = self.cfg.tracker
-        return lambda fps: ByteTracker.from_config(tcfg, fps)
+        return tracker_factory(self.cfg.tracker)
 
     # ------------------------------------------------------------ sink thread side
 

@@ -146,9 +146,9 @@ class Tracking:
             if tracker is None:
                 tracker = self.trackers[sid] = self.factory(sid, r.frame.fps or 30.0)
             if r.detections is None:
-                r.detections = tracker.coast(r.frame.index, self.names)
+                r.detections = tracker.coast(r.frame.index, self.names, image=r.frame.image)
             else:
-                r.detections = tracker.update_detections(r.detections, r.frame.index)
+                r.detections = tracker.update_detections(r.detections, r.frame.index, image=r.frame.image)
             events = list(tracker.pop_events())
         except Exception as e:
             raise StageFailure("tracker", e) from e
@@ -325,12 +325,14 @@ class SinkStage(Stage):
     before) and finalized by `finalize()` once every stage has stopped: `close()` after a normal
     end or stop, `abort()` after a failure. With `trail_length` set, each result also gets its
     trails for drawing, from one `render.TrailHistory` per source: the same history the video
-    sink draws from, so the GUI and the annotated video agree.
+    sink draws from, so the GUI and the annotated video agree. With `analytics` (an
+    `analytics.Analytics`), each result first gets its line and zone events and overlay, so every
+    sink sees them, and each sink's `StreamInfo.analytics` is that source's live counters.
     """
 
     def __init__(self, inp: FrameQueue, sources: Mapping[str, Source], sinks: Sequence[Sink] | SinkFactory,
                  detector: DetectorLike, halt: threading.Event, fail: FailFn, deliver: Callable[[Result], None],
-                 on_idle: Callable[[], None], trail_length: int | None = None) -> None:
+                 on_idle: Callable[[], None], trail_length: int | None = None, analytics: Any = None) -> None:
         super().__init__("sinks", halt, fail)
         self.inp = inp
         self.sources = dict(sources)
@@ -360,6 +362,7 @@ class SinkStage(Stage):
             self.ended.discard(sid)
             self._open_n += 1
             return True
+        self.analytics = analytics
 
     def run(self) -> None:
         try:
@@ -398,6 +401,11 @@ class SinkStage(Stage):
             sinks = self._open(sid, r.frame)
         dets = r.detections
         assert dets is not None, "a frame reached the sinks without detections"
+        if self.analytics is not None:
+            try:
+                self.analytics.apply(r)
+            except Exception as e:
+                raise StageFailure("analytics", e) from e
         for sink in sinks:
             try:
                 sink.write(r.frame, dets, r.events)
@@ -425,6 +433,7 @@ class SinkStage(Stage):
             source_id=sid, uri=redact(info.uri), width=frame.width, height=frame.height,
             fps=frame.fps or info.fps, names=dict(det.names), task=det.task, kpt_shape=det.kpt_shape,
             total_frames=info.total_frames, time_base=info.time_base,
+            analytics=self.analytics.source(sid) if self.analytics is not None else None,
         )
 
     def write_stats(self, stats: PipelineStats) -> None:

@@ -124,3 +124,19 @@ class Meter:
             return 0.0, 0.0
         p50, p95 = np.percentile(np.asarray(dur) * 1000.0, [50, 95])
         return float(p50), float(p95)
+
+
+def merge_stats(parts: dict[str, PipelineStats]) -> PipelineStats:
+    """One snapshot of several pipelines (the groups of `run --cameras`), named by group: counts and
+    rates add up, latencies take the worst group, stages are prefixed with the group name."""
+    items = list(parts.values())
+    if not items:
+        return PipelineStats()
+    return PipelineStats(
+        elapsed=max(s.elapsed for s in items), frames=sum(s.frames for s in items), fps=sum(s.fps for s in items),
+        inference_ms=max(s.inference_ms for s in items), latency_p50_ms=max(s.latency_p50_ms for s in items),
+        latency_p95_ms=max(s.latency_p95_ms for s in items), track_count=sum(s.track_count for s in items),
+        dropped=sum(s.dropped for s in items), paused=any(s.paused for s in items),
+        stages={f"{g} {k}": v for g, s in parts.items() for k, v in s.stages.items()},
+        sources={k: v for s in items for k, v in s.sources.items()},
+    )

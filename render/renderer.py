@@ -3,6 +3,7 @@
 Layers, bottom to top: translucent masks, trails, boxes, pose skeletons, labels (`#id class
 score`). Colours come from `render.colors.color_for(track id)` (class id when untracked) so the
 same object looks the same everywhere. Drawing works in place on `out` to avoid frame copies.
+Analytics zones go under every layer, lines and their counters over them (`render/analytics.py`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np
 from yolotrack.core.config import RenderConfig
 from yolotrack.core.detections import Detections, class_name
 from yolotrack.core.errors import InvalidInputError
+from yolotrack.render.analytics import ZoneMasks, draw_lines, draw_zone_tags, draw_zones
 from yolotrack.render.colors import PALETTE_BGR, color_for, text_color_on
 from yolotrack.render.skeleton import COCO17_LIMB_COLORS, limbs_for
 
@@ -41,6 +43,7 @@ class Renderer:
         self._ink: dict[tuple[int, int, int], tuple[int, int, int]] = {}  # label text colour per tag colour
         # (colour index, trail length, line width) -> the bands `_trail_bands` draws
         self._band_cache: dict[tuple[int, int, int], tuple[tuple[int, int, tuple[int, int, int], int], ...]] = {}
+        self._zone_masks = ZoneMasks()  # rasterized analytics zones per frame size
 
     # ------------------------------------------------------------ public API
 
@@ -65,19 +68,25 @@ class Renderer:
         return color_for(int(key))
 
     def draw(self, image: np.ndarray, dets: Detections, trails: Mapping[int, Any] | None = None,
-             out: np.ndarray | None = None) -> np.ndarray:
-        """Draw onto `out` (pass `out=image` to draw in place; None draws on a copy) and return it."""
+             out: np.ndarray | None = None, analytics: Any = None) -> np.ndarray:
+        """Draw onto `out` (pass `out=image` to draw in place; None draws on a copy) and return it.
+
+        `analytics` (an `analytics.Overlay`): zones go under everything else, lines and their
+        counters over it.
+        """
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise InvalidInputError(f"expected an (H, W, 3) uint8 BGR image, got {image.shape} {image.dtype}")
         if out is None:
             out = image.copy()
         elif out is not image:
             np.copyto(out, image)
-        if len(dets) == 0 and not trails:
+        if len(dets) == 0 and not trails and not analytics:
             return out
         cfg = self.cfg
         h, w = out.shape[:2]
         lw = cfg.line_width or max(2, round((h + w) / 2 * 0.003))
+        if analytics and analytics.zones:
+            draw_zones(out, analytics.zones, self._zone_masks, lw)
         n = len(dets)
         keys = dets.track_ids if dets.track_ids is not None else dets.class_ids
         colors = [color_for(k) for k in np.asarray(keys, np.int64).tolist()] if n else []
@@ -93,11 +102,14 @@ class Renderer:
                 cv2.rectangle(out, (x1, y1), (x2, y2), c, lw, cv2.LINE_8)
         if cfg.keypoints and dets.keypoints is not None and n:
             self._keypoints(out, dets, colors, lw)
+        fs = cfg.font_scale or max(0.35, lw / 3)
+        tf = max(1, lw // 2)
         if cfg.labels and n:
-            fs = cfg.font_scale or max(0.35, lw / 3)
-            tf = max(1, lw // 2)
             for text, box, c in zip(self._label_texts(dets), boxes, colors, strict=True):
                 self._label(out, text, box, c, fs, tf)
+        if analytics:
+            draw_zone_tags(out, analytics.zones, fs, tf)
+            draw_lines(out, analytics.lines, lw, fs, tf)
         return out
 
     # ------------------------------------------------------------ layers

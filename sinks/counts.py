@@ -2,8 +2,8 @@
 
 A provider sees every frame of its camera (the tracked detections and the events of that frame)
 and contributes a few keys to the counts message. `ActiveTracks` gives the tracked objects in view
-per class. Line and zone counts from analytics are another provider: add it to `PROVIDERS`, and
-every output that publishes counts (MQTT today) carries its keys too.
+per class. `analytics.event_counts.LineZoneCounts` gives the line and zone counts (`lines`, `zones`);
+every output that publishes counts (MQTT today) carries the keys of every provider in `PROVIDERS`.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from yolotrack.analytics.event_counts import LineZoneCounts
 from yolotrack.core.config import Config
 from yolotrack.core.detections import Detections, class_name
 from yolotrack.core.events import TrackEvent
@@ -48,9 +49,10 @@ class ActiveTracks:
 
 
 # Each entry builds one camera's provider from the config and the model's class names.
-# Analytics adds its line/zone counts with one line here, e.g. `lambda cfg, names: LineZoneCounts(cfg.analytics)`.
+# Each provider adds its keys; analytics' `lines` and `zones` are tallied from its events.
 PROVIDERS: list[Callable[[Config, Mapping[int, str]], CountsProvider]] = [
     lambda cfg, names: ActiveTracks(names),
+    lambda cfg, names: LineZoneCounts(cfg.analytics, names),  # `lines`, `zones`: analytics counts, from its events
 ]
 
 

@@ -8,8 +8,11 @@ line names its `source`.
 Line types (`type` key):
 - `stream`: once per source at its first frame: source, uri, width, height, fps, names.
 - `frame`: source, frame (index), ts (seconds), tracks: [{id, class_id, class, score, box}].
-- `event`: a track lifecycle event (new, lost, refound, removed) with id, frame, class_id, box.
+- `event`: a track lifecycle event (new, lost, refound, removed) with id, frame, class_id, box, or an
+  analytics event (line_cross with line and direction, zone_enter, zone_exit with dwell_s).
 - `stats`: the periodic `PipelineStats` snapshot (fps, latency, dropped frames, per stage).
+- `counts`: with the stats, and once more at the end, per source with lines or zones: its
+  `SourceAnalytics.counts()` (line in/out, zone occupancy, entries, exits, dwell; by class).
 - `status`: a source's connection changed: `reconnecting` (attempt, error, retry_in) while a
   camera is down, `connected` once frames flow again (`pipeline.health.status_record`).
 
@@ -62,6 +65,7 @@ class JsonlSink:
         self._owned: list[IO[str]] = []
         self._files: list[Path] = []
         self._streams = 0
+        self._analytics: dict[str, Any] = {}  # source id -> analytics.SourceAnalytics
 
     def _open_file(self, path: str | Path | IO[str]) -> IO[str]:
         if not isinstance(path, (str, Path)):
@@ -84,6 +88,8 @@ class JsonlSink:
             self._out = self._open_file(self.path)
             self._events = self._open_file(self.events_path) if self.events_path is not None else self._out
         self._streams += 1
+        if info.analytics is not None:
+            self._analytics[info.source_id] = info.analytics
         self._line(self._out, {"type": "stream", "source": info.source_id, "uri": info.uri, "width": info.width,
                                "height": info.height, "fps": info.fps, "task": info.task,
                                "names": {str(k): v for k, v in info.names.items()}})
@@ -109,6 +115,13 @@ class JsonlSink:
             return
         self._line(self._out, {"type": "stats", "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                                **stats.to_record()})
+        self._write_counts()
+
+    def _write_counts(self) -> None:
+        assert self._out is not None
+        for src in self._analytics.values():
+            if src.has_shapes:
+                self._line(self._out, {"type": "counts", **src.counts()})
 
     def _line(self, f: IO[str], rec: dict[str, Any]) -> None:
         f.write(dumps(rec) + "\n")
@@ -126,6 +139,9 @@ class JsonlSink:
         self._streams -= 1
         if self._streams > 0:
             return []
+        if self.with_stats and self._out is not None and self._analytics:
+            self._write_counts()  # the final counts
+        self._analytics = {}
         done = [af.commit() for af in self._atomic]
         self._atomic = []
         for f in {id(self._out): self._out, id(self._events): self._events}.values():
@@ -140,6 +156,7 @@ class JsonlSink:
     def abort(self) -> None:
         """Streaming: keep what was written (every line is complete and flushed). Atomic: discard."""
         self._streams = 1
+        self._analytics = {}  # no final counts line after a failure
         for af in self._atomic:
             af.discard()
         self._atomic = []

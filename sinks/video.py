@@ -115,6 +115,7 @@ class VideoSink(FileSink):
         self._audio: AudioCopier | None = None
         self._renderer: Renderer | None = None
         self._trails: TrailHistory | None = None
+        self._analytics: Any = None  # the stream's analytics.SourceAnalytics: lines, zones, live counters
         self._tb = LIVE_TIME_BASE
         self._start_pts = 0
         self._last_pts = -1
@@ -175,6 +176,7 @@ class VideoSink(FileSink):
         if self.draw:
             self._renderer = Renderer(self.render_cfg, info.names, info.task)
             self._trails = TrailHistory(self.render_cfg.trail_length)
+            self._analytics = info.analytics
         log.info("video sink %s: %dx%d @ %.3f fps, time base %s, audio %s", self.path, info.width, info.height,
                  self._fps, self._tb, "copied" if self._audio else "none")
 
@@ -185,7 +187,9 @@ class VideoSink(FileSink):
         image = frame.image
         if self._renderer is not None and self._trails is not None:
             trails = self._trails.update(dets) if self.render_cfg.trails else None
-            image = self._renderer.draw(image, dets, trails, out=image if self.in_place else np.empty_like(image))
+            overlay = self._analytics.overlay() if self._analytics is not None else None
+            image = self._renderer.draw(image, dets, trails, out=image if self.in_place else np.empty_like(image),
+                                        analytics=overlay)
         t1, c1 = time.perf_counter(), time.thread_time()
         ts = frame.timestamp
         if self._rebase:

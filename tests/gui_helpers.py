@@ -101,7 +101,7 @@ def overlay_pixels(win_or_tile) -> int:
 
 
 def box_edge_hits(tile, rgb: np.ndarray | None = None) -> int:
-    """How many of the tile's shown tracks have their box's left edge drawn in their track colour."""
+    """How many of the tile's shown tracks have their box's left or top edge drawn in their track colour."""
     from yolotrack.render import color_for
 
     rgb = grab_rgb(tile) if rgb is None else rgb
@@ -112,11 +112,13 @@ def box_edge_hits(tile, rgb: np.ndarray | None = None) -> int:
         key = int(dets.track_ids[i]) if dets.track_ids is not None else int(dets.class_ids[i])
         b, g, r = color_for(key)
         want = np.array([r, g, b])
-        cx, cy = tile.frame_to_widget(x1, (y1 + y2) / 2)  # middle of the left edge
-        x, y = int(round(cx)), int(round(cy))
-        if not (3 <= x < rgb.shape[1] - 3 and HEADER_PX + 3 <= y < rgb.shape[0] - 3):
-            continue
-        patch = rgb[y - 3: y + 4, x - 3: x + 4].reshape(-1, 3).astype(int)
-        if (np.abs(patch - want).sum(axis=1) < 90).any():
-            hits += 1
+        for fx, fy in ((x1, (y1 + y2) / 2), ((x1 + x2) / 2, y1)):  # middle of the left, then the top edge
+            cx, cy = tile.frame_to_widget(fx, fy)
+            x, y = int(round(cx)), int(round(cy))
+            if not (3 <= x < rgb.shape[1] - 3 and HEADER_PX + 3 <= y < rgb.shape[0] - 3):
+                continue  # an edge on the frame's border is clipped by the tile
+            patch = rgb[y - 3: y + 4, x - 3: x + 4].reshape(-1, 3).astype(int)
+            if (np.abs(patch - want).sum(axis=1) < 90).any():
+                hits += 1
+                break
     return hits

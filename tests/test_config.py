@@ -7,7 +7,7 @@ import re
 import pytest
 import yaml
 
-from yolotrack.core.config import CONFIG_DIR, Config, iter_keys, load_config, read_yaml
+from yolotrack.core.config import CONFIG_DIR, Config, iter_item_keys, iter_keys, load_config, read_yaml
 from yolotrack.core.errors import ConfigError
 
 
@@ -33,6 +33,18 @@ def test_default_yaml_documents_every_key():
         m = re.match(r"\s+(\w+):\s*\S", line)
         if m:  # every value line carries a comment
             assert "#" in line, f"undocumented key line: {line!r}"
+    # keys of list items (analytics.lines[].name, ...) are documented in the comments beside their list
+    lines = text.splitlines()
+    for key in iter_item_keys():
+        section, rest = key.split("[].")
+        head = section.split(".")[-1]
+        at = next(i for i, ln in enumerate(lines) if re.match(rf"\s+{head}:", ln))
+        block = []
+        for ln in lines[at + 1:]:
+            if not ln.strip().startswith("#"):
+                break
+            block.append(ln)
+        assert any(re.search(rf"#\s+-?\s*{rest}:", ln) for ln in block), f"{key} is not documented"
 
 
 @pytest.mark.parametrize("preset", ["default", "webcam", "rtsp_headless", "export"])

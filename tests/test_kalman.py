@@ -6,7 +6,15 @@ import numpy as np
 import pytest
 from filterpy.kalman import KalmanFilter
 
-from yolotrack.tracker.kalman import STD_POSITION, STD_VELOCITY, KalmanFilterXYAH, xyah_to_xyxy, xyxy_to_xyah
+from yolotrack.tracker.kalman import (
+    STD_POSITION,
+    STD_VELOCITY,
+    KalmanFilterXYAH,
+    KalmanFilterXYSR,
+    KalmanFilterXYWH,
+    xyah_to_xyxy,
+    xyxy_to_xyah,
+)
 
 
 def _filterpy_twin(mean: np.ndarray, cov: np.ndarray) -> KalmanFilter:
@@ -124,3 +132,61 @@ def test_update_with_a_full_covariance_uses_the_general_solve() -> None:
     m2, p2 = kf.update(mean[None], cov[None], z[None])
     np.testing.assert_allclose(m2[0], twin.x[:, 0], rtol=1e-9, atol=1e-9)
     np.testing.assert_allclose(p2[0], twin.P, rtol=1e-9, atol=1e-9)
+
+
+def _xywh_noise(w: float, h: float, weight: float) -> list[float]:
+    return [weight * w, weight * h, weight * w, weight * h]
+
+
+def _official_noise(kind: str, box: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Birth covariance, process noise and measurement noise as the official trackers write them."""
+    if kind == "xywh":  # BoT-SORT tracker/kalman_filter.py
+        w, h = box[2], box[3]
+        p0 = np.square(_xywh_noise(w, h, 2 * STD_POSITION) + _xywh_noise(w, h, 10 * STD_VELOCITY))
+        q = np.square(_xywh_noise(w, h, STD_POSITION) + _xywh_noise(w, h, STD_VELOCITY))
+        r = np.square(_xywh_noise(w, h, STD_POSITION))
+        return np.diag(p0), np.diag(q), np.diag(r)
+    # OC-SORT (SORT) ocsort.py: P = 10 I, velocities x 1000; Q velocities x 0.01, area velocity x 1e-4; R 1, 1, 10, 10
+    return (np.diag([10.0, 10, 10, 10, 1e4, 1e4, 1e4, 0]), np.diag([1.0, 1, 1, 1, 1e-2, 1e-2, 1e-4, 0]),
+            np.diag([1.0, 1, 10, 10]))
+
+
+@pytest.mark.parametrize(("kind", "cls"), [("xywh", KalmanFilterXYWH), ("xysr", KalmanFilterXYSR)])
+def test_other_filters_match_their_official_noise_through_filterpy(kind: str, cls: type) -> None:
+    rng = np.random.default_rng(3)
+    kf = cls()
+    n = 6
+    z0 = np.column_stack([rng.uniform(50, 1800, n), rng.uniform(50, 1000, n), rng.uniform(20, 300, n),
+                          rng.uniform(40, 400, n)])
+    if kind == "xysr":
+        z0[:, 2], z0[:, 3] = z0[:, 2] * z0[:, 3], z0[:, 2] / z0[:, 3]
+    mean, cov = kf.initiate(z0)
+    twins = []
+    for i in range(n):
+        p0, _, _ = _official_noise(kind, z0[i])
+        np.testing.assert_allclose(cov[i], p0, rtol=1e-12)
+        twins.append(_filterpy_twin(mean[i], cov[i]))
+    vel = rng.normal(0, 2, (n, 4)) * np.array([1, 1, 1 if kind == "xywh" else 20, 1 if kind == "xywh" else 0])
+    truth = z0.copy()
+    for _ in range(40):
+        truth = truth + vel
+        for tw in twins:
+            tw.predict(Q=_official_noise(kind, tw.x[:4, 0])[1])
+        mean, cov = kf.predict(mean, cov)
+        rows = np.flatnonzero(rng.random(n) < 0.8)
+        z = truth + rng.normal(0, 1, truth.shape)
+        if len(rows):
+            mean[rows], cov[rows] = kf.update(mean[rows], cov[rows], z[rows])
+        for i in rows:
+            twins[i].update(z[i].reshape(4, 1), R=_official_noise(kind, twins[i].x[:4, 0])[2])
+        for i, tw in enumerate(twins):
+            np.testing.assert_allclose(mean[i], tw.x[:, 0], rtol=1e-8, atol=1e-8)
+            np.testing.assert_allclose(cov[i], tw.P, rtol=1e-8, atol=1e-8)
+
+
+def test_xysr_boxes_round_trip_and_a_negative_area_is_not_a_box() -> None:
+    boxes = np.array([[10.0, 20.0, 50.0, 120.0]])
+    z = KalmanFilterXYSR.measure(boxes)
+    np.testing.assert_allclose(z[0], [30, 70, 4000, 40 / (100 + 1e-6)])
+    np.testing.assert_allclose(KalmanFilterXYSR.boxes(z), boxes, atol=1e-4)
+    assert np.isnan(KalmanFilterXYSR.boxes(np.array([[0.0, 0, -5, 1]]))).all()

@@ -279,7 +279,7 @@ def test_source_failure_mid_stream_names_the_source(tmp_path, detector):
 @pytest.mark.parametrize("track_thread", [False, True])
 def test_tracker_failure_names_the_tracker(tmp_path, detector, track_thread):
     class Exploding:
-        def update_detections(self, dets, frame_index):
+        def update_detections(self, dets, frame_index, image=None):
             raise ValueError("bad box")
 
     video = make_video(tmp_path / "a.mp4", n=5)

@@ -221,10 +221,10 @@ def test_tracking_fills_in_time_and_class_name_of_events():
     from yolotrack.pipeline.stages import Tracking
 
     class OneEvent:
-        def update_detections(self, dets, frame_index):
+        def update_detections(self, dets, frame_index, image=None):
             return dets.with_tracks(np.arange(len(dets)))
 
-        def coast(self, frame_index, names):
+        def coast(self, frame_index, names, image=None):
             return Detections.empty(names)
 
         def pop_events(self):
@@ -259,3 +259,42 @@ def test_a_camera_unreachable_from_the_start_is_reported_in_the_stream(tmp_path,
     attempts = [r["attempt"] for r in recs]  # one line per failed attempt (a very late look may merge two)
     assert attempts == sorted(set(attempts)) and attempts[0] in (1, 2) and "cannot connect" in recs[0]["error"]
     assert "secret" not in out.read_text() and "***@127.0.0.1" in recs[0]["error"]
+
+
+def test_run_cameras_publishes_every_camera_and_serves_one_metrics_endpoint(tmp_path, model_args):
+    """`run --cameras` shares the process's MQTT publisher and /metrics among its cameras: each camera's
+    events reach `<prefix>/<camera>/events` as its JSON Lines bytes, and /metrics reports both cameras."""
+    from yolotrack.core.cameras import Camera, save_cameras
+
+    for name in ("a", "b"):
+        make_video(tmp_path / f"{name}.mp4", n=60, fps=25)
+    save_cameras(tmp_path / "cams.yaml", [Camera("door", str(tmp_path / "a.mp4")),
+                                          Camera("yard", str(tmp_path / "b.mp4"), {"model.imgsz": 192})])
+    broker = Broker(tmp_path / "broker").start()
+    sub = Subscriber(broker.port, ["site/#"], client_id="cams-sub").start()
+    port = free_port()
+    out = tmp_path / "out"
+    try:
+        assert wait_for(lambda: sub.client.is_connected(), 10)
+        proc = cli("run", "--cameras", str(tmp_path / "cams.yaml"), "--out", str(out), *model_args,
+                   "--mqtt", f"mqtt://127.0.0.1:{broker.port}/site", "--metrics", f"127.0.0.1:{port}",
+                   "source.realtime=true", "pipeline.stats_interval=0")
+        assert wait_for(lambda: _listening(port) and get(f"http://127.0.0.1:{port}/healthz")[0] == 200, 90)
+        up = {s.labels["source"]: s.value for s in metrics(port)["yolotrack_source_up"]}
+        assert up == {"door": 1.0, "yard": 1.0}
+        _, stderr = proc.communicate(timeout=240)
+        assert proc.returncode == 0, stderr
+        for cam in ("door", "yard"):
+            lines = event_lines(out / f"{cam}.jsonl")
+            assert lines, f"{cam} raised no events"
+            assert wait_for(lambda cam=cam, lines=lines: len(sub.on(f"site/{cam}/events")) >= len(lines), 20)
+            assert sorted(p.decode() for p in sub.on(f"site/{cam}/events")) == sorted(lines)
+        assert wait_for(lambda: sub.on("site/availability")[-1:] == [b"offline"], 20)
+    finally:
+        sub.stop()
+        broker.stop()
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0

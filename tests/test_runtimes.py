@@ -231,3 +231,24 @@ def test_empty_weights_name_the_official_release():
     assert name("model.task=segment", "model.scale=x") == "yolov12x-seg"
     with pytest.raises(ConfigError, match="no official YOLOv12 pose weights"):
         name("model.task=pose")
+
+
+@pytest.mark.parametrize("name", ["openvino", "onnxruntime", "torch"])
+def test_uint8_frames_door_agrees_with_torch_float32(fixtures_dir, export_cache, name):
+    """`rt.infer(frames)`: letterboxed BGR uint8 in (OpenVINO converts it in its compiled pre-processing),
+    numpy outputs by name out, within the same bound of the torch float32 forward."""
+    from yolotrack.detector.runtimes.base import frames_to_float
+
+    weights = fixtures_dir / "ultralytics_yolo12n-seg.pt"
+    model = load_model(weights, device="cpu")
+    frames = np.random.default_rng(0).integers(0, 256, (1, *HW, 3), dtype=np.uint8)
+    with torch.inference_mode():
+        ref = model(torch.from_numpy(frames_to_float(frames)))
+    rt = create_runtime(model, name, HW, 1, "cpu", weights_path=weights, threads=1, cache_dir=export_cache)
+    outs = rt.infer(frames)
+    assert list(outs) == ["output0", "protos"] and all(isinstance(o, np.ndarray) for o in outs.values())
+    got = tuple(torch.from_numpy(o) for o in outs.values())
+    errs = relative_errors(got, ref, model.nc, model.task)
+    assert max(errs.values()) <= TOL, f"{name}: {errs}"
+    with pytest.raises(InvalidInputError, match="built for input"):
+        rt.infer(frames[:, :32])

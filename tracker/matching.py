@@ -1,4 +1,9 @@
-"""Association primitives: box IoU and thresholded linear assignment (as the reference does it)."""
+"""Association primitives shared by every tracker: box IoU and linear assignment.
+
+`linear_assignment` has the two forms the reference trackers use: ByteTrack/BoT-SORT's
+thresholded one (a pair is taken only if it beats leaving both unmatched) and SORT/OC-SORT's
+complete one (as many pairs as the smaller side allows, filtered by the caller afterwards).
+"""
 
 from __future__ import annotations
 
@@ -74,8 +79,12 @@ def _iou_sparse(a: np.ndarray, b: np.ndarray, one: float) -> np.ndarray:
     return out
 
 
-def linear_assignment(cost: np.ndarray, thresh: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def linear_assignment(cost: np.ndarray, thresh: float | None
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Min-cost matching where a pair is only taken if it beats leaving both sides unmatched.
+
+    `thresh=None` is SORT's form instead: `lap.lapjv(cost, extend_cost=True)` with no limit, a
+    complete matching of the smaller side, whatever the costs.
 
     Same result as the reference call `lap.lapjv(cost, extend_cost=True, cost_limit=thresh)`:
     the problem is padded so that leaving a row or column unmatched costs thresh/2 each, and
@@ -89,6 +98,8 @@ def linear_assignment(cost: np.ndarray, thresh: float) -> tuple[np.ndarray, np.n
     n, m = cost.shape
     if n == 0 or m == 0:
         return _EMPTY, _EMPTY, np.arange(n), np.arange(m)
+    if thresh is None:
+        return _lapjv(cost)
     feasible = cost < thresh
     row_deg = np.add.reduce(feasible, axis=1, dtype=np.intp)
     col_deg = np.add.reduce(feasible, axis=0, dtype=np.intp)
@@ -118,6 +129,10 @@ def lapjv_reference(cost: np.ndarray, thresh: float) -> tuple[np.ndarray, np.nda
     n, m = cost.shape
     if n == 0 or m == 0:
         return _EMPTY, _EMPTY, np.arange(n), np.arange(m)
-    _, x, y = lap.lapjv(np.ascontiguousarray(cost, dtype=np.float64), extend_cost=True, cost_limit=thresh)
+    return _lapjv(cost, cost_limit=thresh)
+
+
+def _lapjv(cost: np.ndarray, **limit: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    _, x, y = lap.lapjv(np.ascontiguousarray(cost, dtype=np.float64), extend_cost=True, **limit)
     rows = np.flatnonzero(x >= 0)
     return rows, x[rows].astype(np.int64), np.flatnonzero(x < 0), np.flatnonzero(y < 0)

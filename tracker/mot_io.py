@@ -1,13 +1,17 @@
-"""Reading MOT Challenge text files (ground truth and tracker results) into arrays."""
+"""Reading MOT Challenge files: ground truth and tracker results, detections (det.txt), seqinfo.ini."""
 
 from __future__ import annotations
 
+import configparser
 import io
+import math
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from yolotrack.core.errors import InvalidInputError
+from yolotrack.core.errors import InvalidInputError, UsageError
 
 # Columns kept from either file: frame, id, left, top, width, height, conf/flag.
 MOT_COLUMNS = 7
@@ -48,3 +52,102 @@ def read_mot(path: str | Path) -> np.ndarray:
     if data.shape[1] >= 7:
         out[:, 6] = data[:, 6]
     return out
+
+
+@dataclass(frozen=True)
+class DetectionFile:
+    """A MOTChallenge `det.txt`: rows `frame,-1,left,top,width,height,score[,...]`, frames 1-based."""
+
+    frames: np.ndarray  # (K,) int64, non-decreasing
+    xyxy: np.ndarray  # (K, 4) float64
+    scores: np.ndarray  # (K,) float64
+
+    def frame(self, f: int) -> tuple[np.ndarray, np.ndarray]:
+        """Boxes and scores of 1-based frame `f` (empty when it has none)."""
+        lo, hi = np.searchsorted(self.frames, [f, f + 1])
+        return self.xyxy[lo:hi], self.scores[lo:hi]
+
+
+def read_detections(path: str | Path) -> DetectionFile:
+    """Read a det.txt strictly: a bad value, a NaN, an empty or inverted box, a frame below 1 or a
+    frame number going backwards is an error naming the line; an empty file is an error too."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise UsageError(f"cannot read detections {p}: {e}") from None
+    frames, boxes, scores = [], [], []
+    last = 0
+    for n, line in enumerate(text.splitlines(), 1):
+        s = line.strip()
+        if not s or s.startswith("#"):
+            continue
+        parts = s.split(",") if "," in s else s.split()
+        where = f"{p} line {n}"
+        try:
+            values = [float(v) for v in parts[:7]]
+        except ValueError:
+            raise UsageError(f"{where}: not a number in {s!r} "
+                             "(expected frame,-1,left,top,width,height,score)") from None
+        if len(values) < 7:
+            raise UsageError(f"{where}: {len(parts)} columns in {s!r}; det.txt rows are "
+                             "frame,-1,left,top,width,height,score[,...]")
+        if not all(math.isfinite(v) for v in values):
+            raise UsageError(f"{where}: NaN or infinite value in {s!r}")
+        frame, _, x, y, w, h, score = values
+        if frame < 1 or frame != int(frame):
+            raise UsageError(f"{where}: frame {parts[0]} is not an integer >= 1 (MOT frames are 1-based)")
+        if w <= 0 or h <= 0:
+            raise UsageError(f"{where}: box width and height must be positive, got {w:g} x {h:g}")
+        if frame < last:
+            raise UsageError(f"{where}: frame {int(frame)} comes after frame {last}; det.txt rows must be in "
+                             "frame order")
+        last = int(frame)
+        frames.append(last)
+        boxes.append((x, y, x + w, y + h))
+        scores.append(score)
+    if not frames:
+        raise UsageError(f"{p} has no detection rows (expected frame,-1,left,top,width,height,score per line)")
+    return DetectionFile(np.asarray(frames, np.int64), np.asarray(boxes, np.float64), np.asarray(scores, np.float64))
+
+
+@dataclass(frozen=True)
+class SequenceInfo:
+    """What a MOTChallenge `seqinfo.ini` says about a sequence (missing keys are None)."""
+
+    name: str
+    frame_rate: float | None
+    length: int | None
+    width: int | None
+    height: int | None
+    image_dir: str
+    image_ext: str
+
+    def image_path(self, root: Path, frame: int) -> Path:
+        return root / self.image_dir / f"{frame:06d}{self.image_ext}"
+
+
+def read_seqinfo(path: str | Path) -> SequenceInfo:
+    p = Path(path)
+    ini = configparser.ConfigParser()
+    try:
+        ini.read_string(p.read_text(encoding="utf-8"))
+        sec = ini["Sequence"]
+    except (OSError, UnicodeDecodeError, configparser.Error, KeyError) as e:
+        raise UsageError(f"{p} is not a MOTChallenge seqinfo.ini with a [Sequence] section: {e}") from None
+
+    def number(key: str, kind: type) -> Any:
+        raw = sec.get(key)
+        if raw is None or not raw.strip():
+            return None
+        try:
+            value = kind(float(raw)) if kind is int else kind(raw)
+        except ValueError:
+            raise UsageError(f"{p}: {key} = {raw!r} is not a number") from None
+        if not math.isfinite(value) or value <= 0:
+            raise UsageError(f"{p}: {key} must be positive, got {raw.strip()}")
+        return value
+
+    return SequenceInfo(name=sec.get("name", p.parent.name), frame_rate=number("frameRate", float),
+                        length=number("seqLength", int), width=number("imWidth", int), height=number("imHeight", int),
+                        image_dir=sec.get("imDir", "img1"), image_ext=sec.get("imExt", ".jpg"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -25,6 +26,14 @@ class Corruption:
     low_score_fraction: float = 0.0  # true boxes scored 0.15-0.5 (reach only the second association)
     high_score_range: tuple[float, float] = (0.6, 0.95)
     image_size: tuple[int, int] = (640, 480)  # width, height for false positives
+
+
+# The noise levels tests and benchmarks score trackers at (clean = the ground truth itself).
+LEVELS = {
+    "clean": Corruption(),
+    "mild": Corruption(jitter=0.05, dropout=0.1, false_positives=0.5, low_score_fraction=0.2),
+    "hard": Corruption(jitter=0.08, dropout=0.25, false_positives=1.5, low_score_fraction=0.35),
+}
 
 
 @dataclass(frozen=True)
@@ -111,6 +120,15 @@ def random_walk_scene(
         scores[low] = rng.uniform(0.15, 0.5, int(low.sum()))
         keep = rng.random(n_objects) >= dropout
         yield boxes[keep], scores[keep]
+
+
+def tud_ground_truth(sequence: str) -> np.ndarray:
+    """MOT rows of a MOT15 TUD sequence (`TUD-Campus`, `TUD-Stadtmitte`) shipped in the motmetrics wheel."""
+    import motmetrics
+
+    from yolotrack.tracker.mot_io import read_mot
+
+    return read_mot(Path(motmetrics.__file__).parent / "data" / sequence / "gt.txt")
 
 
 def track_to_mot_rows(tracker: object, frames: list[FrameDetections]) -> np.ndarray:

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from yolotrack.core.detections import Detections
 from yolotrack.core.events import TrackEvent
 
@@ -46,14 +48,14 @@ class SwitchableTracker:
             self._tracker = self._make(self._fps)
         return self._tracker
 
-    def update_detections(self, dets: Detections, frame_index: int) -> Detections:
+    def update_detections(self, dets: Detections, frame_index: int, image: np.ndarray | None = None) -> Detections:
         tracker = self._current()
-        return dets if tracker is None else tracker.update_detections(dets, frame_index)
+        return dets if tracker is None else tracker.update_detections(dets, frame_index, image=image)
 
-    def coast(self, frame_index: int, names: dict[int, str]) -> Detections:
+    def coast(self, frame_index: int, names: dict[int, str], image: np.ndarray | None = None) -> Detections:
         """A frame the detector skipped (`pipeline.detect_every`): predicted boxes, or none when off."""
         tracker = self._current()
-        return Detections.empty(names) if tracker is None else tracker.coast(frame_index, names)
+        return Detections.empty(names) if tracker is None else tracker.coast(frame_index, names, image=image)
 
     def pop_events(self) -> list[TrackEvent]:
         return list(self._tracker.pop_events()) if self._tracker is not None else []

@@ -72,17 +72,21 @@ def idf1_score(gt: dict[int, np.ndarray], tracks: dict[int, np.ndarray], min_vis
 
 
 def evaluate_clip(weights: str | Path, video: str | Path, gt_path: str | Path, min_visibility: float = 0.4,
-                  imgsz: int | None = None, max_frames: int | None = None) -> dict[str, Any]:
-    """Detector + tracker on a clip with the app's default settings; mAP and IDF1 against the gt."""
+                  imgsz: int | None = None, max_frames: int | None = None, detector: Any = None) -> dict[str, Any]:
+    """Detector + tracker on a clip with the app's default settings; mAP and IDF1 against the gt.
+
+    `detector`: a ready Detector (conf 0.001; another runtime or precision) instead of one built from `weights`.
+    """
     from yolotrack.core.config import load_config
     from yolotrack.detector import Detector
-    from yolotrack.tracker.byte_tracker import ByteTracker
+    from yolotrack.tracker import build_tracker
 
     cfg = load_config(None, overrides=None)
-    det = Detector(str(weights), imgsz=imgsz or cfg.model.imgsz, conf=0.001, iou=cfg.model.iou, device="cpu")
+    det = detector or Detector(str(weights), imgsz=imgsz or cfg.model.imgsz, conf=0.001, iou=cfg.model.iou,
+                               device="cpu")
     with av.open(str(video)) as c:
         fps = float(c.streams.video[0].average_rate or 30)
-    tracker = ByteTracker.from_config(cfg.tracker, frame_rate=fps)
+    tracker = build_tracker(cfg.tracker, frame_rate=fps)
     gt = read_mot_gt(gt_path)
     acc = MapAccumulator()
     tracks: dict[int, np.ndarray] = {}
@@ -95,7 +99,7 @@ def evaluate_clip(weights: str | Path, video: str | Path, gt_path: str | Path, m
         vis = g[:, 6] >= min_visibility
         acc.add(d.xyxy, d.scores, d.class_ids, g[vis, 1:5], g[vis, 5].astype(int), ignore_xyxy=g[~vis, 1:5])
         keep = d.scores >= cfg.model.conf
-        tracked = tracker.update_detections(d[keep], frame_index=i)
+        tracked = tracker.update_detections(d[keep], frame_index=i, image=frame)
         tracks[i] = np.concatenate([tracked.track_ids[:, None].astype(float), tracked.xyxy], 1)
         n += 1
     if n == 0:

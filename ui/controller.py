@@ -61,7 +61,8 @@ class Recorder:
         self._offset = 0.0
         self._last = -1.0
 
-    def write(self, result: Result, names: dict[int, str], task: str) -> None:
+    def write(self, result: Result, names: dict[int, str], task: str, analytics: Any = None) -> None:
+        """`analytics`: the source's `analytics.SourceAnalytics`, so the recording shows lines, zones and counters."""
         from yolotrack.sinks.video import VideoSink
 
         with self._lock:
@@ -72,7 +73,7 @@ class Recorder:
                 sink = VideoSink.from_config(self.path, self.cfg)
                 sink.copy_audio = False
                 sink.open(StreamInfo(source_id=f.source_id, uri="", width=f.width, height=f.height,
-                                     fps=f.fps or 30.0, names=names, task=task))
+                                     fps=f.fps or 30.0, names=names, task=task, analytics=analytics))
                 self._sink = sink
             ts = f.timestamp + self._offset
             if ts <= self._last:  # the stream started again: go on from the last frame
@@ -365,8 +366,14 @@ class PipelineController(QObject):
 
     def _build_detector(self, mcfg: Any) -> Any:
         from yolotrack.detector import Detector
+        from yolotrack.tracker import wants_embeddings
 
-        return Detector.from_config(mcfg)
+        return Detector.from_config(mcfg, source=self._calibration_source(),
+                                    embeddings=wants_embeddings(self.cfg.tracker))
+
+    def _calibration_source(self) -> list[str] | None:
+        """What int8 calibrates on when `model.calibration` is empty: the cameras' files (streams cannot be read twice)."""
+        return [c.source for c in self.cameras] or None
 
     def _download(self, choice: Any, url: str, dest: Path) -> bool:
         """The release file with progress signals; False when cancelled (`DownloadCancelled` is not raised)."""
@@ -538,11 +545,11 @@ class PipelineController(QObject):
             self._pipe = None
 
     def _tracker_factory(self, cfg: Config) -> Any:
-        from yolotrack.tracker import ByteTracker
+        from yolotrack.tracker import tracker_factory
 
-        tcfg = cfg.tracker
+        make = tracker_factory(cfg.tracker)
         switch = self.tracker_switch
-        return lambda fps: SwitchableTracker(lambda f: ByteTracker.from_config(tcfg, f), fps, switch)
+        return lambda fps: SwitchableTracker(make, fps, switch)
 
     def _watch(self, pipe: Pipeline) -> None:
         """Turns the end or failure of a pipeline into a signal (the UI never calls wait())."""
@@ -568,8 +575,10 @@ class PipelineController(QObject):
             det = self.detector
             try:
                 dets, _ = keep_classes(result.detections, None, self.classes)
+                pipe = self._pipe
+                analytics = pipe.analytics.source(result.frame.source_id) if pipe and pipe.analytics else None
                 rec.write(dataclasses.replace(result, detections=dets), dict(getattr(det, "names", {}) or {}),
-                          getattr(det, "task", "detect"))
+                          getattr(det, "task", "detect"), analytics)
             except Exception as e:  # noqa: BLE001 - a full disk must stop the recording, not the view
                 log.debug("recording failed", exc_info=True)
                 slot.recorder = None

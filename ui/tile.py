@@ -66,7 +66,7 @@ class CameraTile(VideoView):
         t0 = time.perf_counter()
         dets, trails = keep_classes(r.detections, r.trails if renderer.cfg.trails else None, classes)
         size = (max(1, self.width()), max(1, self.height()))
-        canvas = render_to_view(r.frame.image, dets, trails, renderer, size)
+        canvas = render_to_view(r.frame.image, dets, trails, renderer, size, analytics=r.analytics)
         self.show_image(canvas, (r.frame.width, r.frame.height))
         self.last_render_ms = (time.perf_counter() - t0) * 1000.0
 

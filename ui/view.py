@@ -80,8 +80,11 @@ def keep_classes(dets: Detections, trails: Mapping[int, Any] | None,
 
 
 def render_to_view(image: np.ndarray, dets: Detections, trails: Mapping[int, Any] | None,
-                   renderer: Renderer, view_wh: tuple[int, int]) -> np.ndarray:
-    """The frame resized to fit `view_wh` with the overlay drawn on it; never touches `image`."""
+                   renderer: Renderer, view_wh: tuple[int, int], analytics: Any = None) -> np.ndarray:
+    """The frame resized to fit `view_wh` with the overlay drawn on it; never touches `image`.
+
+    `analytics` is the result's `analytics.Overlay` (lines and zones with live counters), in frame pixels.
+    """
     fh, fw = image.shape[:2]
     w, h = fit_size((fw, fh), view_wh)
     if (w, h) == (fw, fh):
@@ -90,7 +93,8 @@ def render_to_view(image: np.ndarray, dets: Detections, trails: Mapping[int, Any
         # INTER_AREA at non-integer ratios costs ~10x more than bilinear for no visible gain on video
         canvas = cv2.resize(image, (w, h), interpolation=cv2.INTER_LINEAR)
     sx, sy = w / fw, h / fh
-    renderer.draw(canvas, scale_detections(dets, sx, sy, (w, h)), scale_trails(trails, sx, sy), out=canvas)
+    renderer.draw(canvas, scale_detections(dets, sx, sy, (w, h)), scale_trails(trails, sx, sy), out=canvas,
+                  analytics=analytics.scaled(sx, sy) if analytics else None)
     return canvas
 
 

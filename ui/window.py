@@ -450,7 +450,7 @@ class MainWindow(QMainWindow):
         self.panel.set_busy(busy)
 
     def _on_model(self, det: object) -> None:
-        from yolotrack.detector.predictor import resolve_classes  # torch: loaded by now, with the model
+        from yolotrack.core.classes import resolve_classes
 
         names = dict(getattr(det, "names", {}) or {})
         task = str(getattr(det, "task", "detect"))

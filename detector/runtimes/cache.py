@@ -4,15 +4,19 @@ An export is only valid for one set of weights, one input shape and batch, one p
 tool versions that wrote it, so all of those go into the file name. Files go into the XDG cache
 (`$XDG_CACHE_HOME/yolotrack/exports`), never beside the weights or inside the package, and appear
 atomically so a crash or a second process never sees half a file.
+
+Nothing here imports torch: a warm start finds its files by name, and torch's version comes from
+the installed package's metadata.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+from functools import cache
+from importlib import metadata
 from pathlib import Path
-
-import torch
+from typing import Any
 
 from yolotrack.core.cache import cache_dir
 
@@ -28,7 +32,16 @@ def export_dir(override: Path | None = None) -> Path:
     return d
 
 
-def file_hash(path: Path) -> str:
+@cache
+def package_version(name: str) -> str:
+    """Installed version without importing the package (`2.13.0+cpu` -> `2.13.0`)."""
+    try:
+        return metadata.version(name).split("+")[0]
+    except metadata.PackageNotFoundError:
+        return "none"
+
+
+def _file_hash(path: str, size: int, mtime_ns: int) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -36,8 +49,22 @@ def file_hash(path: Path) -> str:
     return h.hexdigest()[:16]
 
 
-def module_hash(model: torch.nn.Module) -> str:
+_hashes: dict[tuple[str, int, int], str] = {}
+
+
+def file_hash(path: Path) -> str:
+    """Content hash, remembered per (path, size, mtime) for the life of the process."""
+    st = Path(path).stat()
+    k = (str(Path(path).resolve()), st.st_size, st.st_mtime_ns)
+    if k not in _hashes:
+        _hashes[k] = _file_hash(*k)
+    return _hashes[k]
+
+
+def module_hash(model: Any) -> str:
     """Hash of every tensor (name, shape, dtype, bytes): for models that did not come from a file."""
+    import torch
+
     h = hashlib.sha256()
     for name, t in sorted(model.state_dict().items()):
         t = t.detach().cpu().contiguous()
@@ -46,7 +73,7 @@ def module_hash(model: torch.nn.Module) -> str:
     return h.hexdigest()[:16]
 
 
-def weights_key(model: torch.nn.Module, weights_path: Path | None) -> str:
+def weights_key(model: Any, weights_path: Path | None) -> str:
     """Weights hash + the model settings that change the exported graph (attention backend does not)."""
     base = file_hash(Path(weights_path)) if weights_path is not None else module_hash(model)
     return f"{base}-{getattr(model, 'family', 'x')}-{getattr(model, 'task', 'detect')}"

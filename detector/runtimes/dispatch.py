@@ -3,8 +3,9 @@
 The letterbox picks the input rectangle from the frame size (e.g. 384x640 for 720p at imgsz 640)
 and the batch is the number of sources, while exports are static; so runtimes are built lazily
 per (batch, H, W) on the first call with that shape and kept (a stream rarely changes shape).
-Model attributes (`names`, `task`, `nc`, `stride`, `kpt_shape`, ...) are forwarded, so code
-written against the model keeps working.
+Model attributes (`names`, `task`, `nc`, `stride`, `kpt_shape`, ...) are forwarded, from the torch
+model when it is loaded and from the cached model card otherwise, so code written against the
+model keeps working and a warm start never loads torch.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
-import torch
+import numpy as np
 
 from yolotrack.detector.runtimes import create_runtime
 from yolotrack.detector.runtimes.base import RawOutput, Runtime
+from yolotrack.detector.runtimes.source import ModelSource
 
 log = logging.getLogger(__name__)
 
@@ -29,35 +31,49 @@ class RuntimeModel:
 
     MAX_SHAPES = 4  # each compiled runtime holds its own weights and buffers
 
-    def __init__(self, model: torch.nn.Module, name: str = "auto", device: str | torch.device = "cpu",
+    def __init__(self, model: Any, name: str = "auto", device: Any = "cpu",
                  weights_path: str | os.PathLike[str] | None = None, threads: int | None = None,
-                 cache_dir: str | os.PathLike[str] | None = None) -> None:
-        self.model = model
+                 cache_dir: str | os.PathLike[str] | None = None, precision: str = "fp32",
+                 calibration: Any = None) -> None:
+        self.source = ModelSource.of(model, weights_path, Path(cache_dir) if cache_dir is not None else None)
         self.name = name
-        self.device = torch.device(device)
-        self.weights_path = Path(weights_path) if weights_path is not None else None
+        self.device = device
+        self.weights_path = Path(weights_path) if weights_path is not None else self.source.weights_path
         self.threads = threads
         self.cache_dir = cache_dir
+        self.precision = precision
+        self.calibration = calibration
         self._runtimes: OrderedDict[tuple[int, ...], Runtime] = OrderedDict()
         self._lock = threading.Lock()
 
+    @property
+    def model(self) -> Any:
+        """The torch model (loads it when the runtimes came from the cache alone)."""
+        return self.source.module()
+
     def runtime_for(self, shape: tuple[int, ...]) -> Runtime:
+        """`shape` is (B,3,H,W) for torch input or (B,H,W,3) for uint8 frames."""
+        key = tuple(shape) if shape[1] == 3 else (shape[0], 3, shape[1], shape[2])
         with self._lock:
-            rt = self._runtimes.get(shape)
+            rt = self._runtimes.get(key)
             if rt is None:
-                b, _, h, w = shape
-                rt = create_runtime(self.model, self.name, (h, w), b, self.device, self.weights_path,
-                                    self.threads, self.cache_dir)
-                log.info("runtime %s ready for input %s", rt.name, shape)
-                self._runtimes[shape] = rt
+                b, _, h, w = key
+                rt = create_runtime(self.source, self.name, (h, w), b, self.device, self.weights_path,
+                                    self.threads, self.cache_dir, self.precision, self.calibration)
+                log.info("runtime %s (%s) ready for input %dx%d, batch %d", rt.name, self.precision, h, w, b)
+                self._runtimes[key] = rt
                 while len(self._runtimes) > self.MAX_SHAPES:
                     self._runtimes.popitem(last=False)
             else:
-                self._runtimes.move_to_end(shape)
+                self._runtimes.move_to_end(key)
             return rt
 
-    def __call__(self, x: torch.Tensor) -> RawOutput:
+    def __call__(self, x: Any) -> RawOutput:
         return self.runtime_for(tuple(x.shape))(x)
+
+    def infer(self, frames: np.ndarray) -> dict[str, np.ndarray]:
+        """Letterboxed (B,H,W,3) BGR uint8 -> outputs by name, as numpy arrays."""
+        return self.runtime_for(tuple(frames.shape)).infer(frames)
 
     @property
     def runtime_name(self) -> str | None:
@@ -65,5 +81,11 @@ class RuntimeModel:
         return next(reversed(self._runtimes.values())).name if self._runtimes else None
 
     def __getattr__(self, item: str) -> Any:
-        # only reached for names not set in __init__: the model's own attributes
-        return getattr(self.__dict__["model"], item)
+        # only reached for names not set in __init__: the card's facts, else the torch model's attributes
+        source = self.__dict__["source"]
+        card = source.card
+        if item in ("names", "task", "nc", "kpt_shape", "family") and not source.loaded:
+            return getattr(card, item)
+        if item == "stride" and not source.loaded:
+            return np.array(card.stride, dtype=np.float32)
+        return getattr(source.module(), item)

@@ -13,23 +13,26 @@ import logging
 import time
 import warnings
 from pathlib import Path
-
-import torch
+from typing import Any
 
 from yolotrack.core.errors import WeightsError
 from yolotrack.core.files import atomic_write
-from yolotrack.detector.runtimes.cache import export_dir, export_name, weights_key
+from yolotrack.detector.runtimes.cache import export_dir, export_name, package_version
+from yolotrack.detector.runtimes.source import ModelSource
 
 log = logging.getLogger(__name__)
 
 OPSET = 17
 
 
-def output_names(task: str) -> list[str]:
-    return ["output0", "protos"] if task == "segment" else ["output0"]
+def output_names(task: str, features: bool = False) -> list[str]:
+    names = ["output0", "protos"] if task == "segment" else ["output0"]
+    return [*names, "feat0"] if features else names
 
 
-def _export(model: torch.nn.Module, dest: Path, shape: tuple[int, int, int, int]) -> None:
+def _export(model: Any, dest: Path, shape: tuple[int, int, int, int]) -> None:
+    import torch
+
     m = copy.deepcopy(model).float().cpu().eval()
     if hasattr(m, "set_attention"):
         m.set_attention("eager")
@@ -37,27 +40,27 @@ def _export(model: torch.nn.Module, dest: Path, shape: tuple[int, int, int, int]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tracer notes on shape-dependent Python in the head
         torch.onnx.export(m, (x,), str(dest), opset_version=OPSET, input_names=["images"],
-                          output_names=output_names(getattr(m, "task", "detect")), dynamo=False,
+                          output_names=output_names(getattr(m, "task", "detect"), getattr(m, "return_features", False)),
+                          dynamo=False,
                           do_constant_folding=True)
 
 
-def onnx_path_for(model: torch.nn.Module, imgsz: tuple[int, int], batch: int, weights_path: Path | None,
-                  cache_dir: Path | None) -> Path:
-    stem = Path(weights_path).stem if weights_path is not None else "model"
-    key = weights_key(model, weights_path)
-    tool = f"torch{torch.__version__.split('+')[0]}-opset{OPSET}"
-    return export_dir(cache_dir) / export_name(stem, key, imgsz, batch, tool, ".onnx")
+def onnx_path_for(source: ModelSource, imgsz: tuple[int, int], batch: int, cache_dir: Path | None) -> Path:
+    """Found by name alone (the torch version from package metadata), so a warm start needs no torch."""
+    tool = f"torch{package_version('torch')}-opset{OPSET}"
+    key = source.card.key + ("-feats" if source.features else "")
+    return export_dir(cache_dir) / export_name(source.stem, key, imgsz, batch, tool, ".onnx")
 
 
-def export_onnx(model: torch.nn.Module, imgsz: tuple[int, int], batch: int = 1, weights_path: Path | None = None,
-                cache_dir: Path | None = None) -> Path:
+def export_onnx(source: ModelSource, imgsz: tuple[int, int], batch: int = 1, cache_dir: Path | None = None) -> Path:
     """Path of the cached ONNX file for this model and shape, exporting it on first use."""
-    dest = onnx_path_for(model, imgsz, batch, weights_path, cache_dir)
+    dest = onnx_path_for(source, imgsz, batch, cache_dir)
     if dest.is_file():
         log.debug("reusing ONNX export %s", dest)
         return dest
     log.info("first use of input %dx%d (batch %d): exporting the model once, cached in %s",
              imgsz[0], imgsz[1], batch, dest.parent)
+    model = source.module()
     t0 = time.perf_counter()
     try:
         atomic_write(dest, lambda tmp: _export(model, tmp, (batch, 3, imgsz[0], imgsz[1])), ".onnx")

@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
 from yolotrack.core.errors import ConfigError
-from yolotrack.detector.runtimes.base import RawOutput, Runtime, RuntimeSpec
+from yolotrack.detector.runtimes.base import RawOutput, Runtime, RuntimeSpec, device_type
 from yolotrack.detector.runtimes.onnx_export import export_onnx
+from yolotrack.detector.runtimes.source import ModelSource
 from yolotrack.detector.runtimes.threads import default_threads
 
 log = logging.getLogger(__name__)
@@ -26,10 +26,10 @@ def import_ort() -> Any:
     return onnxruntime
 
 
-def providers_for(device: torch.device, available: list[str], tensorrt: bool = False) -> list[Any]:
+def providers_for(device: Any, available: list[str], tensorrt: bool = False) -> list[Any]:
     """Provider list in priority order; CPU is always last so unsupported ops still run."""
-    if device.type == "cuda":
-        idx = device.index or 0
+    if device_type(device) == "cuda":
+        idx = getattr(device, "index", None) or 0
         chosen: list[Any] = []
         if tensorrt and "TensorrtExecutionProvider" in available:
             chosen.append(("TensorrtExecutionProvider", {"device_id": idx, "trt_fp16_enable": True,
@@ -45,11 +45,14 @@ def providers_for(device: torch.device, available: list[str], tensorrt: bool = F
 class OrtRuntime(Runtime):
     name = "onnxruntime"
 
-    def __init__(self, model: torch.nn.Module, spec: RuntimeSpec, onnx_path: Path | None = None,
+    def __init__(self, source: ModelSource, spec: RuntimeSpec, onnx_path: Path | None = None,
                  tensorrt: bool = False) -> None:
-        super().__init__(spec, getattr(model, "task", "detect"))
+        super().__init__(spec, source.task)
+        if spec.precision != "fp32":
+            raise ConfigError(f"model.precision={spec.precision} runs on OpenVINO (runtime=openvino or auto with "
+                              "openvino installed); ONNX Runtime's CPU provider runs fp32 only here")
         ort = import_ort()
-        self.onnx_path = onnx_path or export_onnx(model, spec.imgsz, spec.batch, spec.weights_path, spec.cache_dir)
+        self.onnx_path = onnx_path or export_onnx(source, spec.imgsz, spec.batch, spec.cache_dir)
         self.threads = default_threads(spec.threads)
         so = ort.SessionOptions()
         so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -64,19 +67,23 @@ class OrtRuntime(Runtime):
         self.input_name = self.session.get_inputs()[0].name
         self.output_names = [o.name for o in self.session.get_outputs()]
         self.output_shapes = [tuple(o.shape) for o in self.session.get_outputs()]
-        self._cuda = spec.device.type == "cuda"
+        self._cuda = spec.device_type == "cuda"
 
-    def forward(self, x: torch.Tensor) -> RawOutput:
+    def forward(self, x: Any) -> RawOutput:
         if self._cuda:
             return self.pack(self._run_cuda(x))
-        arr = x.detach().to("cpu", torch.float32).contiguous().numpy()
-        outs = self.session.run(self.output_names, {self.input_name: arr})
-        return self.pack([torch.from_numpy(np.ascontiguousarray(o)) for o in outs])
+        return super().forward(x)
 
-    def _run_cuda(self, x: torch.Tensor) -> list[torch.Tensor]:
+    def run(self, x: np.ndarray) -> dict[str, np.ndarray]:
+        outs = self.session.run(self.output_names, {self.input_name: x})
+        return {n: np.ascontiguousarray(o) for n, o in zip(self.output_names, outs, strict=True)}
+
+    def _run_cuda(self, x: Any) -> list[Any]:
         """IO binding: ORT reads and writes torch's CUDA buffers directly (no host round trip)."""
+        import torch
+
         x = x.to(self.spec.device, torch.float32).contiguous()
-        idx = self.spec.device.index or 0
+        idx = torch.device(self.spec.device).index or 0
         binding = self.session.io_binding()
         binding.bind_input(self.input_name, "cuda", idx, np.float32, tuple(x.shape), x.data_ptr())
         outs = [torch.empty(s, dtype=torch.float32, device=self.spec.device) for s in self.output_shapes]

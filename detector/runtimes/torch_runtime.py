@@ -11,9 +11,11 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import torch
 
-from yolotrack.detector.runtimes.base import RawOutput, Runtime, RuntimeSpec
+from yolotrack.detector.runtimes.base import RawOutput, Runtime, RuntimeSpec, frames_to_float
+from yolotrack.detector.runtimes.onnx_export import output_names
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +55,12 @@ class TorchRuntime(Runtime):
     def __init__(self, model: torch.nn.Module, spec: RuntimeSpec, channels_last: bool | None = None,
                  cuda_graph: bool | None = None, compile: bool = False) -> None:
         super().__init__(spec, getattr(model, "task", "detect"))
-        self.plan = plan_for(spec.device, channels_last, cuda_graph, compile)
+        self.device = torch.device(spec.device)
+        self.output_names = output_names(self.task, getattr(model, "return_features", False))
+        self.plan = plan_for(self.device, channels_last, cuda_graph, compile)
         if self.plan.set_threads and spec.threads is not None:
             torch.set_num_threads(spec.threads)
-        model = model.to(spec.device, dtype=self.plan.dtype).eval()
+        model = model.to(self.device, dtype=self.plan.dtype).eval()
         if self.plan.channels_last:
             model = model.to(memory_format=torch.channels_last)
         self.model: Any = torch.compile(model, dynamic=False) if self.plan.compile else model
@@ -66,10 +70,16 @@ class TorchRuntime(Runtime):
 
     @torch.inference_mode()
     def forward(self, x: torch.Tensor) -> RawOutput:
-        x = to_layout(x, self.plan, self.spec.device)
+        x = to_layout(x, self.plan, self.device)
         if self.plan.cuda_graph:
             return self._graphed(x)
         return self.model(x)
+
+    def infer(self, frames: np.ndarray) -> dict[str, np.ndarray]:
+        self._check(frames.shape, "nhwc")
+        out = self.forward(torch.from_numpy(frames_to_float(frames)))
+        outs = out if isinstance(out, tuple) else (out,)
+        return {n: o.float().cpu().numpy() for n, o in zip(self.output_names, outs, strict=True)}
 
     def _graphed(self, x: torch.Tensor) -> RawOutput:
         """Capture once (after a warm-up on a side stream, as CUDA graphs require), then replay."""

@@ -1,0 +1,256 @@
+"""`SourceAnalytics`: lines and zones of one source, fed its tracked frames in order.
+
+One object per video source. `update` takes a frame's tracked `Detections` and the tracker's
+events, advances every line and zone, and returns the analytics events (`line_cross`,
+`zone_enter`, `zone_exit`) as `TrackEvent`s. Other threads read it at any time: `counts()` (a
+JSON-ready snapshot, the payload of the counts export and of MQTT), `overlay()` (what to draw)
+and `tally()` (cheap totals for time series). `replace()` swaps the lines and zones between two
+frames; shapes whose definition did not change keep their counts and per-track state.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from yolotrack.analytics.lines import LineCounter, box_features, box_scale
+from yolotrack.analytics.overlay import LineView, Overlay, ZoneView
+from yolotrack.analytics.shapes import Line, Zone
+from yolotrack.analytics.slots import TrackSlots
+from yolotrack.analytics.zones import ZoneCounter
+from yolotrack.core.detections import Detections, class_name
+from yolotrack.core.events import TrackEvent
+
+_STALE_CHECK = 128  # frames between checks for tracks that vanished without a `removed` event
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Running totals at one frame, cheap to take every frame (the counts export's time series)."""
+
+    frame: int
+    ts: float
+    line_names: tuple[str, ...]
+    line_in: np.ndarray  # (L,) int64, cumulative
+    line_out: np.ndarray
+    zone_names: tuple[str, ...]
+    occupancy: np.ndarray  # (Z,) int64, now
+    entries: np.ndarray  # (Z,) cumulative
+    exits: np.ndarray
+
+
+class SourceAnalytics:
+    """Lines and zones of one source; see the module docstring.
+
+    Args:
+        source_id: the pipeline's id of the source (events carry it).
+        lines, zones: resolved shapes that apply to this source.
+        hysteresis, min_displacement: jitter guards, in box sizes (`analytics.lines`).
+        names: class id -> name, for event labels and per-class counts.
+        forget_after: seconds after which a track that was neither seen nor removed is released.
+    """
+
+    def __init__(self, source_id: str, lines: Sequence[Line], zones: Sequence[Zone], hysteresis: float = 0.2,
+                 min_displacement: float = 0.05, names: Mapping[int, str] | None = None,
+                 forget_after: float = 10.0) -> None:
+        self.source_id = source_id
+        self.names = dict(names or {})
+        self.forget_after = float(forget_after)
+        self._lock = threading.Lock()
+        self._slots = TrackSlots()
+        self._lines = LineCounter(lines, self._slots.capacity, hysteresis, min_displacement)
+        self._zones = ZoneCounter(zones, self._slots.capacity, hysteresis)
+        self._pending: tuple[list[Line], list[Zone], float, float] | None = None
+        self.frame = -1
+        self.ts = 0.0
+        self.frames = 0
+        self.first_ts: float | None = None
+        self.size: tuple[int, int] | None = None  # frame (width, height), when known
+        self._overlay: Overlay | None = None
+
+    # ------------------------------------------------------------ configuration
+
+    @property
+    def lines(self) -> list[Line]:
+        return list(self._lines.lines)
+
+    @property
+    def zones(self) -> list[Zone]:
+        return list(self._zones.zones)
+
+    @property
+    def has_shapes(self) -> bool:
+        return bool(self._lines.lines or self._zones.zones)
+
+    def replace(self, lines: Sequence[Line], zones: Sequence[Zone], hysteresis: float, min_displacement: float) -> None:
+        """New lines and zones from the next frame on (safe from any thread)."""
+        with self._lock:
+            self._pending = (list(lines), list(zones), float(hysteresis), float(min_displacement))
+            if self.frames == 0:
+                self._apply_pending()
+
+    def _apply_pending(self) -> None:
+        assert self._pending is not None
+        lines, zones, hyst, mind = self._pending
+        self._pending = None
+        cap = self._slots.capacity
+        new_lines = LineCounter(lines, cap, hyst, mind)
+        new_lines.adopt(self._lines)
+        new_zones = ZoneCounter(zones, cap, hyst)
+        new_zones.adopt(self._zones)
+        self._lines, self._zones = new_lines, new_zones
+        self._overlay = None
+
+    # ------------------------------------------------------------ the frame path
+
+    def update(self, frame_index: int, ts: float, dets: Detections | None, events: Sequence[TrackEvent] = (),
+               fps: float | None = None, size: tuple[int, int] | None = None) -> list[TrackEvent]:
+        """Advance every line and zone by one frame; returns the analytics events it raised.
+
+        `size` (width, height) of the frame tells which removed tracks were last seen at its edge.
+        """
+        with self._lock:
+            if size is not None:
+                self.size = size
+            if self._pending is not None:
+                self._apply_pending()
+            self.frame, self.ts = frame_index, ts
+            if self.first_ts is None:
+                self.first_ts = ts
+            self.frames += 1
+            self._overlay = None
+            out: list[TrackEvent] = []
+            removed = [e.track_id for e in events if e.kind == "removed"]
+            if removed:
+                out.extend(self._release(removed, frame_index, ts))
+            if self.frames % _STALE_CHECK == 0:
+                stale = self._slots.stale(frame_index, max(1, int(self.forget_after * (fps or 30.0))))
+                if stale:
+                    out.extend(self._release(stale, frame_index, ts))
+            if dets is None or dets.track_ids is None or len(dets) == 0 or not self.has_shapes:
+                return out
+            ids = dets.track_ids.tolist()
+            rows, new = self._slots.assign(ids)
+            if self._slots.capacity > len(self._lines.state):
+                self._lines.grow(self._slots.capacity)
+                self._zones.grow(self._slots.capacity)
+            if new is not None:
+                self._lines.reset(rows[new])
+                self._zones.reset(rows[new])
+            xyxy = dets.xyxy
+            cls = dets.class_ids
+            self._slots.seen(rows, frame_index, ts, xyxy, cls, dets.scores)
+            feats = box_features(xyxy)
+            scale, scale2 = box_scale(feats)
+            if self._lines.lines:
+                det, line, direction = self._lines.update(rows, feats, scale, scale2, cls, new)
+                for i, j, dr in zip(det.tolist(), line.tolist(), direction.tolist(), strict=True):
+                    out.append(self._event("line_cross", dets, i, frame_index, ts,
+                                           {"line": self._lines.lines[j].name, "direction": "in" if dr > 0 else "out"}))
+            if self._zones.zones:
+                ei, ez, xi, xz, dwell, xcls = self._zones.update(rows, feats, scale, cls, ts)
+                for i, j in zip(ei.tolist(), ez.tolist(), strict=True):
+                    out.append(self._event("zone_enter", dets, i, frame_index, ts, {"zone": self._zones.zones[j].name}))
+                for i, j, dw, c in zip(xi.tolist(), xz.tolist(), dwell.tolist(), xcls.tolist(), strict=True):
+                    out.append(self._event("zone_exit", dets, i, frame_index, ts,
+                                           {"zone": self._zones.zones[j].name, "dwell_s": dw}, cls=c))
+            return out
+
+    def _event(self, kind: str, dets: Detections, i: int, frame: int, ts: float, attrs: dict[str, Any],
+               cls: int | None = None) -> TrackEvent:
+        """An event of detection `i`; `cls` overrides its class (a zone visit keeps the class it entered with)."""
+        c = int(dets.class_ids[i]) if cls is None else int(cls)
+        x1, y1, x2, y2 = dets.xyxy[i].tolist()
+        assert dets.track_ids is not None
+        return TrackEvent(kind, int(dets.track_ids[i]), frame, c, (x1, y1, x2, y2), float(dets.scores[i]),
+                          self.source_id, ts, self._class_name(c, dets.names), attrs)
+
+    def _class_name(self, c: int, own: Mapping[int, str] | None = None) -> str:
+        return class_name(self.names if c in self.names else (own or {}), c)
+
+    def _release(self, track_ids: list[int], frame: int, ts: float) -> list[TrackEvent]:
+        """Tracks that are gone: finish crossings they made just before vanishing, leave their zones
+        (dwell up to their last sighting), free their rows."""
+        known = [t for t in track_ids if t in self._slots.row_of]
+        if not known:
+            return []
+        rows = np.array([self._slots.row_of[t] for t in known], np.intp)
+        s = self._slots
+        out = []
+        last = s.last[rows]
+        k, line, direction = self._lines.release(rows, last[:, 4].astype(np.int64), self._at_edge(last[:, :4]))
+        for kk, j, dr in zip(k.tolist(), line.tolist(), direction.tolist(), strict=True):
+            r = int(rows[kk])
+            box, c, score, _ = s.last_seen(r)
+            out.append(TrackEvent("line_cross", int(s.track_id[r]), frame, c, box, score, self.source_id, ts,
+                                  self._class_name(c), {"line": self._lines.lines[j].name,
+                                                        "direction": "in" if dr > 0 else "out"}))
+        k, zone, dwell, zcls = self._zones.release(rows, s.last[rows, 6])
+        for kk, j, dw, c in zip(k.tolist(), zone.tolist(), dwell.tolist(), zcls.tolist(), strict=True):
+            r = int(rows[kk])
+            box, _, score, _ = s.last_seen(r)
+            out.append(TrackEvent("zone_exit", int(s.track_id[r]), frame, c, box, score, self.source_id, ts,
+                                  self._class_name(c), {"zone": self._zones.zones[j].name, "dwell_s": dw}))
+        self._slots.release(known)
+        return out
+
+    def _at_edge(self, xyxy: np.ndarray) -> np.ndarray:
+        """(N,) bool: boxes touching the border of the frame (within 1 % of its larger side, at least 2 px)."""
+        if self.size is None:
+            return np.zeros(len(xyxy), bool)
+        w, h = self.size
+        m = max(2.0, 0.01 * max(w, h))
+        return (xyxy[:, 0] <= m) | (xyxy[:, 1] <= m) | (xyxy[:, 2] >= w - m) | (xyxy[:, 3] >= h - m)
+
+    # ------------------------------------------------------------ readers (any thread)
+
+    def overlay(self) -> Overlay:
+        """Lines and zones with their counters as of the last frame (cached until the next one)."""
+        with self._lock:
+            ov = self._overlay
+            if ov is None:
+                ln, zn = self._lines, self._zones
+                lines = tuple(LineView(v.name, v.p1, v.p2, int(ln.totals[j, 0]), int(ln.totals[j, 1]))
+                              for j, v in enumerate(ln.lines))
+                zones = tuple(ZoneView(z.name, z.polygon, int(zn.occupancy[j]), int(zn.entries[j]))
+                              for j, z in enumerate(zn.zones))
+                ov = self._overlay = Overlay(self.source_id, self.frame, lines, zones)
+            return ov
+
+    def tally(self) -> Tally:
+        with self._lock:
+            ln, zn = self._lines, self._zones
+            return Tally(self.frame, self.ts, tuple(v.name for v in ln.lines), ln.totals[:, 0].copy(),
+                         ln.totals[:, 1].copy(), tuple(z.name for z in zn.zones), zn.occupancy.copy(),
+                         zn.entries.copy(), zn.exits.copy())
+
+    def counts(self) -> dict[str, Any]:
+        """JSON-ready counts now: per line in/out (by class), per zone occupancy, entries, exits,
+        max occupancy and mean dwell of finished visits (by class)."""
+        with self._lock:
+            ln, zn = self._lines, self._zones
+            lines: dict[str, Any] = {}
+            for j, v in enumerate(ln.lines):
+                by = {self._class_name(c): {"in": a, "out": b} for c, (a, b) in sorted(ln.by_class[j].items())}
+                lines[v.name] = {"in": int(ln.totals[j, 0]), "out": int(ln.totals[j, 1]), "by_class": by}
+            zones: dict[str, Any] = {}
+            for j, z in enumerate(zn.zones):
+                by = {self._class_name(c): {"occupancy": int(r[0]), "entries": int(r[1]), "exits": int(r[2]),
+                                            "mean_dwell_s": round(r[3] / r[2], 3) if r[2] else None}
+                      for c, r in sorted(zn.by_class[j].items())}
+                exits = int(zn.exits[j])
+                zones[z.name] = {"occupancy": int(zn.occupancy[j]), "entries": int(zn.entries[j]), "exits": exits,
+                                 "max_occupancy": int(zn.max_occupancy[j]),
+                                 "mean_dwell_s": round(float(zn.dwell_sum[j]) / exits, 3) if exits else None,
+                                 "by_class": by}
+            return {"source": self.source_id, "frame": self.frame, "ts": round(self.ts, 3), "lines": lines,
+                    "zones": zones}
+
+    @property
+    def tracks(self) -> int:
+        """Tracks with state held (bounded: removed tracks are released)."""
+        return len(self._slots)
