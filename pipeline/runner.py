@@ -286,6 +286,8 @@ class Pipeline:
                 if ok:
                     if self._tracking is not None:
                         self._tracking.trackers.pop(sid, None)  # a new stream starts a new tracker
+                    if self.analytics is not None:
+                        self.analytics.restart(sid)  # and new counts
                     ok = self._detect.add_input(sid, q)
             if not ok:
                 source.close()

@@ -349,6 +349,7 @@ class SinkStage(Stage):
         self._open_n = len(self.sources)
         self._closed = False
         self.ended: set[str] = set()  # sources whose end of stream has passed the sinks
+        self.analytics = analytics
 
     def add_source(self, sid: str, source: Source) -> bool:
         """A source joins while running (see `DetectStage.add_input`); a source id seen before starts a new
@@ -362,7 +363,6 @@ class SinkStage(Stage):
             self.ended.discard(sid)
             self._open_n += 1
             return True
-        self.analytics = analytics
 
     def run(self) -> None:
         try:

@@ -372,7 +372,8 @@ class PipelineController(QObject):
                                     embeddings=wants_embeddings(self.cfg.tracker))
 
     def _calibration_source(self) -> list[str] | None:
-        """What int8 calibrates on when `model.calibration` is empty: the cameras' files (streams cannot be read twice)."""
+        """What int8 calibrates on when `model.calibration` is empty: the cameras' files (a stream cannot
+        be read twice, so int8 on cameras alone needs `model.calibration`)."""
         return [c.source for c in self.cameras] or None
 
     def _download(self, choice: Any, url: str, dest: Path) -> bool:
