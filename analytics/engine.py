@@ -135,6 +135,12 @@ class Analytics:
             result.events = [*result.events, *events]
         result.analytics = src.overlay() if src.has_shapes else None
 
+    def restart(self, source_id: str) -> None:
+        """A source that starts again (a new tracker, frame indices from 0) starts its counts afresh:
+        its old track ids and frame numbers would otherwise be matched against the new ones."""
+        with self._lock:
+            self._sources.pop(source_id, None)
+
     # ------------------------------------------------------------ readers
 
     def counts(self) -> dict[str, dict[str, Any]]:

@@ -7,18 +7,24 @@ section; `cluster.group_size` caps how many share one. The keys that may differ 
 are applied per camera: the source section by each camera's own source, `model.conf` and
 `model.classes` by a filter after the shared detector (which runs at the group's lowest
 threshold and the union of its classes), the tracker section by each camera's own tracker.
+`model.weights: auto` is decided per camera, by its own source, before grouping: the demo clip
+gets the demo model, a real camera the COCO model, so the two never share a detector.
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from yolotrack.core.cameras import Camera
 from yolotrack.core.config import Config
 from yolotrack.core.errors import ConfigError
+from yolotrack.detector.auto_weights import AUTO, choose_weights
+
+log = logging.getLogger(__name__)
 
 PER_CAMERA_MODEL_KEYS = ("conf", "classes")  # applied after the shared detector, per camera
 
@@ -46,12 +52,19 @@ def plan_groups(cameras: Sequence[Camera], base: Config, group_size: int | None 
     with equal `detector_key`, in file order."""
     size = group_size or base.cluster.group_size
     buckets: dict[tuple, list[tuple[Camera, Config]]] = {}
+    chosen: dict[str, list[str]] = {}  # what auto picked -> for which cameras (logged once each)
     for cam in cameras:
         cfg = cam.config(base)
+        if cfg.model.weights == AUTO:
+            choice = choose_weights(cfg.model, [cam.source])
+            cfg.model.weights = choice.weights
+            chosen.setdefault(choice.describe(), []).append(cam.name)
         if cfg.pipeline.detect_every > 1 and not cfg.tracker.enabled:
             raise ConfigError(f"camera {cam.name}: pipeline.detect_every > 1 needs tracker.enabled: true "
                               "(the tracker carries the boxes over the skipped frames)")
         buckets.setdefault(detector_key(cfg), []).append((cam, cfg))
+    for what, names in chosen.items():
+        log.info("model for %s: %s", ", ".join(names), what)
     groups: list[CameraGroup] = []
     for members in buckets.values():
         for i in range(0, len(members), size):

@@ -1,4 +1,4 @@
-"""`yolotrack gui`: the desktop window for live cameras, streams and files.
+"""`yolotrack gui`: the desktop window for live cameras, streams and files, one or a grid of them.
 
 PyQt6 is imported only when the command runs, so `yolotrack --help` works without it. Ctrl-C in
 the terminal or SIGTERM close the window like its close button does (exit 0).
@@ -17,6 +17,8 @@ from yolotrack.core.errors import UsageError
 
 def configure(p: argparse.ArgumentParser) -> None:
     add_model_flags(p)
+    p.add_argument("--cameras", metavar="FILE", help="show every camera of a cameras file (the one 'run --cameras' "
+                   "reads) in a grid, all through one batched detector (at most 9)")
     p.add_argument("--fullscreen", action="store_true", help="start full screen")
     p.add_argument("--screenshot", metavar="PNG",
                    help="unattended: wait for --frames frames, save the window as PNG and quit")
@@ -30,6 +32,18 @@ def run(args: argparse.Namespace) -> int:
         cfg.ui.fullscreen = True
     if args.frames < 1:
         raise UsageError("--frames must be at least 1")
+    cameras = None
+    if args.cameras:
+        from yolotrack.core.cameras import load_cameras
+
+        if args.source is not None:
+            raise UsageError("--source does not go with --cameras: the cameras file names the sources")
+        cameras = load_cameras(args.cameras)
+        if len(cameras) > 9:
+            raise UsageError(f"{args.cameras} has {len(cameras)} cameras; the window shows at most 9 (3x3): use "
+                             "'yolotrack run --cameras' for more")
+        for cam in cameras:
+            cam.config(cfg)  # an override that does not fit this config fails here, before a window opens
     flag_keys = (("conf", "model.conf"), ("weights", "model.weights"), ("source", "source.uri"))
     explicit = {key for attr, key in flag_keys if getattr(args, attr, None) is not None}
     overrides, _ = split_overrides(list(getattr(args, "overrides", []) or []))
@@ -46,4 +60,5 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"'yolotrack gui' needs PyQt6 ({e}); install it with: pip install PyQt6") from None
     explicit |= preset_keys(getattr(args, "config", None))  # a chosen preset wins over remembered values
     shot = Path(args.screenshot) if args.screenshot else None
-    return run_gui(cfg, frozenset(explicit), screenshot=shot, frames=args.frames, timeout=args.timeout)
+    return run_gui(cfg, frozenset(explicit), screenshot=shot, frames=args.frames, timeout=args.timeout,
+                   cameras=cameras)

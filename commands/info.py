@@ -1,4 +1,8 @@
-"""`yolotrack info`: versions, device, and what `model.runtime: auto` and `model.attention: auto` pick."""
+"""`yolotrack info`: versions, device, and what `model.weights`, `model.runtime` and `model.attention: auto` pick.
+
+Given the same `-c`, `--source`, `--weights`, `--cameras` or overrides as `run` or `gui`, the weights
+line says which model that command would load, and why (nothing is downloaded here).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,35 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="auto", help="device to report on (auto, cpu, cuda, cuda:N)")
     p.add_argument("--ray", metavar="ADDRESS", help="also show a Ray cluster's nodes and resources "
                    "(auto, host:port of the head, ray://host:10001)")
+    p.add_argument("-c", "--config", help="config file or preset whose model choice to report")
+    p.add_argument("--source", help="the source to report the model choice for (as in run and gui)")
+    p.add_argument("--weights", help="model.weights to report on (default: the config's, auto)")
+    p.add_argument("--cameras", metavar="FILE", help="a cameras file: the model one detector for all of them loads")
+    p.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="config overrides, as in run and gui")
+
+
+def weights_line(args: argparse.Namespace) -> str:
+    """What `model.weights` stands for with this config and these sources, and why."""
+    from yolotrack.commands.common import config_from_args
+    from yolotrack.core.errors import ConfigError
+    from yolotrack.detector.auto_weights import choose_weights
+
+    cfg, _ = config_from_args(args)
+    uris = cfg.source.uri if isinstance(cfg.source.uri, list) else [cfg.source.uri]
+    try:
+        if args.cameras:
+            from yolotrack.core.cameras import load_cameras
+
+            cams = load_cameras(args.cameras)
+            gui = choose_weights(cfg.model, [c.source for c in cams]).describe()
+            per: dict[str, list[str]] = {}  # `run --cameras` decides per camera, by its own source
+            for c in cams:
+                per.setdefault(choose_weights(c.config(cfg).model, [c.source]).describe(), []).append(c.name)
+            run = "; ".join(f"{', '.join(names)}: {what}" for what, names in per.items())
+            return f"run --cameras: {run}; gui --cameras (one detector): {gui}"
+        return choose_weights(cfg.model, [str(u) for u in uris]).describe()
+    except ConfigError as e:
+        return f"none: {e}"
 
 
 def _version(module: str) -> str:
@@ -45,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
     from yolotrack.detector.runtimes.select import auto_candidates
 
     device = select_device(args.device)
+    weights = weights_line(args)
     lines = [
         ("python", platform.python_version()),
         ("platform", platform.platform()),
@@ -65,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
         ("flash_attn importable", str(flash_available())),
         ("attention auto picks", resolve_backend("auto", device, torch.float16 if device.type == "cuda"
                                                  else torch.float32)),
+        ("weights", weights),
     ]
     if getattr(args, "ray", None):
         from yolotrack.cluster.ray_connect import cluster_lines

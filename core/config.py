@@ -31,7 +31,7 @@ def _f(default: Any = dataclasses.MISSING, *, factory: Any = None, **meta: Any) 
 
 @dataclass
 class ModelConfig:
-    weights: str = _f("demo")
+    weights: str = _f("auto")
     scale: str = _f("n", choices=("n", "s", "m", "l", "x"))
     task: str = _f("detect", choices=("detect", "segment", "pose"))
     imgsz: int = _f(640, min=32, max=4096)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import urllib.error
 import urllib.request
+import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 from yolotrack.core.assets import DEMO_WEIGHTS
@@ -29,6 +32,15 @@ RELEASES: dict[str, dict[str, tuple[str, str]]] = {  # release -> task -> (name 
 }
 _URLS = {name.format(scale=s): url.format(name=name.format(scale=s))
          for tasks in RELEASES.values() for name, url in tasks.values() for s in SCALES}
+# Points every release name at another server (a mirror, an offline site's file server, the tests'
+# local http.server): a URL with `{name}` in it, or a base URL that `<name>.pt` is appended to.
+RELEASE_URL_ENV = "YOLOTRACK_RELEASE_URL"
+OFFLINE_HINT = "or run offline with --weights demo (the bundled model: it knows only the demo clip's shapes)"
+ProgressFn = Callable[[int, "int | None"], None]
+
+
+class DownloadCancelled(WeightsError):
+    """The user cancelled a download (the GUI's progress dialog); nothing was kept."""
 
 
 def weights_name(scale: str, task: str, release: str = "official") -> str:
@@ -52,38 +64,98 @@ def _stem(name: str) -> str:
 
 
 def release_url(name: str) -> str | None:
-    """Upstream's download URL for a release name (`yolov12n`, `yolov12s-seg`, `yolo12m`, `.pt` optional), else None."""
-    return _URLS.get(_stem(name))
+    """The download URL for a release name (`yolov12n`, `yolov12s-seg`, `yolo12m`, `.pt` optional), else None:
+    upstream's, or the `YOLOTRACK_RELEASE_URL` server's when that is set."""
+    stem = _stem(name)
+    if stem not in _URLS:
+        return None
+    mirror = os.environ.get(RELEASE_URL_ENV, "").strip()
+    if mirror:
+        return mirror.replace("{name}", stem) if "{name}" in mirror else f"{mirror.rstrip('/')}/{stem}.pt"
+    return _URLS[stem]
 
 
-def download(url: str, dest: Path, timeout: float = 30.0) -> Path:
-    """Stream `url` to `dest` with a tqdm bar; the file appears only when complete (atomic rename)."""
-    from tqdm import tqdm
+def cached_release(name: str, cache: Path | None = None) -> Path:
+    """Where a release name's file lives in the cache (it may not be there yet)."""
+    return (cache or cache_dir()) / f"{_stem(name)}.pt"
 
+
+def pending_download(name: str, cache: Path | None = None) -> tuple[str, Path] | None:
+    """(url, destination) when `name` is a release that is not in the cache yet, else None.
+
+    The GUI asks first, so that a download gets its progress dialog before the model loads.
+    """
+    url = release_url(name) if not (os.sep in name or "/" in name) and not Path(name).expanduser().is_file() else None
+    if url is None:
+        return None
+    dest = cached_release(name, cache)
+    return None if dest.is_file() else (url, dest)
+
+
+def download(url: str, dest: Path, timeout: float = 30.0, progress: ProgressFn | None = None,
+             cancel: threading.Event | None = None) -> Path:
+    """Stream `url` to `dest`; the file appears only when complete and sound (atomic rename).
+
+    Progress goes to a tqdm bar, or to `progress(bytes_done, total_or_None)` when given (the GUI's
+    dialog). Setting `cancel` stops between chunks with `DownloadCancelled`. A short body (fewer
+    bytes than Content-Length) or a `.pt` that is not a complete zip archive (every torch
+    checkpoint is one) is refused; in every failure the partial file is removed.
+    """
     def fetch(tmp: Path) -> None:
         req = urllib.request.Request(url, headers={"User-Agent": "yolotrack"})
         with open(tmp, "wb") as out, urllib.request.urlopen(req, timeout=timeout) as resp:
             total = int(resp.headers.get("Content-Length") or 0) or None
-            with tqdm(total=total, unit="B", unit_scale=True, desc=dest.name, leave=False) as bar:
-                while chunk := resp.read(1 << 20):
+            bar = None
+            if progress is None:
+                from tqdm import tqdm
+
+                bar = tqdm(total=total, unit="B", unit_scale=True, desc=dest.name, leave=False)
+            try:
+                while chunk := resp.read(1 << 16):
+                    if cancel is not None and cancel.is_set():
+                        raise DownloadCancelled(f"download of {dest.name} cancelled; nothing was kept")
                     out.write(chunk)
-                    bar.update(len(chunk))
+                    if bar is not None:
+                        bar.update(len(chunk))
+                    else:
+                        progress(out.tell(), total)
+            finally:
+                if bar is not None:
+                    bar.close()
             if total is not None and out.tell() != total:
-                raise OSError(f"got {out.tell()} of {total} bytes")
+                raise OSError(f"the download was cut short: got {out.tell()} of {total} bytes")
+        if dest.suffix == ".pt" and not _complete_zip(tmp):
+            raise OSError("the file is not a complete checkpoint (truncated or not a .pt)")
 
     try:
         atomic_write(dest, fetch)
+    except DownloadCancelled:
+        raise
     except (urllib.error.URLError, OSError, ValueError) as e:
         reason = f"HTTP {e.code} {e.reason}" if isinstance(e, urllib.error.HTTPError) else (
             getattr(e, "reason", None) or e)
-        raise WeightsError(f"could not download {url} ({reason}); download it yourself and put it at {dest}") from None
+        raise WeightsError(f"could not download {url} ({reason}); put that file at {dest}, {OFFLINE_HINT}") from None
     log.info("downloaded %s to %s", url, dest)
     return dest
+
+
+def _complete_zip(path: Path) -> bool:
+    """A torch checkpoint is a zip archive: its central directory is at the very end, so a cut-short
+    file has none, and `testzip` checks every member's CRC."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            return z.testzip() is None
+    except (zipfile.BadZipFile, OSError, EOFError):
+        return False
 
 
 def resolve_weights(name_or_path: str | os.PathLike[str], cache: Path | None = None) -> Path:
     """A readable local file for a path, `demo`, or a release name (downloaded once into the cache)."""
     text = os.fspath(name_or_path)
+    if text == "auto":
+        raise WeightsError("model.weights 'auto' picks a model from the source (demo for the bundled clip, else the "
+                           "official COCO model): resolve it with detector.auto_weights.apply_auto(cfg) first, or "
+                           "set model.weights to demo, a release name or a checkpoint file")
     if text == "demo":
         if not DEMO_WEIGHTS.is_file():
             raise WeightsError(f"the demo model {DEMO_WEIGHTS} is not there yet; train it with 'yolotrack train' "
@@ -99,7 +171,7 @@ def resolve_weights(name_or_path: str | os.PathLike[str], cache: Path | None = N
         names = ", ".join(n.format(scale="{n..x}") for tasks in RELEASES.values() for n, _ in tasks.values())
         raise WeightsError(f"weights file {path} does not exist (names: demo, {names})")
     stem = _stem(text)
-    dest = (cache or cache_dir()) / f"{stem}.pt"
+    dest = cached_release(stem, cache)
     if dest.is_file():
         return dest
     log.info("downloading %s from %s", stem, url)

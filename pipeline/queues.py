@@ -96,3 +96,12 @@ class FrameQueue:
             self._items.clear()
             self.cond.notify_all()
             return n
+
+    def drop_frames(self) -> int:
+        """Discard every waiting frame but keep end-of-stream markers (a source leaving mid-run)."""
+        with self.cond:
+            kept = deque(i for i in self._items if isinstance(i, EndOfStream))
+            n = len(self._items) - len(kept)
+            self._items = kept
+            self.cond.notify_all()
+            return n

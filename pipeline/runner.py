@@ -67,6 +67,8 @@ class Pipeline:
         track_thread: run the tracker in its own thread (True) or inline after the detector (False).
         want_trails: fill `Result.trails` (`render.TrailHistory`, `render.trail_length` points) for
             drawing; default: when `on_result` is set.
+        isolate_sources: a source that fails while running ends alone (its status says why) and the
+            others go on, instead of the failure stopping the pipeline (the GUI's camera grid).
         analytics: a ready `analytics.Analytics` (e.g. one that knows camera names); default: built from
             `cfg.analytics` at `start()` with the detector's class names. Always present once started, so
             lines and zones can be added to a running pipeline (`set_analytics`).
@@ -84,6 +86,7 @@ class Pipeline:
         track_thread: bool = False,
         want_trails: bool | None = None,
         tracker_for: Callable[[str, float], TrackerLike] | None = None,
+        isolate_sources: bool = False,
         analytics: Any = None,
     ) -> None:
         self.cfg = cfg
@@ -96,6 +99,7 @@ class Pipeline:
         self._tracker_for = tracker_for
         self._track_thread = track_thread
         self._want_trails = (on_result is not None) if want_trails is None else want_trails
+        self._isolate = isolate_sources
         self.analytics = analytics  # analytics.Analytics once started
 
         self._halt = threading.Event()
@@ -121,6 +125,9 @@ class Pipeline:
         self._watch = SourceWatch(stale_after=max(2 * cfg.source.timeout, 5.0))
         self._finalized = False
         self._started = False
+        self._cond = threading.Condition()  # the detector's wake-up, shared by every source queue
+        self._track_stage: TrackStage | None = None
+        self._change_lock = threading.Lock()  # one add_source / remove_source at a time
 
     # ------------------------------------------------------------ public control
 
@@ -139,6 +146,13 @@ class Pipeline:
         sources = self._given_sources
         if sources is None:
             sources = [open_source(u, self.cfg.source, str(i)) for i, u in enumerate(source_uris(self.cfg.source))]
+        if self.detector is None and self.cfg.model.weights == "auto":  # demo for the demo, else COCO
+            from yolotrack.detector.auto_weights import apply_auto
+            from yolotrack.detector.hub import pending_download
+
+            self.cfg = apply_auto(self.cfg, [s.uri for s in sources])
+            if pending_download(self.cfg.model.weights) is not None:
+                _check_local(sources)  # a file that cannot be read says so before a model is downloaded for it
         if self.detector is None:  # first: a bad checkpoint is reported before a bad source
             from yolotrack.detector import Detector
             from yolotrack.tracker import wants_embeddings
@@ -169,7 +183,7 @@ class Pipeline:
         """Stop capture; with `drain`, frames in flight still reach the sinks. Safe from any thread
         (and from a signal handler: it never blocks)."""
         self._stopping.set()
-        for st in self._streams.values():
+        for st in list(self._streams.values()):
             st.source.stop()
         if self._detect is not None:
             self._detect.resume()
@@ -215,7 +229,7 @@ class Pipeline:
 
     @property
     def sources(self) -> list[Source]:
-        return [st.source for st in self._streams.values()]
+        return [st.source for st in list(self._streams.values())]
 
     @property
     def files(self) -> list[Path]:
@@ -247,6 +261,66 @@ class Pipeline:
             raise RuntimeError("set_thresholds() before the detector exists (pass one, or start() first)")
         self.detector.set_thresholds(**kwargs)
 
+    def add_source(self, source: Source) -> None:
+        """Start `source` (built, not started) in this running pipeline, batched with the others.
+
+        The GUI adds a camera this way without restarting the rest. Raises `SourceError` when it
+        cannot be opened (nothing changes then), `PipelineError` when its id is still running, and
+        `RuntimeError` once the pipeline is stopping or every source has ended (start a new one).
+        """
+        with self._change_lock:
+            if not self.running or self._stopping.is_set() or self._halt.is_set() or self._detect is None:
+                raise RuntimeError("the pipeline has ended; start a new one")
+            sid = source.info.source_id
+            sink_stage = self._sink_stage
+            assert sink_stage is not None
+            if sid in self._streams and sid not in sink_stage.ended:
+                raise PipelineError("pipeline", f"a source with the id '{sid}' is still running")
+            source.start()
+            live = is_live(source, source.cfg)
+            q = FrameQueue(1 if live else self.cfg.pipeline.queue_size, drop_oldest=live, cond=self._cond)
+            cap = CaptureStage(source, q, self._halt, self._fail, started=True, isolated=self._isolate)
+            with self._cond:  # the detector cannot end between the two registrations
+                ok = sink_stage.add_source(sid, source) and (
+                    self._track_stage is None or self._track_stage.add_source())
+                if ok:
+                    if self._tracking is not None:
+                        self._tracking.trackers.pop(sid, None)  # a new stream starts a new tracker
+                    if self.analytics is not None:
+                        self.analytics.restart(sid)  # and new counts
+                    ok = self._detect.add_input(sid, q)
+            if not ok:
+                source.close()
+                raise RuntimeError("the pipeline has ended; start a new one")
+            self._streams[sid] = _Stream(source, q)
+            self._captures = [c for c in self._captures if c.source.info.source_id != sid] + [cap]
+            self._stages.append(cap)
+            cap.start()
+        log.info("source %s added: %s (%s, %s)", sid, redact(source.uri), source.kind, "live" if live else "lossless")
+
+    def remove_source(self, source_id: str, timeout: float = 5.0) -> bool:
+        """Stop one source and wait (up to `timeout` s) until its last frame has passed the sinks; the
+        others go on. True when it is gone (or was never there). The last source leaving ends the pipeline."""
+        with self._change_lock:
+            st = self._streams.get(source_id)
+            if st is None or self._sink_stage is None:
+                return True
+            st.source.stop()
+            deadline = time.monotonic() + timeout
+            grace = time.monotonic() + STOP_GRACE
+            while source_id not in self._sink_stage.ended and self.running:
+                st.queue.drop_frames()  # its waiting frames would only delay the end of stream
+                now = time.monotonic()
+                if now > deadline:
+                    return False
+                if now > grace:  # a read blocked on a silent camera ends later on its own
+                    for cap in list(self._captures):
+                        if cap.source is st.source:
+                            cap.send_eos()
+                time.sleep(0.02)
+            self._streams.pop(source_id, None)
+            self._captures = [c for c in self._captures if c.source is not st.source]
+            return True
     def _start_analytics(self, sources: Sequence[Source]) -> None:
         """Lines and zones checked against the model (class names) and the sources, before anything runs."""
         from yolotrack.analytics import Analytics
@@ -283,7 +357,7 @@ class Pipeline:
 
     def health(self) -> Health:
         """Healthy while every source delivers frames (`/healthz`); callable from any thread."""
-        h = self._watch.health({sid: st.source.status for sid, st in self._streams.items()})
+        h = self._watch.health({sid: st.source.status for sid, st in list(self._streams.items())})
         if self._error is not None:
             h.ok, h.reason = False, "; ".join(x for x in (f"pipeline failed: {self._error}", h.reason) if x)
         elif self._done.is_set():
@@ -298,9 +372,12 @@ class Pipeline:
         """A snapshot of every stage and source; cheap, call it as often as you like."""
         stages: dict[str, StageStats] = {}
         dropped = 0
-        for cap in self._captures:
+        streams = dict(self._streams)  # a source may join or leave meanwhile (add_source, remove_source)
+        for cap in list(self._captures):
             sid = cap.source.info.source_id
-            st = self._streams[sid]
+            st = streams.get(sid)
+            if st is None:
+                continue
             p50, p95 = cap.meter.percentiles_ms()
             stages[cap.name] = StageStats(cap.name, cap.meter.count, cap.meter.fps(), p50, p95,
                                           len(st.queue), st.queue.dropped)
@@ -311,7 +388,7 @@ class Pipeline:
             m = self._detect.meter
             p50, p95 = m.percentiles_ms()
             inference = p50
-            depth = sum(len(s.queue) for s in self._streams.values())
+            depth = sum(len(s.queue) for s in streams.values())
             stages["detector"] = StageStats("detector", m.count, m.fps(), p50, p95, depth)
         if self._tracking is not None and self._tracking.factory is not None:
             m = self._tracking.meter
@@ -328,7 +405,7 @@ class Pipeline:
             frames=self._out.count, fps=self._out.fps(), inference_ms=inference,
             latency_p50_ms=lat50, latency_p95_ms=lat95, track_count=self._track_count, dropped=dropped,
             paused=self.paused, stages=stages,
-            sources={sid: _copy_status(st.source) for sid, st in self._streams.items()},
+            sources={sid: _copy_status(st.source) for sid, st in streams.items()},
         )
 
     # ------------------------------------------------------------ wiring
@@ -337,7 +414,7 @@ class Pipeline:
         detector = self.detector
         assert detector is not None
         qsize = self.cfg.pipeline.queue_size
-        cond = threading.Condition()
+        cond = self._cond
         for s in sources:
             sid = s.info.source_id
             if sid in self._streams:
@@ -345,7 +422,8 @@ class Pipeline:
             live = is_live(s, s.cfg)
             q = FrameQueue(1 if live else qsize, drop_oldest=live, cond=cond)
             self._streams[sid] = _Stream(s, q)
-            self._captures.append(CaptureStage(s, q, self._halt, self._fail, started=id(s) in started))
+            self._captures.append(CaptureStage(s, q, self._halt, self._fail, started=id(s) in started,
+                                               isolated=self._isolate))
         factory = None
         if self.cfg.tracker.enabled:
             plain = self._tracker_factory or self._default_tracker_factory()
@@ -360,6 +438,7 @@ class Pipeline:
                                        cond, self._track_in, self._halt, self._fail, tracking=None,
                                        detect_every=every)
             track = TrackStage(self._tracking, self._track_in, sink_in, n, self._halt, self._fail)
+            self._track_stage = track
             middle: list[Any] = [self._detect, track]
         else:
             self._track_thread = False
@@ -394,13 +473,14 @@ class Pipeline:
             self.progress(self._out.count, self._total_frames())
 
     def _total_frames(self) -> int | None:
-        totals = [st.source.info.total_frames for st in self._streams.values()]
-        if any(t is None for t in totals) or any(is_live(st.source, st.source.cfg) for st in self._streams.values()):
+        streams = list(self._streams.values())
+        totals = [st.source.info.total_frames for st in streams]
+        if any(t is None for t in totals) or any(is_live(st.source, st.source.cfg) for st in streams):
             return None
         return sum(t for t in totals if t is not None)
 
     def _watch_sources(self) -> None:
-        for rec in self._watch.observe({sid: st.source.status for sid, st in self._streams.items()}):
+        for rec in self._watch.observe({sid: st.source.status for sid, st in list(self._streams.items())}):
             if self._sink_stage is not None:
                 self._sink_stage.write_status(rec)
             for fn in self._status_listeners:
@@ -433,7 +513,7 @@ class Pipeline:
                 level = logging.DEBUG if isinstance(exc, YolotrackError) else logging.ERROR
                 log.log(level, "stage %s failed", stage, exc_info=exc)
         self._halt.set()
-        for st in self._streams.values():
+        for st in list(self._streams.values()):
             st.source.stop()
 
     def _supervise(self) -> None:
@@ -445,7 +525,7 @@ class Pipeline:
             if (self._stopping.is_set() or self._halt.is_set()) and grace_from is None:
                 grace_from = time.monotonic()
             if grace_from is not None and time.monotonic() - grace_from > STOP_GRACE:
-                for cap in self._captures:
+                for cap in list(self._captures):
                     if cap.alive:
                         cap.send_eos()  # its blocked read ends later on its own (read timeout)
                 if self._sink_stage is not None and not self._sink_stage.alive and not self._detect.alive:
@@ -463,6 +543,16 @@ class Pipeline:
         s = self.stats()
         log.info("pipeline finished: %d frames, %.1f fps, %d dropped", s.frames,
                  s.frames / s.elapsed if s.elapsed else 0.0, s.dropped)
+
+
+def _check_local(sources: Sequence[Source]) -> None:
+    """Open and close every file and image source (cheap, local): `SourceError` for one that cannot be read."""
+    for s in sources:
+        if s.kind in ("file", "images"):
+            try:
+                s.start()
+            finally:
+                s.close()
 
 
 def _copy_status(source: Source) -> SourceStatus:

@@ -21,8 +21,8 @@ from yolotrack.core.events import TrackEvent
 from yolotrack.core.frame import Frame
 from yolotrack.pipeline.contracts import DetectorLike, Result, TrackerLike
 from yolotrack.pipeline.queues import EndOfStream, FrameQueue
-from yolotrack.pipeline.sources import Source, redact
-from yolotrack.pipeline.stats import Meter, PipelineStats
+from yolotrack.pipeline.sources import Source, SourceError, redact
+from yolotrack.pipeline.stats import Meter, PipelineStats, SourceState
 from yolotrack.render.trails import TrailHistory
 from yolotrack.sinks.base import Sink, StreamInfo
 
@@ -77,14 +77,19 @@ class Stage:
 
 
 class CaptureStage(Stage):
-    """Reads one source into its queue; the queue's policy decides drop (live) or block (file)."""
+    """Reads one source into its queue; the queue's policy decides drop (live) or block (file).
+
+    With `isolated`, a failing source (a stream that refuses the first connect, a broken file) ends
+    alone, its status in state `error` with the reason, instead of stopping the whole pipeline.
+    """
 
     def __init__(self, source: Source, out: FrameQueue, halt: threading.Event, fail: FailFn,
-                 started: bool) -> None:
+                 started: bool, isolated: bool = False) -> None:
         super().__init__(f"source {source.info.source_id}", halt, fail)
         self.source = source
         self.out = out
         self._started = started
+        self.isolated = isolated
         self._eos_lock = threading.Lock()
         self._eos_sent = False
 
@@ -100,6 +105,13 @@ class CaptureStage(Stage):
                 if not self.out.put(Result(frame, t_capture=time.monotonic()), self.halt):
                     break
                 t_prev = time.perf_counter()
+        except Exception as e:
+            if not self.isolated:
+                raise
+            msg = str(e) if isinstance(e, SourceError) else f"{type(e).__name__}: {e}"
+            st = self.source.status
+            st.state, st.message, st.retry_in = SourceState.ERROR, msg, None
+            log.warning("source %s failed and ends: %s", self.source.info.source_id, msg)
         finally:
             self.send_eos()
             self.source.close()
@@ -175,6 +187,21 @@ class DetectStage(Stage):
         self.paused = False
         self._steps = 0
         self._rr = 0
+        self._open = list(inputs)  # sources that have not ended; changed under `cond`
+        self._closed = False  # set under `cond` when the stage ends: no source can join any more
+
+    def add_input(self, source_id: str, queue: FrameQueue) -> bool:
+        """A source joins the batch while running (the GUI adds a camera); False once the stage has ended.
+
+        Call under `cond` together with the sink stage's `add_source`, so the two agree."""
+        with self.cond:
+            if self._closed:
+                return False
+            self.inputs[source_id] = queue
+            self._seen.pop(source_id, None)
+            self._open.append(source_id)
+            self.cond.notify_all()
+            return True
 
     def pause(self) -> None:
         with self.cond:
@@ -216,8 +243,19 @@ class DetectStage(Stage):
         return n % self.detect_every == 0
 
     def run(self) -> None:
-        open_ids = list(self.inputs)
-        while open_ids:
+        try:
+            self._run()
+        finally:
+            with self.cond:
+                self._closed = True
+
+    def _run(self) -> None:
+        open_ids = self._open
+        while True:
+            with self.cond:
+                if not open_ids:
+                    self._closed = True
+                    return
             items = self._take(open_ids)
             if items is None:
                 return
@@ -232,7 +270,8 @@ class DetectStage(Stage):
                     r.detections = dets
             for it in items:
                 if isinstance(it, EndOfStream):
-                    open_ids.remove(it.source_id)
+                    with self.cond:
+                        open_ids.remove(it.source_id)
                 elif self.tracking is not None:
                     self.tracking.apply(it)
                 if not self.out.put(it, self.halt):
@@ -250,15 +289,29 @@ class TrackStage(Stage):
         self.inp = inp
         self.out = out
         self.n_sources = n_sources
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def add_source(self) -> bool:
+        """One more source to wait for (see `DetectStage.add_input`); False once the stage has ended."""
+        with self._lock:
+            if self._closed:
+                return False
+            self.n_sources += 1
+            return True
 
     def run(self) -> None:
-        open_n = self.n_sources
-        while open_n:
+        while True:
+            with self._lock:
+                if not self.n_sources:
+                    self._closed = True
+                    return
             item = self.inp.get(self.halt)
             if item is None:
                 return
             if isinstance(item, EndOfStream):
-                open_n -= 1
+                with self._lock:
+                    self.n_sources -= 1
             else:
                 self.tracking.apply(item)
             if not self.out.put(item, self.halt):
@@ -291,17 +344,47 @@ class SinkStage(Stage):
         self._opened: dict[str, list[Sink]] = {}
         self._trails = ({sid: TrailHistory(trail_length) for sid in self.sources}
                         if trail_length is not None else {})
+        self._trail_length = trail_length
+        self._lock = threading.Lock()
+        self._open_n = len(self.sources)
+        self._closed = False
+        self.ended: set[str] = set()  # sources whose end of stream has passed the sinks
         self.analytics = analytics
 
+    def add_source(self, sid: str, source: Source) -> bool:
+        """A source joins while running (see `DetectStage.add_input`); a source id seen before starts a new
+        trail history and keeps its opened sinks. False once the stage has ended."""
+        with self._lock:
+            if self._closed:
+                return False
+            self.sources[sid] = source
+            if self._trail_length is not None:
+                self._trails[sid] = TrailHistory(self._trail_length)
+            self.ended.discard(sid)
+            self._open_n += 1
+            return True
+
     def run(self) -> None:
-        open_n = len(self.sources)
-        while open_n and not self.halt.is_set():
+        try:
+            self._run()
+        finally:
+            with self._lock:
+                self._closed = True
+
+    def _run(self) -> None:
+        while not self.halt.is_set():
+            with self._lock:
+                if not self._open_n:
+                    self._closed = True
+                    return
             item = self.inp.get(self.halt, timeout=0.25)
             if item is None:
                 self.on_idle()
                 continue
             if isinstance(item, EndOfStream):
-                open_n -= 1
+                with self._lock:
+                    self._open_n -= 1
+                    self.ended.add(item.source_id)
                 log.info("source %s finished after %d frames", item.source_id,
                          self.sources[item.source_id].status.frames)
                 continue

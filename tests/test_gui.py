@@ -16,73 +16,41 @@ import pytest
 pytest.importorskip("PyQt6")
 pytest.importorskip("pytestqt")
 
-from pipeline_media import FIXTURE_WEIGHTS, LOW_THRESHOLDS, free_port, make_video  # noqa: E402
-from PyQt6.QtCore import QMimeData, QPointF, QSettings, Qt, QTimer, QUrl  # noqa: E402
-from PyQt6.QtGui import QDropEvent, QImage  # noqa: E402
+from gui_helpers import (  # noqa: E402
+    WAIT,
+    box_edge_hits,
+    coloured_pixels,
+    grab_rgb,
+    make_cfg,
+    make_settings,
+    overlay_pixels,
+    settle,
+    wait_frames,
+    window_opener,
+)
+from pipeline_media import FIXTURE_WEIGHTS, free_port, make_video  # noqa: E402
+from PyQt6.QtCore import QMimeData, QPointF, Qt, QTimer, QUrl  # noqa: E402
+from PyQt6.QtGui import QDropEvent  # noqa: E402
 
 from yolotrack.core.config import load_config  # noqa: E402
 from yolotrack.core.detections import Detections  # noqa: E402
-from yolotrack.detector import torch_thread  # noqa: E402
 from yolotrack.render import Renderer, color_for  # noqa: E402
 from yolotrack.ui import MainWindow, render_to_view  # noqa: E402
-from yolotrack.ui.settings import GuiSettings, preset_keys  # noqa: E402
+from yolotrack.ui.settings import preset_keys  # noqa: E402
 
 pytestmark = pytest.mark.timeout(120)
-WAIT = 60_000  # ms; generous: the CI machine is small and shared
 VIDEO_SIZE = (320, 240)
+
+
+@pytest.fixture
+def open_window(qtbot, tmp_path: Path):
+    with window_opener(qtbot, tmp_path) as open_:
+        yield open_
 
 
 @pytest.fixture(scope="module")
 def video(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_video(tmp_path_factory.mktemp("gui") / "clip.mp4", n=40, size=VIDEO_SIZE)
-
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread() -> None:
-    torch_thread.set_threads(1)
-
-
-def make_cfg(fixtures_dir: Path, tmp_path: Path, source: str, *extra: str):
-    overrides = [f"model.weights={fixtures_dir / FIXTURE_WEIGHTS}", "model.imgsz=64", "ui.probe_webcams=0",
-                 f"output.dir={tmp_path / 'out'}", "pipeline.stats_interval=0",
-                 *(f"{k}={v}" for k, v in LOW_THRESHOLDS.items()), *extra]
-    cfg = load_config(None, overrides)
-    cfg.source.uri = source
-    return cfg
-
-
-def make_settings(tmp_path: Path) -> GuiSettings:
-    return GuiSettings(QSettings(str(tmp_path / "gui.ini"), QSettings.Format.IniFormat))
-
-
-@pytest.fixture
-def open_window(qtbot, tmp_path: Path):
-    windows: list[MainWindow] = []
-
-    def _open(cfg, settings: GuiSettings | None = None, resize: bool = True, **kw) -> MainWindow:
-        win = MainWindow(cfg, settings=settings or make_settings(tmp_path), **kw)
-        qtbot.addWidget(win)
-        if resize:
-            win.resize(960, 600)
-        win.show()
-        windows.append(win)
-        return win
-
-    yield _open
-    for w in windows:
-        w.close()
-
-
-def wait_frames(qtbot, win: MainWindow, n: int = 2, tracked: bool = False) -> None:
-    start = win.frames_shown
-
-    def ok() -> bool:
-        r = win.shown
-        if win.frames_shown - start < n or r is None:
-            return False
-        return not tracked or (r.detections.track_ids is not None and len(r.detections) > 0)
-
-    qtbot.waitUntil(ok, timeout=WAIT)
 
 
 def wait_shown_with(qtbot, win: MainWindow, part: str) -> None:
@@ -95,47 +63,27 @@ def wait_shown_with(qtbot, win: MainWindow, part: str) -> None:
     qtbot.waitUntil(ok, timeout=WAIT)
 
 
-def grab_rgb(win: MainWindow) -> np.ndarray:
-    img = win.view.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
-    w, h = img.width(), img.height()
-    ptr = img.constBits()
-    ptr.setsize(img.sizeInBytes())
-    return np.frombuffer(ptr, np.uint8).reshape(h, img.bytesPerLine())[:, : w * 3].reshape(h, w, 3).copy()
-
-
-def coloured_pixels(rgb: np.ndarray) -> int:
-    """Overlay colours are saturated; the test clip is grey with one pale square."""
-    return int(((rgb.max(axis=2).astype(int) - rgb.min(axis=2)) > 80).sum())
-
-
-def test_file_source_plays_and_overlay_is_drawn_where_tracks_are(qtbot, open_window, fixtures_dir, tmp_path, video):
+def test_file_source_plays_and_overlay_is_drawn_where_tracks_are(qtbot, open_window, fixtures_dir, tmp_path,
+                                                                  video):
     win = open_window(make_cfg(fixtures_dir, tmp_path, str(video), "source.loop=true"))
     wait_frames(qtbot, win, 3, tracked=True)
     r = win.shown
-    rgb = grab_rgb(win)  # same UI-thread turn: the grab shows exactly `r`
+    rgb = grab_rgb(win.view)  # same UI-thread turn: the grab shows exactly `r`
     dets = r.detections
     assert set(r.trails) == set(dets.track_ids.tolist())  # the pipeline's trails, one per shown track
     assert win.view.frame_size == VIDEO_SIZE
-    hits = 0
-    for i in range(len(dets)):
-        x1, y1, x2, y2 = dets.xyxy[i].tolist()
-        b, g, rr = color_for(int(dets.track_ids[i]))
-        want = np.array([rr, g, b])
-        for fx, fy in ((x1, (y1 + y2) / 2), ((x1 + x2) / 2, y1)):  # middle of the left, then the top edge
-            cx, cy = win.view.frame_to_widget(fx, fy)
-            x, y = int(round(cx)), int(round(cy))
-            if not (3 <= x < rgb.shape[1] - 3 and 3 <= y < rgb.shape[0] - 3):
-                continue  # an edge on the frame's border is clipped by the widget
-            patch = rgb[y - 3: y + 4, x - 3: x + 4].reshape(-1, 3).astype(int)
-            if (np.abs(patch - want).sum(axis=1) < 90).any():
-                hits += 1
-                break
-    assert hits >= 1, f"no box edge in its track colour among {len(dets)} tracks"
+    assert box_edge_hits(win.view, rgb) >= 1, f"no box edge in its track colour among {len(dets)} tracks"
     # the view is letterboxed inside the widget and fills one dimension
     rect = win.view.image_rect()
     assert rect.width() == win.view.width() or rect.height() == win.view.height()
     qtbot.waitUntil(lambda: "fps" in win.stats_label.text(), timeout=5000)
-    assert win.source_label.text() == "live"
+    name = win.grid.current
+    assert win.source_label.text() == f"{name}: file"  # a file plays: its state says so, never "live"
+    assert "  " not in win.stats_label.text() and "  " not in win.source_label.text()
+    assert win.windowTitle() == f"yolotrack - {name}: clip.mp4 (file, lossless)"
+    assert win.panel.source_info.text() == f"{name}: {video} (file, lossless)"
+    tile = win.grid.tile(name)
+    assert tile.state == "file" and tile.header_text().startswith(f"{name} | file | ") and " fps" in tile.header_text()
 
     png = win.snapshot()
     assert png is not None and png.suffix == ".png"
@@ -151,18 +99,18 @@ def test_confidence_slider_changes_drawn_boxes(qtbot, open_window, fixtures_dir,
     qtbot.waitUntil(lambda: win.shown is not None and win.shown.detections.track_ids is None, timeout=WAIT)
     qtbot.waitUntil(lambda: win.shown is not None and len(win.shown.detections) > 3, timeout=WAIT)
     many = len(win.shown.detections)
-    assert coloured_pixels(grab_rgb(win)) > 200
+    assert overlay_pixels(win) > 200
 
     win.panel.conf.slider.setValue(990)  # 0.99: random weights never score that high
     assert win.panel.conf.label.text() == "0.990"
     qtbot.waitUntil(lambda: win.shown is not None and len(win.shown.detections) == 0, timeout=WAIT)
-    assert coloured_pixels(grab_rgb(win)) < 20
+    assert overlay_pixels(win) < 20
 
     win.panel.conf.slider.setValue(3)
     qtbot.waitUntil(lambda: win.shown is not None and len(win.shown.detections) > 0, timeout=WAIT)
     assert many > 0
 
-    # class filter: search, untick what matches, and those classes vanish from the next frames
+    # class filter: search, untick what matches; the filter applies when drawing
     classes = win.panel.classes
     assert classes.list.count() == 80
     classes.search.setText("1")
@@ -173,11 +121,20 @@ def test_confidence_slider_changes_drawn_boxes(qtbot, open_window, fixtures_dir,
     excluded = {i for i in range(80) if "1" in f"{i}: {i}"}
     assert sig.args[0] == sorted(set(range(80)) - excluded)
 
-    def filtered() -> bool:
-        d = win.shown.detections
-        return len(d) > 0 and not (set(d.class_ids.tolist()) & excluded)
+    assert win.controller.classes == sorted(set(range(80)) - excluded)
 
-    qtbot.waitUntil(filtered, timeout=WAIT)
+    # paused, a change of the class filter redraws the frame on screen at once, in both directions
+    classes.search.setText("")
+    classes.all_btn.click()
+    qtbot.keyClick(win, Qt.Key.Key_Space)
+    settle(qtbot, win)
+    idx, shown = win.shown.frame.index, win.frames_shown
+    assert len(win.shown.detections) > 0 and overlay_pixels(win) > 200
+    classes.none_btn.click()
+    assert overlay_pixels(win) < 20
+    classes.all_btn.click()
+    assert overlay_pixels(win) > 200
+    assert win.shown.frame.index == idx and win.frames_shown == shown  # no new frame was needed
 
 
 def test_pause_step_and_record_mp4(qtbot, open_window, fixtures_dir, tmp_path, video):
@@ -186,12 +143,13 @@ def test_pause_step_and_record_mp4(qtbot, open_window, fixtures_dir, tmp_path, v
 
     win.activateWindow()
     qtbot.keyClick(win, Qt.Key.Key_R)  # the shortcut
-    assert win.controller.recording and win.panel.record_btn.isChecked()
-    qtbot.waitUntil(lambda: (win.controller.recording_frames or 0) >= 4, timeout=WAIT)
+    name = win.grid.current
+    assert win.controller.recording(name) and win.panel.record_btn.isChecked()
+    qtbot.waitUntil(lambda: (win.controller.recording_frames(name) or 0) >= 4, timeout=WAIT)
     with qtbot.waitSignal(win.controller.recording_saved, timeout=WAIT) as saved:
         qtbot.keyClick(win, Qt.Key.Key_R)
     path = Path(saved.args[0])
-    assert path.is_file() and path.suffix == ".mp4"
+    assert path.is_file() and path.suffix == ".mp4" and path.name.startswith(f"{name}-")
     with av.open(str(path)) as c:
         frames = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
     assert len(frames) >= 4
@@ -201,15 +159,9 @@ def test_pause_step_and_record_mp4(qtbot, open_window, fixtures_dir, tmp_path, v
     qtbot.keyClick(win, Qt.Key.Key_Space)
     assert win.panel.pause_btn.isChecked()
     qtbot.waitUntil(lambda: win.controller.paused, timeout=5000)
-    # frames already past the detector still arrive; wait until the view settles
-    last = -1
-    for _ in range(50):
-        qtbot.wait(300)
-        now = win.frames_shown
-        if now == last:
-            break
-        last = now
+    settle(qtbot, win)
     assert win.shown is win.controller.pipeline.latest()  # the view shows the newest result
+    assert not win.controller.fresh_results()
     idx = win.shown.frame.index
     shown = win.frames_shown
     qtbot.wait(500)
@@ -237,8 +189,8 @@ def test_bad_rtsp_url_shows_reconnecting_and_ui_stays_responsive(qtbot, open_win
     url = f"rtsp://127.0.0.1:{free_port()}/nothing-here"
     win.panel.url.setEditText(url)
     win.panel.url_btn.click()
-    qtbot.waitUntil(lambda: win.source_label.text().startswith("reconnecting"), timeout=WAIT)
-    assert "attempt" in win.source_label.text()
+    qtbot.waitUntil(lambda: "reconnecting" in win.source_label.text(), timeout=WAIT)
+    assert win.grid.tile(win.grid.current).state.startswith("reconnecting")
     assert win.settings.get_list("recent_urls")[0] == url
 
     ticks: list[float] = []
@@ -251,7 +203,7 @@ def test_bad_rtsp_url_shows_reconnecting_and_ui_stays_responsive(qtbot, open_win
     gaps = np.diff(ticks)
     assert len(ticks) > 50, f"the event loop ticked only {len(ticks)} times in 1.5 s"
     assert gaps.max() < 0.25, f"the event loop stalled for {gaps.max() * 1000:.0f} ms"
-    assert win.source_label.text().startswith(("reconnecting", "connecting"))
+    assert win.source_label.text().split(": ", 1)[1].startswith(("reconnecting", "connecting"))
 
 
 def test_closing_mid_stream_stops_all_threads_within_2s(qtbot, open_window, fixtures_dir, tmp_path, video):
@@ -283,7 +235,7 @@ def test_settings_persist_and_file_drop_opens_source(qtbot, open_window, fixture
                       Qt.KeyboardModifier.NoModifier)
     win.dropEvent(drop)
     wait_frames(qtbot, win, 1)
-    assert win.controller.source == str(video)
+    assert [c.source for c in win.controller.cameras] == [str(video)]
 
     win.panel.conf.set_value(0.42)
     win.panel.trails.setChecked(False)
@@ -333,6 +285,8 @@ def test_preset_keys_name_the_dotted_keys_a_preset_sets() -> None:
 def test_errors_go_to_the_status_bar(qtbot, open_window, fixtures_dir, tmp_path):
     win = open_window(make_cfg(fixtures_dir, tmp_path, str(tmp_path / "missing.mp4")))
     qtbot.waitUntil(lambda: "not found" in win.last_error, timeout=WAIT)
+    qtbot.waitUntil(lambda: win.view.state == "error", timeout=5000)  # the tile says so, not "connecting"
+    assert "not found" in win.view.placeholder
     win.load_model(str(tmp_path / "nope.pt"))
     qtbot.waitUntil(lambda: "cannot load model" in win.last_error, timeout=WAIT)
     qtbot.waitUntil(lambda: not win.panel.busy.isVisible(), timeout=WAIT)
@@ -478,11 +432,12 @@ def test_class_filter_from_the_config_and_a_model_without_those_classes(qtbot, o
     win = open_window(make_cfg(fixtures_dir, tmp_path, "", "model.classes=[3,5]", "model.runtime=torch"),
                       autostart=False)
     qtbot.waitUntil(lambda: win.panel.classes.list.count() == 80, timeout=WAIT)
-    assert win.panel.classes.selected() == [3, 5] and filter_in_use(win) == [3, 5]
+    assert win.panel.classes.selected() == [3, 5] and win.controller.classes == [3, 5]
+    assert filter_in_use(win) is None  # the detector sees every class: the filter applies after the tracker
 
     three = save_checkpoint(build_model("n", nc=3, family="v1", names={0: "a", 1: "b", 2: "c"}).eval(),
                             tmp_path / "three.safetensors")
     win.load_model(str(three))  # has no class 3 or 5: loads anyway, with every class shown
     qtbot.waitUntil(lambda: win.panel.classes.list.count() == 3, timeout=WAIT)
     assert "class filter ignored" in win.last_error
-    assert win.panel.classes.selected() is None and filter_in_use(win) is None
+    assert win.panel.classes.selected() is None and win.controller.classes is None

@@ -1,5 +1,5 @@
-"""`yolotrack gui` in a real X server (Xvfb, xcb platform): shows the window and saves a screenshot;
-Ctrl-C and SIGTERM close it cleanly.
+"""`yolotrack gui` in a real X server (Xvfb, xcb platform): a grid of four cameras from a cameras file,
+screenshot and checked for pixels tile by tile; Ctrl-C and SIGTERM close it cleanly.
 
 The screenshot is kept as a test artifact in `$YOLOTRACK_TEST_ARTIFACTS` (CI uploads that folder),
 else in the test's temp folder. CI installs Xvfb; there a missing binary is a failure, not a skip.
@@ -16,9 +16,11 @@ import sys
 from pathlib import Path
 
 import cv2
-import numpy as np
 import pytest
 from pipeline_media import FIXTURE_WEIGHTS, LOW_THRESHOLDS, make_video, wait_for
+
+from yolotrack.core.cameras import Camera, save_cameras
+from yolotrack.ui.tile import HEADER_PX
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 REPO = Path(__file__).resolve().parent.parent
@@ -48,29 +50,45 @@ def xvfb_display():
             proc.kill()
 
 
-@pytest.mark.timeout(180)
-def test_gui_window_in_xvfb_saves_screenshot(xvfb_display, fixtures_dir, tmp_path):
-    video = make_video(tmp_path / "clip.mp4", n=30, size=(320, 240))
+@pytest.mark.timeout(240)
+def test_gui_grid_of_four_cameras_in_xvfb_saves_a_screenshot_with_each_tile_drawn(xvfb_display, fixtures_dir,
+                                                                                 tmp_path):
+    sizes = [(320, 240), (288, 216), (256, 192), (320, 180)]
+    cams = [Camera(f"cam{i}", str(make_video(tmp_path / f"cam{i}.mp4", n=30, size=size)))
+            for i, size in enumerate(sizes)]
+    save_cameras(tmp_path / "cameras.yaml", cams)
     art_dir = Path(os.environ.get("YOLOTRACK_TEST_ARTIFACTS") or tmp_path)
     shot = art_dir / "gui_xvfb.png"
     shot.unlink(missing_ok=True)
     env = {**os.environ, "DISPLAY": xvfb_display, "QT_QPA_PLATFORM": "xcb", "OMP_NUM_THREADS": "1",
            "XDG_CONFIG_HOME": str(tmp_path / "config")}  # QSettings go to a fresh place
-    cmd = [sys.executable, "-m", "yolotrack", "gui", "--source", str(video),
-           "--weights", str(fixtures_dir / FIXTURE_WEIGHTS), "--imgsz", "64",
+    cmd = [sys.executable, "-m", "yolotrack", "gui", "--cameras", str(tmp_path / "cameras.yaml"),
+           "--weights", str(fixtures_dir / FIXTURE_WEIGHTS), "--imgsz", "64", "model.runtime=torch",
            *(f"{k}={v}" for k, v in LOW_THRESHOLDS.items()), "ui.probe_webcams=0",
            f"output.dir={tmp_path / 'out'}", "source.loop=true",
-           "--screenshot", str(shot), "--frames", "5", "--timeout", "120"]
-    proc = subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True, timeout=170)
+           "--screenshot", str(shot), "--frames", "5", "--timeout", "180"]
+    # the layout comes from the remembered settings: a 2x2 grid
+    settings = tmp_path / "config" / "yolotrack" / "yolotrack-gui.conf"
+    settings.parent.mkdir(parents=True)
+    settings.write_text("[General]\nlayout=2x2\n", encoding="utf-8")
+    proc = subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True, timeout=230)
     assert proc.returncode == 0, proc.stderr[-2000:]
     img = cv2.imread(str(shot))
     assert img is not None, f"no screenshot at {shot}"
     h, w = img.shape[:2]
     assert w >= 640 and h >= 400
-    assert float(img.std()) > 10  # a real window, not a blank screen
-    sat = img.max(axis=2).astype(int) - img.min(axis=2)
-    assert int((sat > 80).sum()) > 100  # the overlay colours made it to the X server
-    assert np.isfinite(img).all()
+    tiles = {m[0]: tuple(map(int, m[1:])) for m in
+             re.findall(r"tile (\w+) at (\d+),(\d+) size (\d+)x(\d+)", proc.stderr)}
+    assert sorted(tiles) == ["cam0", "cam1", "cam2", "cam3"], proc.stderr[-2000:]
+    assert len({(x, y) for x, y, _, _ in tiles.values()}) == 4  # four places: a grid, not one view
+    for name, (x, y, tw, th) in tiles.items():
+        tile = img[y + HEADER_PX: y + th, x: x + tw]  # below the tile's header
+        assert tile.shape[0] > 100 and tile.shape[1] > 150, (name, tile.shape)
+        assert float(tile.std()) > 10, f"{name}: a blank tile"  # the clip is there
+        sat = tile.max(axis=2).astype(int) - tile.min(axis=2)
+        assert int((sat > 80).sum()) > 30, f"{name}: no overlay colours"  # its own boxes made it to the X server
+        header = img[y: y + HEADER_PX, x: x + tw]
+        assert int((header > 200).sum()) > 20, f"{name}: no header text"
 
 
 @pytest.mark.timeout(180)

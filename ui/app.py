@@ -7,13 +7,14 @@ import signal
 import socket
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from PyQt6.QtCore import QSocketNotifier, QTimer
+from PyQt6.QtCore import QPoint, QSocketNotifier, QTimer
 from PyQt6.QtWidgets import QApplication, QWidget
 
+from yolotrack.core.cameras import Camera
 from yolotrack.core.config import Config
 from yolotrack.core.errors import YolotrackError
 from yolotrack.ui.window import MainWindow
@@ -32,14 +33,15 @@ def _app() -> QApplication:
 
 
 def run_gui(cfg: Config, explicit: frozenset[str] = frozenset(), screenshot: Path | None = None,
-            frames: int = 10, timeout: float = 60.0) -> int:
+            frames: int = 10, timeout: float = 60.0, cameras: Sequence[Camera] | None = None) -> int:
     """Open the window and run the event loop; returns the exit code.
 
-    With `screenshot`, wait for `frames` displayed frames, save the whole window (what the X
-    server shows) as PNG and quit: used by the Xvfb test and for the README picture.
+    With `screenshot`, wait until every visible tile has shown `frames` frames, save the whole
+    window (what the X server shows) as PNG and quit: used by the Xvfb test and for the README
+    picture. `cameras`: from `--cameras FILE`.
     """
     app = _app()
-    win = MainWindow(cfg, explicit=explicit)
+    win = MainWindow(cfg, explicit=explicit, cameras=cameras)
     win.show()
     result: dict[str, int] = {"code": 0}
     if screenshot is not None:
@@ -102,12 +104,17 @@ def _arm_screenshot(app: QApplication, win: MainWindow, path: Path, frames: int,
 
     def check() -> None:
         elapsed["ms"] += 100
-        if win.frames_shown >= frames:
+        tiles = win.grid.visible()
+        if tiles and all(t.frames_shown >= frames for t in tiles):
             timer.stop()
             win.update_hud()
             app.processEvents()
             try:
                 save_window(win, path)
+                origin = win.geometry().topLeft() - win.frameGeometry().topLeft()
+                for t in tiles:  # where each tile is in the picture (the Xvfb test checks each one)
+                    p = t.mapTo(win, QPoint(0, 0)) + origin
+                    log.info("tile %s at %d,%d size %dx%d", t.name, p.x(), p.y(), t.width(), t.height())
             except YolotrackError as e:
                 log.error("%s", e)
                 result["code"] = 1

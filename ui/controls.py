@@ -1,6 +1,8 @@
-"""The side panel: source and model pickers, live thresholds, class filter, toggles and actions.
+"""The side panel: the cameras and their layout, source and model pickers, live thresholds, class
+filter, toggles and actions.
 
-The panel only emits signals; `MainWindow` decides what they do. Nothing here blocks.
+The panel only emits signals; `MainWindow` decides what they do. Nothing here blocks. Buttons with
+a keyboard shortcut name it in their tooltip (`ui.shortcuts`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from PyQt6.QtWidgets import (
 )
 
 from yolotrack.detector.hub import RELEASES, SCALES, weights_name
+from yolotrack.ui.grid import LAYOUTS
+from yolotrack.ui.shortcuts import tip
 
 SLIDER_STEPS = 1000  # thresholds in steps of 0.001 (random-weight test models score ~0.004)
 
@@ -140,12 +144,51 @@ class ControlPanel(QWidget):
     probe_webcams = pyqtSignal()
     model_chosen = pyqtSignal(str)  # a release name or a weights path
     browse_weights = pyqtSignal()
+    camera_selected = pyqtSignal(str)  # a camera name
+    add_camera = pyqtSignal()
+    remove_camera = pyqtSignal()
+    restart_camera = pyqtSignal()
+    layout_chosen = pyqtSignal(str)  # a `grid.LAYOUTS` key
 
     def __init__(self, conf: float, iou: float, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         lay = QVBoxLayout(self)
 
-        src = QGroupBox("Source")
+        cams = QGroupBox("Cameras")
+        cl = QVBoxLayout(cams)
+        self.cameras = QListWidget()
+        self.cameras.setMinimumHeight(60)
+        self.cameras.setMaximumHeight(150)
+        self.cameras.setToolTip("Every camera runs through one batched detector; select one to act on it")
+        cl.addWidget(self.cameras)
+        row = QHBoxLayout()
+        self.add_btn = QPushButton("Add...")
+        self.add_btn.setToolTip(tip("Add a camera: an index, an RTSP URL, a video file or demo", "add"))
+        self.remove_btn = QPushButton("Remove")
+        self.remove_btn.setToolTip("Remove the selected camera (the others go on)")
+        self.restart_btn = QPushButton("Restart")
+        self.restart_btn.setToolTip("Open the selected camera again (after an error, or a file from its start)")
+        for b in (self.add_btn, self.remove_btn, self.restart_btn):
+            row.addWidget(b)
+        cl.addLayout(row)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Layout"))
+        self.layout_box = QComboBox()
+        self.layout_box.addItems(list(LAYOUTS))
+        self.layout_box.setToolTip("One camera, 2x2 or 3x3 (keys 1, 2, 3); more cameras go on further pages "
+                                   "(PgDown, PgUp); double-click a tile to focus it")
+        row.addWidget(self.layout_box, 1)
+        self.loop = QCheckBox("Loop files")
+        self.loop.setToolTip("Video files start again at their end (a file that ended starts again now)")
+        row.addWidget(self.loop)
+        cl.addLayout(row)
+        self.source_info = QLabel("")
+        self.source_info.setWordWrap(True)
+        self.source_info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        cl.addWidget(self.source_info)
+        lay.addWidget(cams)
+
+        src = QGroupBox("Source of the selected camera")
         sl = QFormLayout(src)
         self.webcams = QComboBox()
         self.webcams.setPlaceholderText("probing cameras...")
@@ -159,11 +202,13 @@ class ControlPanel(QWidget):
         self.url.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.url.lineEdit().setPlaceholderText("rtsp://host:554/stream")
         self.url_btn = QPushButton("Connect")
+        self.url_btn.setToolTip("Show this stream in the selected tile")
         url_row = QHBoxLayout()
         url_row.addWidget(self.url, 1)
         url_row.addWidget(self.url_btn)
         sl.addRow("RTSP", url_row)
         self.file_btn = QPushButton("Open video file... (or drop it here)")
+        self.file_btn.setToolTip(tip("Play a video file in the selected tile", "open"))
         sl.addRow(self.file_btn)
         lay.addWidget(src)
 
@@ -176,6 +221,7 @@ class ControlPanel(QWidget):
         self.task = QComboBox()
         self._offer_tasks(self.release.currentText())
         self.load_btn = QPushButton("Load")
+        self.load_btn.setToolTip("Load this release (downloaded once, with a progress dialog you can cancel)")
         pick = QHBoxLayout()
         pick.addWidget(self.release, 1)
         pick.addWidget(self.scale)
@@ -217,15 +263,24 @@ class ControlPanel(QWidget):
         al = QHBoxLayout(act)
         self.pause_btn = QPushButton("Pause")
         self.pause_btn.setCheckable(True)
+        self.pause_btn.setToolTip(tip("Pause or resume every camera", "pause"))
         self.step_btn = QPushButton("Step")
+        self.step_btn.setToolTip(tip("One frame further", "step"))
         self.snap_btn = QPushButton("Snapshot")
+        self.snap_btn.setToolTip(tip("Save the selected camera's frame with its overlay as PNG", "snapshot"))
         self.record_btn = QPushButton("Record")
         self.record_btn.setCheckable(True)
+        self.record_btn.setToolTip(tip("Record the selected camera with its overlay as MP4", "record"))
         for b in (self.pause_btn, self.step_btn, self.snap_btn, self.record_btn):
             al.addWidget(b)
         lay.addWidget(act)
         lay.addStretch(1)
 
+        self.cameras.currentRowChanged.connect(self._camera_row)
+        self.add_btn.clicked.connect(self.add_camera)
+        self.remove_btn.clicked.connect(self.remove_camera)
+        self.restart_btn.clicked.connect(self.restart_camera)
+        self.layout_box.textActivated.connect(self.layout_chosen)
         self.file_btn.clicked.connect(self.open_file)
         self.url_btn.clicked.connect(self._url)
         self.url.lineEdit().returnPressed.connect(self._url)
@@ -234,6 +289,33 @@ class ControlPanel(QWidget):
         self.release.currentTextChanged.connect(self._offer_tasks)
         self.load_btn.clicked.connect(lambda: self.model_chosen.emit(self.release_name()))
         self.weights_btn.clicked.connect(self.browse_weights)
+
+    def set_cameras(self, rows: list[tuple[str, str]], current: str | None) -> None:
+        """(name, text) per camera; keeps the list widget's items when only the texts changed."""
+        names = [self.cameras.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.cameras.count())]
+        block = self.cameras.blockSignals(True)
+        if names != [n for n, _ in rows]:
+            self.cameras.clear()
+            for name, text in rows:
+                item = QListWidgetItem(text)
+                item.setData(Qt.ItemDataRole.UserRole, name)
+                self.cameras.addItem(item)
+        else:
+            for i, (_, text) in enumerate(rows):
+                item = self.cameras.item(i)
+                if item is not None and item.text() != text:
+                    item.setText(text)
+        row = next((i for i, (n, _) in enumerate(rows) if n == current), -1)
+        if self.cameras.currentRow() != row:
+            self.cameras.setCurrentRow(row)
+        self.cameras.blockSignals(block)
+        for b in (self.remove_btn, self.restart_btn):
+            b.setEnabled(bool(rows))
+
+    def _camera_row(self, row: int) -> None:
+        item = self.cameras.item(row) if row >= 0 else None
+        if item is not None:
+            self.camera_selected.emit(str(item.data(Qt.ItemDataRole.UserRole)))
 
     def _offer_tasks(self, release: str) -> None:
         """Only the tasks this release published, so every pick is a name the hub can download."""

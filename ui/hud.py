@@ -1,27 +1,41 @@
-"""Status texts for the HUD: pipeline numbers and the source's state in one glance."""
+"""Status texts: what a camera is (file, lossless or live), its state in one word, and the pipeline numbers.
+
+The words are what a person watching a wall of cameras needs: `live` (frames from a camera or
+stream), `file` (a recording playing), `reconnecting in 3s`, `no camera` (the device would not
+open), `ended`. Texts are joined with single spaces and ` | `, never padded.
+"""
 
 from __future__ import annotations
 
 from yolotrack.pipeline import PipelineStats, SourceState, SourceStatus
 
+KIND_NAMES = {"webcam": "camera", "stream": "stream", "file": "file", "images": "images", "synthetic": "synthetic"}
 
-def source_text(src: SourceStatus | None) -> str:
-    """connecting / live / reconnecting in Ns / ended / error: message."""
-    if src is None:
-        return "no source"
-    state = src.state
+
+def kind_text(kind: str, live: bool) -> str:
+    """`file, lossless`, `camera, live`, `file, live` (a file paced like a camera)..."""
+    return f"{KIND_NAMES.get(kind, kind)}, {'live' if live else 'lossless'}"
+
+
+def camera_state(kind: str, status: SourceStatus | None, failed: str | None = None, waiting: bool = False) -> str:
+    """One word or two for a tile's header and the camera list."""
+    if failed is not None:
+        return "no camera" if kind == "webcam" else "error"
+    if status is None:
+        return "waiting for the model" if waiting else "connecting"
+    state = status.state
     if state is SourceState.RECONNECTING:
-        wait = f" in {src.retry_in:.0f}s" if src.retry_in is not None else ""
-        return f"reconnecting{wait} (attempt {src.attempts})"
-    if state is SourceState.ERROR:
-        return f"error: {src.message}" if src.message else "error"
-    return state.value
+        return f"reconnecting in {status.retry_in:.0f}s" if status.retry_in is not None else "reconnecting"
+    if state is SourceState.LIVE:
+        return "file" if kind == "file" else "images" if kind == "images" else "live"
+    return state.value  # connecting, ended, error, stopped
 
 
-def stats_text(s: PipelineStats) -> str:
-    return (f"{s.fps:5.1f} fps | inference {s.inference_ms:5.1f} ms | tracks {s.track_count} | "
-            f"dropped {s.dropped}" + (" | paused" if s.paused else ""))
-
-
-def first_source(s: PipelineStats) -> SourceStatus | None:
-    return next(iter(s.sources.values()), None)
+def stats_text(s: PipelineStats, cameras: int = 1) -> str:
+    """The status bar's numbers: output fps, detector time per batch (one frame per camera), tracks, drops."""
+    per = f" per batch of {cameras}" if cameras > 1 else ""
+    parts = [f"{s.fps:.1f} fps", f"inference {s.inference_ms:.1f} ms{per}", f"tracks {s.track_count}",
+             f"dropped {s.dropped}"]
+    if s.paused:
+        parts.append("paused")
+    return " | ".join(parts)

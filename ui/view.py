@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import cv2
@@ -57,6 +57,26 @@ def scale_trails(trails: Mapping[int, Any] | None, sx: float, sy: float) -> dict
         return dict(trails)
     f = np.array([sx, sy], np.float32)
     return {tid: np.asarray(p, np.float32)[:, :2] * f for tid, p in trails.items()}
+
+
+def keep_classes(dets: Detections, trails: Mapping[int, Any] | None,
+                 classes: Sequence[int] | None) -> tuple[Detections, Mapping[int, Any] | None]:
+    """Only the detections (and the trails of their tracks) of `classes`; None keeps everything.
+
+    The GUI filters classes here, after the tracker, rather than in the detector: the shown result
+    still holds every class, so a change of the filter redraws a paused or ended frame in both
+    directions, and a track keeps its id while its class is hidden and shown again.
+    """
+    if classes is None or len(dets) == 0:
+        return dets, trails
+    mask = np.isin(np.asarray(dets.class_ids), np.asarray(list(classes), np.int64))
+    if mask.all():
+        return dets, trails
+    kept = dets[np.flatnonzero(mask)]
+    if trails and kept.track_ids is not None:
+        ids = set(np.asarray(kept.track_ids).tolist())
+        trails = {tid: pts for tid, pts in trails.items() if tid in ids}
+    return kept, trails
 
 
 def render_to_view(image: np.ndarray, dets: Detections, trails: Mapping[int, Any] | None,
@@ -139,8 +159,21 @@ class VideoView(QWidget):
         fw, fh = self.frame_size
         return r.x() + x * r.width() / fw, r.y() + y * r.height() / fh
 
+    def widget_to_frame(self, x: float, y: float) -> tuple[float, float] | None:
+        """A widget position in source-frame pixels, None outside the image (mouse input on a tile)."""
+        r = self.image_rect()
+        if self.frame_size is None or r.isEmpty() or not r.contains(int(x), int(y)):
+            return None
+        fw, fh = self.frame_size
+        return (x - r.x()) * fw / r.width(), (y - r.y()) * fh / r.height()
+
     def paintEvent(self, event: QPaintEvent | None) -> None:  # noqa: N802 - Qt API
         p = QPainter(self)
+        self.paint_frame(p)
+        p.end()
+
+    def paint_frame(self, p: QPainter) -> None:
+        """The image (or the placeholder text) with letterbox bars; subclasses paint on top."""
         bg = QColor(20, 20, 20)
         if self._qimage is None:
             p.fillRect(self.rect(), bg)
@@ -155,4 +188,3 @@ class VideoView(QWidget):
                 if not margin.isEmpty():  # only the letterbox bars: the image covers the rest
                     p.fillRect(margin, bg)
             p.drawImage(r, self._qimage)
-        p.end()

@@ -37,6 +37,7 @@ class WebcamProber(QObject):
     def __init__(self, count: int = 10, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.count = count
+        self.last: list[int] = []  # what the last probe found
         self._thread: threading.Thread | None = None
 
     def probe(self) -> None:
@@ -51,6 +52,7 @@ class WebcamProber(QObject):
         except Exception:  # noqa: BLE001 - a broken camera driver means "no cameras", not a crash
             log.warning("camera probe failed", exc_info=True)
             cams = []
+        self.last = cams
         self.found.emit(cams)
 
     def join(self, timeout: float) -> None:

@@ -1,7 +1,10 @@
-"""`MainWindow`: the video view, the control panel and the status bar, wired to the controller.
+"""`MainWindow`: the grid of camera tiles, the control panel, menus and the status bar, wired to the
+controller.
 
-Everything slow (model loads, opening sources, inference, encoding) runs in the controller's
-threads; the slots here only draw the newest result and flip flags, so the window stays live.
+Everything slow (model loads and downloads, opening sources, inference, encoding) runs in the
+controller's threads; the slots here only draw the newest results of the visible tiles and flip
+flags, so the window stays live with nine cameras as with one. Actions that concern one camera
+(snapshot, record, the source pickers) act on the selected tile.
 """
 
 from __future__ import annotations
@@ -9,30 +12,54 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import cv2
 import numpy as np
-from PyQt6.QtCore import QByteArray, Qt, QTimer
-from PyQt6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QResizeEvent, QShortcut
-from PyQt6.QtWidgets import QFileDialog, QLabel, QMainWindow, QScrollArea, QSplitter
+from PyQt6.QtCore import QByteArray, QPoint, Qt, QTimer
+from PyQt6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PyQt6.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QProgressDialog,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+)
 
+from yolotrack.core.cameras import Camera, load_cameras, save_cameras
 from yolotrack.core.config import Config
-from yolotrack.core.errors import ConfigError
+from yolotrack.core.errors import ConfigError, YolotrackError
 from yolotrack.core.files import atomic_write
-from yolotrack.pipeline import Result
+from yolotrack.core.urls import redact
+from yolotrack.pipeline import Result, SourceState
 from yolotrack.render import Renderer
+from yolotrack.ui.add_camera import VIDEO_FILTER, AddCameraDialog
+from yolotrack.ui.camera_list import (
+    MAX_CAMERAS,
+    camera_name,
+    cameras_from_config,
+    load_remembered,
+    remembered_path,
+    save_remembered,
+)
 from yolotrack.ui.controller import PipelineController
 from yolotrack.ui.controls import ControlPanel
-from yolotrack.ui.hud import first_source, source_text, stats_text
+from yolotrack.ui.grid import LAYOUTS, CameraGrid
+from yolotrack.ui.hud import camera_state, kind_text, stats_text
 from yolotrack.ui.settings import GuiSettings
-from yolotrack.ui.view import VideoView, render_to_view
+from yolotrack.ui.shortcuts import SHORTCUTS, ShortcutsDialog
+from yolotrack.ui.tile import CameraTile
+from yolotrack.ui.view import VideoView, keep_classes
 from yolotrack.ui.webcams import WebcamProber
 
 log = logging.getLogger(__name__)
 
-VIDEO_FILTER = "Videos (*.mp4 *.mkv *.avi *.mov *.webm *.ts *.m4v);;All files (*)"
 WEIGHTS_FILTER = "Weights (*.pt *.safetensors *.pth);;All files (*)"
+CAMERAS_FILTER = "Cameras files (*.yaml *.yml);;All files (*)"
 HUD_INTERVAL_MS = 250
 CLOSE_TIMEOUT = 2.0
 
@@ -45,55 +72,61 @@ class MainWindow(QMainWindow):
         settings: where to persist (default: the user's QSettings); tests pass a temp INI file.
         explicit: dotted config keys the user set (`--config` preset keys, flags, overrides); those
             win over remembered settings, which only fill the rest.
-        autostart: open `cfg.source.uri` at once.
+        autostart: open the cameras at once: `cameras`, else `source.uri` when the user gave it,
+            else the cameras of the last session, else `source.uri` (the demo by default).
+        cameras: from `--cameras FILE`.
     """
 
     def __init__(self, cfg: Config, settings: GuiSettings | None = None, explicit: frozenset[str] = frozenset(),
-                 autostart: bool = True) -> None:
+                 autostart: bool = True, cameras: Sequence[Camera] | None = None) -> None:
         super().__init__()
         self.cfg = cfg
         self.settings = settings or GuiSettings()
         self._explicit = frozenset(explicit)
         self._restore_values(self._explicit)
-        self.setWindowTitle("yolotrack")
         self.setAcceptDrops(True)
 
         self.controller = PipelineController(cfg, self)
         self.renderer = Renderer(dataclasses.replace(cfg.render), {}, cfg.model.task)
-        self.view = VideoView()
+        self.grid = CameraGrid()
+        self.grid.tile_added.connect(self._new_tile)
         self.panel = ControlPanel(cfg.model.conf, cfg.model.iou)
         scroll = QScrollArea()
         scroll.setWidget(self.panel)
         scroll.setWidgetResizable(True)
-        scroll.setMinimumWidth(300)
+        scroll.setMinimumWidth(320)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.addWidget(self.view)
+        self.splitter.addWidget(self.grid)
         self.splitter.addWidget(scroll)
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 0)
         self.setCentralWidget(self.splitter)
 
-        self.source_label = QLabel("no source")
+        self.source_label = QLabel("no camera")
         self.stats_label = QLabel("")
         self.rec_label = QLabel("")
+        self.demo_btn = QPushButton("Use the demo model")
+        self.demo_btn.setToolTip("Run offline with the bundled demo model (it knows only the demo clip's shapes)")
+        self.demo_btn.setVisible(False)
         sb = self.statusBar()
         assert sb is not None
+        sb.addPermanentWidget(self.demo_btn)
         sb.addPermanentWidget(self.rec_label)
         sb.addPermanentWidget(self.stats_label)
         sb.addPermanentWidget(self.source_label)
+        self.download_dialog: QProgressDialog | None = None
 
-        self.shown: Result | None = None  # the result on screen (tests read it)
         self.frames_shown = 0
-        self.last_render_ms = 0.0
         self.last_error = ""
         out = Path(cfg.output.dir).expanduser()
         self.snapshot_dir = out / "snapshots"
         self.record_dir = out / "recordings"
+        self.cameras_file = remembered_path(self.settings.q.fileName())
         self.prober = WebcamProber(cfg.ui.probe_webcams, self)
 
+        self._menus()
         self._init_controls()
         self._connect()
-        self._shortcuts()
         self._restore_geometry()
         self.hud_timer = QTimer(self)
         self.hud_timer.setInterval(HUD_INTERVAL_MS)
@@ -103,10 +136,11 @@ class MainWindow(QMainWindow):
             self.prober.probe()
         else:
             self.panel.set_webcams([])
+        cams = self._first_cameras(cameras) if autostart else []
+        self._init_loop(cams)
+        self.set_cameras(cams)
         self.controller.load_model()
-        uri = cfg.source.uri
-        if autostart and uri not in (None, "", []):
-            self.open_source(uri[0] if isinstance(uri, list) else str(uri))
+        self.update_hud()
 
     # ------------------------------------------------------------ setup
 
@@ -121,6 +155,64 @@ class MainWindow(QMainWindow):
         if "tracker.enabled" not in explicit:
             c.tracker.enabled = s.get_bool("tracker", c.tracker.enabled)
 
+    def _first_cameras(self, cameras: Sequence[Camera] | None) -> list[Camera]:
+        if cameras is not None:
+            return list(cameras)
+        if "source.uri" not in self._explicit:
+            remembered = load_remembered(self.cameras_file)
+            if remembered:
+                return remembered
+        return cameras_from_config(self.cfg)
+
+    def _init_loop(self, cams: Sequence[Camera]) -> None:
+        """Files loop when asked (`source.loop`, the checkbox last time), and by default for the demo."""
+        c = self.cfg
+        if "source.loop" not in self._explicit:
+            demo = any(cam.source == "demo" for cam in cams)
+            c.source.loop = True if demo else self.settings.get_bool("loop", c.source.loop)
+        self.panel.loop.setChecked(c.source.loop)
+
+    def _menus(self) -> None:
+        """Menus carry the shortcuts (so they work and show), from the one table in `ui.shortcuts`."""
+        bar = self.menuBar()
+        assert bar is not None
+        self.actions_by_id: dict[str, QAction] = {}
+
+        def act(menu: QMenu, action_id: str, text: str, slot, checkable: bool = False) -> QAction:
+            a = QAction(text, self)
+            a.setShortcut(QKeySequence(SHORTCUTS[action_id][0]))
+            a.setToolTip(SHORTCUTS[action_id][1])
+            a.setCheckable(checkable)
+            a.triggered.connect(slot)
+            menu.addAction(a)
+            self.actions_by_id[action_id] = a
+            return a
+
+        file = bar.addMenu("&File")
+        act(file, "open", "Open video file...", self.browse_video)
+        act(file, "add", "Add camera...", self.add_camera_dialog)
+        file.addAction("Open cameras file...", self.open_cameras_file)
+        file.addAction("Save cameras as...", self.save_cameras_as)
+        file.addSeparator()
+        act(file, "quit", "Quit", self.close)
+        view = bar.addMenu("&View")
+        for i, name in enumerate(LAYOUTS, 1):
+            act(view, f"layout{i}", f"Layout {name}", lambda _=False, n=name: self.set_layout(n))
+        act(view, "next", "Next page", lambda: self.grid.next_page(1))
+        act(view, "previous", "Previous page", lambda: self.grid.next_page(-1))
+        act(view, "fullscreen", "Full screen", self.toggle_fullscreen)
+        act(view, "leave", "Leave full screen or focus", self.leave)
+        cam = bar.addMenu("&Camera")
+        act(cam, "pause", "Pause", lambda: self.panel.pause_btn.toggle())
+        act(cam, "step", "Step", self.step)
+        act(cam, "snapshot", "Snapshot", self.snapshot)
+        act(cam, "record", "Record", lambda: self.panel.record_btn.toggle())
+        cam.addSeparator()
+        cam.addAction("Restart camera", self.restart_selected)
+        cam.addAction("Remove camera", self.remove_selected)
+        helpm = bar.addMenu("&Help")
+        act(helpm, "help", "Keyboard shortcuts", self.show_shortcuts)
+
     def _init_controls(self) -> None:
         p, s, c = self.panel, self.settings, self.cfg
         p.tracker.setChecked(c.tracker.enabled)
@@ -132,16 +224,24 @@ class MainWindow(QMainWindow):
         task = c.model.task if {"model.task", "model.weights"} & ex else s.get_str("task", c.model.task)
         p.set_release(s.get_str("release"), scale, task)
         p.weights_label.setText(str(c.model.weights))
+        layout = s.get_str("layout", "1")
+        self.set_layout(layout if layout in LAYOUTS else "1")
 
     def _connect(self) -> None:
         p, ctl = self.panel, self.controller
         ctl.frame_ready.connect(self.on_frame)
+        ctl.cameras_changed.connect(self._cameras_updated)
         ctl.model_loading.connect(self._on_loading)
         ctl.model_loaded.connect(self._on_model)
+        ctl.model_unavailable.connect(self._on_model_unavailable)
+        ctl.download_started.connect(self._on_download_started)
+        ctl.download_progress.connect(self._on_download_progress)
+        ctl.download_finished.connect(self._on_download_finished)
         ctl.error.connect(self.show_error)
-        ctl.started.connect(lambda src: self.show_message(f"playing {src}"))
-        ctl.finished.connect(lambda: self.show_message("source ended"))
+        ctl.finished.connect(lambda: self.show_message("every camera has ended"))
         ctl.recording_saved.connect(lambda path: self.show_message(f"recording saved: {path}"))
+        self.grid.selected.connect(self._on_selected)
+        self.grid.arranged.connect(self.redraw)
         self.prober.found.connect(p.set_webcams)
         p.probe_webcams.connect(self.prober.probe)
         p.open_file.connect(self.browse_video)
@@ -149,6 +249,12 @@ class MainWindow(QMainWindow):
         p.open_webcam.connect(lambda i: self.open_source(str(i)))
         p.model_chosen.connect(self.load_model)
         p.browse_weights.connect(self.browse_weights)
+        p.camera_selected.connect(self.grid.select)
+        p.add_camera.connect(self.add_camera_dialog)
+        p.remove_camera.connect(self.remove_selected)
+        p.restart_camera.connect(self.restart_selected)
+        p.layout_chosen.connect(self.set_layout)
+        p.loop.toggled.connect(self.set_loop)
         p.conf.changed.connect(self.set_conf)
         p.iou.changed.connect(self.set_iou)
         p.classes.changed.connect(self.set_classes)
@@ -158,23 +264,7 @@ class MainWindow(QMainWindow):
         p.step_btn.clicked.connect(self.step)
         p.snap_btn.clicked.connect(self.snapshot)
         p.record_btn.toggled.connect(self.set_recording)
-
-    def _shortcuts(self) -> None:
-        keys = {
-            "Space": self.panel.pause_btn.toggle,
-            "S": self.snapshot,
-            "R": self.panel.record_btn.toggle,
-            "F": self.toggle_fullscreen,
-            "Right": self.step,
-            "Ctrl+O": self.browse_video,
-            "Escape": lambda: self.isFullScreen() and self.toggle_fullscreen(),
-        }
-        self.shortcut_map: dict[str, QShortcut] = {}
-        for key, fn in keys.items():
-            sc = QShortcut(QKeySequence(key), self)
-            sc.setContext(Qt.ShortcutContext.WindowShortcut)
-            sc.activated.connect(fn)
-            self.shortcut_map[key] = sc
+        self.demo_btn.clicked.connect(lambda: self.load_model("demo"))
 
     def _restore_geometry(self) -> None:
         geo = self.settings.q.value("geometry")
@@ -188,14 +278,112 @@ class MainWindow(QMainWindow):
         if self.cfg.ui.fullscreen:
             self.showFullScreen()
 
-    # ------------------------------------------------------------ sources and models
+    # ------------------------------------------------------------ what tests and the screenshot read
+
+    @property
+    def view(self) -> VideoView:
+        """The selected tile (or the empty grid's placeholder)."""
+        return self.grid.tile(self.grid.current) or self.grid.empty
+
+    @property
+    def shown(self) -> Result | None:
+        """The result on the selected tile, every class (the filter applies when drawing)."""
+        tile = self.grid.tile(self.grid.current)
+        return tile.shown if tile is not None else None
+
+    @property
+    def last_render_ms(self) -> float:
+        tile = self.grid.tile(self.grid.current)
+        return tile.last_render_ms if tile is not None else 0.0
+
+    # ------------------------------------------------------------ cameras
+
+    def set_cameras(self, cams: Sequence[Camera]) -> bool:
+        """Exactly these cameras (at most nine); False with the reason in the status bar when refused."""
+        if len(cams) > MAX_CAMERAS:
+            self.show_error(f"the window shows at most {MAX_CAMERAS} cameras (3x3); use 'yolotrack run --cameras' "
+                            "for more")
+            return False
+        try:
+            self.controller.set_cameras(cams)
+        except YolotrackError as e:
+            self.show_error(str(e))
+            return False
+        self._cameras_updated()
+        return True
+
+    def _cameras_updated(self) -> None:
+        names = [c.name for c in self.controller.cameras]
+        if list(self.grid.tiles) != names:
+            self.grid.set_cameras(names)
+        self.update_hud()
+
+    def _new_tile(self, tile: CameraTile) -> None:
+        tile.context = self._draw_context
+        tile.customContextMenuRequested.connect(lambda pos: self._tile_menu(tile, pos))
+
+    def _draw_context(self) -> tuple[Renderer, list[int] | None]:
+        return self.renderer, self.controller.classes
+
+    def _tile_menu(self, tile: CameraTile, pos: QPoint) -> None:
+        self.grid.select(tile.name)
+        menu = QMenu(self)
+        menu.addAction("Snapshot", self.snapshot)
+        menu.addAction("Stop recording" if self.controller.recording(tile.name) else "Record",
+                       lambda: self.panel.record_btn.toggle())
+        menu.addAction("Back to the grid" if self.grid.focused == tile.name else "Focus",
+                       lambda: self.grid.toggle_focus(tile.name))
+        menu.addSeparator()
+        menu.addAction("Restart", self.restart_selected)
+        menu.addAction("Remove", self.remove_selected)
+        menu.popup(tile.mapToGlobal(pos))
 
     def open_source(self, uri: str) -> None:
-        self.view.clear()
-        self.shown = None
+        """Show `uri` in the selected tile (a new camera when there is none)."""
+        cams = self.controller.cameras
+        current = self.grid.current
+        others = [c.name for c in cams if c.name != current]
+        cam = Camera(camera_name(uri, others), str(uri))
         self.panel.pause_btn.setChecked(False)
-        self.source_label.setText("connecting")
-        self.controller.open_source(uri)
+        try:
+            if current is None:
+                self.controller.add_camera(cam)
+            else:
+                self.controller.replace_camera(current, cam)
+        except YolotrackError as e:
+            self.show_error(str(e))
+            return
+        self._cameras_updated()
+        self.grid.select(cam.name)
+
+    def add_camera(self, cam: Camera) -> bool:
+        ok = self.set_cameras([*self.controller.cameras, cam])
+        if ok:
+            self.grid.select(cam.name)
+        return ok
+
+    def add_camera_dialog(self) -> None:
+        if len(self.controller.cameras) >= MAX_CAMERAS:
+            self.show_error(f"the window shows at most {MAX_CAMERAS} cameras (3x3)")
+            return
+        suggestions = ["demo", *(str(i) for i in self.prober.last), *self.settings.get_list("recent_urls")]
+        dlg = AddCameraDialog(self.controller.cameras, suggestions, self.settings.get_str("last_dir"), self)
+        if dlg.exec() and dlg.camera() is not None:
+            self.add_camera(dlg.camera())
+
+    def remove_selected(self) -> None:
+        name = self.grid.current
+        if name is not None:
+            self.set_cameras([c for c in self.controller.cameras if c.name != name])
+            self.show_message(f"removed {name}")
+
+    def restart_selected(self) -> None:
+        name = self.grid.current
+        if name is not None:
+            try:
+                self.controller.restart_camera(name)
+            except YolotrackError as e:
+                self.show_error(str(e))
 
     def open_url(self, url: str) -> None:
         urls = self.settings.remember_url(url, self.cfg.ui.recent_urls)
@@ -208,6 +396,45 @@ class MainWindow(QMainWindow):
             self.settings.set("last_dir", str(Path(path).parent))
             self.open_source(path)
 
+    def open_cameras_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open cameras file", self.settings.get_str("last_dir"),
+                                              CAMERAS_FILTER)
+        if path:
+            try:
+                cams = load_cameras(path)
+            except ConfigError as e:
+                self.show_error(str(e))
+                return
+            self.set_cameras(cams)
+
+    def save_cameras_as(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save cameras", self.settings.get_str("last_dir"), CAMERAS_FILTER)
+        if path:
+            try:
+                save_cameras(path, self.controller.cameras)
+            except OSError as e:
+                self.show_error(f"cannot save {path}: {e.strerror or e}")
+                return
+            self.show_message(f"cameras saved: {path} (yolotrack run --cameras {path} --out DIR reads it)")
+
+    def set_layout(self, name: str) -> None:
+        self.grid.set_layout(name)
+        self.panel.layout_box.setCurrentText(name)
+
+    def set_loop(self, on: bool) -> None:
+        self.cfg.source.loop = on
+        self.controller.set_loop(on)
+
+    def _on_selected(self, name: str) -> None:
+        block = self.panel.record_btn.blockSignals(True)
+        on = self.controller.recording(name)
+        self.panel.record_btn.setChecked(on)
+        self.panel.record_btn.setText("Stop" if on else "Record")
+        self.panel.record_btn.blockSignals(block)
+        self.update_hud()
+
+    # ------------------------------------------------------------ models and downloads
+
     def browse_weights(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open weights", self.settings.get_str("last_dir"),
                                               WEIGHTS_FILTER)
@@ -215,6 +442,7 @@ class MainWindow(QMainWindow):
             self.load_model(path)
 
     def load_model(self, weights: str) -> None:
+        self.demo_btn.setVisible(False)
         self.show_message(f"loading {weights}...")
         self.controller.load_model(weights)
 
@@ -230,12 +458,52 @@ class MainWindow(QMainWindow):
         self.renderer.task = task
         try:
             ids = resolve_classes(self.cfg.model.classes, names)
-        except ConfigError:
-            ids = None  # the controller already said "class filter ignored"
+        except ConfigError as e:
+            self.show_error(f"class filter ignored: {e}")
+            ids = None
         self.panel.classes.set_names(names, ids)
-        self.controller.set_thresholds(classes=self.panel.classes.selected())  # what the list shows
-        self.panel.weights_label.setText(f"{self.cfg.model.weights} ({task}, {len(names)} classes)")
-        self.show_message(f"model ready: {self.cfg.model.weights}")
+        self.controller.set_classes(self.panel.classes.selected())  # what the list shows
+        choice = self.controller.weights_choice
+        label = choice.weights if choice is not None else str(self.cfg.model.weights)
+        self.panel.weights_label.setText(f"{label} ({task}, {len(names)} classes)")
+        self.panel.weights_label.setToolTip(choice.describe() if choice is not None else "")
+        self.demo_btn.setVisible(False)
+        self.show_message(f"model ready: {choice.describe() if choice is not None else label}")
+
+    def _on_model_unavailable(self, msg: str) -> None:
+        """`auto` could not get the COCO model: say so, and offer the demo model instead of starting
+        the cameras with a model that cannot see them."""
+        self.show_error(msg)
+        self.demo_btn.setVisible(True)
+
+    def _on_download_started(self, name: str, url: str) -> None:
+        dlg = QProgressDialog(f"Downloading {name} (once, to the cache)\nfrom {url}", "Cancel", 0, 0, self)
+        dlg.setWindowTitle("Downloading weights")
+        dlg.setWindowModality(Qt.WindowModality.WindowModal)
+        dlg.setMinimumDuration(0)
+        dlg.setAutoClose(False)
+        dlg.setAutoReset(False)
+        dlg.canceled.connect(self.controller.cancel_download)
+        dlg.show()
+        self.download_dialog = dlg
+
+    def _on_download_progress(self, done: int, total: int) -> None:
+        dlg = self.download_dialog
+        if dlg is None:
+            return
+        if total > 0:
+            dlg.setMaximum(max(1, total // 1024))
+            dlg.setValue(min(done, total) // 1024)
+        text = dlg.labelText().split("\n")[:2]
+        size = f"{done / 1e6:.1f} of {total / 1e6:.1f} MB" if total else f"{done / 1e6:.1f} MB"
+        dlg.setLabelText("\n".join([*text, size]))
+
+    def _on_download_finished(self, ok: bool) -> None:
+        dlg, self.download_dialog = self.download_dialog, None
+        if dlg is not None:
+            dlg.canceled.disconnect(self.controller.cancel_download)
+            dlg.hide()
+            dlg.deleteLater()
 
     # ------------------------------------------------------------ live controls
 
@@ -248,9 +516,10 @@ class MainWindow(QMainWindow):
         self.controller.set_thresholds(iou=v)
 
     def set_classes(self, ids: list[int] | None) -> None:
-        """None = every class; kept in the config so a model switch keeps the same filter."""
+        """None = every class. Applied when drawing, so a paused or ended frame redraws at once."""
         self.cfg.model.classes = ids  # type: ignore[assignment]
-        self.controller.set_thresholds(classes=ids)
+        self.controller.set_classes(ids)
+        self.redraw()
 
     def set_tracking(self, on: bool) -> None:
         self.cfg.tracker.enabled = on
@@ -259,7 +528,7 @@ class MainWindow(QMainWindow):
     def set_trails(self, on: bool) -> None:
         self.cfg.render.trails = on
         self.renderer.cfg.trails = on
-        self._redraw()
+        self.redraw()
 
     def set_paused(self, paused: bool) -> None:
         if paused:
@@ -279,59 +548,106 @@ class MainWindow(QMainWindow):
         else:
             self.showFullScreen()
 
+    def leave(self) -> None:
+        if self.isFullScreen():
+            self.showNormal()
+        elif self.grid.focused is not None:
+            self.grid.toggle_focus(self.grid.focused)
+
+    def show_shortcuts(self) -> None:
+        ShortcutsDialog(self).exec()
+
     # ------------------------------------------------------------ frames
 
     def on_frame(self) -> None:
-        """Draw the newest result; results that arrived meanwhile were never queued."""
-        result = self.controller.latest()
-        if result is None:
+        """Draw the newest result of every visible camera that has one; results that arrived meanwhile
+        were never queued. Hidden cameras only keep theirs, for when they become visible."""
+        fresh = self.controller.fresh_results()
+        if not fresh:
             return
-        self.shown = result
-        self._draw(result)
-        self.frames_shown += 1
+        visible = {t.name for t in self.grid.visible()}
+        classes = self.controller.classes
+        for name, result in fresh.items():
+            tile = self.grid.tile(name)
+            if tile is None:
+                continue
+            if name in visible:
+                tile.show_result(result, self.renderer, classes)
+                self.frames_shown += 1
+            else:
+                tile.shown = result
 
-    def _draw(self, result: Result) -> None:
-        t0 = time.perf_counter()
-        size = (max(1, self.view.width()), max(1, self.view.height()))
-        trails = result.trails if self.renderer.cfg.trails else None
-        canvas = render_to_view(result.frame.image, result.detections, trails, self.renderer, size,
-                                analytics=result.analytics)
-        self.view.show_image(canvas, (result.frame.width, result.frame.height))
-        self.last_render_ms = (time.perf_counter() - t0) * 1000.0
-
-    def _redraw(self) -> None:
-        if self.shown is not None:
-            self._draw(self.shown)
-
-    def resizeEvent(self, event: QResizeEvent | None) -> None:  # noqa: N802 - Qt API
-        super().resizeEvent(event)
-        self._redraw()
+    def redraw(self) -> None:
+        """The visible tiles again from their shown results (filter, trails, layout changes)."""
+        for tile in self.grid.visible():
+            tile.draw(self.renderer, self.controller.classes)
 
     def update_hud(self) -> None:
-        s = self.controller.stats()
-        if s is None:
-            return
-        self.stats_label.setText(stats_text(s))
-        self.source_label.setText(source_text(first_source(s)))
-        n = self.controller.recording_frames
-        self.rec_label.setText(f"REC {n}" if n is not None else "")
+        ctl = self.controller
+        s = ctl.stats()
+        waiting = ctl.detector is None
+        rows = []
+        states: dict[str, str] = {}
+        for cam in ctl.cameras:
+            slot = ctl.slot(cam.name)
+            tile = self.grid.tile(cam.name)
+            if slot is None or tile is None:
+                continue
+            st = s.sources.get(cam.name) if s is not None else None
+            if slot.ended and (st is None or st.state is not SourceState.LIVE):
+                state = "ended"
+            else:
+                state = camera_state(slot.kind, st, slot.failed, waiting)
+            states[cam.name] = state
+            message = slot.failed or (st.message if st is not None and st.state is SourceState.ERROR else "")
+            if not message and state in ("connecting", "waiting for the model"):
+                message = f"{state}: {redact(cam.source)}"
+            kind = kind_text(slot.kind, slot.live)
+            fps = slot.meter.fps() if state in ("live", "file", "images") else 0.0
+            tile.recording = ctl.recording(cam.name)
+            tile.set_status(state, kind, fps, message)
+            short = Path(cam.source).name if slot.kind == "file" else redact(cam.source)
+            rows.append((cam.name, f"{cam.name} | {short} ({kind}) | " + (f"{fps:.1f} fps" if fps else state)))
+        self.panel.set_cameras(rows, self.grid.current)
+        n = len(rows)
+        active = sum(1 for st in states.values() if st in ("live", "file", "images"))
+        self.stats_label.setText(stats_text(s, active) if s is not None and s.frames else "")
+        sel = self.grid.current
+        slot = ctl.slot(sel) if sel is not None else None
+        if slot is None:
+            self.source_label.setText("no camera")
+            self.panel.source_info.setText("")
+            self.setWindowTitle("yolotrack")
+        else:
+            kind = kind_text(slot.kind, slot.live)
+            where = redact(slot.camera.source)
+            self.source_label.setText(f"{sel}: {states.get(sel, '')}")
+            self.panel.source_info.setText(f"{sel}: {where} ({kind})")
+            more = f" - {n} cameras" if n > 1 else ""
+            self.setWindowTitle(f"yolotrack - {sel}: {Path(where).name if slot.kind == 'file' else where} "
+                                f"({kind}){more}")
+        recs = [f"{c.name} {ctl.recording_frames(c.name)}" for c in ctl.cameras if ctl.recording(c.name)]
+        self.rec_label.setText(("REC " + ", ".join(recs)) if recs else "")
 
     # ------------------------------------------------------------ snapshot and recording
 
     def snapshot(self) -> Path | None:
-        """The shown frame with its overlay at full source resolution, as PNG (atomic write)."""
-        r = self.shown
-        if r is None:
+        """The selected camera's frame with its overlay at full source resolution, as PNG (atomic write)."""
+        name = self.grid.current
+        tile = self.grid.tile(name)
+        r = tile.shown if tile is not None else None
+        if r is None or r.detections is None:
             self.show_error("no frame to snapshot yet")
             return None
         img = r.frame.image
-        trails = r.trails if self.renderer.cfg.trails else None
-        out = self.renderer.draw(img, r.detections, trails, out=np.empty_like(img))
+        dets, trails = keep_classes(r.detections, r.trails if self.renderer.cfg.trails else None,
+                                    self.controller.classes)
+        out = self.renderer.draw(img, dets, trails, out=np.empty_like(img))
         ok, png = cv2.imencode(".png", out)
         if not ok:
             self.show_error("PNG encoding failed")
             return None
-        path = self.snapshot_dir / f"yolotrack-{time.strftime('%Y%m%d-%H%M%S')}-{r.frame.index:06d}.png"
+        path = self.snapshot_dir / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}-{r.frame.index:06d}.png"
         try:
             atomic_write(path, lambda tmp: tmp.write_bytes(png.tobytes()))
         except OSError as e:
@@ -341,19 +657,28 @@ class MainWindow(QMainWindow):
         return path
 
     def set_recording(self, on: bool) -> None:
+        name = self.grid.current
+        if name is None:
+            if on:
+                self.show_error("no camera to record")
+                block = self.panel.record_btn.blockSignals(True)
+                self.panel.record_btn.setChecked(False)
+                self.panel.record_btn.blockSignals(block)
+            return
         if on:
-            path = self.record_dir / f"yolotrack-{time.strftime('%Y%m%d-%H%M%S')}.mp4"
+            path = self.record_dir / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.mp4"
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as e:
                 self.show_error(f"cannot record to {path.parent}: {e.strerror or e}")
                 self.panel.record_btn.setChecked(False)
                 return
-            self.controller.start_recording(path)
-            self.show_message(f"recording to {path}")
+            self.controller.start_recording(name, path)
+            self.show_message(f"recording {name} to {path}")
         else:
-            self.controller.stop_recording()
+            self.controller.stop_recording(name)
         self.panel.record_btn.setText("Stop" if on else "Record")
+        self.update_hud()
 
     # ------------------------------------------------------------ messages
 
@@ -379,13 +704,21 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent | None) -> None:  # noqa: N802 - Qt API
+        """One file plays in the selected tile; several become cameras of their own."""
         md = event.mimeData() if event is not None else None
         if md is None:
             return
         files = [u.toLocalFile() for u in md.urls() if u.isLocalFile()]
-        if files:
-            event.acceptProposedAction()
+        if not files:
+            return
+        event.acceptProposedAction()
+        if len(files) == 1:
             self.open_source(files[0])
+            return
+        cams = list(self.controller.cameras)
+        for f in files:
+            cams.append(Camera(camera_name(f, [c.name for c in cams]), f))
+        self.set_cameras(cams)
 
     def save_settings(self) -> None:
         s = self.settings
@@ -398,7 +731,13 @@ class MainWindow(QMainWindow):
         s.set("release", self.panel.release.currentText())
         s.set("scale", self.panel.scale.currentText())
         s.set("task", self.panel.task.currentText())
+        s.set("layout", self.grid.layout_name)
+        s.set("loop", self.panel.loop.isChecked())
         s.sync()
+        try:
+            save_remembered(self.cameras_file, self.controller.cameras)
+        except OSError as e:
+            log.warning("cannot remember the cameras in %s: %s", self.cameras_file, e.strerror or e)
 
     def closeEvent(self, event: QCloseEvent | None) -> None:  # noqa: N802 - Qt API
         self.hud_timer.stop()
