@@ -55,7 +55,7 @@ def config(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def exported(clip: Path, config: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("export")
-    proc = cli("export", str(clip), "--config", str(config), "--out", str(out), "--formats",
+    proc = cli("export", str(clip), "--weights", "demo", "--config", str(config), "--out", str(out), "--formats",
                "video,jsonl,counts,heatmap")
     _, stderr = proc.communicate(timeout=300)
     assert proc.returncode == 0, stderr
@@ -118,7 +118,8 @@ def test_annotated_video_shows_the_lines(exported: Path):
 def test_run_prints_count_lines_and_writes_events_and_counts(clip: Path, config: Path, tmp_path: Path):
     out, events = tmp_path / "tracks.jsonl", tmp_path / "events.jsonl"
     err = tmp_path / "stderr.txt"
-    proc = cli("run", "--source", str(clip), "--config", str(config), "-o", str(out), "--events", str(events),
+    proc = cli("run", "--source", str(clip), "--weights", "demo", "--config", str(config), "-o", str(out),
+               "--events", str(events),
                "pipeline.stats_interval=0.3", stderr_path=err)
     proc.communicate(timeout=300)
     text = err.read_text()
