@@ -391,10 +391,10 @@ class ShapeEditor(QObject):
             return True
         if self.mode:
             return True
-        if self._hit(tile, pos) is not None:  # a double-click on a shape renames it, not focus the tile
+        if self._hit(tile, pos, inside=False) is not None:  # on a line or a zone's edge: rename it
             self.rename_selected()
             return True
-        return False
+        return False  # inside a zone too: a double-click still focuses the tile
 
     def key(self, key: int) -> bool:
         if self.mode == "zone" and key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
@@ -449,9 +449,9 @@ class ShapeEditor(QObject):
                 return kind, i
         return None
 
-    def _hit(self, tile: Any, pos: QPointF) -> tuple[str, int, int] | None:
+    def _hit(self, tile: Any, pos: QPointF, inside: bool = True) -> tuple[str, int, int] | None:
         """(kind, index, corner or -1) of the shape under `pos`: the selected shape's corners first,
-        then lines, then zones (the topmost drawn first)."""
+        then lines, then zones (the topmost drawn first); a zone's inside counts with `inside`."""
         if tile.frame_size is None:
             return None
         lines, zones = self.shapes_for(tile.name)
@@ -475,7 +475,8 @@ class ShapeEditor(QObject):
         for kind, i, pts in candidates:
             if kind == "zones":
                 w = np.asarray([tile.frame_to_widget(px, py) for px, py in pts], np.float32)
-                if cv2.pointPolygonTest(w, (float(x), float(y)), True) >= -HIT_PX:
+                dist = cv2.pointPolygonTest(w, (float(x), float(y)), True)  # > 0 inside
+                if dist >= -HIT_PX and (inside or dist <= HIT_PX):
                     return kind, i, -1
         return None
 

@@ -28,7 +28,7 @@ from typing import Any
 from PyQt6.QtCore import QObject, pyqtSignal
 
 from yolotrack.core.cameras import Camera
-from yolotrack.core.config import Config
+from yolotrack.core.config import AnalyticsConfig, Config, build
 from yolotrack.core.errors import ConfigError, YolotrackError
 from yolotrack.core.frame import Frame
 from yolotrack.core.urls import redact
@@ -427,11 +427,14 @@ class PipelineController(QObject):
         self.classes = None if ids is None else [int(i) for i in ids]
 
     def set_analytics(self, cfg: Any) -> None:
-        """Lines and zones (an `AnalyticsConfig`) from the running pipeline's next frame on, and for every
-        pipeline started later (a new model). Raises `ConfigError` and changes nothing when the section
-        is wrong (the same checks as a config file, and class names against the model)."""
+        """Lines and zones (an `AnalyticsConfig` or an `analytics:` mapping) from the running pipeline's
+        next frame on, and for every pipeline started later (a new model). Raises `ConfigError` and
+        changes nothing when the section is wrong (the same checks as a config file, and class names
+        against the model)."""
         from yolotrack.analytics import Analytics
 
+        if not isinstance(cfg, AnalyticsConfig):  # an `analytics:` mapping
+            cfg = build(AnalyticsConfig, dict(cfg), "analytics")
         pipe = self._pipe
         if pipe is not None and pipe.analytics is not None:
             pipe.set_analytics(cfg)
