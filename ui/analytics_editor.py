@@ -141,6 +141,8 @@ class ShapeEditor(QObject):
         self.selected: tuple[str, str] | None = None  # (kind, name)
         self.drag: Drag | None = None
         self._press_at: QPointF | None = None
+        self._cache_cfg: AnalyticsConfig | None = None
+        self._cache: dict[str, tuple[tuple[Any, ...], tuple[Any, ...]]] = {}  # camera -> its shapes' geometry
 
     @property
     def cfg(self) -> AnalyticsConfig:
@@ -238,26 +240,41 @@ class ShapeEditor(QObject):
 
     def overlay(self, camera: str, shown: Overlay | None) -> Overlay | None:
         """What a tile draws: the editor's shapes with the counters of the shown result (a shape whose
-        geometry changed since that frame shows 0, as its counter will from the next frame)."""
-        lines, zones = self.shapes_for(camera)
+        geometry changed since that frame shows 0, as its counter will from the next frame). Usually
+        the shown result's own overlay: while nothing is being edited, the two agree."""
+        lines, zones = self._geometry(camera)
         if not lines and not zones:
             return None
+        if shown is not None and _same(shown, lines, zones):
+            return shown
         old_lines = {v.name: v for v in shown.lines} if shown else {}
         old_zones = {v.name: v for v in shown.zones} if shown else {}
         lv = []
-        for i, ln in lines:
-            (x1, y1), (x2, y2) = self._points("lines", i, ln.points)
-            p1, p2 = (float(x1), float(y1)), (float(x2), float(y2))
-            v = old_lines.get(ln.name)
+        for name, p1, p2 in lines:
+            v = old_lines.get(name)
             same = v is not None and v.p1 == p1 and v.p2 == p2
-            lv.append(LineView(ln.name, p1, p2, v.in_count if same else 0, v.out_count if same else 0))
+            lv.append(LineView(name, p1, p2, v.in_count if same else 0, v.out_count if same else 0))
         zv = []
-        for i, z in zones:
-            poly = tuple((float(x), float(y)) for x, y in self._points("zones", i, z.polygon))
-            v = old_zones.get(z.name)
+        for name, poly in zones:
+            v = old_zones.get(name)
             same = v is not None and v.polygon == poly
-            zv.append(ZoneView(z.name, poly, v.occupancy if same else 0, v.entries if same else 0))
+            zv.append(ZoneView(name, poly, v.occupancy if same else 0, v.entries if same else 0))
         return Overlay(camera, shown.frame if shown else -1, tuple(lv), tuple(zv))
+
+    def _geometry(self, camera: str) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+        """((name, p1, p2), ...), ((name, polygon), ...) of `camera`'s shapes as floats, as the pipeline's
+        overlay has them; kept per section (the editor replaces the section, never edits it in place)."""
+        cfg, dragging = self.cfg, self.drag is not None and self.drag.preview is not None
+        if self._cache_cfg is not cfg:
+            self._cache_cfg, self._cache = cfg, {}  # holding `cfg` keeps `is` meaningful
+        hit = None if dragging else self._cache.get(camera)
+        if hit is None:
+            lines, zones = self.shapes_for(camera)
+            hit = (tuple((ln.name, *(_pt(p) for p in self._points("lines", i, ln.points))) for i, ln in lines),
+                   tuple((z.name, tuple(_pt(p) for p in self._points("zones", i, z.polygon))) for i, z in zones))
+            if not dragging:
+                self._cache[camera] = hit
+        return hit
 
     def paint(self, tile: Any, p: QPainter) -> None:
         """On top of the tile's picture: the shape being drawn, and the selected shape's corners."""
@@ -483,6 +500,17 @@ class ShapeEditor(QObject):
 
 def _geometry(kind: str) -> str:
     return "points" if kind == "lines" else "polygon"
+
+
+def _pt(p: Any) -> Point:
+    return float(p[0]), float(p[1])
+
+
+def _same(shown: Overlay, lines: tuple[Any, ...], zones: tuple[Any, ...]) -> bool:
+    """Whether the shown overlay has exactly these shapes."""
+    return (len(shown.lines) == len(lines) and len(shown.zones) == len(zones)
+            and all((v.name, v.p1, v.p2) == ln for v, ln in zip(shown.lines, lines, strict=True))
+            and all((v.name, v.polygon) == z for v, z in zip(shown.zones, zones, strict=True)))
 
 
 def _round(v: float) -> float:
