@@ -7,13 +7,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 import yaml
 
 pytest.importorskip("PyQt6")
 pytest.importorskip("pytestqt")
 
-from gui_helpers import WAIT, grab_rgb, make_settings, window_opener  # noqa: E402
+from gui_helpers import WAIT, grab_rgb, make_settings, settle, window_opener  # noqa: E402
 from pipeline_media import demo_clip  # noqa: E402
 from PyQt6.QtCore import QPoint, Qt, QTimer  # noqa: E402
 from PyQt6.QtWidgets import QApplication, QDialogButtonBox, QFileDialog  # noqa: E402
@@ -251,6 +253,23 @@ def test_shapes_belong_to_the_camera_they_are_drawn_on(qtbot, open_window, tmp_p
     assert an.source("a").lines == []
     assert [v.name for v in win.editor.overlay("a", None).lines] == []
     qtbot.waitUntil(lambda: [v.name for v in tb.shown.analytics.lines] == ["door"], timeout=WAIT)
+
+    key(qtbot, win, Qt.Key.Key_Z)  # a zone on camera a, closed with Enter
+    for x, y in ((350, 40), (600, 40), (600, 200)):
+        qtbot.mouseClick(ta, Qt.MouseButton.LeftButton, pos=at(ta, x, y))
+    answer_name()
+    qtbot.keyClick(ta, Qt.Key.Key_Return)
+    zone = win.controller.pipeline.analytics.config.zones[1]
+    assert zone.name == "zone1" and zone.source == "a" and close_to(zone.polygon, [(350, 40), (600, 40), (600, 200)], 2)
+
+    win.panel.pause_btn.setChecked(True)  # one frame stays shown: the snapshot is that frame drawn over
+    settle(qtbot, win)
+    shot = cv2.imread(str(win.snapshot()))  # the selected camera (a) at full resolution, with its shapes
+    raw = ta.shown.frame.image
+    assert shot.shape == raw.shape == (FH, FW, 3)
+    edge = np.abs(shot[50:190, 599:602].astype(int) - raw[50:190, 599:602]).sum(axis=2).max(axis=1)
+    assert (edge > 60).mean() > 0.9  # the zone's right edge is drawn along its whole length
+    win.panel.pause_btn.setChecked(False)
 
     answer_name("gate")  # a double-click on a line renames it
     qtbot.mouseDClick(tb, Qt.MouseButton.LeftButton, pos=at(tb, 400, 200))

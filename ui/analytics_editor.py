@@ -408,7 +408,10 @@ class ShapeEditor(QObject):
             return True
         if self.mode:
             return True
-        if self._hit(tile, pos, inside=False) is not None:  # on a line or a zone's edge: rename it
+        hit = self._hit(tile, pos, inside=False)
+        if hit is not None:  # on a line or a zone's edge: rename it
+            kind, index, _ = hit
+            self.selected = (kind, getattr(self.cfg, kind)[index].name)
             self.rename_selected()
             return True
         return False  # inside a zone too: a double-click still focuses the tile
