@@ -116,6 +116,9 @@ def test_draw_move_refuse_delete_and_count_on_the_demo_clip(qtbot, open_window, 
     assert win.actions_by_id["draw_line"].shortcut().toString() == SHORTCUTS["draw_line"][0]
     assert "(L)" in win.panel.line_btn.toolTip() and "Draw zone" in [a.text() for a in win.actions_by_id.values()]
 
+    assert win.editor.save(tmp_path / "empty.yaml") is None and "no lines or zones" in win.last_error
+    assert not (tmp_path / "empty.yaml").exists()
+
     # a line with two clicks: frame pixels through the letterbox, the default name, no source (one camera)
     key(qtbot, win, Qt.Key.Key_L)
     assert win.editor.mode == "line"
@@ -231,8 +234,8 @@ def test_draw_move_refuse_delete_and_count_on_the_demo_clip(qtbot, open_window, 
 def test_shapes_belong_to_the_camera_they_are_drawn_on(qtbot, open_window, tmp_path, clip):
     """With two cameras a shape names its camera; a config file's shapes show at start."""
     start = tmp_path / "start.yaml"
-    start.write_text(yaml.safe_dump({"analytics": {"zones": [{"name": "left", "polygon": [[0, 0], [300, 0],
-                                                                                          [300, 384], [0, 384]]}]}}))
+    start.write_text(yaml.safe_dump({"model": {"conf": 0.2}, "analytics": {"zones": [
+        {"name": "left", "polygon": [[0, 0], [300, 0], [300, 384], [0, 384]]}]}}))
     cfg = load_config(start, ["model.weights=demo", "model.runtime=torch", "ui.probe_webcams=0", "source.loop=true",
                               f"output.dir={tmp_path / 'out'}", "pipeline.stats_interval=0"])
     win = open_window(cfg, settings=make_settings(tmp_path), cameras=[Camera("a", str(clip)), Camera("b", str(clip))])
@@ -277,6 +280,13 @@ def test_shapes_belong_to_the_camera_they_are_drawn_on(qtbot, open_window, tmp_p
     assert win.grid.focused is None
     qtbot.mouseDClick(ta, Qt.MouseButton.LeftButton, pos=at(ta, 150, 200))  # inside a zone: focus, as ever
     assert win.grid.focused == "a"
+
+    # saving into the config file it started with replaces only that file's analytics section
+    assert win.editor.save(start) == start
+    again = load_config(start, [])
+    assert again.model.conf == 0.2 and [ln.name for ln in again.analytics.lines] == ["gate"]
+    assert [(z.name, z.source) for z in again.analytics.zones] == [("left", None), ("zone1", "a")]
+    assert again.analytics.lines[0].source == "b"
 
     dlg = ShortcutsDialog(win)
     assert "Draw a counting line" in dlg.table.text() and "Drag a line or zone" in dlg.table.text()

@@ -22,6 +22,7 @@ import copy
 import math
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import cv2
@@ -30,6 +31,7 @@ from PyQt6.QtCore import QObject, QPointF, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QPainter, QPen, QPolygonF
 from PyQt6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QLineEdit, QVBoxLayout, QWidget
 
+from yolotrack.analytics.config_file import load_analytics, save_analytics
 from yolotrack.analytics.overlay import LineView, Overlay, ZoneView
 from yolotrack.analytics.shapes import applies_to
 from yolotrack.core.config import AnalyticsConfig, LineConfig, ZoneConfig
@@ -218,6 +220,36 @@ class ShapeEditor(QObject):
         self._reset()
         self.selected = None
         return self.apply(cfg)
+
+    def load(self, path: str | Path) -> bool:
+        """The lines and zones of a config file replace the current ones."""
+        try:
+            section = load_analytics(path)
+        except ConfigError as e:
+            self.error.emit(str(e))
+            return False
+        if not self.set_config(section):
+            return False
+        self.message.emit(f"{len(section.lines)} lines and {len(section.zones)} zones loaded from {path}")
+        return True
+
+    def save(self, path: str | Path) -> Path | None:
+        """Write the lines and zones as a config file that `run --config` and `export --config` read unchanged
+        (into an existing config file, only its `analytics` section is replaced); atomic."""
+        cfg = self.cfg
+        if not cfg.lines and not cfg.zones:
+            self.error.emit("no lines or zones to save yet: draw one first (Analytics > Draw line)")
+            return None
+        try:
+            out = save_analytics(path, cfg)
+        except ConfigError as e:
+            self.error.emit(str(e))
+            return None
+        except OSError as e:
+            self.error.emit(f"cannot save {path}: {e.strerror or e}")
+            return None
+        self.message.emit(f"lines and zones saved: {out} (yolotrack run --config {out} ... counts with them)")
+        return out
 
     def apply(self, new: AnalyticsConfig) -> bool:
         """`new` in force from the pipeline's next frame; False (nothing changed) with the reason shown

@@ -582,41 +582,19 @@ class MainWindow(QMainWindow):
 
     def load_shapes(self) -> None:
         """Analytics > Load: the lines and zones of a config file replace the current ones."""
-        from yolotrack.analytics import load_analytics
-
         path, _ = QFileDialog.getOpenFileName(self, "Load lines and zones", self.settings.get_str("last_dir"),
                                               CONFIG_FILTER)
-        if not path:
-            return
-        try:
-            section = load_analytics(path)
-        except ConfigError as e:
-            self.show_error(str(e))
-            return
-        if self.editor.set_config(section):
-            self.show_message(f"{len(section.lines)} lines and {len(section.zones)} zones loaded from {path}")
+        if path:
+            self.settings.set("last_dir", str(Path(path).parent))
+            self.editor.load(path)
 
-    def save_shapes_as(self) -> Path | None:
-        """Analytics > Save as: a config file that `run --config` and `export --config` read unchanged (saving
-        into an existing config file replaces only its analytics section)."""
-        from yolotrack.analytics import save_analytics
-
+    def save_shapes_as(self) -> None:
+        """Analytics > Save as: a config file that `run --config` and `export --config` read unchanged."""
         path, _ = QFileDialog.getSaveFileName(self, "Save lines and zones", self.settings.get_str("last_dir"),
                                               CONFIG_FILTER)
-        if not path:
-            return None
-        if not Path(path).suffix:
-            path += ".yaml"
-        try:
-            out = save_analytics(path, self.controller.cfg.analytics)
-        except ConfigError as e:
-            self.show_error(str(e))
-            return None
-        except OSError as e:
-            self.show_error(f"cannot save {path}: {e.strerror or e}")
-            return None
-        self.show_message(f"lines and zones saved: {out} (yolotrack run --config {out} ... counts with them)")
-        return out
+        if path:
+            self.settings.set("last_dir", str(Path(path).parent))
+            self.editor.save(path if Path(path).suffix else path + ".yaml")
 
     def show_shortcuts(self) -> None:
         ShortcutsDialog(self).exec()
