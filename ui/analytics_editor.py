@@ -37,13 +37,14 @@ from yolotrack.analytics.shapes import applies_to
 from yolotrack.core.config import AnalyticsConfig, LineConfig, ZoneConfig
 from yolotrack.core.errors import ConfigError
 from yolotrack.core.geometry import line_problem, polygon_problem
+from yolotrack.render.analytics import LINE_COLOR
 
 KINDS = {"line": "lines", "zone": "zones"}  # mode -> AnalyticsConfig field
 HANDLE_PX = 8  # a corner within this many widget pixels is grabbed
 HIT_PX = 6  # a line within this many widget pixels is hit
 DRAG_PX = 5  # a press and release this far apart draw a line in one drag
 HANDLE = QColor(255, 255, 255)
-DRAWING = QColor(255, 230, 0)  # the renderer's line colour (render.analytics.LINE_COLOR, RGB here)
+DRAWING = QColor(*LINE_COLOR[::-1])  # the renderer's line colour (BGR there)
 
 Point = tuple[float, float]
 
@@ -329,7 +330,7 @@ class ShapeEditor(QObject):
             kind, index = sel
             item = getattr(self.cfg, kind)[index]
             if applies_to(item.source, tile.name, None):
-                geometry = self._points(kind, index, getattr(item, _geometry(kind)))
+                geometry = self._points(kind, index, getattr(item, _field(kind)))
                 pts = [QPointF(*tile.frame_to_widget(x, y)) for x, y in geometry]
                 p.setPen(QPen(HANDLE, 1, Qt.PenStyle.DashLine))
                 p.setBrush(Qt.BrushStyle.NoBrush)
@@ -377,7 +378,7 @@ class ShapeEditor(QObject):
         self.selected = (kind, item.name)
         start = _frame_point(tile, pos, clamp=True)
         assert start is not None
-        self.drag = Drag(tile.name, kind, index, corner, start, copy.deepcopy(getattr(item, _geometry(kind))))
+        self.drag = Drag(tile.name, kind, index, corner, start, copy.deepcopy(getattr(item, _field(kind))))
         tile.update()
         self.changed.emit()
         return True
@@ -424,7 +425,7 @@ class ShapeEditor(QObject):
             return True
         new = copy.deepcopy(self.cfg)
         item = getattr(new, d.kind)[d.index]
-        setattr(item, _geometry(d.kind), d.preview)
+        setattr(item, _field(d.kind), d.preview)
         if self.apply(new):
             self.message.emit(f"moved {d.kind[:-1]} '{item.name}' to {_describe(d.preview)}")
         else:
@@ -480,7 +481,6 @@ class ShapeEditor(QObject):
             self.selected = (KINDS[mode], name)
             where = f" on {camera}" if source else ""
             self.message.emit(f"{mode} '{name}' added{where}: {_describe(pts)} (Analytics > Save as... keeps it)")
-            self.changed.emit()
 
     def _reset(self) -> None:
         self.mode, self.points, self.tile, self.hover, self._press_at, self.drag = "", [], None, None, None, None
@@ -533,7 +533,7 @@ class ShapeEditor(QObject):
         return None
 
 
-def _geometry(kind: str) -> str:
+def _field(kind: str) -> str:
     return "points" if kind == "lines" else "polygon"
 
 
