@@ -118,6 +118,8 @@ def test_draw_move_refuse_delete_and_count_on_the_demo_clip(qtbot, open_window, 
 
     assert win.editor.save(tmp_path / "empty.yaml") is None and "no lines or zones" in win.last_error
     assert not (tmp_path / "empty.yaml").exists()
+    key(qtbot, win, Qt.Key.Key_Delete)
+    assert "no line or zone selected" in win.last_error
 
     # a line with two clicks: frame pixels through the letterbox, the default name, no source (one camera)
     key(qtbot, win, Qt.Key.Key_L)

@@ -188,8 +188,7 @@ class ShapeEditor(QObject):
     def delete_selected(self) -> bool:
         sel = self._selected_item()
         if sel is None:
-            self.error.emit("no line or zone selected: click one first")
-            return False
+            return self._nothing_selected()
         kind, index = sel
         new = copy.deepcopy(self.cfg)
         item = getattr(new, kind).pop(index)
@@ -202,8 +201,7 @@ class ShapeEditor(QObject):
     def rename_selected(self) -> bool:
         sel = self._selected_item()
         if sel is None:
-            self.error.emit("no line or zone selected: click one first")
-            return False
+            return self._nothing_selected()
         kind, index = sel
         old = getattr(self.cfg, kind)[index].name
         name = self.ask_name(kind[:-1], old, [n for n in self.names() if n != old], f"Rename {kind[:-1]} '{old}'")
@@ -214,6 +212,10 @@ class ShapeEditor(QObject):
         if self.apply(new):
             self.selected = (kind, name)
             return True
+        return False
+
+    def _nothing_selected(self) -> bool:
+        self.error.emit("no line or zone selected: click one first")
         return False
 
     def set_config(self, cfg: AnalyticsConfig) -> bool:
