@@ -199,13 +199,15 @@ def fps(args: argparse.Namespace) -> None:
     hook = Receiver()
     results: dict[bool, list[float]] = {False: [], True: []}
     cpu: dict[bool, list[float]] = {False: [], True: []}
+    loads: dict[bool, list[float]] = {False: [], True: []}
     events: dict[bool, int] = {False: 0, True: 0}
     sink_ms: dict[bool, list[float]] = {False: [], True: []}
     from yolotrack.detector import Detector
 
     detector = Detector.from_config(bench_config(args.weights, args.imgsz, []).model)  # one model for all rounds
-    for r in range(-1, args.rounds * 2):  # round -1 warms up (runtime export, caches) and is not counted
-        on = bool(r % 2)  # alternate: off, on, off, on, ...
+    for r in range(-2, args.rounds * 2):  # rounds -2, -1 warm up (runtime export, caches) and are not counted
+        # alternate in pairs whose order flips (off on, on off, off on, ...), so a load trend falls on both sides
+        on = bool(r % 2) != bool((r // 2) % 2) if r >= 0 else bool(r % 2)
         extra = [f"output.mqtt.url={broker.url}", f"output.webhook.url={hook.url}"] if on else []
         cfg = bench_config(args.weights, args.imgsz, ["source.uri=demo", *extra])
         service = ServiceOutputs(cfg).start()
@@ -215,20 +217,29 @@ def fps(args: argparse.Namespace) -> None:
         c1 = time.process_time()
         service.close()
         f = st.frames / st.elapsed
-        sink_ms[on].append(st.stages["sinks"].p50_ms)
         if r < 0:
-            log.info("warm-up round: %.2f fps", f)
+            log.info("warm-up round, outputs %s: %.2f fps", "on" if on else "off", f)
             continue
+        sink_ms[on].append(st.stages["sinks"].p50_ms)
         results[on].append(f)
         cpu[on].append((c1 - c0) / st.frames * 1000)
+        loads[on].append(os.getloadavg()[0])
         if on:
             events[on] = service.mqtt.stats().sent
         log.info("round %d outputs %s: %.2f fps, %.1f ms CPU/frame, load %.1f", r, "on" if on else "off", f,
-                 cpu[on][-1], os.getloadavg()[0])
+                 cpu[on][-1], loads[on][-1])
     off, on_ = statistics.median(results[False]), statistics.median(results[True])
+    pairs = [b / a for a, b in zip(results[False], results[True], strict=True)]  # on/off within each pair
     print(json.dumps({"scenario": "fps with MQTT + webhook vs without (demo clip, lossless)",
                       "fps_off": [round(x, 2) for x in results[False]], "fps_on": [round(x, 2) for x in results[True]],
+                      "median_off_on": [round(off, 2), round(on_, 2)],
+                      "best_off_on": [round(max(results[False]), 2), round(max(results[True]), 2)],
                       "median_ratio_on_off": round(on_ / off, 4),
+                      "best_ratio_on_off": round(max(results[True]) / max(results[False]), 4),
+                      "pair_ratios_on_off": [round(x, 4) for x in pairs],
+                      "pair_ratio_median_min_max": [round(statistics.median(pairs), 4), round(min(pairs), 4),
+                                                    round(max(pairs), 4)],
+                      "load_off_on": [[round(x, 1) for x in loads[False]], [round(x, 1) for x in loads[True]]],
                       "cpu_ms_per_frame_off_on": [round(statistics.median(cpu[False]), 2),
                                                   round(statistics.median(cpu[True]), 2)],
                       "sink_stage_ms_p50_off_on": [round(statistics.median(sink_ms[False]), 3),
