@@ -119,6 +119,19 @@ def synthetic_feed(service: ServiceOutputs) -> tuple[list, np.ndarray, Detection
     return sinks, image, dets
 
 
+def thread_cpu(names: tuple[str, ...]) -> float:
+    """CPU seconds (user + system) so far of this process's live threads with these names (Linux /proc)."""
+    total = 0.0
+    for t in threading.enumerate():
+        if t.name in names and t.native_id is not None:
+            try:
+                fields = Path(f"/proc/self/task/{t.native_id}/stat").read_text().rsplit(")", 1)[1].split()
+            except FileNotFoundError:
+                continue
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def pct(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) if values else float("nan")
 
@@ -202,6 +215,7 @@ def fps(args: argparse.Namespace) -> None:
     loads: dict[bool, list[float]] = {False: [], True: []}
     events: dict[bool, int] = {False: 0, True: 0}
     sink_ms: dict[bool, list[float]] = {False: [], True: []}
+    sender_ms: list[float] = []  # CPU of the MQTT and webhook sender threads per frame (they exist only when on)
     from yolotrack.detector import Detector
 
     detector = Detector.from_config(bench_config(args.weights, args.imgsz, []).model)  # one model for all rounds
@@ -215,6 +229,7 @@ def fps(args: argparse.Namespace) -> None:
         c0 = time.process_time()
         st = pipe.run()
         c1 = time.process_time()
+        senders = thread_cpu(("yolotrack-mqtt", "yolotrack-webhook"))  # before close() ends them
         service.close()
         f = st.frames / st.elapsed
         if r < 0:
@@ -226,6 +241,7 @@ def fps(args: argparse.Namespace) -> None:
         loads[on].append(os.getloadavg()[0])
         if on:
             events[on] = service.mqtt.stats().sent
+            sender_ms.append(senders / st.frames * 1000)
         log.info("round %d outputs %s: %.2f fps, %.1f ms CPU/frame, load %.1f", r, "on" if on else "off", f,
                  cpu[on][-1], loads[on][-1])
     off, on_ = statistics.median(results[False]), statistics.median(results[True])
@@ -244,6 +260,7 @@ def fps(args: argparse.Namespace) -> None:
                                                   round(statistics.median(cpu[True]), 2)],
                       "sink_stage_ms_p50_off_on": [round(statistics.median(sink_ms[False]), 3),
                                                    round(statistics.median(sink_ms[True]), 3)],
+                      "sender_threads_cpu_ms_per_frame": round(statistics.median(sender_ms), 3),
                       "messages_per_round": events[True]}))
     # What an event costs the frame path: the MQTT and webhook sinks' write() (serialize + queue),
     # with both receivers up and delivering meanwhile.
