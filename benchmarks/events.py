@@ -23,6 +23,7 @@ import logging
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -80,6 +81,35 @@ class Receiver:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+RECEIVER = """
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+class H(BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(200)
+        self.end_headers()
+    def log_message(self, *a):
+        pass
+srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
+print(srv.server_port, flush=True)
+srv.serve_forever()
+"""
+
+
+class ReceiverProcess:
+    """The webhook endpoint in its own process, so its CPU is not counted as the pipeline process's."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-c", RECEIVER], stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout is not None
+        self.url = f"http://127.0.0.1:{int(self.proc.stdout.readline())}/hook"
+
+    def close(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
 
 
 class Stamp:
@@ -208,8 +238,7 @@ def fps(args: argparse.Namespace) -> None:
 
     work = Path(tempfile.mkdtemp(prefix="bench-events-"))
     broker = Broker(work / "broker").start()
-    sub = Subscriber(broker.port, ["yolotrack/#"], client_id="bench-fps").start()
-    hook = Receiver()
+    hook = ReceiverProcess()  # no subscriber: QoS 1 is acknowledged by the broker; receivers stay out of this process
     results: dict[bool, list[float]] = {False: [], True: []}
     cpu: dict[bool, list[float]] = {False: [], True: []}
     loads: dict[bool, list[float]] = {False: [], True: []}
@@ -262,6 +291,11 @@ def fps(args: argparse.Namespace) -> None:
                                                    round(statistics.median(sink_ms[True]), 3)],
                       "sender_threads_cpu_ms_per_frame": round(statistics.median(sender_ms), 3),
                       "messages_per_round": events[True]}))
+    cpu_pairs = [b - a for a, b in zip(cpu[False], cpu[True], strict=True)]
+    print(json.dumps({"scenario": "process CPU per frame, on minus off within each pair (ms)",
+                      "pairs": [round(x, 2) for x in cpu_pairs], "median": round(statistics.median(cpu_pairs), 3),
+                      "median_pct_of_off": round(100 * statistics.median(cpu_pairs) / statistics.median(cpu[False]),
+                                                 2)}))
     # What an event costs the frame path: the MQTT and webhook sinks' write() (serialize + queue),
     # with both receivers up and delivering meanwhile.
     cfg = bench_config(args.weights, args.imgsz, [f"output.mqtt.url={broker.url}", f"output.webhook.url={hook.url}"])
@@ -281,7 +315,6 @@ def fps(args: argparse.Namespace) -> None:
     print(json.dumps({"scenario": "MQTT + webhook sink write() per event (frame-path cost)",
                       "events": args.events, "us_p50_p95_p99": [round(pct(per, q), 1) for q in (50, 95, 99)],
                       "mqtt_sent": service.mqtt.stats().sent, "webhook_sent": service.webhook.stats().sent}))
-    sub.stop()
     broker.stop()
     hook.close()
 
