@@ -10,9 +10,11 @@ persistent-session subscriber, a local HTTP webhook receiver, the real pipeline 
 
 `restart`/`outage` print: events in the JSON Lines, received by MQTT and webhook (sets compared),
 and the output latency (sink write -> subscriber, p50/p95) and end-to-end latency (capture ->
-subscriber). `fps` alternates rounds without/with outputs on the demo clip (lossless, unpaced) and
-compares medians. `rss` publishes synthetic events through the real sinks while both receivers
-are away, sampling RSS and the overflow counters.
+subscriber). `fps` alternates pairs of rounds without/with outputs on the demo clip (lossless, unpaced;
+the order flips every pair; the webhook receiver in its own process, no subscriber) and reports median,
+best and per-pair fps ratios, the process's CPU per frame, and the CPU of the sender threads per frame.
+`rss` publishes synthetic events through the real sinks while both receivers are away, sampling RSS and
+the overflow counters.
 """
 
 from __future__ import annotations
