@@ -139,9 +139,11 @@ def main() -> int:
             print(f"  first use {v}: Ultralytics export {wall:.1f} s -> {Path(weights_for[v]).name}", flush=True)
     best: dict[str, float] = {}
     steady: dict[str, float] = {}
+    per_round: list[dict[str, float]] = []
     for r in range(args.rounds):
         print(f"round {r + 1} (load average {os.getloadavg()[0]:.1f})", flush=True)
-        for v in variants:
+        per_round.append({})
+        for v in variants if r % 2 == 0 else variants[::-1]:  # flip the order: a load trend falls on both sides
             if v in OURS:
                 wall, _ = run(ours_cmd(args, v, clip, root / "out", calib), env)
                 fps = args.frames / wall
@@ -153,13 +155,18 @@ def main() -> int:
                 steady[v] = max(steady.get(v, 0.0), res["fps"])
                 extra = f" (its loop alone {res['fps']:.2f} fps)"
             best[v] = max(best.get(v, 0.0), fps)
-            print(f"  {v:18s} {wall:6.2f} s whole process = {fps:6.2f} fps{extra}", flush=True)
+            per_round[-1][v] = fps
+            print(f"  {v:18s} {wall:6.2f} s whole process = {fps:6.2f} fps{extra} (load {os.getloadavg()[0]:.1f})",
+                  flush=True)
     print("best of rounds, whole process fps (ratio to each Ultralytics variant):")
     for v in variants:
         ratios = ", ".join(f"{best[v] / best[u]:.2f}x {u}" for u in THEIRS if u in best and v in OURS)
         print(f"  {v:18s} {best[v]:6.2f} fps {ratios}")
     for u, fps in steady.items():
         print(f"  {u} loop alone (best): {fps:.2f} fps")
+    for v in (v for v in variants if v in OURS):
+        for u in (u for u in THEIRS if u in best):
+            print(f"  {v} / {u} per round: " + ", ".join(f"{rd[v] / rd[u]:.2f}x" for rd in per_round))
     if not args.no_stages:
         os.environ["XDG_CACHE_HOME"] = env["XDG_CACHE_HOME"]  # the warm cache of the rounds
         stages(args, clip, calib, [OURS[v][1] for v in variants if v in OURS and OURS[v][0] == "auto"])

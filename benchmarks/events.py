@@ -10,9 +10,11 @@ persistent-session subscriber, a local HTTP webhook receiver, the real pipeline 
 
 `restart`/`outage` print: events in the JSON Lines, received by MQTT and webhook (sets compared),
 and the output latency (sink write -> subscriber, p50/p95) and end-to-end latency (capture ->
-subscriber). `fps` alternates rounds without/with outputs on the demo clip (lossless, unpaced) and
-compares medians. `rss` publishes synthetic events through the real sinks while both receivers
-are away, sampling RSS and the overflow counters.
+subscriber). `fps` alternates pairs of rounds without/with outputs on the demo clip (lossless, unpaced;
+the order flips every pair; the webhook receiver in its own process, no subscriber) and reports median,
+best and per-pair fps ratios, the process's CPU per frame, and the CPU of the sender threads per frame.
+`rss` publishes synthetic events through the real sinks while both receivers are away, sampling RSS and
+the overflow counters.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import logging
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -82,6 +85,35 @@ class Receiver:
         self.server.server_close()
 
 
+RECEIVER = """
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+class H(BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(200)
+        self.end_headers()
+    def log_message(self, *a):
+        pass
+srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
+print(srv.server_port, flush=True)
+srv.serve_forever()
+"""
+
+
+class ReceiverProcess:
+    """The webhook endpoint in its own process, so its CPU is not counted as the pipeline process's."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-c", RECEIVER], stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout is not None
+        self.url = f"http://127.0.0.1:{int(self.proc.stdout.readline())}/hook"
+
+    def close(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
 class Stamp:
     """A sink placed just before the MQTT sink: when each event was handed to the outputs."""
 
@@ -117,6 +149,19 @@ def synthetic_feed(service: ServiceOutputs) -> tuple[list, np.ndarray, Detection
     dets = Detections(np.array([[10, 10, 50, 90]], np.float32), np.array([0.9], np.float32), np.array([0]),
                       names, track_ids=np.array([1]))
     return sinks, image, dets
+
+
+def thread_cpu(names: tuple[str, ...]) -> float:
+    """CPU seconds (user + system) so far of this process's live threads with these names (Linux /proc)."""
+    total = 0.0
+    for t in threading.enumerate():
+        if t.name in names and t.native_id is not None:
+            try:
+                fields = Path(f"/proc/self/task/{t.native_id}/stat").read_text().rsplit(")", 1)[1].split()
+            except FileNotFoundError:
+                continue
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def pct(values: list[float], q: float) -> float:
@@ -195,17 +240,19 @@ def fps(args: argparse.Namespace) -> None:
 
     work = Path(tempfile.mkdtemp(prefix="bench-events-"))
     broker = Broker(work / "broker").start()
-    sub = Subscriber(broker.port, ["yolotrack/#"], client_id="bench-fps").start()
-    hook = Receiver()
+    hook = ReceiverProcess()  # no subscriber: QoS 1 is acknowledged by the broker; receivers stay out of this process
     results: dict[bool, list[float]] = {False: [], True: []}
     cpu: dict[bool, list[float]] = {False: [], True: []}
+    loads: dict[bool, list[float]] = {False: [], True: []}
     events: dict[bool, int] = {False: 0, True: 0}
     sink_ms: dict[bool, list[float]] = {False: [], True: []}
+    sender_ms: list[float] = []  # CPU of the MQTT and webhook sender threads per frame (they exist only when on)
     from yolotrack.detector import Detector
 
     detector = Detector.from_config(bench_config(args.weights, args.imgsz, []).model)  # one model for all rounds
-    for r in range(-1, args.rounds * 2):  # round -1 warms up (runtime export, caches) and is not counted
-        on = bool(r % 2)  # alternate: off, on, off, on, ...
+    for r in range(-2, args.rounds * 2):  # rounds -2, -1 warm up (runtime export, caches) and are not counted
+        # alternate in pairs whose order flips (off on, on off, off on, ...), so a load trend falls on both sides
+        on = bool(r % 2) != bool((r // 2) % 2) if r >= 0 else bool(r % 2)
         extra = [f"output.mqtt.url={broker.url}", f"output.webhook.url={hook.url}"] if on else []
         cfg = bench_config(args.weights, args.imgsz, ["source.uri=demo", *extra])
         service = ServiceOutputs(cfg).start()
@@ -213,27 +260,44 @@ def fps(args: argparse.Namespace) -> None:
         c0 = time.process_time()
         st = pipe.run()
         c1 = time.process_time()
+        senders = thread_cpu(("yolotrack-mqtt", "yolotrack-webhook"))  # before close() ends them
         service.close()
         f = st.frames / st.elapsed
-        sink_ms[on].append(st.stages["sinks"].p50_ms)
         if r < 0:
-            log.info("warm-up round: %.2f fps", f)
+            log.info("warm-up round, outputs %s: %.2f fps", "on" if on else "off", f)
             continue
+        sink_ms[on].append(st.stages["sinks"].p50_ms)
         results[on].append(f)
         cpu[on].append((c1 - c0) / st.frames * 1000)
+        loads[on].append(os.getloadavg()[0])
         if on:
             events[on] = service.mqtt.stats().sent
+            sender_ms.append(senders / st.frames * 1000)
         log.info("round %d outputs %s: %.2f fps, %.1f ms CPU/frame, load %.1f", r, "on" if on else "off", f,
-                 cpu[on][-1], os.getloadavg()[0])
+                 cpu[on][-1], loads[on][-1])
     off, on_ = statistics.median(results[False]), statistics.median(results[True])
+    pairs = [b / a for a, b in zip(results[False], results[True], strict=True)]  # on/off within each pair
     print(json.dumps({"scenario": "fps with MQTT + webhook vs without (demo clip, lossless)",
                       "fps_off": [round(x, 2) for x in results[False]], "fps_on": [round(x, 2) for x in results[True]],
+                      "median_off_on": [round(off, 2), round(on_, 2)],
+                      "best_off_on": [round(max(results[False]), 2), round(max(results[True]), 2)],
                       "median_ratio_on_off": round(on_ / off, 4),
+                      "best_ratio_on_off": round(max(results[True]) / max(results[False]), 4),
+                      "pair_ratios_on_off": [round(x, 4) for x in pairs],
+                      "pair_ratio_median_min_max": [round(statistics.median(pairs), 4), round(min(pairs), 4),
+                                                    round(max(pairs), 4)],
+                      "load_off_on": [[round(x, 1) for x in loads[False]], [round(x, 1) for x in loads[True]]],
                       "cpu_ms_per_frame_off_on": [round(statistics.median(cpu[False]), 2),
                                                   round(statistics.median(cpu[True]), 2)],
                       "sink_stage_ms_p50_off_on": [round(statistics.median(sink_ms[False]), 3),
                                                    round(statistics.median(sink_ms[True]), 3)],
+                      "sender_threads_cpu_ms_per_frame": round(statistics.median(sender_ms), 3),
                       "messages_per_round": events[True]}))
+    cpu_pairs = [b - a for a, b in zip(cpu[False], cpu[True], strict=True)]
+    print(json.dumps({"scenario": "process CPU per frame, on minus off within each pair (ms)",
+                      "pairs": [round(x, 2) for x in cpu_pairs], "median": round(statistics.median(cpu_pairs), 3),
+                      "median_pct_of_off": round(100 * statistics.median(cpu_pairs) / statistics.median(cpu[False]),
+                                                 2)}))
     # What an event costs the frame path: the MQTT and webhook sinks' write() (serialize + queue),
     # with both receivers up and delivering meanwhile.
     cfg = bench_config(args.weights, args.imgsz, [f"output.mqtt.url={broker.url}", f"output.webhook.url={hook.url}"])
@@ -253,7 +317,6 @@ def fps(args: argparse.Namespace) -> None:
     print(json.dumps({"scenario": "MQTT + webhook sink write() per event (frame-path cost)",
                       "events": args.events, "us_p50_p95_p99": [round(pct(per, q), 1) for q in (50, 95, 99)],
                       "mqtt_sent": service.mqtt.stats().sent, "webhook_sent": service.webhook.stats().sent}))
-    sub.stop()
     broker.stop()
     hook.close()
 

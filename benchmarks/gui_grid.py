@@ -112,8 +112,9 @@ def run_cameras_cli(args: argparse.Namespace) -> dict:
         if not m:
             continue
         now = time.monotonic()
-        t_first = t_first or now
-        if now - t_first >= args.warmup:
+        if t_first is None and int(m.group(1)) > 0:  # the warm-up counts from the first frames out, as the GUI's
+            t_first = now
+        if t_first is not None and now - t_first >= args.warmup:
             seen.append((now, int(m.group(1)), float(m.group(2))))
         if seen and now - seen[0][0] >= args.seconds:
             break
@@ -311,7 +312,7 @@ def main() -> int:
         print(f"{mode:<8} median: " + ", ".join(f"{k} {v:.1f}" for k, v in med.items()))
     for ref in ("pipeline", "run", "export"):
         if results.get(ref) and results.get("gui"):
-            ratios = [g["fps"] / p["fps"] for p, g in zip(results[ref], results["gui"], strict=False)]
+            ratios = [g["fps"] / p["fps"] for p, g in zip(results[ref], results["gui"], strict=False) if p["fps"] > 0]
             print(f"gui fps / {ref} fps per round: {', '.join(f'{x:.2f}' for x in ratios)}")
     return 0
 
