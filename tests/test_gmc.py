@@ -45,6 +45,23 @@ def test_a_still_camera_a_blank_frame_and_a_new_resolution_give_the_identity(fra
     assert np.abs(gmc.estimate(np.roll(small, 5, axis=1))[0, 2] - 5.0) < 0.5
 
 
+def test_a_textured_object_moving_before_a_still_camera_is_not_taken_for_a_pan(frame) -> None:
+    """Its corners outnumber the plain background's: unmasked, the fit follows the object; with its
+    box given as foreground, the estimate is the still camera."""
+    wall = cv2.addWeighted(cv2.GaussianBlur(frame, (0, 0), 3), 0.3, np.full_like(frame, 128), 0.7, 0)
+    board = cv2.cvtColor((np.indices((320, 320)).sum(0) // 16 % 2 * 255).astype(np.uint8), cv2.COLOR_GRAY2BGR)
+    estimates = {}
+    for masked in (False, True):
+        gmc = CameraMotion("sparse")
+        for x in range(300, 348, 12):  # 12 px to the right per frame
+            image = wall.copy()
+            image[200:520, x:x + 320] = board
+            warp = gmc.estimate(image, np.array([[x, 200, x + 320, 520]], float) if masked else None)
+        estimates[masked] = warp
+    assert abs(estimates[False][0, 2] - 12.0) < 1.0, estimates[False]  # the object's motion, not the camera's
+    np.testing.assert_allclose(estimates[True], np.eye(2, 3), atol=0.05)
+
+
 def test_ecc_on_a_flat_frame_falls_back_to_the_identity() -> None:
     gmc = CameraMotion("ecc")
     flat = np.full((360, 640, 3), 127, np.uint8)
