@@ -110,14 +110,11 @@ class CameraMotion:
             return None
         h, w = shape[:2]
         b = np.asarray(foreground, dtype=np.float64).reshape(-1, 4) * scale
-        b += np.array([-1, -1, 1, 1]) * (WINDOW // 2)
-        x1 = np.clip(np.floor(b[:, 0]), 0, w).astype(np.int64)
-        y1 = np.clip(np.floor(b[:, 1]), 0, h).astype(np.int64)
-        x2 = np.clip(np.ceil(b[:, 2]), 0, w).astype(np.int64)
-        y2 = np.clip(np.ceil(b[:, 3]), 0, h).astype(np.int64)
+        size = np.array([w, h, w, h])
+        box = np.concatenate([np.floor(b[:, :2] - WINDOW // 2), np.ceil(b[:, 2:] + WINDOW // 2)], 1)
         mask = np.full((h, w), 255, np.uint8)
-        for a, b_, c, d in zip(x1.tolist(), y1.tolist(), x2.tolist(), y2.tolist(), strict=True):
-            mask[b_:d, a:c] = 0
+        for x1, y1, x2, y2 in np.clip(box, 0, size).astype(np.int64).tolist():
+            mask[y1:y2, x1:x2] = 0
         return mask
 
     def _sparse(self, prev: np.ndarray | None, grey: np.ndarray, mask: np.ndarray | None) -> np.ndarray | None:
