@@ -5,7 +5,7 @@ crossings: a ground-truth box centre changes side of a line between two consecut
 of its object, and that step meets the line segment. Every scene gets the same four lines. Then,
 in one run:
 
-1. yolotrack, the real pipeline (demo model, ByteTrack, analytics with default settings): count
+1. yolotrack, the real pipeline (demo model, the default tracker, analytics with default settings): count
    error against the truth, and crossing events matched to true ones (recall, spurious events);
 2. supervision `LineZone` (from a separate venv, `--anchors-python`) fed *our* tracks of step 1,
    with its default four-corner trigger and with a centre trigger; and both counters on the
@@ -364,7 +364,7 @@ def main() -> int:
              f"of objects more than {1 - MIN_VISIBILITY:.0%} hidden optional (the {visible_n} others count).",
              "", "| counter, tracks | counted | count error (in+out) | error / true | error, hidden optional | "
              "error / visible true |", "|---|---|---|---|---|---|"]
-    table.append(row("yolotrack, our tracks (demo model + ByteTrack)", [tally(e) for e in ours_model]))
+    table.append(row(f"yolotrack, our tracks (demo model + {cfg.tracker.type})", [tally(e) for e in ours_model]))
     table.append(row("yolotrack, ground-truth tracks", [tally(e) for e in ours_gt]))
     if args.anchors_python:
         sv_model = supervision(args.anchors_python, lines, model_sets)

@@ -15,6 +15,7 @@ BoT-SORT's official output also holds tentative tracks; only confirmed ones are 
 from __future__ import annotations
 
 import argparse
+import importlib
 import subprocess
 import sys
 import tempfile
@@ -52,7 +53,8 @@ def load_official(botsort_git: str, ocsort_git: str, root: Path) -> tuple[type, 
     interface.FastReIDInterface = None  # type: ignore[attr-defined]
     sys.modules.update({"cython_bbox": cython_bbox, "fast_reid": fast_reid, "fast_reid.fast_reid_interfece": interface})
     sys.path[:0] = [str(root / "bot"), str(root / "oc")]
-    from tracker.bot_sort import BoTSORT  # type: ignore[import-not-found]
+    # the official repository's own top-level `tracker` package (ours is `yolotrack.tracker`)
+    BoTSORT = importlib.import_module("tracker.bot_sort").BoTSORT  # noqa: N806
     from trackers.ocsort_tracker.ocsort import OCSort  # type: ignore[import-not-found]
 
     return BoTSORT, OCSort

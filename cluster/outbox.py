@@ -10,6 +10,7 @@ drop their oldest frames and count them, as they do behind any slow stage.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections import deque
@@ -109,7 +110,8 @@ class OutboxSink:
         self._info_sent = False
 
     def open(self, info: StreamInfo) -> None:
-        self.info = info
+        # the live counters stay in the actor (they hold a lock); the driver tallies counts from the events
+        self.info = dataclasses.replace(info, analytics=None)
 
     def write(self, frame: Frame, dets: Detections, events: list[TrackEvent]) -> None:
         rec = FrameRecord.of(frame, dets, events, with_image=frame.source_id in self.outbox.images)

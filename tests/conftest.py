@@ -64,3 +64,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if IN_CI and skipped and exitstatus == 0:
         reporter.write_line(f"CI: {skipped} test(s) skipped; every test must run in CI", red=True)
         session.exitstatus = 1
+
+
+@pytest.fixture
+def release_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A weights cache of the test's own, so what a download leaves behind is seen there alone."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    return tmp_path / "xdg" / "yolotrack"

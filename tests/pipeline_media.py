@@ -58,6 +58,24 @@ def make_video(path: Path, n: int = 30, size: tuple[int, int] = (160, 120), fps:
     return path
 
 
+def demo_clip(path: Path, frames: int) -> Path:
+    """The first `frames` frames of the bundled demo clip (moving shapes the demo model knows), 640x384."""
+    from yolotrack.core.assets import DEMO_VIDEO
+
+    with av.open(str(DEMO_VIDEO)) as src, av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=30)
+        stream.width, stream.height, stream.pix_fmt = 640, 384, "yuv420p"
+        for i, frame in enumerate(src.decode(video=0)):
+            if i == frames:
+                break
+            img = frame.to_ndarray(format="bgr24")
+            for p in stream.encode(av.VideoFrame.from_ndarray(img, format="bgr24")):
+                out.mux(p)
+        for p in stream.encode():
+            out.mux(p)
+    return path
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

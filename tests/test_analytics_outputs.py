@@ -14,9 +14,8 @@ import cv2
 import numpy as np
 import pytest
 import yaml
-from pipeline_media import cli
+from pipeline_media import cli, demo_clip
 
-from yolotrack.core.assets import DEMO_VIDEO
 from yolotrack.render.analytics import LINE_COLOR
 
 FRAMES = 60
@@ -30,19 +29,7 @@ SECTION = {
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The first two seconds of the bundled demo clip (moving shapes the demo model knows)."""
-    path = tmp_path_factory.mktemp("analytics") / "clip.mp4"
-    with av.open(str(DEMO_VIDEO)) as src, av.open(str(path), "w") as out:
-        stream = out.add_stream("libx264", rate=30)
-        stream.width, stream.height, stream.pix_fmt = 640, 384, "yuv420p"
-        for i, frame in enumerate(src.decode(video=0)):
-            if i == FRAMES:
-                break
-            img = frame.to_ndarray(format="bgr24")
-            for p in stream.encode(av.VideoFrame.from_ndarray(img, format="bgr24")):
-                out.mux(p)
-        for p in stream.encode():
-            out.mux(p)
-    return path
+    return demo_clip(tmp_path_factory.mktemp("analytics") / "clip.mp4", FRAMES)
 
 
 @pytest.fixture(scope="module")

@@ -92,16 +92,18 @@ def test_gui_shows_lines_and_zones_and_takes_live_edits(qtbot, fixtures_dir, tmp
         assert [v.name for v in win.shown.analytics.lines] == ["door"]
         assert near(at(250, 225), LINE_COLOR, 60)
         pipe = win.controller.pipeline
-        assert pipe is not None and "0" in pipe.counts()
+        sid = win.shown.frame.source_id  # the camera's name
+        assert pipe is not None and sid in pipe.counts()
         # the editor's live replacement: keep the line, add a zone below the clip's moving square
-        pipe.set_analytics({"lines": [{"name": "door", "points": [[10, 225], [310, 225]]}],
-                            "zones": [{"name": "bay", "polygon": [[20, 130], [150, 130], [150, 210], [20, 210]]}]})
+        win.controller.set_analytics({"lines": [{"name": "door", "points": [[10, 225], [310, 225]]}],
+                                      "zones": [{"name": "bay",
+                                                 "polygon": [[20, 130], [150, 130], [150, 210], [20, 210]]}]})
         qtbot.waitUntil(lambda: win.shown is not None and win.shown.analytics is not None
                         and len(win.shown.analytics.zones) == 1, timeout=60_000)
         z = win.shown.analytics.zones[0]
         px = at(85, 180).astype(int)  # inside the zone, below its tag
         tint = np.array(occupancy_color(z.occupancy))
         assert np.dot(px - px.mean(), tint - tint.mean()) > 0  # the fill leans to the occupancy colour
-        assert set(pipe.counts()["0"]["zones"]) == {"bay"}
+        assert set(pipe.counts()[sid]["zones"]) == {"bay"}
     finally:
         win.close()

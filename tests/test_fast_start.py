@@ -53,7 +53,8 @@ def test_warm_export_never_imports_torch(tmp_path):
     clip = _one_frame_clip(tmp_path / "one.mp4")
     Detector(DEMO_WEIGHTS, device="cpu", runtime="auto")([np.zeros((384, 640, 3), np.uint8)])  # warms the cache
     code = ("import sys, json; from yolotrack.main import main; "
-            f"rc = main(['export', {str(clip)!r}, '--formats', 'jsonl', '--out', {str(tmp_path / 'out')!r}, '-q']); "
+            f"rc = main(['export', {str(clip)!r}, '--weights', 'demo', '--formats', 'jsonl', "
+            f"'--out', {str(tmp_path / 'out')!r}, '-q']); "
             "print(json.dumps({'rc': rc, 'torch': 'torch' in sys.modules}))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]

@@ -15,7 +15,7 @@ pytest.importorskip("pytestqt")
 from gui_helpers import WAIT, make_cfg, window_opener  # noqa: E402
 from pipeline_media import free_port, make_video  # noqa: E402
 from PyQt6.QtWidgets import QPushButton  # noqa: E402
-from weights_server import WeightsServer  # noqa: E402
+from weights_server import WeightsServer, files_in  # noqa: E402
 
 from yolotrack.core.cameras import Camera  # noqa: E402
 from yolotrack.detector import hub  # noqa: E402
@@ -29,18 +29,9 @@ def open_window(qtbot, tmp_path: Path):
         yield open_
 
 
-@pytest.fixture
-def cache(tmp_path, monkeypatch) -> Path:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    return tmp_path / "xdg" / "yolotrack"
-
-
-def files_in(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
-
 
 def test_offline_a_real_camera_gets_the_message_and_the_demo_model_on_request(qtbot, open_window, fixtures_dir,
-                                                                             tmp_path, cache, monkeypatch):
+                                                                             tmp_path, release_cache, monkeypatch):
     url = f"http://127.0.0.1:{free_port()}"  # nothing listens: as offline as it gets
     monkeypatch.setenv(hub.RELEASE_URL_ENV, url)
     video = make_video(tmp_path / "street.mp4", n=30, size=(160, 120))
@@ -49,11 +40,11 @@ def test_offline_a_real_camera_gets_the_message_and_the_demo_model_on_request(qt
     qtbot.waitUntil(win.demo_btn.isVisible, timeout=WAIT)
     msg = win.last_error  # the same sentence `yolotrack run` ends with
     assert msg.startswith("could not download") and f"{url}/yolov12n.pt" in msg
-    assert str(cache / "yolov12n.pt") in msg and "--weights demo" in msg
+    assert str(release_cache / "yolov12n.pt") in msg and "--weights demo" in msg
     assert win.controller.pipeline is None and win.controller.detector is None  # no camera runs blind
     tile = win.grid.tile("street")
     assert tile.state == "waiting for the model" and tile.frames_shown == 0
-    assert files_in(cache) == []
+    assert files_in(release_cache) == []
 
     win.demo_btn.click()
     qtbot.waitUntil(lambda: tile.frames_shown >= 2, timeout=WAIT)
@@ -62,7 +53,7 @@ def test_offline_a_real_camera_gets_the_message_and_the_demo_model_on_request(qt
 
 
 def test_the_model_picker_downloads_with_a_progress_dialog_and_cancel_or_failure_keeps_nothing(
-        qtbot, open_window, fixtures_dir, tmp_path, cache, monkeypatch):
+        qtbot, open_window, fixtures_dir, tmp_path, release_cache, monkeypatch):
     with WeightsServer(tmp_path / "www", {"yolov12n.pt": fixtures_dir / "official_yolov12n.pt"}) as srv:
         cfg = make_cfg(fixtures_dir, tmp_path, "", "model.runtime=torch", "source.loop=true")
         win = open_window(cfg, cameras=[Camera("clip", str(make_video(tmp_path / "c.mp4", n=30, size=(160, 120))))])
@@ -86,7 +77,7 @@ def test_the_model_picker_downloads_with_a_progress_dialog_and_cancel_or_failure
         assert done.args == [False]
         qtbot.waitUntil(lambda: "cancelled" in win.last_error, timeout=5000)
         qtbot.waitUntil(lambda: not win.controller.loading, timeout=WAIT)
-        assert files_in(cache) == [] and win.download_dialog is None
+        assert files_in(release_cache) == [] and win.download_dialog is None
         assert win.controller.detector is first
         shown = tile.frames_shown
         qtbot.waitUntil(lambda: tile.frames_shown > shown, timeout=WAIT)  # the cameras never stopped
@@ -96,15 +87,15 @@ def test_the_model_picker_downloads_with_a_progress_dialog_and_cancel_or_failure
         win.panel.load_btn.click()
         qtbot.waitUntil(lambda: "cut short" in win.last_error, timeout=WAIT)
         qtbot.waitUntil(lambda: not win.controller.loading, timeout=WAIT)
-        assert files_in(cache) == [] and win.controller.detector is first
+        assert files_in(release_cache) == [] and win.controller.detector is first
 
-        # complete: downloaded once into the cache, loaded, and the camera runs on it
+        # complete: downloaded once into the release_cache, loaded, and the camera runs on it
         monkeypatch.setenv(hub.RELEASE_URL_ENV, srv.url)
         with qtbot.waitSignal(win.controller.download_finished, timeout=WAIT) as done:
             win.panel.load_btn.click()
         assert done.args == [True]
         qtbot.waitUntil(lambda: win.controller.detector is not first and not win.controller.loading, timeout=WAIT)
-        assert files_in(cache) == ["yolov12n.pt"]
+        assert files_in(release_cache) == ["yolov12n.pt"]
         assert win.controller.weights_choice.weights == "yolov12n"
         assert "yolov12n (detect" in win.panel.weights_label.text()
         shown = tile.frames_shown

@@ -111,9 +111,10 @@ def test_config_calibrates_on_the_file_source(calib_frames, tmp_path, monkeypatc
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     cfg = load_config(None, ["model.precision=int8", f"model.imgsz={IMGSZ}", "model.device=cpu",
-                             "model.calibration_frames=4", "model.runtime=openvino"])
+                             "model.calibration_frames=4", "model.runtime=openvino", "model.weights=demo"])
     det = Detector.from_config(cfg.model, source=str(DEMO_VIDEO))
     assert det.calibration is not None and det.calibration.key == calibration_set(DEMO_VIDEO, 4).key
     assert len(det([calib_frames[0]])[0]) > 0
-    cfg = load_config(None, ["model.precision=int8", "model.calibration=demo", "model.calibration_frames=4"])
+    cfg = load_config(None, ["model.precision=int8", "model.calibration=demo", "model.calibration_frames=4",
+                             "model.weights=demo"])
     assert Detector.from_config(cfg.model, source="rtsp://cam").calibration.key == det.calibration.key

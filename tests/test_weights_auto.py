@@ -5,11 +5,10 @@ progress, the cache hit, a cut-short or cancelled download leaving nothing, and 
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 
 import pytest
 from pipeline_media import cli, free_port, make_video
-from weights_server import WeightsServer
+from weights_server import WeightsServer, files_in
 
 from yolotrack.core.assets import DEMO_VIDEO
 from yolotrack.core.config import Config, ModelConfig
@@ -27,16 +26,6 @@ def server(tmp_path, fixtures_dir, monkeypatch):
         monkeypatch.setenv(hub.RELEASE_URL_ENV, srv.url)
         yield srv
 
-
-@pytest.fixture
-def cache(tmp_path, monkeypatch) -> Path:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    return tmp_path / "xdg" / "yolotrack"
-
-
-def files_in(folder: Path) -> list[str]:
-    """Every file, hidden temp files included."""
-    return sorted(p.name for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
 
 
 def test_auto_picks_demo_for_the_demo_and_the_coco_release_for_anything_real(tmp_path):
@@ -68,10 +57,10 @@ def test_auto_picks_demo_for_the_demo_and_the_coco_release_for_anything_real(tmp
         hub.resolve_weights("auto")  # never a file name: it must be resolved with its source
 
 
-def test_download_reports_progress_then_the_cache_serves_it(server, cache, fixtures_dir):
+def test_download_reports_progress_then_the_cache_serves_it(server, release_cache, fixtures_dir):
     url = hub.release_url("yolov12n")
     assert url == f"{server.url}/yolov12n.pt"
-    assert hub.pending_download("yolov12n") == (url, cache / "yolov12n.pt")
+    assert hub.pending_download("yolov12n") == (url, release_cache / "yolov12n.pt")
     seen: list[tuple[int, int | None]] = []
     path = hub.download(url, hub.cached_release("yolov12n"), progress=lambda done, total: seen.append((done, total)))
     size = (fixtures_dir / FIXTURE).stat().st_size
@@ -81,21 +70,21 @@ def test_download_reports_progress_then_the_cache_serves_it(server, cache, fixtu
     assert hub.pending_download("yolov12n") is None
     assert hub.resolve_weights("yolov12n") == path
     assert len(server.requests) == 1  # the second use came from the cache
-    assert files_in(cache) == ["yolov12n.pt"]
+    assert files_in(release_cache) == ["yolov12n.pt"]
 
 
 @pytest.mark.parametrize("prefix", ["short", "short-nolength"])
-def test_a_cut_short_download_is_refused_and_leaves_nothing(server, cache, prefix):
+def test_a_cut_short_download_is_refused_and_leaves_nothing(server, release_cache, prefix):
     dest = hub.cached_release("yolov12n")
     with pytest.raises(WeightsError) as e:
         hub.download(f"{server.url}/{prefix}/yolov12n.pt", dest)
     msg = str(e.value)
     assert "cut short" in msg or "not a complete checkpoint" in msg
     assert str(dest) in msg and "--weights demo" in msg
-    assert files_in(cache) == []  # no partial file, no temp file
+    assert files_in(release_cache) == []  # no partial file, no temp file
 
 
-def test_a_cancelled_download_leaves_nothing(server, cache):
+def test_a_cancelled_download_leaves_nothing(server, release_cache):
     cancel = threading.Event()
 
     def progress(done: int, total: int | None) -> None:
@@ -104,7 +93,7 @@ def test_a_cancelled_download_leaves_nothing(server, cache):
 
     with pytest.raises(hub.DownloadCancelled):
         hub.download(hub.release_url("yolov12n"), hub.cached_release("yolov12n"), progress=progress, cancel=cancel)
-    assert files_in(cache) == []
+    assert files_in(release_cache) == []
 
 
 def run_cli(*args: str) -> tuple[int, str]:
@@ -114,7 +103,7 @@ def run_cli(*args: str) -> tuple[int, str]:
     return proc.returncode, err
 
 
-def test_run_on_a_file_downloads_once_with_a_progress_bar_and_says_why(server, cache, tmp_path):
+def test_run_on_a_file_downloads_once_with_a_progress_bar_and_says_why(server, release_cache, tmp_path):
     video = make_video(tmp_path / "street.mp4", n=6, size=(96, 64))
     args = ("run", "--source", str(video), "-o", str(tmp_path / "out.jsonl"), "--imgsz", "64",
             "model.runtime=torch", "pipeline.stats_interval=0")
@@ -124,25 +113,25 @@ def test_run_on_a_file_downloads_once_with_a_progress_bar_and_says_why(server, c
     assert "model: yolov12n (auto: source" in first and "street.mp4 is real" in first  # the first log line says why
     assert f"downloaded once from {server.url}/yolov12n.pt" in first
     assert "yolov12n.pt:" in err  # the progress bar
-    assert files_in(cache) == ["yolov12n.pt"] and len(server.requests) == 1
+    assert files_in(release_cache) == ["yolov12n.pt"] and len(server.requests) == 1
     assert (tmp_path / "out.jsonl").read_text().count('"type":"frame"') == 6
 
     code, err = run_cli(*args)
     assert code == 0, err[-2000:]
-    assert f"cached at {cache / 'yolov12n.pt'}" in err and "yolov12n.pt:" not in err
+    assert f"cached at {release_cache / 'yolov12n.pt'}" in err and "yolov12n.pt:" not in err
     assert len(server.requests) == 1  # the second run never asked the server
 
 
-def test_run_on_the_demo_loads_the_demo_model_offline(cache, tmp_path, monkeypatch):
+def test_run_on_the_demo_loads_the_demo_model_offline(release_cache, tmp_path, monkeypatch):
     monkeypatch.setenv(hub.RELEASE_URL_ENV, f"http://127.0.0.1:{free_port()}")  # nothing listens there
     code, err = run_cli("run", "--source", "demo", "-o", str(tmp_path / "out.jsonl"), "--imgsz", "64",
                         "model.runtime=torch", "pipeline.stats_interval=0")
     assert code == 0, err[-2000:]
     assert "model: demo (auto: the source is the bundled demo" in err
-    assert files_in(cache) == []
+    assert files_in(release_cache) == []
 
 
-def test_offline_with_a_real_source_is_one_line_naming_url_cache_file_and_demo(cache, tmp_path, monkeypatch):
+def test_offline_with_a_real_source_is_one_line_naming_url_cache_file_and_demo(release_cache, tmp_path, monkeypatch):
     url = f"http://127.0.0.1:{free_port()}"
     monkeypatch.setenv(hub.RELEASE_URL_ENV, url)
     video = make_video(tmp_path / "street.mp4", n=3, size=(96, 64))
@@ -152,8 +141,8 @@ def test_offline_with_a_real_source_is_one_line_naming_url_cache_file_and_demo(c
     assert len(lines) == 1, err
     line = lines[0]
     assert line.startswith("yolotrack: error: could not download")
-    assert f"{url}/yolov12n.pt" in line and str(cache / "yolov12n.pt") in line and "--weights demo" in line
-    assert files_in(cache) == []
+    assert f"{url}/yolov12n.pt" in line and str(release_cache / "yolov12n.pt") in line and "--weights demo" in line
+    assert files_in(release_cache) == []
 
 
 def test_info_says_what_auto_picks_and_why(tmp_path):

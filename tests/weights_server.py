@@ -74,3 +74,8 @@ class WeightsServer:
     def __exit__(self, *exc: object) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def files_in(folder: Path) -> list[str]:
+    """Every file, hidden temp files included."""
+    return sorted(p.name for p in folder.rglob("*") if p.is_file()) if folder.exists() else []

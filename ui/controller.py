@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import copy
 import dataclasses
 import logging
 import threading
@@ -27,7 +28,7 @@ from typing import Any
 from PyQt6.QtCore import QObject, pyqtSignal
 
 from yolotrack.core.cameras import Camera
-from yolotrack.core.config import Config
+from yolotrack.core.config import AnalyticsConfig, Config, build
 from yolotrack.core.errors import ConfigError, YolotrackError
 from yolotrack.core.frame import Frame
 from yolotrack.core.urls import redact
@@ -424,6 +425,25 @@ class PipelineController(QObject):
     def set_classes(self, ids: Sequence[int] | None) -> None:
         """The class filter for drawing, snapshots and recordings (None = all); no frame has to pass."""
         self.classes = None if ids is None else [int(i) for i in ids]
+
+    def set_analytics(self, cfg: Any) -> None:
+        """Lines and zones (an `AnalyticsConfig` or an `analytics:` mapping) from the running pipeline's
+        next frame on, and for every pipeline started later (a new model). Raises `ConfigError` and
+        changes nothing when the section is wrong (the same checks as a config file, and class names
+        against the model)."""
+        from yolotrack.analytics import Analytics
+
+        if not isinstance(cfg, AnalyticsConfig):  # an `analytics:` mapping
+            cfg = build(AnalyticsConfig, dict(cfg), "analytics")
+        pipe = self._pipe
+        if pipe is not None and pipe.analytics is not None:
+            pipe.set_analytics(cfg)
+        else:
+            Analytics(cfg, names=dict(getattr(self.detector, "names", {}) or {}))  # checks only
+        self.cfg.analytics = copy.deepcopy(cfg)
+        now = self._pipe
+        if now is not None and now is not pipe and now.analytics is not None:  # a pipeline started meanwhile
+            now.set_analytics(cfg)
 
     def _apply_thresholds(self, det: Any) -> None:
         det.set_thresholds(conf=self._thresholds["conf"], iou=self._thresholds["iou"], classes=None)

@@ -274,6 +274,23 @@ class ControlPanel(QWidget):
         for b in (self.pause_btn, self.step_btn, self.snap_btn, self.record_btn):
             al.addWidget(b)
         lay.addWidget(act)
+
+        shapes = QGroupBox("Lines and zones")
+        sl = QHBoxLayout(shapes)
+        self.line_btn = QPushButton("Line")
+        self.line_btn.setToolTip(tip("Draw a counting line on a camera: two clicks or a drag", "draw_line"))
+        self.zone_btn = QPushButton("Zone")
+        self.zone_btn.setToolTip(tip("Draw a zone: click its corners, double-click or Enter closes it", "draw_zone"))
+        self.delete_btn = QPushButton("Delete")
+        self.delete_btn.setToolTip(tip("Delete the selected line or zone (click one to select it)", "delete_shape"))
+        self.load_shapes_btn = QPushButton("Load...")
+        self.load_shapes_btn.setToolTip(tip("Load lines and zones from a config file", "load_shapes"))
+        self.save_shapes_btn = QPushButton("Save...")
+        self.save_shapes_btn.setToolTip(tip("Save them as a config file for yolotrack run/export --config",
+                                            "save_shapes"))
+        for b in (self.line_btn, self.zone_btn, self.delete_btn, self.load_shapes_btn, self.save_shapes_btn):
+            sl.addWidget(b)
+        lay.addWidget(shapes)
         lay.addStretch(1)
 
         self.cameras.currentRowChanged.connect(self._camera_row)

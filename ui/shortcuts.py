@@ -12,7 +12,7 @@ SHORTCUTS: dict[str, tuple[str, str]] = {
     "snapshot": ("S", "Snapshot of the selected camera (PNG, full resolution)"),
     "record": ("R", "Record the selected camera (MP4) / stop"),
     "fullscreen": ("F", "Full screen / back"),
-    "leave": ("Esc", "Leave full screen, or the focused tile"),
+    "leave": ("Esc", "Cancel drawing; leave full screen, or the focused tile"),
     "open": ("Ctrl+O", "Open a video file in the selected tile"),
     "add": ("Ctrl+N", "Add a camera"),
     "layout1": ("1", "Layout: one camera"),
@@ -20,12 +20,19 @@ SHORTCUTS: dict[str, tuple[str, str]] = {
     "layout3": ("3", "Layout: 3x3"),
     "next": ("PgDown", "Next page of cameras (next camera in layout 1)"),
     "previous": ("PgUp", "Previous page of cameras"),
+    "draw_line": ("L", "Draw a counting line: click its two ends on a camera (or drag)"),
+    "draw_zone": ("Z", "Draw a zone: click its corners; double-click or Enter closes it"),
+    "delete_shape": ("Del", "Delete the selected line or zone"),
+    "load_shapes": ("Ctrl+L", "Load lines and zones from a config file"),
+    "save_shapes": ("Ctrl+S", "Save the lines and zones as a config file (run and export --config read it)"),
     "help": ("F1", "This list"),
     "quit": ("Ctrl+Q", "Quit"),
 }
 MOUSE = (("Click a tile", "Select its camera (snapshot, record and the source pickers act on it)"),
          ("Double-click a tile", "Focus it alone; double-click again to return to the grid"),
-         ("Drop video files", "Open one in the selected tile, or add several as cameras"))
+         ("Drop video files", "Open one in the selected tile, or add several as cameras"),
+         ("Drag a line or zone", "Move it; drag one of its corners to reshape it (click it to select it)"),
+         ("Double-click a line or zone", "Rename it"))
 
 
 def key(action: str) -> str:

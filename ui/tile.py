@@ -3,17 +3,19 @@ what it is, its state and its own fps.
 
 A tile is named after its camera, which is also the pipeline's source id: whatever belongs to one
 camera (its result, its recording, and the analytics lines and zones drawn on it) is found by
-that name. `widget_to_frame` turns a mouse position on the tile into source-frame pixels, which is
-what a line or zone editor needs; the tile's `mouse_*` handlers only select and focus.
+that name. `widget_to_frame` turns a mouse position on the tile into source-frame pixels; the
+window's `ShapeEditor` (`editor`) gets the tile's mouse and keys first, draws its lines and zones
+on it (`editor.overlay`) and paints handles on top; what it leaves selects and focuses the tile.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from PyQt6.QtCore import QRect, Qt, pyqtSignal
-from PyQt6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPen, QResizeEvent
+from PyQt6.QtGui import QColor, QFont, QKeyEvent, QMouseEvent, QPainter, QPen, QResizeEvent
 from PyQt6.QtWidgets import QWidget
 
 from yolotrack.pipeline import Result
@@ -48,6 +50,9 @@ class CameraTile(VideoView):
         self.last_render_ms = 0.0
         self.placeholder = "connecting..."
         self.context: Callable[[], tuple[Renderer, Sequence[int] | None]] | None = None  # for redraws on resize
+        self.editor: Any = None  # the window's `analytics_editor.ShapeEditor`
+        self.setMouseTracking(True)  # the rubber band of a line or zone being drawn
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # Enter closes a zone being drawn
         self._font = QFont(self.font())
         self._font.setPointSizeF(max(7.0, self._font.pointSizeF() * 0.9))
 
@@ -66,7 +71,8 @@ class CameraTile(VideoView):
         t0 = time.perf_counter()
         dets, trails = keep_classes(r.detections, r.trails if renderer.cfg.trails else None, classes)
         size = (max(1, self.width()), max(1, self.height()))
-        canvas = render_to_view(r.frame.image, dets, trails, renderer, size, analytics=r.analytics)
+        overlay = self.editor.overlay(self.name, r.analytics) if self.editor is not None else r.analytics
+        canvas = render_to_view(r.frame.image, dets, trails, renderer, size, analytics=overlay)
         self.show_image(canvas, (r.frame.width, r.frame.height))
         self.last_render_ms = (time.perf_counter() - t0) * 1000.0
 
@@ -113,6 +119,8 @@ class CameraTile(VideoView):
         p.setPen(QColor(240, 240, 240))
         p.drawText(bar.adjusted(20, 0, -6, 0), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
                    self.header_text())
+        if self.editor is not None:
+            self.editor.paint(self, p)
         if self.selected:
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.setPen(QPen(SELECTED, 2))
@@ -127,9 +135,30 @@ class CameraTile(VideoView):
     def mousePressEvent(self, event: QMouseEvent | None) -> None:  # noqa: N802 - Qt API
         if event is not None and event.button() in (Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton):
             self.clicked.emit(self.name)
-        super().mousePressEvent(event)
+        if not self._edit("press", event):
+            super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent | None) -> None:  # noqa: N802 - Qt API
+        if self.editor is None or event is None or not self.editor.move(self, event.position()):
+            super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent | None) -> None:  # noqa: N802 - Qt API
+        if not self._edit("release", event):
+            super().mouseReleaseEvent(event)
 
     def mouseDoubleClickEvent(self, event: QMouseEvent | None) -> None:  # noqa: N802 - Qt API
+        if self._edit("double_click", event):
+            return
         if event is not None and event.button() == Qt.MouseButton.LeftButton:
             self.double_clicked.emit(self.name)
         super().mouseDoubleClickEvent(event)
+
+    def keyPressEvent(self, event: QKeyEvent | None) -> None:  # noqa: N802 - Qt API
+        if self.editor is None or event is None or not self.editor.key(event.key()):
+            super().keyPressEvent(event)
+
+    def _edit(self, what: str, event: QMouseEvent | None) -> bool:
+        """The editor's turn with a left-button event; True when it used it."""
+        if self.editor is None or event is None or event.button() != Qt.MouseButton.LeftButton:
+            return False
+        return bool(getattr(self.editor, what)(self, event.position()))

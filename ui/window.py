@@ -38,6 +38,7 @@ from yolotrack.core.urls import redact
 from yolotrack.pipeline import Result, SourceState
 from yolotrack.render import Renderer
 from yolotrack.ui.add_camera import VIDEO_FILTER, AddCameraDialog
+from yolotrack.ui.analytics_editor import ShapeEditor, ask_shape_name
 from yolotrack.ui.camera_list import (
     MAX_CAMERAS,
     camera_name,
@@ -60,6 +61,7 @@ log = logging.getLogger(__name__)
 
 WEIGHTS_FILTER = "Weights (*.pt *.safetensors *.pth);;All files (*)"
 CAMERAS_FILTER = "Cameras files (*.yaml *.yml);;All files (*)"
+CONFIG_FILTER = "Config files (*.yaml *.yml);;All files (*)"
 HUD_INTERVAL_MS = 250
 CLOSE_TIMEOUT = 2.0
 
@@ -87,6 +89,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
 
         self.controller = PipelineController(cfg, self)
+        self.editor = ShapeEditor(self.controller, lambda *a: ask_shape_name(self, *a))
         self.renderer = Renderer(dataclasses.replace(cfg.render), {}, cfg.model.task)
         self.grid = CameraGrid()
         self.grid.tile_added.connect(self._new_tile)
@@ -210,6 +213,14 @@ class MainWindow(QMainWindow):
         cam.addSeparator()
         cam.addAction("Restart camera", self.restart_selected)
         cam.addAction("Remove camera", self.remove_selected)
+        shapes = bar.addMenu("&Analytics")
+        act(shapes, "draw_line", "Draw line", lambda: self.editor.start("line"))
+        act(shapes, "draw_zone", "Draw zone", lambda: self.editor.start("zone"))
+        shapes.addAction("Rename selected...", self.editor.rename_selected)
+        act(shapes, "delete_shape", "Delete selected", self.editor.delete_selected)
+        shapes.addSeparator()
+        act(shapes, "load_shapes", "Load...", self.load_shapes)
+        act(shapes, "save_shapes", "Save as...", self.save_shapes_as)
         helpm = bar.addMenu("&Help")
         act(helpm, "help", "Keyboard shortcuts", self.show_shortcuts)
 
@@ -238,6 +249,13 @@ class MainWindow(QMainWindow):
         ctl.download_progress.connect(self._on_download_progress)
         ctl.download_finished.connect(self._on_download_finished)
         ctl.error.connect(self.show_error)
+        self.editor.changed.connect(self.redraw)
+        self.editor.mode_changed.connect(self._edit_mode)
+        self.editor.message.connect(self.show_message)
+        self.editor.error.connect(self.show_error)
+        for action_id, btn in (("draw_line", p.line_btn), ("draw_zone", p.zone_btn), ("delete_shape", p.delete_btn),
+                               ("load_shapes", p.load_shapes_btn), ("save_shapes", p.save_shapes_btn)):
+            btn.clicked.connect(self.actions_by_id[action_id].trigger)
         ctl.finished.connect(lambda: self.show_message("every camera has ended"))
         ctl.recording_saved.connect(lambda path: self.show_message(f"recording saved: {path}"))
         self.grid.selected.connect(self._on_selected)
@@ -320,6 +338,7 @@ class MainWindow(QMainWindow):
 
     def _new_tile(self, tile: CameraTile) -> None:
         tile.context = self._draw_context
+        tile.editor = self.editor
         tile.customContextMenuRequested.connect(lambda pos: self._tile_menu(tile, pos))
 
     def _draw_context(self) -> tuple[Renderer, list[int] | None]:
@@ -549,10 +568,33 @@ class MainWindow(QMainWindow):
             self.showFullScreen()
 
     def leave(self) -> None:
+        if self.editor.cancel():
+            return
         if self.isFullScreen():
             self.showNormal()
         elif self.grid.focused is not None:
             self.grid.toggle_focus(self.grid.focused)
+
+    def _edit_mode(self, mode: str) -> None:
+        cursor = Qt.CursorShape.CrossCursor if mode else Qt.CursorShape.ArrowCursor
+        for tile in self.grid.tiles.values():
+            tile.setCursor(cursor)
+
+    def load_shapes(self) -> None:
+        """Analytics > Load: the lines and zones of a config file replace the current ones."""
+        path, _ = QFileDialog.getOpenFileName(self, "Load lines and zones", self.settings.get_str("last_dir"),
+                                              CONFIG_FILTER)
+        if path:
+            self.settings.set("last_dir", str(Path(path).parent))
+            self.editor.load(path)
+
+    def save_shapes_as(self) -> None:
+        """Analytics > Save as: a config file that `run --config` and `export --config` read unchanged."""
+        path, _ = QFileDialog.getSaveFileName(self, "Save lines and zones", self.settings.get_str("last_dir"),
+                                              CONFIG_FILTER)
+        if path:
+            self.settings.set("last_dir", str(Path(path).parent))
+            self.editor.save(path if Path(path).suffix else path + ".yaml")
 
     def show_shortcuts(self) -> None:
         ShortcutsDialog(self).exec()
@@ -642,7 +684,8 @@ class MainWindow(QMainWindow):
         img = r.frame.image
         dets, trails = keep_classes(r.detections, r.trails if self.renderer.cfg.trails else None,
                                     self.controller.classes)
-        out = self.renderer.draw(img, dets, trails, out=np.empty_like(img))
+        out = self.renderer.draw(img, dets, trails, out=np.empty_like(img),
+                                 analytics=self.editor.overlay(name, r.analytics) if name else None)
         ok, png = cv2.imencode(".png", out)
         if not ok:
             self.show_error("PNG encoding failed")
