@@ -6,7 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from yolotrack.tracker.gmc import CameraMotion
+from yolotrack.tracker.botsort import BotSortTracker
+from yolotrack.tracker.gmc import WINDOW, CameraMotion
 from yolotrack.tracker.kalman import KalmanFilterXYWH
 
 
@@ -43,6 +44,49 @@ def test_a_still_camera_a_blank_frame_and_a_new_resolution_give_the_identity(fra
     small = cv2.resize(frame, (640, 360))
     np.testing.assert_array_equal(gmc.estimate(small), np.eye(2, 3))  # another size starts over
     assert np.abs(gmc.estimate(np.roll(small, 5, axis=1))[0, 2] - 5.0) < 0.5
+
+
+def board_before_a_wall(frame: np.ndarray, x: int) -> tuple[np.ndarray, np.ndarray]:
+    """A plain wall (the frame, blurred and faded) with a 320 px checkerboard at `x`, and its box."""
+    wall = cv2.addWeighted(cv2.GaussianBlur(frame, (0, 0), 3), 0.3, np.full_like(frame, 128), 0.7, 0)
+    wall[200:520, x:x + 320] = cv2.cvtColor((np.indices((320, 320)).sum(0) // 16 % 2 * 255).astype(np.uint8),
+                                            cv2.COLOR_GRAY2BGR)
+    return wall, np.array([[x, 200, x + 320, 520]], float)
+
+
+def test_a_textured_object_moving_before_a_still_camera_is_not_taken_for_a_pan(frame) -> None:
+    """Its corners outnumber the plain background's: unmasked, the fit follows the object; with its
+    box given as foreground, the estimate is the still camera."""
+    estimates = {}
+    for masked in (False, True):
+        gmc = CameraMotion("sparse")
+        for x in range(300, 348, 12):  # 12 px to the right per frame
+            image, box = board_before_a_wall(frame, x)
+            warp = gmc.estimate(image, box if masked else None)
+        estimates[masked] = warp
+    assert abs(estimates[False][0, 2] - 12.0) < 1.0, estimates[False]  # the object's motion, not the camera's
+    np.testing.assert_allclose(estimates[True], np.eye(2, 3), atol=0.05)
+
+
+def test_botsort_keeps_camera_motion_corners_off_its_detections_and_coasted_tracks(frame) -> None:
+    tracker = BotSortTracker(track_thresh=0.5, new_track_thresh=0.6)
+    scale = tracker.motion.width / frame.shape[1]
+
+    def corners_clear_of(box: np.ndarray) -> bool:
+        """No corner within half the flow window of `box` (working pixels, one pixel for rounding)."""
+        pts = tracker.motion._corners.reshape(-1, 2)
+        x1, y1, x2, y2 = box[0] * scale + np.array([-1, -1, 1, 1]) * (WINDOW // 2 - 1)
+        inside = (pts[:, 0] > x1) & (pts[:, 0] < x2) & (pts[:, 1] > y1) & (pts[:, 1] < y2)
+        return len(pts) > 0 and not inside.any()
+
+    for i, x in enumerate(range(300, 360, 12)):  # noqa: B007 (i is used after the loop)
+        image, box = board_before_a_wall(frame, x)
+        out = tracker.update(box, np.array([0.9]), image=image)
+        assert corners_clear_of(box)
+    assert len(out) == 1 and abs(out[0, 0] - x) < 2.0  # the still camera did not shift the track
+    image, _ = board_before_a_wall(frame, x + 12)
+    coasted = tracker.coast(i + 1, image=image)  # no detections: the tracked box is the foreground
+    assert corners_clear_of(coasted.xyxy)
 
 
 def test_ecc_on_a_flat_frame_falls_back_to_the_identity() -> None:

@@ -103,6 +103,16 @@ def test_bad_input_is_one_error_line_and_exit_2(tmp_path, rows, args, message) -
     assert not out.exists()
 
 
+def test_a_sequence_folder_with_frame_rate_0_is_refused(tmp_path) -> None:
+    seq = tmp_path / "ZERO-01"
+    write_det(seq / "det" / "det.txt", GOOD)
+    (seq / "seqinfo.ini").write_text("[Sequence]\nname=ZERO-01\nframeRate=0\nseqLength=2\n")
+    proc = cli(str(seq), "--out", str(tmp_path / "t.txt"))
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert proc.returncode == 2 and len(lines) == 1, proc.stderr
+    assert lines[0].endswith("seqinfo.ini: frameRate must be positive, got 0") and not (tmp_path / "t.txt").exists()
+
+
 def test_a_missing_input_or_a_folder_without_detections_is_refused(tmp_path) -> None:
     proc = cli(str(tmp_path / "nope.txt"), "--out", str(tmp_path / "t.txt"))
     assert proc.returncode == 2 and "do not exist" in proc.stderr

@@ -23,7 +23,10 @@ Departures from the official code:
   tracks or detections without one, the cost is IoU only.
 - Camera-motion compensation runs on a fixed small working size (see `gmc.py`) and is skipped
   on frames given without an image (no images, no compensation). ORB/SIFT/file methods are not
-  offered.
+  offered. The sparse method takes no corners inside this frame's high-score detections (on a
+  frame without detections, the tracked boxes), as the official ORB/SIFT methods mask the
+  detections; the official sparseOptFlow uses the whole frame, so textured moving objects can
+  outvote the background and make a still camera seem to move.
 - The per-sequence MOT17 settings and the output filters of `tools/track.py` (boxes taller
   than wide by 1.6, area < 10) are not applied: they are pedestrian-benchmark specific.
 - Thresholds are yolotrack's shared tracker keys (the class defaults are the official ones);
@@ -103,10 +106,14 @@ class BotSortTracker(ByteTracker):
         super()._restore_extra(state)
         self.motion.restore(state["motion"])
 
-    def _compensate(self, rows: np.ndarray, image: np.ndarray | None, high_boxes: np.ndarray) -> None:
+    def _compensate(self, rows: np.ndarray, image: np.ndarray | None, foreground: np.ndarray | None) -> None:
         if image is None or self.motion.method == "none":
             return
-        warp = self.motion.estimate(image)  # every frame, so the previous frame is always the last one
+        if foreground is None:  # a coasted frame: the objects are where the tracked rows predict
+            foreground = self.kf.boxes(self._tracks.mean[:self._n_tracked])
+        # Every frame, so the previous frame is always the last one; no corners on the moving
+        # objects for the next estimate.
+        warp = self.motion.estimate(image, foreground)
         if len(rows) and not np.array_equal(warp, IDENTITY):
             t = self._tracks
             t.mean[rows], t.cov[rows] = KalmanFilterXYWH.warp(t.mean[rows], t.cov[rows], warp)

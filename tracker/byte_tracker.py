@@ -137,8 +137,9 @@ class ByteTracker(TrackerBase):
 
     # ------------------------------------------------------------------ hooks (BoT-SORT)
 
-    def _compensate(self, rows: np.ndarray, image: np.ndarray | None, high_boxes: np.ndarray) -> None:
-        """Camera-motion compensation of the predicted states of `rows` (none in ByteTrack)."""
+    def _compensate(self, rows: np.ndarray, image: np.ndarray | None, foreground: np.ndarray | None) -> None:
+        """Camera-motion compensation of the predicted states of `rows` (none in ByteTrack);
+        `foreground`: this frame's high detections, or None on a frame without detections."""
 
     def _cost(self, rows: np.ndarray, track_boxes: np.ndarray, frame: FrameInput, det: np.ndarray,
               fuse: bool, appearance: bool) -> np.ndarray:
@@ -175,7 +176,7 @@ class ByteTracker(TrackerBase):
         lost_rows = np.arange(n_trk, len(t))
         pool = np.concatenate([conf_rows, lost_rows])
         self._predict(pool, len(conf_rows))
-        self._compensate(np.concatenate([pool, (~t.activated[:n_trk]).nonzero()[0]]), image, np.zeros((0, 4)))
+        self._compensate(np.concatenate([pool, (~t.activated[:n_trk]).nonzero()[0]]), image, None)
         return np.concatenate([conf_rows, self._recently_missed(lost_rows)])
 
     def _recently_missed(self, lost_rows: np.ndarray) -> np.ndarray:

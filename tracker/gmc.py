@@ -7,6 +7,9 @@ both on a small grey copy of the frame:
 
 - `sparse` (BoT-SORT's default, "sparseOptFlow"): corners of the previous frame followed into
   this one with pyramidal Lucas-Kanade, then a RANSAC rotation + scale + translation fit.
+  Corners are not taken inside the boxes of the objects being tracked (`foreground`): those
+  move on their own, and when their corners outnumber the background's (textured objects on a
+  plain wall) RANSAC fits the objects' motion and a still camera appears to pan.
 - `ecc`: OpenCV's enhanced correlation coefficient maximisation for a Euclidean warp (rotation
   + translation), coarse to fine over two pyramid levels.
 
@@ -16,7 +19,9 @@ cost does not grow with the camera's resolution; the sparse method keeps at most
 (official: 1000) spread at least width/40 pixels apart and follows them with 11x11 windows
 (OpenCV's default: 21x21); ECC runs 2 levels with 30 iterations
 each and a 5x5 Gaussian (official: one level, up to 5000 iterations) so a large shift converges
-too. ORB, SIFT and precomputed warp files are not offered. A frame of a different size than the
+too. The sparse method leaves the tracked objects' boxes out of its corners, as the official ORB
+and SIFT methods leave out the detections (its sparseOptFlow uses the whole frame). ORB, SIFT and
+precomputed warp files are not offered. A frame of a different size than the
 previous one (a stream that changed resolution) starts over with the identity.
 """
 
@@ -31,6 +36,7 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 METHODS = ("none", "sparse", "ecc")
+WINDOW = 11  # Lucas-Kanade window (working pixels)
 IDENTITY = np.eye(2, 3)
 
 
@@ -61,8 +67,12 @@ class CameraMotion:
     def restore(self, state: dict[str, Any]) -> None:
         self._prev, self._corners, self._shape = state["prev"], state["corners"], state["shape"]
 
-    def estimate(self, frame: np.ndarray) -> np.ndarray:
-        """The (2, 3) float64 warp previous -> this frame (full-resolution pixels)."""
+    def estimate(self, frame: np.ndarray, foreground: np.ndarray | None = None) -> np.ndarray:
+        """The (2, 3) float64 warp previous -> this frame (full-resolution pixels).
+
+        `foreground`: (K, 4) xyxy boxes (full-resolution pixels) of moving objects in `frame`;
+        the sparse method picks no corners inside them for the next estimate.
+        """
         if self.method == "none":
             return IDENTITY.copy()
         if frame.shape != self._shape:
@@ -71,7 +81,7 @@ class CameraMotion:
         grey, scale = self._small_grey(frame)
         prev, self._prev = self._prev, grey
         if self.method == "sparse":
-            warp = self._sparse(prev, grey)
+            warp = self._sparse(prev, grey, self._background(grey.shape, foreground, scale))
         else:
             warp = self._ecc(prev, grey)
         if warp is None:
@@ -89,13 +99,32 @@ class CameraMotion:
                               interpolation=cv2.INTER_AREA)
         return grey, scale
 
-    def _sparse(self, prev: np.ndarray | None, grey: np.ndarray) -> np.ndarray | None:
+    @staticmethod
+    def _background(shape: tuple[int, ...], foreground: np.ndarray | None, scale: float) -> np.ndarray | None:
+        """A uint8 mask of the working-size frame, 0 inside the foreground boxes (None: no boxes).
+
+        The boxes grow by half the flow window: a corner just outside a box is followed with a
+        window that still sees the object, and moves with it.
+        """
+        if foreground is None or len(foreground) == 0:
+            return None
+        h, w = shape[:2]
+        b = np.asarray(foreground, dtype=np.float64).reshape(-1, 4) * scale
+        size = np.array([w, h, w, h])
+        box = np.concatenate([np.floor(b[:, :2] - WINDOW // 2), np.ceil(b[:, 2:] + WINDOW // 2)], 1)
+        mask = np.full((h, w), 255, np.uint8)
+        for x1, y1, x2, y2 in np.clip(box, 0, size).astype(np.int64).tolist():
+            mask[y1:y2, x1:x2] = 0
+        return mask
+
+    def _sparse(self, prev: np.ndarray | None, grey: np.ndarray, mask: np.ndarray | None) -> np.ndarray | None:
         prev_corners = self._corners
         self._corners = cv2.goodFeaturesToTrack(grey, maxCorners=150, qualityLevel=0.01,
-                                                minDistance=max(1, grey.shape[1] // 40), blockSize=3)
+                                                minDistance=max(1, grey.shape[1] // 40), blockSize=3, mask=mask)
         if prev is None or prev_corners is None or len(prev_corners) < 5:
             return None
-        moved, status, _ = cv2.calcOpticalFlowPyrLK(prev, grey, prev_corners, None, winSize=(11, 11), maxLevel=3)
+        moved, status, _ = cv2.calcOpticalFlowPyrLK(prev, grey, prev_corners, None, winSize=(WINDOW, WINDOW),
+                                                    maxLevel=3)
         ok = status.reshape(-1) == 1
         if ok.sum() < 5:
             log.debug("camera motion: only %d corners followed; assuming a still camera", int(ok.sum()))
