@@ -33,8 +33,12 @@ def build_group_pipeline(group: CameraGroup, sinks: SinkFactory, *, detector: De
     resume = dict(resume or {})
     if detector is None:
         from yolotrack.detector import Detector
+        from yolotrack.tracker import wants_embeddings
 
-        detector = Detector.from_config(group.config.model)
+        # int8 calibrates on the group's files when model.calibration is empty; the embeddings are
+        # pooled when any camera's tracker matches on appearance (the others ignore them)
+        detector = Detector.from_config(group.config.model, source=[c.source for c in group.cameras],
+                                        embeddings=any(wants_embeddings(c.tracker) for c in group.configs.values()))
     class_ids = {name: resolve_classes(cfg.model.classes, dict(detector.names)) for name, cfg in group.configs.items()}
     sources: list[Source] = []
     for cam in group.cameras:

@@ -9,7 +9,16 @@ import time
 
 import numpy as np
 import pytest
-from pipeline_media import IN_CI, cli, fixture_detector, free_port, make_video, model_overrides, sigterm_when
+from pipeline_media import (
+    FIXTURE_WEIGHTS,
+    IN_CI,
+    cli,
+    fixture_detector,
+    free_port,
+    make_video,
+    model_overrides,
+    sigterm_when,
+)
 
 from yolotrack.cluster.camera_tracker import CameraTracker, checkpoint_period
 from yolotrack.cluster.group_pipeline import build_group_pipeline
@@ -38,6 +47,20 @@ def test_groups_split_on_network_keys_and_group_size_but_not_on_thresholds() -> 
     assert plan_groups(cameras[1:2] + cameras[4:], Config())[0].config.model.classes == [0, 2]
     with pytest.raises(ConfigError, match="camera x: pipeline.detect_every > 1 needs tracker.enabled"):
         plan_groups(cams(("x", {"pipeline.detect_every": 2, "tracker.enabled": False})), Config())
+
+
+def test_group_detector_pools_embeddings_when_a_camera_matches_on_appearance(fixtures_dir, tmp_path) -> None:
+    clip = make_video(tmp_path / "a.mp4", n=2)
+    base = Config()
+    base.model.weights, base.model.imgsz, base.model.runtime = str(fixtures_dir / FIXTURE_WEIGHTS), 64, "torch"
+    plain = [Camera("a", str(clip))]
+    seeing = plain + [Camera("b", str(clip), {"tracker.botsort.appearance": True})]
+
+    def no_sinks(info):
+        return []
+
+    assert not build_group_pipeline(plan_groups(plain, base)[0], no_sinks).detector.embeddings
+    assert build_group_pipeline(plan_groups(seeing, base)[0], no_sinks).detector.embeddings
 
 
 def test_camera_tracker_filters_per_camera_and_never_gives_an_id_below_the_floor() -> None:
