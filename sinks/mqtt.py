@@ -41,6 +41,7 @@ from yolotrack.sinks.jsonl import dumps, event_line
 from yolotrack.sinks.outbox import Entry, Outbox, OutboxStats
 
 log = logging.getLogger(__name__)
+IDLE_WAIT = 0.25  # s: with nothing in flight a new message still wakes the sender at once (the outbox notifies)
 
 DEFAULT_PREFIX = "yolotrack"
 WINDOW = 64  # messages in flight (published, PUBACK not yet back) at once
@@ -291,7 +292,7 @@ class MqttPublisher:
             while not self._halt.is_set() and not self._lost:
                 room = WINDOW - len(inflight)
                 if room > 0:
-                    batch = box.take(room, timeout=0 if inflight else 0.05)
+                    batch = box.take(room, timeout=0 if inflight else IDLE_WAIT)
                     for i, e in enumerate(batch):
                         info = client.publish(e.topic, e.payload, qos=qos, retain=e.retain)
                         if info.rc != mqtt.MQTT_ERR_SUCCESS:
