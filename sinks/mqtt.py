@@ -41,10 +41,10 @@ from yolotrack.sinks.jsonl import dumps, event_line
 from yolotrack.sinks.outbox import Entry, Outbox, OutboxStats
 
 log = logging.getLogger(__name__)
-IDLE_WAIT = 0.25  # s: with nothing in flight a new message still wakes the sender at once (the outbox notifies)
 
 DEFAULT_PREFIX = "yolotrack"
 WINDOW = 64  # messages in flight (published, PUBACK not yet back) at once
+IDLE_WAIT = 0.25  # seconds an idle sender waits for work (a new message wakes it at once)
 CONNECT_TIMEOUT = 5.0  # seconds for the TCP connect, and again for the broker's CONNACK
 BACKOFF_START, BACKOFF_MAX = 0.5, 10.0
 MIN_UPTIME = 2.0  # seconds a connection must last before the back-off starts over
