@@ -97,6 +97,7 @@ def test_the_model_picker_downloads_with_a_progress_dialog_and_cancel_or_failure
         qtbot.waitUntil(lambda: win.controller.detector is not first and not win.controller.loading, timeout=WAIT)
         assert files_in(release_cache) == ["yolov12n.pt"]
         assert win.controller.weights_choice.weights == "yolov12n"
-        assert "yolov12n (detect" in win.panel.weights_label.text()
+        # the panel learns of the new model through a queued signal, after the worker has set it
+        qtbot.waitUntil(lambda: "yolov12n (detect" in win.panel.weights_label.text(), timeout=WAIT)
         shown = tile.frames_shown
         qtbot.waitUntil(lambda: tile.frames_shown > shown + 1, timeout=WAIT)
