@@ -5,24 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
-import av
 import numpy as np
+from pipeline_media import demo_clip
 
-from yolotrack.core.assets import DEMO_VIDEO, DEMO_WEIGHTS
+from yolotrack.core.assets import DEMO_WEIGHTS
 from yolotrack.detector import Detector
 from yolotrack.detector.runtimes.source import ModelCard, card_path, read_card
-
-
-def _one_frame_clip(path: Path) -> Path:
-    with av.open(str(DEMO_VIDEO)) as src, av.open(str(path), "w") as out:
-        stream = out.add_stream("libx264", rate=30)
-        frame = next(src.decode(video=0))
-        stream.width, stream.height, stream.pix_fmt = frame.width, frame.height, "yuv420p"
-        for packet in [*stream.encode(frame), *stream.encode()]:
-            out.mux(packet)
-    return path
 
 
 def test_card_holds_what_the_pipeline_needs(fixtures_dir, tmp_path, monkeypatch):
@@ -50,7 +39,7 @@ def test_card_holds_what_the_pipeline_needs(fixtures_dir, tmp_path, monkeypatch)
 
 def test_warm_export_never_imports_torch(tmp_path):
     """`yolotrack export` with the export cache already holding the model: torch is never imported."""
-    clip = _one_frame_clip(tmp_path / "one.mp4")
+    clip = demo_clip(tmp_path / "one.mp4", 1)
     Detector(DEMO_WEIGHTS, device="cpu", runtime="auto")([np.zeros((384, 640, 3), np.uint8)])  # warms the cache
     code = ("import sys, json; from yolotrack.main import main; "
             f"rc = main(['export', {str(clip)!r}, '--weights', 'demo', '--formats', 'jsonl', "
