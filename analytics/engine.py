@@ -15,7 +15,6 @@ without changing anything when it is wrong.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import threading
 from collections.abc import Iterable, Mapping
@@ -55,9 +54,9 @@ class Analytics:
 
     @property
     def config(self) -> AnalyticsConfig:
-        """A copy of the section in force (edit it and pass it to `set_config`)."""
+        """The section in force (frozen: `dataclasses.replace` it and pass the result to `set_config`)."""
         with self._lock:
-            return copy.deepcopy(self._cfg)
+            return self._cfg
 
     @property
     def enabled(self) -> bool:

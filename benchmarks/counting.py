@@ -20,6 +20,7 @@ in one run:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -35,7 +36,7 @@ from common import bench_config, make_scenes
 
 from yolotrack.analytics import SourceAnalytics
 from yolotrack.analytics.shapes import Line, Zone
-from yolotrack.core.config import AnalyticsConfig, LineConfig
+from yolotrack.core.config import AnalyticsConfig, LineConfig, set_values
 from yolotrack.core.detections import Detections
 
 # (x1, y1, x2, y2) as fractions of the frame: a vertical, a horizontal, a diagonal and a short segment
@@ -211,9 +212,10 @@ def lingering(rng: np.random.Generator, n: int, sigma: float) -> tuple[list, lis
 def run_model(cfg, detector, video: Path, lines) -> tuple[list, list, dict]:
     from yolotrack.pipeline import Pipeline
 
-    cfg.source.uri = str(video)
-    cfg.analytics = AnalyticsConfig(lines=[LineConfig(name=str(k), points=[[x1, y1], [x2, y2]])
-                                           for k, (x1, y1, x2, y2) in enumerate(lines)])
+    cfg = dataclasses.replace(
+        set_values(cfg, {"source.uri": str(video)}),
+        analytics=AnalyticsConfig(lines=[LineConfig(name=str(k), points=[[x1, y1], [x2, y2]])
+                                         for k, (x1, y1, x2, y2) in enumerate(lines)]))
     rows: list = []
     events: list = []
 

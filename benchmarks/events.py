@@ -39,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from common import bench_config  # noqa: E402
 from mosquitto import Broker, Subscriber  # noqa: E402
 
+from yolotrack.core.config import set_values
 from yolotrack.core.detections import Detections  # noqa: E402
 from yolotrack.core.events import TrackEvent  # noqa: E402
 from yolotrack.core.frame import Frame  # noqa: E402
@@ -330,11 +331,9 @@ def rss(args: argparse.Namespace) -> None:
     hook = Receiver()
     dead_hook = hook.url
     hook.close()
-    cfg = Config()
-    cfg.output.mqtt.url = broker.url
-    cfg.output.webhook.url = dead_hook
-    cfg.output.mqtt.drain_timeout = cfg.output.webhook.drain_timeout = 0.0
-    cfg.output.mqtt.counts_interval = 1.0
+    cfg = set_values(Config(), {"output.mqtt.url": broker.url, "output.webhook.url": dead_hook,
+                                "output.mqtt.drain_timeout": 0.0, "output.webhook.drain_timeout": 0.0,
+                                "output.mqtt.counts_interval": 1.0})
     service = ServiceOutputs(cfg).start()
     sinks, image, dets = synthetic_feed(service)
     samples = []

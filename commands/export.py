@@ -20,6 +20,7 @@ video exports every decodable frame, writes the outputs, names the last good fra
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 import threading
@@ -161,10 +162,9 @@ def export_video(cfg: Config, video: Path, out_dir: Path, formats: list[str], qu
     from yolotrack.pipeline import Pipeline, TolerantFileSource, stop_on_signals
     from yolotrack.sinks.interruptible import Interruptible
 
-    cfg.source.uri = str(video)
-    cfg.source.policy = "lossless"
-    cfg.source.realtime = False
-    cfg.source.loop = False
+    # the caller's config stays as it was: the export's own has the video as its lossless source
+    cfg = dataclasses.replace(cfg, source=dataclasses.replace(cfg.source, uri=str(video), policy="lossless",
+                                                              realtime=False, loop=False))
     result = ExportResult()
     interrupted = threading.Event()
     paths = output_paths(out_dir, video.stem)
@@ -209,9 +209,10 @@ def run(args: argparse.Namespace) -> int:
                          "with --config FILE")
     out_dir = Path(args.out if args.out is not None else cfg.output.dir).expanduser()
     if args.classes is not None:
-        cfg.model.classes = [int(c) if c.strip().isdigit() else c.strip() for c in args.classes.split(",") if c.strip()]
+        classes = [int(c) if c.strip().isdigit() else c.strip() for c in args.classes.split(",") if c.strip()]
+        cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, classes=classes))
     if args.no_track:
-        cfg.tracker.enabled = False
+        cfg = dataclasses.replace(cfg, tracker=dataclasses.replace(cfg.tracker, enabled=False))
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:

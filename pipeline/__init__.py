@@ -57,7 +57,7 @@ from yolotrack.pipeline.sources import (
     source_kind,
     source_uris,
 )
-from yolotrack.pipeline.stats import PipelineStats, SourceState, SourceStatus, StageStats
+from yolotrack.pipeline.stats import PipelineStats, SourceKind, SourceState, SourceStatus, StageStats
 
 __all__ = [
     "DetectorLike",
@@ -71,6 +71,7 @@ __all__ = [
     "ResumableTracker",
     "Source",
     "SourceInfo",
+    "SourceKind",
     "SourceState",
     "SourceStatus",
     "StageStats",

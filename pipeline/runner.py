@@ -548,7 +548,7 @@ class Pipeline:
 def _check_local(sources: Sequence[Source]) -> None:
     """Open and close every file and image source (cheap, local): `SourceError` for one that cannot be read."""
     for s in sources:
-        if s.kind in ("file", "images"):
+        if s.kind.replayable:
             try:
                 s.start()
             finally:

@@ -28,7 +28,7 @@ from yolotrack.core.config import SourceConfig
 from yolotrack.core.errors import SourceError
 from yolotrack.core.frame import Frame
 from yolotrack.core.urls import redact  # noqa: F401 - re-exported: pipeline code imports it from here
-from yolotrack.pipeline.stats import Meter, SourceState, SourceStatus
+from yolotrack.pipeline.stats import Meter, SourceKind, SourceState, SourceStatus
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ class SourceInfo:
 
     source_id: str
     uri: str
-    kind: str  # file, images, stream, webcam, synthetic
+    kind: SourceKind
     live: bool  # True: latest-frame policy by default (cameras, streams, paced playback)
     width: int | None = None
     height: int | None = None
@@ -57,11 +57,12 @@ class Source:
     """Base of every source: `start()` opens (raises `SourceError`), iterating yields frames until
     the source ends or `stop()` is called, `close()` releases it. Iterate from one thread only."""
 
-    kind = "source"
+    kind: SourceKind  # each source class sets its own
 
     def __init__(self, uri: str, cfg: SourceConfig, source_id: str = "0") -> None:
         self.uri = str(uri)
         self.cfg = cfg
+        self.loop = cfg.loop  # files: start again at the end; may change while running (the GUI's checkbox)
         self.info = SourceInfo(source_id=source_id, uri=self.uri, kind=self.kind, live=self.default_live())
         self.status = SourceStatus(source_id=source_id, uri=redact(self.uri), kind=self.kind)
         self._stop = threading.Event()
@@ -94,7 +95,7 @@ class Source:
         iterating. Frames up to `index` were delivered there. A live source goes on live, numbering
         from `index + 1` with timestamps after `timestamp`; files and image folders skip what was
         delivered (decoded, never emitted), so each of their frames is delivered exactly once."""
-        if self.kind in ("file", "images"):
+        if self.kind.replayable:
             self._skip_until = index + 1
         else:
             self._next_index = index + 1
@@ -224,7 +225,7 @@ class FileSource(_AvSource):
     replaces only that, so timing, pacing and looping stay the same for both.
     """
 
-    kind = "file"
+    kind = SourceKind.FILE
 
     def __init__(self, uri: str, cfg: SourceConfig, source_id: str = "0") -> None:
         super().__init__(uri, cfg, source_id)
@@ -280,7 +281,7 @@ class FileSource(_AvSource):
                     if self.paced and not self._pace(ts):
                         return
                     yield self._emit(vf.to_ndarray(format="bgr24"), ts)
-            if not self.cfg.loop or self._next_index == 0:
+            if not self.loop or self._next_index == 0:
                 break
             offset = last + 1.0 / (self.info.fps or 30.0)
             self._container.seek(0)
@@ -372,7 +373,7 @@ class TolerantFileSource(FileSource):
 class SyntheticSource(_AvSource):
     """An FFmpeg lavfi test pattern, paced like a camera: `synthetic` or `synthetic:<lavfi graph>`."""
 
-    kind = "synthetic"
+    kind = SourceKind.SYNTHETIC
 
     def __init__(self, uri: str, cfg: SourceConfig, source_id: str = "0") -> None:
         super().__init__(uri, cfg, source_id)
@@ -409,7 +410,7 @@ class StreamSource(_AvSource):
     about two timeouts: a hung server is thus detected in about `cfg.timeout` seconds.
     """
 
-    kind = "stream"
+    kind = SourceKind.STREAM
 
     def __init__(self, uri: str, cfg: SourceConfig, source_id: str = "0") -> None:
         super().__init__(uri, cfg, source_id)
@@ -522,7 +523,7 @@ class WebcamSource(Source):
     exercise the read path without a camera.
     """
 
-    kind = "webcam"
+    kind = SourceKind.WEBCAM
 
     def __init__(self, uri: str, cfg: SourceConfig, source_id: str = "0",
                  opener: Callable[[int | str], Any] | None = None) -> None:
@@ -584,7 +585,7 @@ class WebcamSource(Source):
 class ImageSource(Source):
     """A folder of images, a glob, or one image file, in name order; unreadable files are skipped."""
 
-    kind = "images"
+    kind = SourceKind.IMAGES
 
     def __init__(self, uri: str, cfg: SourceConfig, source_id: str = "0") -> None:
         super().__init__(uri, cfg, source_id)
@@ -630,21 +631,21 @@ class ImageSource(Source):
 # ---------------------------------------------------------------- choosing a source
 
 
-def source_kind(uri: str) -> str:
+def source_kind(uri: str) -> SourceKind:
     """Classify a source string without touching the network or the camera."""
     u = str(uri).strip()
     if u.isdigit() or u.startswith("/dev/video"):
-        return "webcam"
+        return SourceKind.WEBCAM
     if u.lower().startswith(NETWORK_SCHEMES):
-        return "stream"
+        return SourceKind.STREAM
     if u == "synthetic" or u.startswith(("synthetic:", "lavfi:")):
-        return "synthetic"
+        return SourceKind.SYNTHETIC
     if u == "demo":
-        return "file"
+        return SourceKind.FILE
     p = Path(u).expanduser()
     if p.is_dir() or p.suffix.lower() in IMAGE_EXTS or any(ch in u for ch in "*?["):
-        return "images"
-    return "file"
+        return SourceKind.IMAGES
+    return SourceKind.FILE
 
 
 def open_source(uri: str | int, cfg: SourceConfig | None = None, source_id: str = "0") -> Source:
@@ -658,10 +659,11 @@ def open_source(uri: str | int, cfg: SourceConfig | None = None, source_id: str 
         if not DEMO_VIDEO.is_file():
             raise SourceError(f"the demo clip is missing ({DEMO_VIDEO}); pass --source with a video, camera or URL")
         u = str(DEMO_VIDEO)
-    if "://" in u and kind == "file":
+    if "://" in u and kind is SourceKind.FILE:
         raise SourceError(f"unsupported URL scheme in '{redact(u)}' (supported: {', '.join(NETWORK_SCHEMES)})")
-    cls: type[Source] = {"webcam": WebcamSource, "stream": StreamSource, "synthetic": SyntheticSource,
-                         "images": ImageSource, "file": FileSource}[kind]
+    cls: type[Source] = {SourceKind.WEBCAM: WebcamSource, SourceKind.STREAM: StreamSource,
+                         SourceKind.SYNTHETIC: SyntheticSource, SourceKind.IMAGES: ImageSource,
+                         SourceKind.FILE: FileSource}[kind]
     return cls(u, cfg, source_id)
 
 

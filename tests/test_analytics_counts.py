@@ -76,8 +76,7 @@ def test_counts_from_events_equal_the_counters(seed):
 
 
 def test_the_mqtt_counts_message_carries_lines_and_zones():
-    cfg = Config()
-    cfg.analytics = CFG
+    cfg = Config(analytics=CFG)
     counts = Counts(cfg, NAMES, "0")
     image = np.zeros((300, 400, 3), np.uint8)
     src = SourceAnalytics("0", [Line("a", (200.0, 0.0), (200.0, 300.0), None, "center", None)], [], names=NAMES)

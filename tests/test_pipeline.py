@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pipeline_media import LOW_THRESHOLDS, fixture_detector, make_video
 
-from yolotrack.core.config import Config
+from yolotrack.core.config import Config, set_values
 from yolotrack.core.errors import PipelineError, SourceError
 from yolotrack.pipeline import Pipeline, PipelineStats, SourceState
 from yolotrack.sinks.jsonl import JsonlSink
@@ -55,16 +55,9 @@ class RecordingSink:
 
 
 def cfg_for(uri, **kw) -> Config:
-    cfg = Config()
-    cfg.source.uri = uri
-    cfg.pipeline.stats_interval = 0.0
-    for key, value in LOW_THRESHOLDS.items():
-        if key.startswith("tracker."):
-            setattr(cfg.tracker, key.split(".")[1], value)
-    for key, value in kw.items():
-        section, name = key.split("__")
-        setattr(getattr(cfg, section), name, value)
-    return cfg
+    cfg = set_values(Config(), {"source.uri": uri, "pipeline.stats_interval": 0.0})
+    cfg = set_values(cfg, {k: v for k, v in LOW_THRESHOLDS.items() if k.startswith("tracker.")})
+    return set_values(cfg, {key.replace("__", "."): value for key, value in kw.items()})
 
 
 def no_pipeline_threads() -> bool:
@@ -245,7 +238,7 @@ def test_threshold_changes_reach_the_detector(tmp_path, detector):
 
 def test_periodic_stats_reach_listeners_and_the_jsonl_sink(tmp_path, detector):
     cfg = cfg_for("synthetic:testsrc2=size=160x120:rate=30:duration=1.2")
-    cfg.pipeline.stats_interval = 0.3
+    cfg = set_values(cfg, {"pipeline.stats_interval": 0.3})
     seen = []
     out = tmp_path / "o.jsonl"
     pipe = Pipeline(cfg, sinks=[JsonlSink(out)], detector=detector)

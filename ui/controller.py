@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import copy
 import dataclasses
 import logging
 import threading
@@ -32,7 +31,16 @@ from yolotrack.core.config import AnalyticsConfig, Config, build
 from yolotrack.core.errors import ConfigError, YolotrackError
 from yolotrack.core.frame import Frame
 from yolotrack.core.urls import redact
-from yolotrack.pipeline import Pipeline, PipelineStats, Result, SourceState, is_live, open_source, source_kind
+from yolotrack.pipeline import (
+    Pipeline,
+    PipelineStats,
+    Result,
+    SourceKind,
+    SourceState,
+    is_live,
+    open_source,
+    source_kind,
+)
 from yolotrack.pipeline.stats import Meter
 from yolotrack.sinks.base import StreamInfo
 from yolotrack.tracker.switchable import SwitchableTracker, TrackerSwitch
@@ -155,7 +163,6 @@ class PipelineController(QObject):
         self._pipe: Pipeline | None = None
         self._pipes: list[Pipeline] = []  # every pipeline started, until shutdown
         self._signal_pending = threading.Event()
-        self._thresholds: dict[str, Any] = {"conf": cfg.model.conf, "iou": cfg.model.iou}
         self._model_gen = 0  # bumps on every model load; a stale load gives up
         self._model_wanted = False  # load_model() was called: camera changes may now (re)load the auto model
         self._cancel: threading.Event | None = None
@@ -269,14 +276,20 @@ class PipelineController(QObject):
 
     def set_loop(self, on: bool) -> None:
         """Files start again at their end; a file that already ended starts again at once."""
+        self.cfg = _with(self.cfg, "source", loop=on)
         ended = []
+        pipe = self._pipe
         stats = self.stats()
+        running = {s.info.source_id: s for s in pipe.sources} if pipe is not None else {}
         with self._lock:
             slots = list(self._slots.values())
         for s in slots:
-            s.cfg.source.loop = on  # the running source reads it at its end
+            s.cfg = _with(s.cfg, "source", loop=on)  # for its next start
+            src = running.get(s.name)
+            if src is not None:
+                src.loop = on  # the running source reads it at its end
             st = stats.sources.get(s.name) if stats is not None else None
-            if on and s.kind == "file" and st is not None and st.state.value == "ended":
+            if on and s.kind is SourceKind.FILE and st is not None and st.state is SourceState.ENDED:
                 ended.append(s.name)
         for name in ended:
             self.restart_camera(name)
@@ -311,7 +324,7 @@ class PipelineController(QObject):
         """Load `weights` (default: the config's; `auto` decides by the cameras) in the background,
         downloading a release first when needed; the cameras restart with it."""
         if weights is not None:
-            self.cfg.model.weights = weights
+            self.cfg = _with(self.cfg, "model", weights=weights)
         self._model_wanted = True
         if self.cfg.model.weights == "auto" and not self._slots:
             return  # nothing to decide by yet: the first camera loads the model
@@ -413,18 +426,24 @@ class PipelineController(QObject):
 
     # ------------------------------------------------------------ live controls
 
-    def set_thresholds(self, **kwargs: Any) -> None:
-        """conf / iou for the next frame; kept for models loaded later."""
-        self._thresholds.update(kwargs)
+    def set_thresholds(self, conf: float | None = None, iou: float | None = None) -> None:
+        """conf / iou for the next frame; kept in the config for models loaded later."""
+        changes = {k: v for k, v in (("conf", conf), ("iou", iou)) if v is not None}
+        self.cfg = _with(self.cfg, "model", **changes)
         if self.detector is not None:
             try:
-                self.detector.set_thresholds(**kwargs)
+                self.detector.set_thresholds(conf=conf, iou=iou)
             except YolotrackError as e:
                 self.error.emit(str(e))
 
     def set_classes(self, ids: Sequence[int] | None) -> None:
         """The class filter for drawing, snapshots and recordings (None = all); no frame has to pass."""
         self.classes = None if ids is None else [int(i) for i in ids]
+        self.cfg = _with(self.cfg, "model", classes=None if self.classes is None else list(self.classes))
+
+    def set_trails(self, on: bool) -> None:
+        """Trails drawn or not (drawing only: the pipeline keeps them either way)."""
+        self.cfg = _with(self.cfg, "render", trails=on)
 
     def set_analytics(self, cfg: Any) -> None:
         """Lines and zones (an `AnalyticsConfig` or an `analytics:` mapping) from the running pipeline's
@@ -440,15 +459,16 @@ class PipelineController(QObject):
             pipe.set_analytics(cfg)
         else:
             Analytics(cfg, names=dict(getattr(self.detector, "names", {}) or {}))  # checks only
-        self.cfg.analytics = copy.deepcopy(cfg)
+        self.cfg = dataclasses.replace(self.cfg, analytics=cfg)
         now = self._pipe
         if now is not None and now is not pipe and now.analytics is not None:  # a pipeline started meanwhile
             now.set_analytics(cfg)
 
     def _apply_thresholds(self, det: Any) -> None:
-        det.set_thresholds(conf=self._thresholds["conf"], iou=self._thresholds["iou"], classes=None)
+        det.set_thresholds(conf=self.cfg.model.conf, iou=self.cfg.model.iou, classes=None)
 
     def set_tracking(self, on: bool) -> None:
+        self.cfg = _with(self.cfg, "tracker", enabled=on)
         self.tracker_switch.enabled = on
 
     def pause(self) -> None:
@@ -683,3 +703,7 @@ class PipelineController(QObject):
         t.start()
         return t
 
+
+def _with(cfg: Config, section: str, **changes: Any) -> Config:
+    """`cfg` with fields of one section replaced (the config is frozen: every change is a new one)."""
+    return dataclasses.replace(cfg, **{section: dataclasses.replace(getattr(cfg, section), **changes)})

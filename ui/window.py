@@ -82,15 +82,14 @@ class MainWindow(QMainWindow):
     def __init__(self, cfg: Config, settings: GuiSettings | None = None, explicit: frozenset[str] = frozenset(),
                  autostart: bool = True, cameras: Sequence[Camera] | None = None) -> None:
         super().__init__()
-        self.cfg = cfg
         self.settings = settings or GuiSettings()
         self._explicit = frozenset(explicit)
-        self._restore_values(self._explicit)
+        cfg = self._restored(cfg, self._explicit)
         self.setAcceptDrops(True)
 
         self.controller = PipelineController(cfg, self)
         self.editor = ShapeEditor(self.controller, lambda *a: ask_shape_name(self, *a))
-        self.renderer = Renderer(dataclasses.replace(cfg.render), {}, cfg.model.task)
+        self.renderer = Renderer(cfg.render, {}, cfg.model.task)
         self.grid = CameraGrid()
         self.grid.tile_added.connect(self._new_tile)
         self.panel = ControlPanel(cfg.model.conf, cfg.model.iou)
@@ -147,16 +146,24 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------ setup
 
-    def _restore_values(self, explicit: frozenset[str]) -> None:
-        s, c = self.settings, self.cfg
+    @property
+    def cfg(self) -> Config:
+        """The config in force: the controller's, which every setter changes (one config, one path)."""
+        return self.controller.cfg
+
+    def _restored(self, c: Config, explicit: frozenset[str]) -> Config:
+        """`c` with the remembered values for the keys the user did not set this time."""
+        s = self.settings
+        model, render, tracker = c.model, c.render, c.tracker
         if "model.conf" not in explicit:
-            c.model.conf = min(max(s.get_float("conf", c.model.conf), 0.0), 1.0)
+            model = dataclasses.replace(model, conf=min(max(s.get_float("conf", model.conf), 0.0), 1.0))
         if "model.iou" not in explicit:
-            c.model.iou = min(max(s.get_float("iou", c.model.iou), 0.0), 1.0)
+            model = dataclasses.replace(model, iou=min(max(s.get_float("iou", model.iou), 0.0), 1.0))
         if "render.trails" not in explicit:
-            c.render.trails = s.get_bool("trails", c.render.trails)
+            render = dataclasses.replace(render, trails=s.get_bool("trails", render.trails))
         if "tracker.enabled" not in explicit:
-            c.tracker.enabled = s.get_bool("tracker", c.tracker.enabled)
+            tracker = dataclasses.replace(tracker, enabled=s.get_bool("tracker", tracker.enabled))
+        return dataclasses.replace(c, model=model, render=render, tracker=tracker)
 
     def _first_cameras(self, cameras: Sequence[Camera] | None) -> list[Camera]:
         if cameras is not None:
@@ -169,11 +176,10 @@ class MainWindow(QMainWindow):
 
     def _init_loop(self, cams: Sequence[Camera]) -> None:
         """Files loop when asked (`source.loop`, the checkbox last time), and by default for the demo."""
-        c = self.cfg
         if "source.loop" not in self._explicit:
             demo = any(cam.source == "demo" for cam in cams)
-            c.source.loop = True if demo else self.settings.get_bool("loop", c.source.loop)
-        self.panel.loop.setChecked(c.source.loop)
+            self.controller.set_loop(True if demo else self.settings.get_bool("loop", self.cfg.source.loop))
+        self.panel.loop.setChecked(self.cfg.source.loop)
 
     def _menus(self) -> None:
         """Menus carry the shortcuts (so they work and show), from the one table in `ui.shortcuts`."""
@@ -441,7 +447,6 @@ class MainWindow(QMainWindow):
         self.panel.layout_box.setCurrentText(name)
 
     def set_loop(self, on: bool) -> None:
-        self.cfg.source.loop = on
         self.controller.set_loop(on)
 
     def _on_selected(self, name: str) -> None:
@@ -527,26 +532,22 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------ live controls
 
     def set_conf(self, v: float) -> None:
-        self.cfg.model.conf = v
         self.controller.set_thresholds(conf=v)
 
     def set_iou(self, v: float) -> None:
-        self.cfg.model.iou = v
         self.controller.set_thresholds(iou=v)
 
     def set_classes(self, ids: list[int] | None) -> None:
         """None = every class. Applied when drawing, so a paused or ended frame redraws at once."""
-        self.cfg.model.classes = ids  # type: ignore[assignment]
         self.controller.set_classes(ids)
         self.redraw()
 
     def set_tracking(self, on: bool) -> None:
-        self.cfg.tracker.enabled = on
         self.controller.set_tracking(on)
 
     def set_trails(self, on: bool) -> None:
-        self.cfg.render.trails = on
-        self.renderer.cfg.trails = on
+        self.controller.set_trails(on)
+        self.renderer.cfg = self.cfg.render
         self.redraw()
 
     def set_paused(self, paused: bool) -> None:
