@@ -6,8 +6,8 @@ the GUI handle them unchanged) and `result.analytics` gets the frame's `Overlay`
 Per source there is one `SourceAnalytics`, created at that source's first frame with the lines
 and zones that name it (or no source at all).
 
-Read from any thread: `counts()` (per-source snapshots, the MQTT `<prefix>/<camera>/counts`
-payload), `source(id)` (the live per-source object: `overlay()`, `tally()`, `counts()`), and
+Read from any thread: `counts()` (per-source `CountSnapshot`s: `run`'s count lines), `source(id)`
+(the live per-source object: `overlay()`, `counts()`), and
 `config` (the section as it is now). `set_config()` replaces lines and zones in a running
 pipeline; it checks the new section first (geometry, names, classes) and raises `ConfigError`
 without changing anything when it is wrong.
@@ -22,6 +22,7 @@ from typing import Any
 
 from yolotrack.analytics.shapes import applies_to, resolve_shapes
 from yolotrack.analytics.source import SourceAnalytics
+from yolotrack.analytics.tally import CountSnapshot
 from yolotrack.core.config import AnalyticsConfig, build
 from yolotrack.core.errors import ConfigError
 
@@ -142,19 +143,12 @@ class Analytics:
 
     # ------------------------------------------------------------ readers
 
-    def counts(self) -> dict[str, dict[str, Any]]:
-        """{source id: counts snapshot} for every source that has lines or zones; a snapshot names its
-        `camera` when the source is one of a cameras file."""
+    def counts(self) -> dict[str, CountSnapshot]:
+        """{source id: counts} for every source that has lines or zones; a snapshot names its `camera`
+        when the source is one of a cameras file."""
         with self._lock:
             sources = list(self._sources.items())
-        out = {}
-        for sid, src in sources:
-            if src.has_shapes:
-                snap = src.counts()
-                if sid in self.cameras:
-                    snap["camera"] = self.cameras[sid]
-                out[sid] = snap
-        return out
+        return {sid: src.counts(self.cameras.get(sid)) for sid, src in sources if src.has_shapes}
 
     @property
     def sources(self) -> dict[str, SourceAnalytics]:

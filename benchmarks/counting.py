@@ -38,6 +38,7 @@ from yolotrack.analytics import SourceAnalytics
 from yolotrack.analytics.shapes import Line, Zone
 from yolotrack.core.config import AnalyticsConfig, LineConfig, set_values
 from yolotrack.core.detections import Detections
+from yolotrack.core.events import EventKind
 
 # (x1, y1, x2, y2) as fractions of the frame: a vertical, a horizontal, a diagonal and a short segment
 LINES = [(0.35, 0.0, 0.35, 1.0), (0.0, 0.55, 1.0, 0.55), (0.1, 0.9, 0.9, 0.1), (0.7, 0.15, 0.7, 0.6)]
@@ -223,7 +224,7 @@ def run_model(cfg, detector, video: Path, lines) -> tuple[list, list, dict]:
         d = r.detections
         rows.append((r.frame.index, d.track_ids.copy(), d.xyxy.copy(), d.class_ids.copy()))
         events.extend((e.frame_index, e.track_id, int(e.attrs["line"]), e.attrs["direction"])
-                      for e in r.events if e.kind == "line_cross")
+                      for e in r.events if e.kind == EventKind.LINE_CROSS)
 
     pipe = Pipeline(cfg, detector=detector, on_result=collect, want_trails=False)
     pipe.run()
@@ -339,7 +340,7 @@ def main() -> int:
             t0 = time.perf_counter()
             rows, events, counts = run_model(cfg, detector, video, lines)
             secs = time.perf_counter() - t0
-            assert sum(c["in"] + c["out"] for c in counts["lines"].values()) == len(events)
+            assert sum(c.in_count + c.out_count for c in counts.lines) == len(events)
             g = gt_rows(gt, args.frames)
             on_gt = count_tracks(g, lines, 30.0)
             truth_all.append(truth)

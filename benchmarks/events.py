@@ -41,7 +41,7 @@ from mosquitto import Broker, Subscriber  # noqa: E402
 
 from yolotrack.core.config import set_values
 from yolotrack.core.detections import Detections  # noqa: E402
-from yolotrack.core.events import TrackEvent  # noqa: E402
+from yolotrack.core.events import EventKind, TrackEvent  # noqa: E402
 from yolotrack.core.frame import Frame  # noqa: E402
 from yolotrack.sinks.base import StreamInfo  # noqa: E402
 from yolotrack.sinks.jsonl import JsonlSink  # noqa: E402
@@ -307,7 +307,7 @@ def fps(args: argparse.Namespace) -> None:
     per = []
     for i in range(args.events):
         frame = Frame(image, i, i / 30, "0", 30.0)
-        ev = TrackEvent("new", i, i, 0, (10.0, 10.0, 50.0, 90.0), 0.9, "0", i / 30, "person")
+        ev = TrackEvent(EventKind.NEW, i, i, 0, (10.0, 10.0, 50.0, 90.0), 0.9, "0", i / 30, "person")
         t = time.perf_counter()
         for sk in sinks:
             sk.write(frame, dets, [ev])
@@ -343,7 +343,7 @@ def rss(args: argparse.Namespace) -> None:
     while time.monotonic() - t0 < args.down:
         now = time.monotonic()
         frame = Frame(image, n, now - t0, "0", 30.0)
-        ev = TrackEvent("new", n, n, 0, (10.0, 10.0, 50.0, 90.0), 0.9, "0", now - t0, "person")
+        ev = TrackEvent(EventKind.NEW, n, n, 0, (10.0, 10.0, 50.0, 90.0), 0.9, "0", now - t0, "person")
         for s in sinks:
             s.write(frame, dets, [ev])
         n += 1

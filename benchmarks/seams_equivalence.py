@@ -1,6 +1,8 @@
 """Bar-like behaviour before and after a refactor: the demo's outputs, recorded and compared.
 
-    .venv/bin/python benchmarks/seams_equivalence.py record /tmp/seams_before   # on the old code
+    .venv/bin/python benchmarks/seams_equivalence.py record /tmp/seams_before   # on the old code, or:
+    PYTHONPATH=/tmp/old .venv/bin/python benchmarks/seams_equivalence.py record /tmp/seams_before
+        # with /tmp/old/yolotrack an unpacked `git archive` of the old commit
     .venv/bin/python benchmarks/seams_equivalence.py record /tmp/seams_after    # on the new code
     .venv/bin/python benchmarks/seams_equivalence.py compare /tmp/seams_before /tmp/seams_after
 
@@ -15,10 +17,11 @@ lines (one with a class filter) and a zone:
 - with `--ray`, the same cameras file on a throwaway local Ray cluster (`--ray local`).
 
 Each output is reduced to what is not wall-clock: files byte for byte, except the annotated video
-(compared by its decoded frames: the container carries the encoder's build), the JSON Lines
-without `stats` lines and the MQTT payloads keyed by topic (events in order; counts: the first and
-the last message, the ones in between follow `counts_interval` in wall-clock time; status and
-availability). `compare` prints each item as same / DIFFERENT and exits 1 on any difference.
+(compared by its decoded frames: the container carries the encoder's build), the CVAT file without
+its dates, the JSON Lines without `stats` lines and the periodic `counts` lines (the final ones
+stay), and the MQTT payloads byte for byte, keyed by topic (events in order; counts: the first and
+the last message, the ones in between follow `counts_interval` in wall-clock time; availability).
+`compare` prints each item as same / DIFFERENT and exits 1 on any difference.
 """
 
 from __future__ import annotations
@@ -81,10 +84,11 @@ def _sha(path: Path, skip: tuple[bytes, ...] = ()) -> str:
 
 
 def _mqtt(messages: list[tuple[str, bytes, bool, float]]) -> dict:
-    """Per topic: events in order; counts first and last; every other topic's payloads in order."""
+    """Per topic, the payloads byte for byte: events in order; counts first and last; every other
+    topic's payloads in order."""
     by: dict[str, list] = {}
     for topic, payload, _retain, _t in messages:
-        by.setdefault(topic, []).append(json.loads(payload) if payload[:1] in (b"{", b"[") else payload.decode())
+        by.setdefault(topic, []).append(payload.decode())
     out = {}
     for topic, items in sorted(by.items()):
         if topic.endswith("/counts"):

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from yolotrack.analytics.tally import CountSnapshot
 from yolotrack.core.config import Config
 from yolotrack.core.errors import ConfigError, PipelineError, YolotrackError
 from yolotrack.pipeline.contracts import DetectorLike, Result, TrackerLike
@@ -342,8 +343,8 @@ class Pipeline:
             raise RuntimeError("set_analytics() before start(); pass the section in the config instead")
         self.analytics.set_config(cfg)
 
-    def counts(self) -> dict[str, dict[str, Any]]:
-        """{source id: counts snapshot} of every source with lines or zones (see `Analytics.counts`)."""
+    def counts(self) -> dict[str, CountSnapshot]:
+        """{source id: counts} of every source with lines or zones (`run`'s count lines; see `Analytics.counts`)."""
         return self.analytics.counts() if self.analytics is not None else {}
 
     def add_stats_listener(self, fn: Callable[[PipelineStats], None]) -> None:

@@ -104,6 +104,6 @@ def test_gui_shows_lines_and_zones_and_takes_live_edits(qtbot, fixtures_dir, tmp
         px = at(85, 180).astype(int)  # inside the zone, below its tag
         tint = np.array(occupancy_color(z.occupancy))
         assert np.dot(px - px.mean(), tint - tint.mean()) > 0  # the fill leans to the occupancy colour
-        assert set(pipe.counts()[sid]["zones"]) == {"bay"}
+        assert {z.name for z in pipe.counts()[sid].zones} == {"bay"}
     finally:
         win.close()

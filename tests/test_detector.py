@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import threading
 from pathlib import Path
@@ -76,9 +77,8 @@ def test_from_config_resolves_class_names(tmp_path: Path) -> None:
                       classes=["Person", 2], device="cpu", attention="eager")
     det = Detector.from_config(cfg)
     assert det.classes == [0, 2] and det.imgsz == 320 and det.conf == 0.3 and det.attention == "eager"
-    cfg.classes = ["dragon"]
     with pytest.raises(ConfigError, match="dragon"):
-        Detector.from_config(cfg)
+        Detector.from_config(dataclasses.replace(cfg, classes=["dragon"]))
 
 
 def test_from_config_without_weights_loads_the_named_release(fixtures_dir: Path, tmp_path: Path,

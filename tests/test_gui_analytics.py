@@ -137,8 +137,9 @@ def test_draw_move_refuse_delete_and_count_on_the_demo_clip(qtbot, open_window, 
 
     # it counts the demo's shapes crossing it, and the tile draws it with its counters
     def crossed() -> bool:
-        c = win.controller.pipeline.counts().get("clip", {}).get("lines", {}).get("line1")
-        return c is not None and c["in"] + c["out"] > 0
+        snap = win.controller.pipeline.counts().get("clip")
+        c = snap.line("line1") if snap is not None else None
+        return c is not None and c.in_count + c.out_count > 0
 
     qtbot.waitUntil(crossed, timeout=WAIT)
     qtbot.waitUntil(lambda: any(v.name == "line1" and v.in_count + v.out_count > 0
