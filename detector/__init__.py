@@ -3,7 +3,8 @@
 Inference:
     model = load_model("yolo12n")                 # name, path (.pt / .safetensors / ours) or "demo"
     y = model(x)                                  # x (B,3,H,W) in [0,1]; raw head output, Ultralytics layout
-    det = Detector("yolo12n", imgsz=640)          # letterbox + forward + NMS (+ masks / keypoints)
+    det = Detector("yolo12n", imgsz=640)          # letterbox + forward + NMS (+ masks / keypoints);
+                                                  # keywords: `detector.inference.InferenceSpec` fields
     results = det([frame_bgr, ...])               # list[core.Detections], boxes in frame pixels
 
 Training / fine-tuning:

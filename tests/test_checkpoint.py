@@ -330,7 +330,7 @@ def test_real_helmet_detector_checkpoint() -> None:
     assert model.family == "turbo" and model.task == "detect" and model.nc == 2
     assert set(model.names.values()) == {"With Helmet", "Without Helmet"}
     assert model.spec["c"][20] == 512  # m scale
-    det = Detector(model, imgsz=320, conf=0.01)
+    det = Detector(model, imgsz=320, conf=0.01, runtime="torch")
     rng = np.random.default_rng(0)
     frame = rng.integers(0, 255, (240, 320, 3), dtype=np.uint8)
     res = det([frame])[0]
