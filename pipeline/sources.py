@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from yolotrack.core.assets import DEMO_VIDEO
+from yolotrack.core.backoff import backoff_delay
 from yolotrack.core.config import SourceConfig
 from yolotrack.core.errors import SourceError
 from yolotrack.core.frame import Frame
@@ -158,7 +159,7 @@ class Source:
             give_up = give_up or f"gave up on {redact(self.uri)} after {rc.max_attempts} reconnect attempts: {reason}"
             self._set_state(SourceState.ERROR, give_up)
             raise SourceError(give_up)
-        delay = min(rc.initial_delay * (2 ** (n - 1)), rc.max_delay)
+        delay = backoff_delay(n, rc.initial_delay, rc.max_delay)
         log.warning("source %s: %s; reconnect attempt %d in %.1f s", self.info.source_id, reason, n, delay)
         deadline = time.monotonic() + delay
         while not self._stop.is_set():

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from yolotrack.core.backoff import backoff_delay
 from yolotrack.core.config import Config, MqttConfig
 from yolotrack.core.detections import Detections
 from yolotrack.core.errors import ConfigError, YolotrackError
@@ -226,7 +227,7 @@ class MqttPublisher:
             self._first.set()
             if not (self.cfg.required and self.connects == 0):  # else start() reports it, as the error
                 self._note_error(err, attempt)
-            delay = min(BACKOFF_START * 2 ** (attempt - 1), BACKOFF_MAX)
+            delay = backoff_delay(attempt, BACKOFF_START, BACKOFF_MAX)
             if self._halt.wait(delay):
                 break
             if self._closing.is_set() and not len(self.outbox):

@@ -18,6 +18,7 @@ import urllib.request
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+from yolotrack.core.backoff import backoff_delay
 from yolotrack.core.config import WebhookConfig
 from yolotrack.core.detections import Detections
 from yolotrack.core.errors import ConfigError
@@ -119,7 +120,7 @@ class WebhookSender:
             box.requeue(batch)
             box.connected, box.error = False, err
             failures += 1
-            delay = min(BACKOFF_START * 2 ** (failures - 1), self.cfg.max_delay)
+            delay = backoff_delay(failures, BACKOFF_START, self.cfg.max_delay)
             if err != self._last_error:
                 log.warning("webhook %s: %s; retrying with back-off, %d record(s) queued", self.display, err,
                             len(box))

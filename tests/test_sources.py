@@ -268,3 +268,11 @@ def test_lossless_queue_blocks_producer_until_consumed_or_stopped():
     q.put(5)
     stop.set()
     assert q.put(6, stop) is False
+
+
+def test_one_backoff_for_camera_reconnects_and_network_outputs():
+    """Cameras, the MQTT sender and the webhook sender wait alike: doubling from the first delay, capped."""
+    from yolotrack.core.backoff import backoff_delay
+
+    assert [backoff_delay(n, 0.5, 10.0) for n in range(1, 8)] == [0.5, 1.0, 2.0, 4.0, 8.0, 10.0, 10.0]
+    assert backoff_delay(0, 0.5, 10.0) == 0.5  # a caller that has not counted yet waits the first delay
