@@ -16,7 +16,7 @@ Public API (other packages import only from here):
                                                    #   per-stage StageStats, per-source SourceStatus
     pipe.latest() -> Result | None                 # newest (frame, detections, events, trails, latency)
     pipe.add_stats_listener(fn)                    # fn(PipelineStats) every pipeline.stats_interval s
-    pipe.add_status_listener(fn)                   # fn(dict) per `status` record (camera down / back)
+    pipe.add_status_listener(fn)                   # fn(StatusRecord) per camera down / back
     pipe.health() -> Health                        # ok + reason: every source live with recent frames
 
 `on_result(Result)` runs in the sink thread once per processed frame, in order; `Result.trails`

@@ -19,6 +19,7 @@ from typing import Any
 from yolotrack.analytics.tally import CountSnapshot
 from yolotrack.core.config import Config
 from yolotrack.core.errors import ConfigError, PipelineError, YolotrackError
+from yolotrack.core.status import StatusRecord
 from yolotrack.pipeline.contracts import DetectorLike, Result, TrackerLike
 from yolotrack.pipeline.health import Health, SourceWatch
 from yolotrack.pipeline.queues import FrameQueue
@@ -122,7 +123,7 @@ class Pipeline:
         self._t_start = 0.0
         self._last_stats = 0.0
         self._stats_listeners: list[Callable[[PipelineStats], None]] = []
-        self._status_listeners: list[Callable[[dict[str, Any]], None]] = []
+        self._status_listeners: list[Callable[[StatusRecord], None]] = []
         self._watch = SourceWatch(stale_after=max(2 * cfg.source.timeout, 5.0))
         self._finalized = False
         self._started = False
@@ -351,7 +352,7 @@ class Pipeline:
         """Called in the sink thread every `pipeline.stats_interval` seconds (also while no frames arrive)."""
         self._stats_listeners.append(fn)
 
-    def add_status_listener(self, fn: Callable[[dict[str, Any]], None]) -> None:
+    def add_status_listener(self, fn: Callable[[StatusRecord], None]) -> None:
         """Called in the sink thread with each `status` record (a camera down, or back); the
         sinks that define `write_status` get the same records."""
         self._status_listeners.append(fn)

@@ -19,6 +19,7 @@ from typing import Any
 from yolotrack.core.detections import class_name
 from yolotrack.core.events import TrackEvent
 from yolotrack.core.frame import Frame
+from yolotrack.core.status import StatusRecord
 from yolotrack.pipeline.contracts import DetectorLike, Result, TrackerLike
 from yolotrack.pipeline.queues import EndOfStream, FrameQueue
 from yolotrack.pipeline.sources import Source, SourceError, redact
@@ -444,12 +445,12 @@ class SinkStage(Stage):
                 if fn is not None:
                     fn(stats)
 
-    def write_status(self, rec: dict[str, Any]) -> None:
+    def write_status(self, rec: StatusRecord) -> None:
         """A source's `status` record to every sink that takes it (`write_status`): that source's
         opened sinks, and shared sinks (a plain list) even before their first frame, so a camera
         that never connected is still reported. Per-source sinks from a factory exist only from
         their first frame on."""
-        sinks = list(self._opened.get(rec["source"], []))
+        sinks = list(self._opened.get(rec.source, []))
         if not callable(self._sinks):
             sinks += [s for s in self._sinks if all(s is not o for o in sinks)]
         for sink in sinks:

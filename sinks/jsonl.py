@@ -14,7 +14,7 @@ Line types (`type` key):
 - `counts`: with the stats, and once more at the end, per source with lines or zones: its
   `CountSnapshot.to_record()` (line in/out, zone occupancy, entries, exits, dwell; by class).
 - `status`: a source's connection changed: `reconnecting` (attempt, error, retry_in) while a
-  camera is down, `connected` once frames flow again (`pipeline.health.status_record`).
+  camera is down, `connected` once frames flow again (`core.status.StatusRecord`).
 
 `event_line` is the one serialization of an event: the MQTT payload and the webhook body are
 exactly this JSON object too.
@@ -31,6 +31,7 @@ from typing import IO, TYPE_CHECKING, Any
 from yolotrack.core.detections import Detections
 from yolotrack.core.events import TrackEvent
 from yolotrack.core.frame import Frame
+from yolotrack.core.status import StatusRecord
 from yolotrack.sinks.base import AtomicFile, StreamInfo
 
 if TYPE_CHECKING:
@@ -106,12 +107,12 @@ class JsonlSink:
             self._events.write(event_line(ev) + "\n")
         self._flush()
 
-    def write_status(self, rec: dict[str, Any]) -> None:
+    def write_status(self, rec: StatusRecord) -> None:
         """A source's connection state (a `status` line); may come before any frame of that source."""
         if self._out is None:  # a camera that never connected: its status still reaches the stream
             self._out = self._open_file(self.path)
             self._events = self._open_file(self.events_path) if self.events_path is not None else self._out
-        self._line(self._out, rec)
+        self._line(self._out, rec.to_record())
 
     def write_stats(self, stats: Any) -> None:
         if not self.with_stats or self._out is None:

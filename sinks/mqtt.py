@@ -35,6 +35,7 @@ from yolotrack.core.detections import Detections
 from yolotrack.core.errors import ConfigError, YolotrackError
 from yolotrack.core.events import TrackEvent
 from yolotrack.core.frame import Frame
+from yolotrack.core.status import StatusRecord
 from yolotrack.core.urls import redact
 from yolotrack.sinks.base import StreamInfo
 from yolotrack.sinks.counts import Counts
@@ -382,9 +383,10 @@ class MqttSink:
         self.publisher.send(sid, "counts", dumps(counts.record()).encode(), retain=True, key=f"counts/{sid}",
                             kind="counts")
 
-    def write_status(self, rec: dict[str, Any]) -> None:
-        sid = rec["source"]
-        self.publisher.send(sid, "status", dumps(rec).encode(), retain=True, key=f"status/{sid}", kind="status")
+    def write_status(self, rec: StatusRecord) -> None:
+        sid = rec.source
+        self.publisher.send(sid, "status", dumps(rec.to_record()).encode(), retain=True, key=f"status/{sid}",
+                            kind="status")
 
     def close(self) -> list:
         """The final counts of each source (the publisher drains and disconnects when its owner closes it)."""

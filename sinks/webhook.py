@@ -15,7 +15,6 @@ import logging
 import threading
 import urllib.error
 import urllib.request
-from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from yolotrack.core.backoff import backoff_delay
@@ -24,6 +23,7 @@ from yolotrack.core.detections import Detections
 from yolotrack.core.errors import ConfigError
 from yolotrack.core.events import TrackEvent
 from yolotrack.core.frame import Frame
+from yolotrack.core.status import StatusRecord
 from yolotrack.core.urls import redact
 from yolotrack.sinks.base import StreamInfo
 from yolotrack.sinks.jsonl import dumps, event_line
@@ -160,8 +160,8 @@ class WebhookSink:
         for ev in events:
             self.sender.send(ev.source_id, event_line(ev))
 
-    def write_status(self, rec: dict[str, Any]) -> None:
-        self.sender.send(rec["source"], dumps(rec), kind="status")
+    def write_status(self, rec: StatusRecord) -> None:
+        self.sender.send(rec.source, dumps(rec.to_record()), kind="status")
 
     def close(self) -> list:
         return []
