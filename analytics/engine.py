@@ -70,22 +70,20 @@ class Analytics:
         Takes an `AnalyticsConfig` or the mapping of an `analytics:` YAML section. Lines and zones
         whose definition is unchanged keep their counts; changed or new ones start from zero.
         """
-        if not isinstance(cfg, AnalyticsConfig):
-            cfg = build(AnalyticsConfig, dict(cfg), "analytics")
-        else:
-            cfg = build(AnalyticsConfig, dataclasses.asdict(cfg), "analytics")  # the same checks as a config file
-        if not self.names and _names_used(cfg):  # class filters wait for the model's names (`set_names`)
+        data = dataclasses.asdict(cfg) if isinstance(cfg, AnalyticsConfig) else dict(cfg)
+        section: AnalyticsConfig = build(AnalyticsConfig, data, "analytics")  # the same checks as a config file
+        if not self.names and _names_used(section):  # class filters wait for the model's names (`set_names`)
             with self._lock:
-                self._cfg, self._lines, self._zones, self._unresolved = cfg, [], [], True
+                self._cfg, self._lines, self._zones, self._unresolved = section, [], [], True
             return
-        lines, zones = resolve_shapes(cfg, self.names)
+        lines, zones = resolve_shapes(section, self.names)
         with self._lock:
             self._unresolved = False
-            self._cfg = cfg
+            self._cfg = section
             self._lines, self._zones = lines, zones
             for sid, src in self._sources.items():
                 ln, zn = self._for(sid)
-                src.replace(ln, zn, cfg.hysteresis, cfg.min_displacement)
+                src.replace(ln, zn, section.hysteresis, section.min_displacement)
 
     def set_names(self, names: Mapping[int, str]) -> None:
         """The model's class names (known once it is loaded): `classes` filters are resolved again."""

@@ -133,7 +133,8 @@ class Progress:
             return
         if self.bar is None:
             self.begin(total)
-        self.bar.update(done - self.bar.n)
+        if self.bar is not None:
+            self.bar.update(done - self.bar.n)
 
     def close(self) -> None:
         if self.bar is not None:

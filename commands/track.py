@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
         tracked = tracker.update_detections(Detections(xyxy, scores, np.zeros(len(scores), np.int64)), f - 1,
                                             image=image)
         lines.extend(mot_lines(f - 1, tracked))
-        ids.update(tracked.track_ids.tolist())
+        ids.update([] if tracked.track_ids is None else tracked.track_ids.tolist())
     seconds = time.perf_counter() - t0
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

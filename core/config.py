@@ -394,7 +394,7 @@ def _set(obj: Any, parts: list[str], value: Any, depth: int) -> Any:
     return out
 
 
-def build(cls: type, data: Any, prefix: str) -> Any:
+def build(cls: Any, data: Any, prefix: str) -> Any:
     shorthand = getattr(cls, "SHORTHAND", None)
     if shorthand is not None and data is not None and not isinstance(data, dict):
         data = {shorthand: data}  # a section given as its one main value, e.g. output.mqtt: mqtt://host
@@ -450,7 +450,7 @@ def _unknown(full: str, key: str, valid: list[str], section: str) -> str:
     return f"unknown config key '{full}' {where}{hint} (valid: {', '.join(valid)})"
 
 
-def _hints(cls: type) -> dict[str, Any]:
+def _hints(cls: Any) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
@@ -557,7 +557,7 @@ def _check(value: Any, fld: dataclasses.Field, key: str) -> None:
             raise ConfigError(f"{key}: {v!r} is out of range (allowed: {rng})")
 
 
-def iter_keys(cls: type = Config, prefix: str = "") -> list[str]:
+def iter_keys(cls: Any = Config, prefix: str = "") -> list[str]:
     """Every dotted key, for docs and the test that default.yaml documents them all."""
     keys = []
     hints = _hints(cls)
@@ -570,7 +570,7 @@ def iter_keys(cls: type = Config, prefix: str = "") -> list[str]:
     return keys
 
 
-def iter_item_keys(cls: type = Config, prefix: str = "") -> list[str]:
+def iter_item_keys(cls: Any = Config, prefix: str = "") -> list[str]:
     """The keys of list items (`analytics.lines[].name`, ...), documented beside their list in default.yaml."""
     keys = []
     hints = _hints(cls)

@@ -42,7 +42,7 @@ class TrackEvent:
     source_id: str = "0"
     timestamp: float | None = None  # the frame's timestamp in seconds, when the stage that raised it knew it
     class_name: str | None = None
-    attrs: Mapping[str, Any] = field(default_factory=dict)
+    attrs: Mapping[str, Any] = field(default_factory=dict[str, Any])
 
     def to_record(self) -> dict[str, Any]:
         """The flat JSON object of the event: the same in JSON Lines, MQTT payloads and webhooks."""

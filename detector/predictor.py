@@ -115,7 +115,7 @@ class Detector:
         from yolotrack.detector.loader import load_model
 
         model = load_model(weights, device=device, attention=attention)
-        return model.to(memory_format=torch.channels_last)
+        return model.to(memory_format=torch.channels_last)  # pyright: ignore[reportCallIssue] - nn.Module.to takes it
 
     def _init_torch(self, spec: InferenceSpec, calib: Any) -> None:
         import torch
@@ -242,7 +242,7 @@ class Detector:
                 x, infos = self._preprocess(frames)
                 t1 = time.perf_counter()
                 out = self.model(x)
-                if self.device.type == "cuda":
+                if getattr(self.device, "type", "cpu") == "cuda":  # a torch.device here
                     torch.cuda.synchronize(self.device)
                 t2 = time.perf_counter()
                 results = self._postprocess(out, infos)
@@ -268,7 +268,7 @@ class Detector:
             if protos is not None:
                 m = pp_np.process_masks(protos[i], rows[:, 6:], rows[:, :4], info.input_shape)
                 masks = pp_np.masks_to_frame(m, info)
-            elif self.task == "pose":
+            elif self.task == "pose" and self.kpt_shape is not None:
                 kpts = pp_np.scale_keypoints(rows[:, 6:].reshape(-1, *self.kpt_shape), info)
             emb = None if feats is None else pp_np.pool_box_features(feats[i], rows[:, :4], 8)
             results.append(Detections(
@@ -305,7 +305,7 @@ class Detector:
                     assert protos is not None
                     m = process_masks(protos[i], rows[:, 6:], rows[:, :4], info.input_shape)
                     masks = masks_to_frame(m, info).cpu().numpy()
-                elif self.task == "pose":
+                elif self.task == "pose" and self.kpt_shape is not None:
                     k = rows[:, 6:].view(-1, *self.kpt_shape)
                     kpts = scale_keypoints(k, info).cpu().numpy().astype(np.float32)
                 boxes = scale_boxes(rows[:, :4], info)

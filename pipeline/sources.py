@@ -285,7 +285,7 @@ class FileSource(_AvSource):
             if not self.loop or self._next_index == 0:
                 break
             offset = last + 1.0 / (self.info.fps or 30.0)
-            self._container.seek(0)
+            self._container.seek(0)  # pyright: ignore[reportOptionalMemberAccess] - opened above
         self._set_state(SourceState.ENDED)
 
     def _decode(self) -> Generator[Any, None, None]:
@@ -394,7 +394,7 @@ class SyntheticSource(_AvSource):
     def __iter__(self) -> Iterator[Frame]:
         if self._container is None:
             self.start()
-        for vf in self._container.decode(video=0):
+        for vf in self._container.decode(video=0):  # pyright: ignore[reportOptionalMemberAccess] - start() opened it
             if self.stopped:
                 return
             ts = self._media_time(vf)
@@ -480,7 +480,7 @@ class StreamSource(_AvSource):
             anchor = None
             reason = "end of stream"
             try:
-                for vf in self._container.decode(video=0):
+                for vf in self._container.decode(video=0):  # pyright: ignore[reportOptionalMemberAccess] - start() opened it
                     if self.stopped:
                         break
                     media = vf.time
@@ -539,7 +539,8 @@ class WebcamSource(Source):
         cap = self._opener(self.device)
         c = self.cfg
         if c.fourcc:
-            cap.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter_fourcc(*c.fourcc[:4].ljust(4)))
+            fourcc = cv2.VideoWriter_fourcc(*c.fourcc[:4].ljust(4))  # pyright: ignore[reportAttributeAccessIssue]
+            cap.set(cv2.CAP_PROP_FOURCC, fourcc)
         if c.width:
             cap.set(cv2.CAP_PROP_FRAME_WIDTH, c.width)
         if c.height:
@@ -561,7 +562,7 @@ class WebcamSource(Source):
             self.start()
         t_start = time.monotonic()
         while not self.stopped:
-            ok, img = self._cap.read()
+            ok, img = self._cap.read()  # pyright: ignore[reportOptionalMemberAccess] - start() opened it
             if ok and img is not None:
                 self.status.attempts = 0
                 yield self._emit(img, time.monotonic() - t_start)
@@ -570,7 +571,7 @@ class WebcamSource(Source):
                 break
             if not self._backoff("camera read failed", f"camera {self.uri} stopped delivering frames"):
                 break
-            self._cap.release()
+            self._cap.release()  # pyright: ignore[reportOptionalMemberAccess]
             try:
                 self.start()
             except SourceError:

@@ -183,7 +183,8 @@ class MqttPublisher:
     def _client(self) -> Any:
         import paho.mqtt.client as mqtt
 
-        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=self.client_id, clean_session=True,
+        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,  # pyright: ignore[reportPrivateImportUsage]
+                        client_id=self.client_id, clean_session=True,
                         protocol=mqtt.MQTTv311)
         c.connect_timeout = CONNECT_TIMEOUT
         c.max_inflight_messages_set(WINDOW)

@@ -286,13 +286,13 @@ class ShapeEditor(QObject):
         lv = []
         for name, p1, p2 in lines:
             v = old_lines.get(name)
-            same = v is not None and v.p1 == p1 and v.p2 == p2
-            lv.append(LineView(name, p1, p2, v.in_count if same else 0, v.out_count if same else 0))
+            kept = v if v is not None and v.p1 == p1 and v.p2 == p2 else None
+            lv.append(LineView(name, p1, p2, kept.in_count if kept else 0, kept.out_count if kept else 0))
         zv = []
         for name, poly in zones:
             v = old_zones.get(name)
-            same = v is not None and v.polygon == poly
-            zv.append(ZoneView(name, poly, v.occupancy if same else 0, v.entries if same else 0))
+            kept = v if v is not None and v.polygon == poly else None
+            zv.append(ZoneView(name, poly, kept.occupancy if kept else 0, kept.entries if kept else 0))
         return Overlay(camera, shown.frame if shown else -1, tuple(lv), tuple(zv))
 
     def _geometry(self, camera: str) -> tuple[tuple[Any, ...], tuple[Any, ...]]:

@@ -37,7 +37,8 @@ class RuntimeModel:
                  cache_dir: str | os.PathLike[str] | None = None) -> None:
         """`spec` gives the runtime, threads and precision (checked when it was built); `device` is the one
         chosen for it and `calibration` the loaded int8 `CalibrationSet`."""
-        self.source = ModelSource.of(model, weights_path, Path(cache_dir) if cache_dir is not None else None)
+        self.source = ModelSource.of(model, Path(weights_path) if weights_path is not None else None,
+                                     Path(cache_dir) if cache_dir is not None else None)
         self.spec = spec
         self.name = spec.runtime
         self.device = device
