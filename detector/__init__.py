@@ -17,7 +17,8 @@ Training / fine-tuning:
     save_checkpoint(model, "out.safetensors", meta={"epochs": 10}, half=False)  # our format, no pickle
 
 `model.names` (dict), `.task`, `.nc`, `.stride` (tensor [8,16,32]), `.kpt_shape` (pose), `.family`
-("turbo" | "v1"), `.spec` (architecture dict) and `.set_attention("flash"|"sdpa"|"eager")` are public.
+("turbo" | "v1"), `.spec` (the architecture, a frozen `detector.spec.ModelSpec`) and
+`.set_attention("flash"|"sdpa"|"eager")` are public.
 """
 
 from importlib import import_module

@@ -90,9 +90,9 @@ def test_square_640_and_pose_metadata(loaded) -> None:
 
 def test_pe_bias_is_used(loaded) -> None:
     model, _ = loaded("ultralytics_yolo12n_pebias")
-    assert model.spec["pe_bias"] is True
+    assert model.spec.pe_bias is True
     plain, _ = loaded("ultralytics_yolo12n")
-    assert plain.spec["pe_bias"] is False
+    assert plain.spec.pe_bias is False
 
 
 def _match_predict(det: Detector, ref, frame_key: str) -> None:
