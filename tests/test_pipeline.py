@@ -281,3 +281,29 @@ def test_tracker_failure_names_the_tracker(tmp_path, detector, track_thread):
     with pytest.raises(PipelineError, match="^tracker: ValueError: bad box"):
         pipe.run()
     assert no_pipeline_threads()
+
+
+def test_an_attached_sink_gets_the_same_path_and_fails_alone(tmp_path, detector):
+    """`attach_sink` (the GUI's recordings): the sink is opened with the stream's info and written like the
+    others from the next frame on; one that fails is detached and reported, and the run goes on."""
+
+    class FailsOnThird(RecordingSink):
+        def write(self, frame, dets, events):
+            if len(self.frames) == 2:
+                raise OSError("disk full")
+            super().write(frame, dets, events)
+
+    video = make_video(tmp_path / "a.mp4", n=45)
+    cfg = set_values(cfg_for(str(video)), {"source.realtime": True, "source.policy": "lossless"})  # paced, no drops
+    main, extra, broken = RecordingSink("main"), RecordingSink("extra"), FailsOnThird("broken")
+    errors: list[BaseException] = []
+    pipe = Pipeline(cfg, sinks=[main], detector=detector, on_result=lambda r: None)
+    pipe.start()
+    pipe.attach_sink("0", extra, errors.append)
+    pipe.attach_sink("0", broken, errors.append)
+    pipe.attach_sink("0", extra, errors.append)  # attached once
+    assert pipe.wait(60)
+    assert len(main.frames) == 45 and main.closed == 1
+    assert len(extra.frames) >= 3 and extra.frames == main.frames[-len(extra.frames):] and extra.closed == 1
+    assert extra.infos[0].source_id == "0" and extra.infos[0].width == main.infos[0].width
+    assert [str(e) for e in errors] == ["disk full"] and len(broken.frames) == 2 and broken.closed == 0
