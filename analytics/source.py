@@ -210,11 +210,11 @@ class SourceAnalytics:
         with self._lock:
             ov = self._overlay
             if ov is None:
-                snap = self._tally.snapshot()
-                lines = tuple(LineView(v.name, v.p1, v.p2, c.in_count, c.out_count)
-                              for v, c in zip(self._lines.lines, snap.lines, strict=True))
-                zones = tuple(ZoneView(z.name, z.polygon, c.occupancy, c.entries)
-                              for z, c in zip(self._zones.zones, snap.zones, strict=True))
+                line_totals, zone_totals = self._tally.totals()
+                lines = tuple(LineView(v.name, v.p1, v.p2, a, b)
+                              for v, (a, b) in zip(self._lines.lines, line_totals, strict=True))
+                zones = tuple(ZoneView(z.name, z.polygon, occ, entries)
+                              for z, (occ, entries) in zip(self._zones.zones, zone_totals, strict=True))
                 ov = self._overlay = Overlay(self.source_id, self.frame, lines, zones)
             return ov
 

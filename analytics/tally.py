@@ -151,6 +151,7 @@ class CountTally:
         self._lock = threading.Lock()
         self._lines: dict[str, _Line] = {n: _Line() for n in lines}
         self._zones: dict[str, _Zone] = {n: _Zone() for n in zones}
+        self._counts: tuple[tuple[LineCount, ...], tuple[ZoneCount, ...]] | None = None  # until a count changes
         self.frame = -1
         self.ts = 0.0
 
@@ -165,6 +166,7 @@ class CountTally:
         with self._lock:
             self._lines = {n: self._lines[n] if n in keep and n in self._lines else _Line() for n in lines}
             self._zones = {n: self._zones[n] if n in keep and n in self._zones else _Zone() for n in zones}
+            self._counts = None
 
     def add(self, frame: int, ts: float, events: Iterable[TrackEvent]) -> None:
         """One frame: its index and time, and its events (any kind; only analytics events count)."""
@@ -172,18 +174,26 @@ class CountTally:
             self.frame, self.ts = frame, ts
             for ev in events:
                 kind = ev.kind
+                if kind in _COUNTED:
+                    self._counts = None
                 if kind == EventKind.LINE_CROSS:
                     k = 0 if ev.attrs["direction"] == "in" else 1
                     ln = self._lines.get(ev.attrs["line"])
                     if ln is None:
                         ln = self._lines[ev.attrs["line"]] = _Line()
                     ln.counts[k] += 1
-                    ln.by_class.setdefault(ev.class_id, (self._class(ev), [0, 0]))[1][k] += 1
+                    per = ln.by_class.get(ev.class_id)
+                    if per is None:
+                        per = ln.by_class[ev.class_id] = (self._class(ev), [0, 0])
+                    per[1][k] += 1
                 elif kind == EventKind.ZONE_ENTER or kind == EventKind.ZONE_EXIT:
                     z = self._zones.get(ev.attrs["zone"])
                     if z is None:
                         z = self._zones[ev.attrs["zone"]] = _Zone()
-                    by = z.by_class.setdefault(ev.class_id, (self._class(ev), [0, 0, 0, 0.0]))[1]
+                    visits = z.by_class.get(ev.class_id)
+                    if visits is None:
+                        visits = z.by_class[ev.class_id] = (self._class(ev), [0, 0, 0, 0.0])
+                    by = visits[1]
                     if kind == EventKind.ZONE_ENTER:
                         z.counts[0] += 1
                         z.counts[1] += 1
@@ -203,14 +213,32 @@ class CountTally:
         return ev.class_name if ev.class_name is not None else class_name(self.names, ev.class_id)
 
     def snapshot(self, camera: str | None = None) -> CountSnapshot:
+        """The counts as of the last frame added."""
+        lines, zones = self.counts()
+        return CountSnapshot(self.source_id, self.frame, self.ts, lines, zones, camera)
+
+    def totals(self) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+        """Just what the overlay draws, cheap every frame: (in, out) per line, (occupancy, entries) per zone,
+        in the order of the lines and zones."""
         with self._lock:
-            lines = tuple(LineCount(n, v.counts[0], v.counts[1],
-                                    tuple((c, ClassCrossings(a, b)) for _, (c, (a, b)) in sorted(v.by_class.items())))
-                          for n, v in self._lines.items())
-            zones = tuple(ZoneCount(n, v.counts[0], v.counts[1], v.counts[2], v.max_occupancy, v.dwell,
-                                    tuple((c, ClassVisits(*r)) for _, (c, r) in sorted(v.by_class.items())))
-                          for n, v in self._zones.items())
-            return CountSnapshot(self.source_id, self.frame, self.ts, lines, zones, camera)
+            return ([(v.counts[0], v.counts[1]) for v in self._lines.values()],
+                    [(v.counts[0], v.counts[1]) for v in self._zones.values()])
+
+    def counts(self) -> tuple[tuple[LineCount, ...], tuple[ZoneCount, ...]]:
+        """The line and zone counts now (rebuilt only after a change)."""
+        with self._lock:
+            if self._counts is None:
+                lines = tuple(LineCount(n, v.counts[0], v.counts[1], tuple(
+                    (c, ClassCrossings(a, b)) for _, (c, (a, b)) in sorted(v.by_class.items())))
+                    for n, v in self._lines.items())
+                zones = tuple(ZoneCount(n, v.counts[0], v.counts[1], v.counts[2], v.max_occupancy, v.dwell,
+                                        tuple((c, ClassVisits(*r)) for _, (c, r) in sorted(v.by_class.items())))
+                              for n, v in self._zones.items())
+                self._counts = (lines, zones)
+            return self._counts
+
+
+_COUNTED = (EventKind.LINE_CROSS, EventKind.ZONE_ENTER, EventKind.ZONE_EXIT)
 
 
 def _mean(total: float, n: int) -> float | None:
