@@ -53,7 +53,9 @@ COMMON = ["--weights", "demo", "--quiet"]
 
 
 def _cli(*args: str, timeout: float = 900) -> None:
-    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    # RAY_AUTH_MODE set: a throwaway `--ray local` would otherwise create ~/.ray/auth_token, and every
+    # later Ray cluster on the machine (the cluster tests' too) would then require that token
+    env = {**os.environ, "PYTHONHASHSEED": "0", "RAY_AUTH_MODE": os.environ.get("RAY_AUTH_MODE", "disabled")}
     proc = subprocess.run([*YOLOTRACK, *args], capture_output=True, text=True, timeout=timeout, env=env)
     if proc.returncode != 0:
         raise SystemExit(f"yolotrack {' '.join(args)} failed ({proc.returncode}): {proc.stderr[-2000:]}")
