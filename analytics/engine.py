@@ -6,8 +6,8 @@ the GUI handle them unchanged) and `result.analytics` gets the frame's `Overlay`
 Per source there is one `SourceAnalytics`, created at that source's first frame with the lines
 and zones that name it (or no source at all).
 
-Read from any thread: `counts()` (per-source snapshots, the MQTT `<prefix>/<camera>/counts`
-payload), `source(id)` (the live per-source object: `overlay()`, `tally()`, `counts()`), and
+Read from any thread: `counts()` (per-source `CountSnapshot`s: `run`'s count lines), `source(id)`
+(the live per-source object: `overlay()`, `counts()`), and
 `config` (the section as it is now). `set_config()` replaces lines and zones in a running
 pipeline; it checks the new section first (geometry, names, classes) and raises `ConfigError`
 without changing anything when it is wrong.
@@ -15,7 +15,6 @@ without changing anything when it is wrong.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import threading
 from collections.abc import Iterable, Mapping
@@ -23,6 +22,7 @@ from typing import Any
 
 from yolotrack.analytics.shapes import applies_to, resolve_shapes
 from yolotrack.analytics.source import SourceAnalytics
+from yolotrack.analytics.tally import CountSnapshot
 from yolotrack.core.config import AnalyticsConfig, build
 from yolotrack.core.errors import ConfigError
 
@@ -55,9 +55,9 @@ class Analytics:
 
     @property
     def config(self) -> AnalyticsConfig:
-        """A copy of the section in force (edit it and pass it to `set_config`)."""
+        """The section in force (frozen: `dataclasses.replace` it and pass the result to `set_config`)."""
         with self._lock:
-            return copy.deepcopy(self._cfg)
+            return self._cfg
 
     @property
     def enabled(self) -> bool:
@@ -70,22 +70,20 @@ class Analytics:
         Takes an `AnalyticsConfig` or the mapping of an `analytics:` YAML section. Lines and zones
         whose definition is unchanged keep their counts; changed or new ones start from zero.
         """
-        if not isinstance(cfg, AnalyticsConfig):
-            cfg = build(AnalyticsConfig, dict(cfg), "analytics")
-        else:
-            cfg = build(AnalyticsConfig, dataclasses.asdict(cfg), "analytics")  # the same checks as a config file
-        if not self.names and _names_used(cfg):  # class filters wait for the model's names (`set_names`)
+        data = dataclasses.asdict(cfg) if isinstance(cfg, AnalyticsConfig) else dict(cfg)
+        section: AnalyticsConfig = build(AnalyticsConfig, data, "analytics")  # the same checks as a config file
+        if not self.names and _names_used(section):  # class filters wait for the model's names (`set_names`)
             with self._lock:
-                self._cfg, self._lines, self._zones, self._unresolved = cfg, [], [], True
+                self._cfg, self._lines, self._zones, self._unresolved = section, [], [], True
             return
-        lines, zones = resolve_shapes(cfg, self.names)
+        lines, zones = resolve_shapes(section, self.names)
         with self._lock:
             self._unresolved = False
-            self._cfg = cfg
+            self._cfg = section
             self._lines, self._zones = lines, zones
             for sid, src in self._sources.items():
                 ln, zn = self._for(sid)
-                src.replace(ln, zn, cfg.hysteresis, cfg.min_displacement)
+                src.replace(ln, zn, section.hysteresis, section.min_displacement)
 
     def set_names(self, names: Mapping[int, str]) -> None:
         """The model's class names (known once it is loaded): `classes` filters are resolved again."""
@@ -143,19 +141,12 @@ class Analytics:
 
     # ------------------------------------------------------------ readers
 
-    def counts(self) -> dict[str, dict[str, Any]]:
-        """{source id: counts snapshot} for every source that has lines or zones; a snapshot names its
-        `camera` when the source is one of a cameras file."""
+    def counts(self) -> dict[str, CountSnapshot]:
+        """{source id: counts} for every source that has lines or zones; a snapshot names its `camera`
+        when the source is one of a cameras file."""
         with self._lock:
             sources = list(self._sources.items())
-        out = {}
-        for sid, src in sources:
-            if src.has_shapes:
-                snap = src.counts()
-                if sid in self.cameras:
-                    snap["camera"] = self.cameras[sid]
-                out[sid] = snap
-        return out
+        return {sid: src.counts(self.cameras.get(sid)) for sid, src in sources if src.has_shapes}
 
     @property
     def sources(self) -> dict[str, SourceAnalytics]:

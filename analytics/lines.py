@@ -88,8 +88,6 @@ class LineCounter:
         self.weights = w
         self.min_displacement2 = self.min_displacement ** 2
         self.classes = ClassTable([ln.classes for ln in self.lines])
-        self.totals = np.zeros((n, 2), np.int64)  # [in, out] per line
-        self.by_class: list[dict[int, list[int]]] = [{} for _ in range(n)]  # class id -> [in, out]
         self._alloc(capacity)
 
     def _alloc(self, capacity: int) -> None:
@@ -150,15 +148,9 @@ class LineCounter:
         if not flip.any():
             return _NONE
         det, line = np.nonzero(flip)
-        direction = zone[det, line].astype(np.int64)
-        for i, j, dr in zip(det.tolist(), line.tolist(), direction.tolist(), strict=True):
-            k = 0 if dr > 0 else 1
-            self.totals[j, k] += 1
-            self.by_class[j].setdefault(int(class_ids[i]), [0, 0])[k] += 1
-        return det, line, direction
+        return det, line, zone[det, line].astype(np.int64)
 
-    def release(self, rows: np.ndarray, class_ids: np.ndarray,
-                left_view: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def release(self, rows: np.ndarray, left_view: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Tracks that are gone (removed by the tracker). One that was last seen at the edge of the picture
         (`left_view`) across a line, after a side change within the segment but not yet past the band,
         crossed and walked out of view: count it now. (Inside the picture, a track that ends like that
@@ -172,15 +164,11 @@ class LineCounter:
         if not pending.any():
             return _NONE
         k, line = np.nonzero(pending)
-        direction = -side[k, line].astype(np.int64)
-        for i, j, dr in zip(k.tolist(), line.tolist(), direction.tolist(), strict=True):
-            c = 0 if dr > 0 else 1
-            self.totals[j, c] += 1
-            self.by_class[j].setdefault(int(class_ids[i]), [0, 0])[c] += 1
-        return k, line, direction
+        return k, line, -side[k, line].astype(np.int64)
 
     def adopt(self, old: LineCounter) -> None:
-        """Keep the counts and track state of every line that `old` had with the same definition."""
+        """Keep the track state of every line that `old` had with the same definition (its counts are
+        the source's `CountTally`'s)."""
         index = {ln: k for k, ln in enumerate(old.lines)}
         if len(old.state) > len(self.state):
             self.grow(len(old.state))
@@ -191,8 +179,6 @@ class LineCounter:
             if k is None:
                 continue
             self.state[:rows, j] = old.state[:, k]
-            self.totals[j] = old.totals[k]
-            self.by_class[j] = {c: list(v) for c, v in old.by_class[k].items()}
 
 
 _NONE = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64))

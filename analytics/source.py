@@ -2,17 +2,17 @@
 
 One object per video source. `update` takes a frame's tracked `Detections` and the tracker's
 events, advances every line and zone, and returns the analytics events (`line_cross`,
-`zone_enter`, `zone_exit`) as `TrackEvent`s. Other threads read it at any time: `counts()` (a
-JSON-ready snapshot, the payload of the counts export and of MQTT), `overlay()` (what to draw)
-and `tally()` (cheap totals for time series). `replace()` swaps the lines and zones between two
-frames; shapes whose definition did not change keep their counts and per-track state.
+`zone_enter`, `zone_exit`) as `TrackEvent`s. The counts are a `CountTally` of those events (the
+one count model, see tally.py). Other threads read it at any time: `counts()` (a frozen
+`CountSnapshot`: the counts export, the `counts` lines, `run`'s count lines) and `overlay()`
+(what to draw). `replace()` swaps the lines and zones between two frames; shapes whose
+definition did not change keep their counts and per-track state.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -21,26 +21,12 @@ from yolotrack.analytics.lines import LineCounter, box_features, box_scale
 from yolotrack.analytics.overlay import LineView, Overlay, ZoneView
 from yolotrack.analytics.shapes import Line, Zone
 from yolotrack.analytics.slots import TrackSlots
+from yolotrack.analytics.tally import CountSnapshot, CountTally
 from yolotrack.analytics.zones import ZoneCounter
 from yolotrack.core.detections import Detections, class_name
-from yolotrack.core.events import TrackEvent
+from yolotrack.core.events import EventKind, TrackEvent
 
 _STALE_CHECK = 128  # frames between checks for tracks that vanished without a `removed` event
-
-
-@dataclass(frozen=True)
-class Tally:
-    """Running totals at one frame, cheap to take every frame (the counts export's time series)."""
-
-    frame: int
-    ts: float
-    line_names: tuple[str, ...]
-    line_in: np.ndarray  # (L,) int64, cumulative
-    line_out: np.ndarray
-    zone_names: tuple[str, ...]
-    occupancy: np.ndarray  # (Z,) int64, now
-    entries: np.ndarray  # (Z,) cumulative
-    exits: np.ndarray
 
 
 class SourceAnalytics:
@@ -64,6 +50,7 @@ class SourceAnalytics:
         self._slots = TrackSlots()
         self._lines = LineCounter(lines, self._slots.capacity, hysteresis, min_displacement)
         self._zones = ZoneCounter(zones, self._slots.capacity, hysteresis)
+        self._tally = CountTally(source_id, [v.name for v in lines], [z.name for z in zones], self.names)
         self._pending: tuple[list[Line], list[Zone], float, float] | None = None
         self.frame = -1
         self.ts = 0.0
@@ -102,6 +89,8 @@ class SourceAnalytics:
         new_lines.adopt(self._lines)
         new_zones = ZoneCounter(zones, cap, hyst)
         new_zones.adopt(self._zones)
+        kept = {v.name for v in lines if v in self._lines.lines} | {z.name for z in zones if z in self._zones.zones}
+        self._tally.reshape([v.name for v in lines], [z.name for z in zones], kept)
         self._lines, self._zones = new_lines, new_zones
         self._overlay = None
 
@@ -114,53 +103,61 @@ class SourceAnalytics:
         `size` (width, height) of the frame tells which removed tracks were last seen at its edge.
         """
         with self._lock:
-            if size is not None:
-                self.size = size
-            if self._pending is not None:
-                self._apply_pending()
-            self.frame, self.ts = frame_index, ts
-            if self.first_ts is None:
-                self.first_ts = ts
-            self.frames += 1
-            self._overlay = None
-            out: list[TrackEvent] = []
-            removed = [e.track_id for e in events if e.kind == "removed"]
-            if removed:
-                out.extend(self._release(removed, frame_index, ts))
-            if self.frames % _STALE_CHECK == 0:
-                stale = self._slots.stale(frame_index, max(1, int(self.forget_after * (fps or 30.0))))
-                if stale:
-                    out.extend(self._release(stale, frame_index, ts))
-            if dets is None or dets.track_ids is None or len(dets) == 0 or not self.has_shapes:
-                return out
-            ids = dets.track_ids.tolist()
-            rows, new = self._slots.assign(ids)
-            if self._slots.capacity > len(self._lines.state):
-                self._lines.grow(self._slots.capacity)
-                self._zones.grow(self._slots.capacity)
-            if new is not None:
-                self._lines.reset(rows[new])
-                self._zones.reset(rows[new])
-            xyxy = dets.xyxy
-            cls = dets.class_ids
-            self._slots.seen(rows, frame_index, ts, xyxy, cls, dets.scores)
-            feats = box_features(xyxy)
-            scale, scale2 = box_scale(feats)
-            if self._lines.lines:
-                det, line, direction = self._lines.update(rows, feats, scale, scale2, cls, new)
-                for i, j, dr in zip(det.tolist(), line.tolist(), direction.tolist(), strict=True):
-                    out.append(self._event("line_cross", dets, i, frame_index, ts,
-                                           {"line": self._lines.lines[j].name, "direction": "in" if dr > 0 else "out"}))
-            if self._zones.zones:
-                ei, ez, xi, xz, dwell, xcls = self._zones.update(rows, feats, scale, cls, ts)
-                for i, j in zip(ei.tolist(), ez.tolist(), strict=True):
-                    out.append(self._event("zone_enter", dets, i, frame_index, ts, {"zone": self._zones.zones[j].name}))
-                for i, j, dw, c in zip(xi.tolist(), xz.tolist(), dwell.tolist(), xcls.tolist(), strict=True):
-                    out.append(self._event("zone_exit", dets, i, frame_index, ts,
-                                           {"zone": self._zones.zones[j].name, "dwell_s": dw}, cls=c))
+            out = self._update(frame_index, ts, dets, events, fps, size)
+            self._tally.add(frame_index, ts, out)
             return out
 
-    def _event(self, kind: str, dets: Detections, i: int, frame: int, ts: float, attrs: dict[str, Any],
+    def _update(self, frame_index: int, ts: float, dets: Detections | None, events: Sequence[TrackEvent],
+                fps: float | None, size: tuple[int, int] | None) -> list[TrackEvent]:
+        """The frame's work, under the lock of `update`."""
+        if size is not None:
+            self.size = size
+        if self._pending is not None:
+            self._apply_pending()
+        self.frame, self.ts = frame_index, ts
+        if self.first_ts is None:
+            self.first_ts = ts
+        self.frames += 1
+        self._overlay = None
+        out: list[TrackEvent] = []
+        removed = [e.track_id for e in events if e.kind == EventKind.REMOVED]
+        if removed:
+            out.extend(self._release(removed, frame_index, ts))
+        if self.frames % _STALE_CHECK == 0:
+            stale = self._slots.stale(frame_index, max(1, int(self.forget_after * (fps or 30.0))))
+            if stale:
+                out.extend(self._release(stale, frame_index, ts))
+        if dets is None or dets.track_ids is None or len(dets) == 0 or not self.has_shapes:
+            return out
+        ids = dets.track_ids.tolist()
+        rows, new = self._slots.assign(ids)
+        if self._slots.capacity > len(self._lines.state):
+            self._lines.grow(self._slots.capacity)
+            self._zones.grow(self._slots.capacity)
+        if new is not None:
+            self._lines.reset(rows[new])
+            self._zones.reset(rows[new])
+        xyxy = dets.xyxy
+        cls = dets.class_ids
+        self._slots.seen(rows, frame_index, ts, xyxy, cls, dets.scores)
+        feats = box_features(xyxy)
+        scale, scale2 = box_scale(feats)
+        if self._lines.lines:
+            det, line, direction = self._lines.update(rows, feats, scale, scale2, cls, new)
+            for i, j, dr in zip(det.tolist(), line.tolist(), direction.tolist(), strict=True):
+                out.append(self._event(EventKind.LINE_CROSS, dets, i, frame_index, ts,
+                                       {"line": self._lines.lines[j].name, "direction": "in" if dr > 0 else "out"}))
+        if self._zones.zones:
+            ei, ez, xi, xz, dwell, xcls = self._zones.update(rows, feats, scale, cls, ts)
+            for i, j in zip(ei.tolist(), ez.tolist(), strict=True):
+                out.append(self._event(EventKind.ZONE_ENTER, dets, i, frame_index, ts,
+                                       {"zone": self._zones.zones[j].name}))
+            for i, j, dw, c in zip(xi.tolist(), xz.tolist(), dwell.tolist(), xcls.tolist(), strict=True):
+                out.append(self._event(EventKind.ZONE_EXIT, dets, i, frame_index, ts,
+                                       {"zone": self._zones.zones[j].name, "dwell_s": dw}, cls=c))
+        return out
+
+    def _event(self, kind: EventKind, dets: Detections, i: int, frame: int, ts: float, attrs: dict[str, Any],
                cls: int | None = None) -> TrackEvent:
         """An event of detection `i`; `cls` overrides its class (a zone visit keeps the class it entered with)."""
         c = int(dets.class_ids[i]) if cls is None else int(cls)
@@ -182,18 +179,18 @@ class SourceAnalytics:
         s = self._slots
         out = []
         last = s.last[rows]
-        k, line, direction = self._lines.release(rows, last[:, 4].astype(np.int64), self._at_edge(last[:, :4]))
+        k, line, direction = self._lines.release(rows, self._at_edge(last[:, :4]))
         for kk, j, dr in zip(k.tolist(), line.tolist(), direction.tolist(), strict=True):
             r = int(rows[kk])
             box, c, score, _ = s.last_seen(r)
-            out.append(TrackEvent("line_cross", int(s.track_id[r]), frame, c, box, score, self.source_id, ts,
+            out.append(TrackEvent(EventKind.LINE_CROSS, int(s.track_id[r]), frame, c, box, score, self.source_id, ts,
                                   self._class_name(c), {"line": self._lines.lines[j].name,
                                                         "direction": "in" if dr > 0 else "out"}))
         k, zone, dwell, zcls = self._zones.release(rows, s.last[rows, 6])
         for kk, j, dw, c in zip(k.tolist(), zone.tolist(), dwell.tolist(), zcls.tolist(), strict=True):
             r = int(rows[kk])
             box, _, score, _ = s.last_seen(r)
-            out.append(TrackEvent("zone_exit", int(s.track_id[r]), frame, c, box, score, self.source_id, ts,
+            out.append(TrackEvent(EventKind.ZONE_EXIT, int(s.track_id[r]), frame, c, box, score, self.source_id, ts,
                                   self._class_name(c), {"zone": self._zones.zones[j].name, "dwell_s": dw}))
         self._slots.release(known)
         return out
@@ -213,42 +210,19 @@ class SourceAnalytics:
         with self._lock:
             ov = self._overlay
             if ov is None:
-                ln, zn = self._lines, self._zones
-                lines = tuple(LineView(v.name, v.p1, v.p2, int(ln.totals[j, 0]), int(ln.totals[j, 1]))
-                              for j, v in enumerate(ln.lines))
-                zones = tuple(ZoneView(z.name, z.polygon, int(zn.occupancy[j]), int(zn.entries[j]))
-                              for j, z in enumerate(zn.zones))
+                line_totals, zone_totals = self._tally.totals()
+                lines = tuple(LineView(v.name, v.p1, v.p2, a, b)
+                              for v, (a, b) in zip(self._lines.lines, line_totals, strict=True))
+                zones = tuple(ZoneView(z.name, z.polygon, occ, entries)
+                              for z, (occ, entries) in zip(self._zones.zones, zone_totals, strict=True))
                 ov = self._overlay = Overlay(self.source_id, self.frame, lines, zones)
             return ov
 
-    def tally(self) -> Tally:
+    def counts(self, camera: str | None = None) -> CountSnapshot:
+        """The counts now: per line in/out (by class), per zone occupancy, entries, exits, max occupancy
+        and mean dwell of finished visits (by class); `camera` names the source's camera, when it has one."""
         with self._lock:
-            ln, zn = self._lines, self._zones
-            return Tally(self.frame, self.ts, tuple(v.name for v in ln.lines), ln.totals[:, 0].copy(),
-                         ln.totals[:, 1].copy(), tuple(z.name for z in zn.zones), zn.occupancy.copy(),
-                         zn.entries.copy(), zn.exits.copy())
-
-    def counts(self) -> dict[str, Any]:
-        """JSON-ready counts now: per line in/out (by class), per zone occupancy, entries, exits,
-        max occupancy and mean dwell of finished visits (by class)."""
-        with self._lock:
-            ln, zn = self._lines, self._zones
-            lines: dict[str, Any] = {}
-            for j, v in enumerate(ln.lines):
-                by = {self._class_name(c): {"in": a, "out": b} for c, (a, b) in sorted(ln.by_class[j].items())}
-                lines[v.name] = {"in": int(ln.totals[j, 0]), "out": int(ln.totals[j, 1]), "by_class": by}
-            zones: dict[str, Any] = {}
-            for j, z in enumerate(zn.zones):
-                by = {self._class_name(c): {"occupancy": int(r[0]), "entries": int(r[1]), "exits": int(r[2]),
-                                            "mean_dwell_s": round(r[3] / r[2], 3) if r[2] else None}
-                      for c, r in sorted(zn.by_class[j].items())}
-                exits = int(zn.exits[j])
-                zones[z.name] = {"occupancy": int(zn.occupancy[j]), "entries": int(zn.entries[j]), "exits": exits,
-                                 "max_occupancy": int(zn.max_occupancy[j]),
-                                 "mean_dwell_s": round(float(zn.dwell_sum[j]) / exits, 3) if exits else None,
-                                 "by_class": by}
-            return {"source": self.source_id, "frame": self.frame, "ts": round(self.ts, 3), "lines": lines,
-                    "zones": zones}
+            return self._tally.snapshot(camera)
 
     @property
     def tracks(self) -> int:

@@ -1,15 +1,15 @@
-"""One human line per source from a counts snapshot: what `yolotrack run` logs periodically."""
+"""One human line per source from its counts: what `yolotrack run` logs periodically."""
 
 from __future__ import annotations
 
-from typing import Any
+from yolotrack.analytics.tally import CountSnapshot
 
 
-def counts_line(snap: dict[str, Any]) -> str:
+def counts_line(snap: CountSnapshot) -> str:
     """`source 0 (door cam): door in 3 out 2; bay 2 inside (max 3, 5 entries, mean dwell 4.2 s)`."""
-    parts = [f"{name} in {c['in']} out {c['out']}" for name, c in snap.get("lines", {}).items()]
-    for name, z in snap.get("zones", {}).items():
-        dwell = f", mean dwell {z['mean_dwell_s']:.1f} s" if z.get("mean_dwell_s") is not None else ""
-        parts.append(f"{name} {z['occupancy']} inside (max {z['max_occupancy']}, {z['entries']} entries{dwell})")
-    who = f"source {snap.get('source', '?')}" + (f" ({snap['camera']})" if snap.get("camera") else "")
+    parts = [f"{c.name} in {c.in_count} out {c.out_count}" for c in snap.lines]
+    for z in snap.zones:
+        dwell = f", mean dwell {z.mean_dwell_s:.1f} s" if z.mean_dwell_s is not None else ""
+        parts.append(f"{z.name} {z.occupancy} inside (max {z.max_occupancy}, {z.entries} entries{dwell})")
+    who = f"source {snap.source}" + (f" ({snap.camera})" if snap.camera else "")
     return f"{who}: {'; '.join(parts) if parts else 'no lines or zones'}"

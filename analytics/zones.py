@@ -23,11 +23,11 @@ _EMPTY = np.zeros(0, np.int64)
 
 
 class ZoneCounter:
-    """Occupancy of `zones` by tracks whose state lives in rows `0..capacity-1`."""
+    """Which tracks (state in rows `0..capacity-1`) are inside `zones`: enters and exits as arrays (the
+    source's `CountTally` counts them from the events)."""
 
     def __init__(self, zones: Sequence[Zone], capacity: int, hysteresis: float) -> None:
         self.zones = list(zones)
-        nz = len(self.zones)
         self.hysteresis = float(hysteresis)
         e1, e2, owner, starts = [], [], [], []
         for j, z in enumerate(self.zones):
@@ -69,13 +69,6 @@ class ZoneCounter:
             np.stack([-edy, edx, -edy * efx, edx * efy, edy * ex - edx * ey]) * inv,
             np.stack([edx, edy, edx * efx, edy * efy, -(edx * ex + edy * ey)]) * inv], axis=1)
         self.classes = ClassTable([z.classes for z in self.zones])
-        self.occupancy = np.zeros(nz, np.int64)
-        self.max_occupancy = np.zeros(nz, np.int64)
-        self.entries = np.zeros(nz, np.int64)
-        self.exits = np.zeros(nz, np.int64)
-        self.dwell_sum = np.zeros(nz, np.float64)
-        # class id -> [occupancy, entries, exits, dwell sum]
-        self.by_class: list[dict[int, list[float]]] = [{} for _ in range(nz)]
         self._alloc(capacity)
 
     def _alloc(self, capacity: int) -> None:
@@ -119,13 +112,8 @@ class ZoneCounter:
         xi, xz = det[~entering], zone[~entering]
         self.enter_ts[rows[ei], ez] = ts
         self.enter_cls[rows[ei], ez] = class_ids[ei]
-        for i, j in zip(ei.tolist(), ez.tolist(), strict=True):
-            self._enter(j, int(class_ids[i]))
         dwell = np.round(ts - self.enter_ts[rows[xi], xz], 3)  # as the events say it
-        xcls = self.enter_cls[rows[xi], xz]
-        for j, c, dw in zip(xz.tolist(), xcls.tolist(), dwell.tolist(), strict=True):
-            self._exit(j, c, dw)
-        return ei, ez, xi, xz, dwell, xcls
+        return ei, ez, xi, xz, dwell, self.enter_cls[rows[xi], xz]
 
     def _far_from_edge(self, feats: np.ndarray, scale: np.ndarray, change: np.ndarray) -> np.ndarray:
         """(n, Z) bool: the anchor is more than the hysteresis band from every edge of the zone,
@@ -141,23 +129,6 @@ class ZoneCounter:
         out[sel] = ~np.logical_or.reduceat(near, self.starts, axis=1)
         return out
 
-    def _enter(self, j: int, c: int) -> None:
-        self.occupancy[j] += 1
-        self.entries[j] += 1
-        self.max_occupancy[j] = max(self.max_occupancy[j], self.occupancy[j])
-        rec = self.by_class[j].setdefault(c, [0, 0, 0, 0.0])
-        rec[0] += 1
-        rec[1] += 1
-
-    def _exit(self, j: int, c: int, dwell: float) -> None:
-        self.occupancy[j] -= 1
-        self.exits[j] += 1
-        self.dwell_sum[j] += dwell
-        rec = self.by_class[j].setdefault(c, [0, 0, 0, 0.0])
-        rec[0] -= 1
-        rec[2] += 1
-        rec[3] += dwell
-
     def release(self, rows: np.ndarray,
                 last_ts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Tracks the tracker removed: every zone they were in is left at their last sighting.
@@ -168,13 +139,12 @@ class ZoneCounter:
         r = rows[k]
         dwell = np.round(np.maximum(last_ts[k] - self.enter_ts[r, zone], 0.0), 3)
         cls = self.enter_cls[r, zone]
-        for j, c, dw in zip(zone.tolist(), cls.tolist(), dwell.tolist(), strict=True):
-            self._exit(j, c, dw)
         self.inside[rows] = False
         return k, zone, dwell, cls
 
     def adopt(self, old: ZoneCounter) -> None:
-        """Keep the counts and who is inside for every zone `old` had with the same definition."""
+        """Keep who is inside for every zone `old` had with the same definition (its counts are the
+        source's `CountTally`'s)."""
         index = {z: k for k, z in enumerate(old.zones)}
         if len(old.inside) > len(self.inside):
             self.grow(len(old.inside))
@@ -186,7 +156,3 @@ class ZoneCounter:
             self.inside[:rows, j] = old.inside[:, k]
             self.enter_ts[:rows, j] = old.enter_ts[:, k]
             self.enter_cls[:rows, j] = old.enter_cls[:, k]
-            for arr, prev in ((self.occupancy, old.occupancy), (self.max_occupancy, old.max_occupancy),
-                              (self.entries, old.entries), (self.exits, old.exits), (self.dwell_sum, old.dwell_sum)):
-                arr[j] = prev[k]
-            self.by_class[j] = {c: list(v) for c, v in old.by_class[k].items()}

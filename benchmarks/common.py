@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from yolotrack.core.config import Config, apply_override
+from yolotrack.core.config import Config, apply_override, set_values
 
 
 def bench_config(weights: str, imgsz: int, overrides: list[str]) -> Config:
     """Defaults plus weights/imgsz, files read losslessly, no periodic stats; then KEY=VALUE overrides."""
-    cfg = Config()
-    cfg.model.weights = weights
-    cfg.model.imgsz = imgsz
-    cfg.source.policy = "lossless"
-    cfg.pipeline.stats_interval = 0.0
+    cfg = set_values(Config(), {"model.weights": weights, "model.imgsz": imgsz, "source.policy": "lossless",
+                                "pipeline.stats_interval": 0.0})
     for item in overrides:
-        apply_override(cfg, item)
+        cfg = apply_override(cfg, item)
     return cfg
 
 

@@ -20,6 +20,7 @@ in one run:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -35,8 +36,9 @@ from common import bench_config, make_scenes
 
 from yolotrack.analytics import SourceAnalytics
 from yolotrack.analytics.shapes import Line, Zone
-from yolotrack.core.config import AnalyticsConfig, LineConfig
+from yolotrack.core.config import AnalyticsConfig, LineConfig, set_values
 from yolotrack.core.detections import Detections
+from yolotrack.core.events import EventKind
 
 # (x1, y1, x2, y2) as fractions of the frame: a vertical, a horizontal, a diagonal and a short segment
 LINES = [(0.35, 0.0, 0.35, 1.0), (0.0, 0.55, 1.0, 0.55), (0.1, 0.9, 0.9, 0.1), (0.7, 0.15, 0.7, 0.6)]
@@ -211,9 +213,10 @@ def lingering(rng: np.random.Generator, n: int, sigma: float) -> tuple[list, lis
 def run_model(cfg, detector, video: Path, lines) -> tuple[list, list, dict]:
     from yolotrack.pipeline import Pipeline
 
-    cfg.source.uri = str(video)
-    cfg.analytics = AnalyticsConfig(lines=[LineConfig(name=str(k), points=[[x1, y1], [x2, y2]])
-                                           for k, (x1, y1, x2, y2) in enumerate(lines)])
+    cfg = dataclasses.replace(
+        set_values(cfg, {"source.uri": str(video)}),
+        analytics=AnalyticsConfig(lines=[LineConfig(name=str(k), points=[[x1, y1], [x2, y2]])
+                                         for k, (x1, y1, x2, y2) in enumerate(lines)]))
     rows: list = []
     events: list = []
 
@@ -221,7 +224,7 @@ def run_model(cfg, detector, video: Path, lines) -> tuple[list, list, dict]:
         d = r.detections
         rows.append((r.frame.index, d.track_ids.copy(), d.xyxy.copy(), d.class_ids.copy()))
         events.extend((e.frame_index, e.track_id, int(e.attrs["line"]), e.attrs["direction"])
-                      for e in r.events if e.kind == "line_cross")
+                      for e in r.events if e.kind == EventKind.LINE_CROSS)
 
     pipe = Pipeline(cfg, detector=detector, on_result=collect, want_trails=False)
     pipe.run()
@@ -337,7 +340,7 @@ def main() -> int:
             t0 = time.perf_counter()
             rows, events, counts = run_model(cfg, detector, video, lines)
             secs = time.perf_counter() - t0
-            assert sum(c["in"] + c["out"] for c in counts["lines"].values()) == len(events)
+            assert sum(c.in_count + c.out_count for c in counts.lines) == len(events)
             g = gt_rows(gt, args.frames)
             on_gt = count_tracks(g, lines, 30.0)
             truth_all.append(truth)

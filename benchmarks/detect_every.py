@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from common import bench_config, make_scenes
 
-from yolotrack.core.config import Config
+from yolotrack.core.config import Config, set_values
 from yolotrack.detector import torch_thread
 from yolotrack.pipeline import Pipeline
 
@@ -47,7 +47,7 @@ def run_clip(cfg: Config, detector: CountingDetector, video: Path) -> tuple[dict
         d = r.detections
         tracks[r.frame.index] = np.concatenate([d.track_ids[:, None].astype(float), d.xyxy], 1)
 
-    cfg.source.uri = str(video)
+    cfg = set_values(cfg, {"source.uri": str(video)})
     before = detector.frames
     t0 = time.perf_counter()
     Pipeline(cfg, detector=detector, on_result=collect, want_trails=False).run()
@@ -86,7 +86,7 @@ def main() -> int:
         clips = make_scenes(Path(tmp), args.sequences, args.seed, w, h, args.frames)
         rows = []
         for k in ks:
-            cfg.pipeline.detect_every = k
+            cfg = set_values(cfg, {"pipeline.detect_every": k})
             secs = frames = calls = 0.0
             scores: list[dict[str, float]] = []
             for video, gt in clips:

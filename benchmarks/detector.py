@@ -70,7 +70,7 @@ def main() -> int:
                   f"median {med:7.1f} ms  min {min(ts):7.1f} ms  ({1e3 / med:5.1f} fps)", flush=True)
     model.to(memory_format=torch.contiguous_format)
     model.set_attention("sdpa")
-    det = Detector(model, imgsz=640, device=args.device)
+    det = Detector(model, imgsz=640, device=args.device, runtime="torch")
     frame = np.random.default_rng(0).integers(0, 255, (720, 1280, 3), dtype=np.uint8)
     for _ in range(3):
         det([frame])

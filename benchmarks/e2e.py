@@ -33,7 +33,7 @@ import numpy as np
 import torch
 from common import bench_config
 
-from yolotrack.core.config import Config
+from yolotrack.core.config import Config, set_values
 from yolotrack.detector import Detector, torch_thread
 from yolotrack.detector.runtimes.compare import max_relative_error
 from yolotrack.pipeline import Pipeline, open_source
@@ -170,7 +170,7 @@ def child(args: argparse.Namespace) -> int:
     """One measurement in this (fresh) process; prints it as JSON for the parent."""
     imgsz, runtime, streams = args.imgsz[0], args.runtimes[0], args.streams[0]
     cfg = bench_config(args.weights, imgsz, ["model.device=cpu", *args.overrides])
-    cfg.source.uri = args.video if streams == 1 else [args.video] * streams
+    cfg = set_values(cfg, {"source.uri": args.video if streams == 1 else [args.video] * streams})
     frame = first_frame(args.video, cfg)
     r = run_one(cfg, args.weights, runtime, args.threads, frame, Path(args.cache_dir), streams)
     print(json.dumps({**r, "shape": list(r["shape"])}))

@@ -39,8 +39,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from common import bench_config  # noqa: E402
 from mosquitto import Broker, Subscriber  # noqa: E402
 
+from yolotrack.core.config import set_values
 from yolotrack.core.detections import Detections  # noqa: E402
-from yolotrack.core.events import TrackEvent  # noqa: E402
+from yolotrack.core.events import EventKind, TrackEvent  # noqa: E402
 from yolotrack.core.frame import Frame  # noqa: E402
 from yolotrack.sinks.base import StreamInfo  # noqa: E402
 from yolotrack.sinks.jsonl import JsonlSink  # noqa: E402
@@ -306,7 +307,7 @@ def fps(args: argparse.Namespace) -> None:
     per = []
     for i in range(args.events):
         frame = Frame(image, i, i / 30, "0", 30.0)
-        ev = TrackEvent("new", i, i, 0, (10.0, 10.0, 50.0, 90.0), 0.9, "0", i / 30, "person")
+        ev = TrackEvent(EventKind.NEW, i, i, 0, (10.0, 10.0, 50.0, 90.0), 0.9, "0", i / 30, "person")
         t = time.perf_counter()
         for sk in sinks:
             sk.write(frame, dets, [ev])
@@ -330,11 +331,9 @@ def rss(args: argparse.Namespace) -> None:
     hook = Receiver()
     dead_hook = hook.url
     hook.close()
-    cfg = Config()
-    cfg.output.mqtt.url = broker.url
-    cfg.output.webhook.url = dead_hook
-    cfg.output.mqtt.drain_timeout = cfg.output.webhook.drain_timeout = 0.0
-    cfg.output.mqtt.counts_interval = 1.0
+    cfg = set_values(Config(), {"output.mqtt.url": broker.url, "output.webhook.url": dead_hook,
+                                "output.mqtt.drain_timeout": 0.0, "output.webhook.drain_timeout": 0.0,
+                                "output.mqtt.counts_interval": 1.0})
     service = ServiceOutputs(cfg).start()
     sinks, image, dets = synthetic_feed(service)
     samples = []
@@ -344,7 +343,7 @@ def rss(args: argparse.Namespace) -> None:
     while time.monotonic() - t0 < args.down:
         now = time.monotonic()
         frame = Frame(image, n, now - t0, "0", 30.0)
-        ev = TrackEvent("new", n, n, 0, (10.0, 10.0, 50.0, 90.0), 0.9, "0", now - t0, "person")
+        ev = TrackEvent(EventKind.NEW, n, n, 0, (10.0, 10.0, 50.0, 90.0), 0.9, "0", now - t0, "person")
         for s in sinks:
             s.write(frame, dets, [ev])
         n += 1

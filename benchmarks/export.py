@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from yolotrack.commands.export import export_video
-from yolotrack.core.config import Config
+from yolotrack.core.config import Config, set_values
 from yolotrack.detector import torch_thread
 from yolotrack.sinks.video import VideoSink
 
@@ -74,13 +74,11 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         clip = make_clip(Path(tmp) / "bench720.mp4", args.frames, w, h)
-        cfg = Config()
-        cfg.model.weights, cfg.model.imgsz, cfg.model.conf = args.weights, args.imgsz, args.conf
-        cfg.model.max_det, cfg.model.device = args.max_det, "cpu"
-        cfg.tracker.track_thresh = cfg.tracker.new_track_thresh = args.conf
-        cfg.tracker.low_thresh = args.conf / 4
-        cfg.output.preset = args.preset
-        cfg.pipeline.stats_interval = 0
+        cfg = set_values(Config(), {
+            "model.weights": args.weights, "model.imgsz": args.imgsz, "model.conf": args.conf,
+            "model.max_det": args.max_det, "model.device": "cpu", "tracker.track_thresh": args.conf,
+            "tracker.new_track_thresh": args.conf, "tracker.low_thresh": args.conf / 4, "output.preset": args.preset,
+            "pipeline.stats_interval": 0})
         formats = args.formats.split(",")
         t0 = time.perf_counter()
         res = export_video(cfg, clip, Path(tmp) / "out", formats, quiet=True)

@@ -79,9 +79,9 @@ def run_pipeline(args: argparse.Namespace) -> dict:
 def run_export(args: argparse.Namespace) -> dict:
     """`yolotrack export` of the clip (one camera): encodes and writes every output, like the command."""
     from yolotrack.commands.export import export_video
+    from yolotrack.core.config import set_values
 
-    cfg = child_config(args)
-    cfg.source.loop = False
+    cfg = set_values(child_config(args), {"source.loop": False})
     out = Path(tempfile.mkdtemp(prefix="gui-grid-export-"))
     t0 = time.monotonic()
     res = export_video(cfg, Path(args.uris[0]), out, ["video", "mot", "cvat", "coco", "jsonl"])

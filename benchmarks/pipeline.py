@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from common import bench_config, make_scenes
 
-from yolotrack.core.config import Config
+from yolotrack.core.config import Config, set_values
 from yolotrack.detector import torch_thread
 from yolotrack.pipeline import Pipeline, open_source
 from yolotrack.tracker import build_tracker
@@ -159,8 +159,7 @@ def print_stage_stats(stats) -> None:
 
 
 def live_run(cfg: Config, detector, seconds: float, uri: str) -> None:
-    cfg.source.uri = uri
-    cfg.source.policy = "auto"  # a live source: latest frame wins
+    cfg = set_values(cfg, {"source.uri": uri, "source.policy": "auto"})  # a live source: latest frame wins
     sink = CountingSink()
     pipe = Pipeline(cfg, sinks=[sink], detector=detector)
     pipe.start()
@@ -213,12 +212,12 @@ def main() -> int:
 
     tmp = tempfile.TemporaryDirectory()
     if args.video:
-        cfg.source.uri = args.video
+        uri = args.video
     else:
         w, h = (int(v) for v in args.size.split("x"))
         make = make_scene_clip if args.clip == "scenes" else make_clip
-        cfg.source.uri = str(make(Path(tmp.name) / "bench.mp4", args.frames, w, h))
-    cfg.source.policy = "lossless"
+        uri = str(make(Path(tmp.name) / "bench.mp4", args.frames, w, h))
+    cfg = set_values(cfg, {"source.uri": uri, "source.policy": "lossless"})
     in_worker_thread(lambda: detector([np.zeros((720, 1280, 3), np.uint8)]))  # warm-up
     print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}  {platform.machine()} {torch.get_num_threads()} "
           f"torch threads; python {platform.python_version()} torch {torch.__version__} av {av.__version__} "

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from yolotrack.core.config import Config, apply_override
+from yolotrack.core.config import Config, apply_override, set_values
 from yolotrack.core.detections import Detections
 from yolotrack.tracker import build_tracker
 from yolotrack.tracker.evaluate import evaluate_arrays
@@ -120,10 +120,9 @@ def evaluate(case: Case, rows: np.ndarray) -> dict[str, float]:
 
 def run_ours(case: Case, tracker_type: str, overrides: list[str]) -> tuple[np.ndarray, float]:
     """MOT rows of one of our trackers on `case`, and its median update time in ms."""
-    cfg = Config()
-    cfg.tracker.type = tracker_type
+    cfg = set_values(Config(), {"tracker.type": tracker_type})
     for item in overrides:
-        apply_override(cfg, f"tracker.{item}")
+        cfg = apply_override(cfg, f"tracker.{item}")
     tracker = build_tracker(cfg.tracker, case.fps)
     wants_images = case.video is not None and tracker_type == "botsort" and cfg.tracker.botsort.gmc != "none"
     images = None

@@ -17,8 +17,9 @@ from yolotrack.pipeline.contracts import DetectorLike
 from yolotrack.pipeline.runner import Pipeline
 from yolotrack.pipeline.sources import Source, open_source
 from yolotrack.pipeline.stages import SinkFactory
+from yolotrack.pipeline.stats import SourceKind
 
-REPLAYABLE = ("file", "images")  # sources that can go back to a frame; the others resume live
+REPLAYABLE = (SourceKind.FILE, SourceKind.IMAGES)  # sources that can go back to a frame; the others resume live
 
 
 def build_group_pipeline(group: CameraGroup, sinks: SinkFactory, *, detector: DetectorLike | None = None,

@@ -13,7 +13,6 @@ gets the demo model, a real camera the COCO model, so the two never share a dete
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import logging
 from collections.abc import Sequence
@@ -57,7 +56,7 @@ def plan_groups(cameras: Sequence[Camera], base: Config, group_size: int | None 
         cfg = cam.config(base)
         if cfg.model.weights == AUTO:
             choice = choose_weights(cfg.model, [cam.source])
-            cfg.model.weights = choice.weights
+            cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, weights=choice.weights))
             chosen.setdefault(choice.describe(), []).append(cam.name)
         if cfg.pipeline.detect_every > 1 and not cfg.tracker.enabled:
             raise ConfigError(f"camera {cam.name}: pipeline.detect_every > 1 needs tracker.enabled: true "
@@ -77,14 +76,11 @@ def plan_groups(cameras: Sequence[Camera], base: Config, group_size: int | None 
 def _shared_config(configs: list[Config]) -> Config:
     """The group's config: the first camera's, with the lowest `conf` and the union of `classes`
     (None when any camera keeps every class), and tracking on (each camera's tracker decides)."""
-    cfg = copy.deepcopy(configs[0])
-    cfg.model.conf = min(c.model.conf for c in configs)
-    if any(c.model.classes is None for c in configs):
-        cfg.model.classes = None
-    else:
-        union: list[int | str] = []
+    first = configs[0]
+    classes: list[int | str] | None = None
+    if all(c.model.classes is not None for c in configs):
+        classes = []
         for c in configs:
-            union.extend(x for x in c.model.classes or [] if x not in union)
-        cfg.model.classes = union
-    cfg.tracker.enabled = True
-    return cfg
+            classes.extend(x for x in c.model.classes or [] if x not in classes)
+    model = dataclasses.replace(first.model, conf=min(c.model.conf for c in configs), classes=classes)
+    return dataclasses.replace(first, model=model, tracker=dataclasses.replace(first.tracker, enabled=True))

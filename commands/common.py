@@ -45,7 +45,7 @@ def config_from_args(args: argparse.Namespace, positional: int = 0) -> tuple[Con
             flags.append((key, value))
     cfg = load_config(getattr(args, "config", None), overrides=None)
     for key, value in flags:
-        set_value(cfg, key.split("."), value)
+        cfg = set_value(cfg, key.split("."), value)
     for item in overrides:
-        apply_override(cfg, item)
+        cfg = apply_override(cfg, item)
     return cfg, rest

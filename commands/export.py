@@ -20,6 +20,7 @@ video exports every decodable frame, writes the outputs, names the last good fra
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 import threading
@@ -132,7 +133,8 @@ class Progress:
             return
         if self.bar is None:
             self.begin(total)
-        self.bar.update(done - self.bar.n)
+        if self.bar is not None:
+            self.bar.update(done - self.bar.n)
 
     def close(self) -> None:
         if self.bar is not None:
@@ -161,10 +163,9 @@ def export_video(cfg: Config, video: Path, out_dir: Path, formats: list[str], qu
     from yolotrack.pipeline import Pipeline, TolerantFileSource, stop_on_signals
     from yolotrack.sinks.interruptible import Interruptible
 
-    cfg.source.uri = str(video)
-    cfg.source.policy = "lossless"
-    cfg.source.realtime = False
-    cfg.source.loop = False
+    # the caller's config stays as it was: the export's own has the video as its lossless source
+    cfg = dataclasses.replace(cfg, source=dataclasses.replace(cfg.source, uri=str(video), policy="lossless",
+                                                              realtime=False, loop=False))
     result = ExportResult()
     interrupted = threading.Event()
     paths = output_paths(out_dir, video.stem)
@@ -209,9 +210,10 @@ def run(args: argparse.Namespace) -> int:
                          "with --config FILE")
     out_dir = Path(args.out if args.out is not None else cfg.output.dir).expanduser()
     if args.classes is not None:
-        cfg.model.classes = [int(c) if c.strip().isdigit() else c.strip() for c in args.classes.split(",") if c.strip()]
+        classes = [int(c) if c.strip().isdigit() else c.strip() for c in args.classes.split(",") if c.strip()]
+        cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, classes=classes))
     if args.no_track:
-        cfg.tracker.enabled = False
+        cfg = dataclasses.replace(cfg, tracker=dataclasses.replace(cfg.tracker, enabled=False))
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:

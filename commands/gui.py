@@ -7,6 +7,7 @@ the terminal or SIGTERM close the window like its close button does (exit 0).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from pathlib import Path
@@ -29,7 +30,7 @@ def configure(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     cfg, _ = config_from_args(args)
     if args.fullscreen:
-        cfg.ui.fullscreen = True
+        cfg = dataclasses.replace(cfg, ui=dataclasses.replace(cfg.ui, fullscreen=True))
     if args.frames < 1:
         raise UsageError("--frames must be at least 1")
     cameras = None

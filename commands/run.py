@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+from dataclasses import replace
 from typing import Any
 
 from yolotrack.commands.common import add_model_flags, config_from_args
@@ -63,17 +64,19 @@ def run(args: argparse.Namespace) -> int:
     for flag, key in (("mqtt", "output.mqtt.url"), ("webhook", "output.webhook.url"),
                       ("snapshots", "output.snapshots.dir"), ("metrics", "pipeline.metrics")):
         if getattr(args, flag, None) is not None:
-            set_value(cfg, key.split("."), getattr(args, flag))
+            cfg = set_value(cfg, key.split("."), getattr(args, flag))
     if getattr(args, "cameras", None) or getattr(args, "out", None) or getattr(args, "ray", None):
         return run_cameras(args, cfg)
+    output = cfg.output
     if args.output is not None:
-        cfg.output.jsonl = args.output
+        output = replace(output, jsonl=args.output)
     if args.events is not None:
-        cfg.output.events = args.events
+        output = replace(output, events=args.events)
     if args.record is not None:
-        cfg.output.video = args.record
+        output = replace(output, video=args.record)
+    cfg = replace(cfg, output=output)
     if args.no_track:
-        cfg.tracker.enabled = False
+        cfg = replace(cfg, tracker=replace(cfg.tracker, enabled=False))
 
     from yolotrack.pipeline import Pipeline, stop_on_signals
     from yolotrack.sinks.service import ServiceOutputs
@@ -130,9 +133,9 @@ def run_cameras(args: argparse.Namespace, cfg: Config) -> int:
             raise UsageError(f"{flag} does not go with --cameras: sources come from the cameras file and each camera "
                              "writes its frames and events to DIR/<name>.jsonl")
     if args.no_track:
-        cfg.tracker.enabled = False
+        cfg = replace(cfg, tracker=replace(cfg.tracker, enabled=False))
     if args.ray is not None:
-        cfg.cluster.address = args.ray
+        cfg = replace(cfg, cluster=replace(cfg.cluster, address=args.ray))
     from yolotrack.cluster import run_cameras as run_all
     from yolotrack.core.cameras import load_cameras
 

@@ -58,8 +58,8 @@ def run(args: argparse.Namespace) -> int:
 
     cfg, _ = config_from_args(args)
     if args.tracker is not None:
-        set_value(cfg, ["tracker", "type"], args.tracker)
-    cfg.tracker.enabled = True
+        cfg = set_value(cfg, ["tracker", "type"], args.tracker)
+    cfg = set_value(cfg, ["tracker", "enabled"], True)
     det_path, seq = _inputs(Path(args.dets))
     info = read_seqinfo(seq / "seqinfo.ini") if seq is not None and (seq / "seqinfo.ini").is_file() else None
     fps = args.frame_rate if args.frame_rate is not None else (info.frame_rate if info and info.frame_rate else 30.0)
@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
         tracked = tracker.update_detections(Detections(xyxy, scores, np.zeros(len(scores), np.int64)), f - 1,
                                             image=image)
         lines.extend(mot_lines(f - 1, tracked))
-        ids.update(tracked.track_ids.tolist())
+        ids.update([] if tracked.track_ids is None else tracked.track_ids.tolist())
     seconds = time.perf_counter() - t0
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

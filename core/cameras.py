@@ -17,7 +17,6 @@ the file is loaded, so a typo fails before any camera starts.
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -42,10 +41,9 @@ class Camera:
 
     def config(self, base: Config) -> Config:
         """`base` with this camera's source and overrides applied (a copy; `base` is untouched)."""
-        cfg = copy.deepcopy(base)
-        set_value(cfg, ["source", "uri"], self.source)
+        cfg = set_value(base, ["source", "uri"], self.source)
         for key, value in self.overrides.items():
-            set_value(cfg, key.split("."), value)
+            cfg = set_value(cfg, key.split("."), value)
         return cfg
 
     def to_dict(self) -> dict[str, Any]:

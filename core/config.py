@@ -1,6 +1,10 @@
 """Typed configuration: dataclasses, YAML loading, `key.sub=value` overrides, strict checks.
 
-Every key lives in a dataclass field below; `configs/default.yaml` documents each one. Loading
+Every key lives in a dataclass field below; `configs/default.yaml` documents each one. The
+dataclasses are frozen: a config is checked once, when it is loaded, and then only read, so a
+section handed to a stage or another thread can never change under it (or be changed by it). A
+changed config is a new object: `dataclasses.replace`, or `set_value` for a dotted key with the
+loader's checks. Lists inside a section are not copied: treat them as read-only too. Loading
 is strict: an unknown key names the closest valid key, a wrong type or out-of-range value names
 the key, what was given and what is allowed. Field constraints sit in `metadata`:
 `choices` (allowed values), `min`/`max` (inclusive bounds).
@@ -12,9 +16,10 @@ import dataclasses
 import difflib
 import types
 import typing
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Union
+from typing import Any, ClassVar, TypeVar, Union
 
 import yaml
 
@@ -29,7 +34,7 @@ def _f(default: Any = dataclasses.MISSING, *, factory: Any = None, **meta: Any) 
     return field(default=default, metadata=meta)
 
 
-@dataclass
+@dataclass(frozen=True)
 class ModelConfig:
     weights: str = _f("auto")
     scale: str = _f("n", choices=("n", "s", "m", "l", "x"))
@@ -49,7 +54,7 @@ class ModelConfig:
     calibration_frames: int = _f(64, min=1, max=2000)
 
 
-@dataclass
+@dataclass(frozen=True)
 class ReconnectConfig:
     enabled: bool = _f(True)
     initial_delay: float = _f(0.5, min=0.0, max=3600.0)
@@ -57,7 +62,7 @@ class ReconnectConfig:
     max_attempts: int = _f(0, min=0)
 
 
-@dataclass
+@dataclass(frozen=True)
 class SourceConfig:
     uri: Union[str, list[str]] = _f("demo")
     policy: str = _f("auto", choices=("auto", "live", "lossless"))
@@ -72,7 +77,7 @@ class SourceConfig:
     reconnect: ReconnectConfig = _f(factory=ReconnectConfig)
 
 
-@dataclass
+@dataclass(frozen=True)
 class BotSortConfig:
     gmc: str = _f("sparse", choices=("sparse", "ecc", "none"))
     appearance: bool = _f(False)
@@ -80,7 +85,7 @@ class BotSortConfig:
     appearance_thresh: float = _f(0.25, min=0.0, max=1.0)
 
 
-@dataclass
+@dataclass(frozen=True)
 class OcSortConfig:
     iou_thresh: float = _f(0.3, min=0.0, max=1.0)
     min_hits: int = _f(3, min=0, max=1000)
@@ -89,7 +94,7 @@ class OcSortConfig:
     use_byte: bool = _f(False)
 
 
-@dataclass
+@dataclass(frozen=True)
 class TrackerConfig:
     enabled: bool = _f(True)
     type: str = _f("botsort", choices=("bytetrack", "botsort", "ocsort"))
@@ -107,7 +112,7 @@ class TrackerConfig:
     ocsort: OcSortConfig = _f(factory=OcSortConfig)
 
 
-@dataclass
+@dataclass(frozen=True)
 class MqttConfig:
     """`output.mqtt`: a section, or just the URL (`output.mqtt: mqtt://host`, the `SHORTHAND` field)."""
 
@@ -123,7 +128,7 @@ class MqttConfig:
     drain_timeout: float = _f(5.0, min=0.0, max=3600.0)
 
 
-@dataclass
+@dataclass(frozen=True)
 class WebhookConfig:
     """`output.webhook`: a section, or just the URL (`output.webhook: https://host/hook`)."""
 
@@ -136,7 +141,7 @@ class WebhookConfig:
     drain_timeout: float = _f(5.0, min=0.0, max=3600.0)
 
 
-@dataclass
+@dataclass(frozen=True)
 class SnapshotConfig:
     """`output.snapshots`: a section, or just the folder (`output.snapshots: /var/lib/yolotrack/snaps`)."""
 
@@ -148,7 +153,7 @@ class SnapshotConfig:
     queue_size: int = _f(8, min=1, max=1000)
 
 
-@dataclass
+@dataclass(frozen=True)
 class OutputConfig:
     dir: str = _f("runs/export")
     formats: list[str] = _f(factory=lambda: ["video", "mot", "cvat", "coco", "jsonl"],
@@ -165,7 +170,7 @@ class OutputConfig:
     snapshots: SnapshotConfig = _f(factory=SnapshotConfig)
 
 
-@dataclass
+@dataclass(frozen=True)
 class RenderConfig:
     boxes: bool = _f(True)
     labels: bool = _f(True)
@@ -178,7 +183,7 @@ class RenderConfig:
     font_scale: float | None = _f(None, min=0.1, max=10.0)
 
 
-@dataclass
+@dataclass(frozen=True)
 class PipelineConfig:
     queue_size: int = _f(4, min=1, max=1024)
     stats_interval: float = _f(10.0, min=0.0, max=86400.0)
@@ -186,7 +191,7 @@ class PipelineConfig:
     metrics: str | None = _f(None)
 
 
-@dataclass
+@dataclass(frozen=True)
 class UIConfig:
     fullscreen: bool = _f(False)
     recent_urls: int = _f(10, min=0, max=100)
@@ -197,7 +202,7 @@ ANCHORS = ("center", "bottom_center", "top_center", "center_left", "center_right
            "top_left", "top_right", "bottom_left", "bottom_right")
 
 
-@dataclass
+@dataclass(frozen=True)
 class LineConfig:
     """A counting line: `in` is a crossing from the left of points[0]->points[1] to its right."""
 
@@ -214,7 +219,7 @@ class LineConfig:
             raise ConfigError(f"{key} ({self.name}): {problem}")
 
 
-@dataclass
+@dataclass(frozen=True)
 class ZoneConfig:
     """A zone: a simple polygon; a track is inside while its anchor point is."""
 
@@ -236,14 +241,14 @@ def _check_name(name: str, key: str) -> None:
         raise ConfigError(f"{key}.name: {name!r} must be a non-empty name without control characters")
 
 
-@dataclass
+@dataclass(frozen=True)
 class HeatmapConfig:
     anchor: str = _f("bottom_center", choices=ANCHORS)
     radius: float = _f(0.02, min=0.0, max=1.0)
     opacity: float = _f(0.6, min=0.0, max=1.0)
 
 
-@dataclass
+@dataclass(frozen=True)
 class AnalyticsConfig:
     lines: list[LineConfig] = _f(factory=list)
     zones: list[ZoneConfig] = _f(factory=list)
@@ -262,7 +267,7 @@ class AnalyticsConfig:
                 seen[item.name] = where
 
 
-@dataclass
+@dataclass(frozen=True)
 class ClusterConfig:
     address: str | None = _f(None)
     group_size: int = _f(4, min=1, max=1024)
@@ -274,7 +279,7 @@ class ClusterConfig:
     start_timeout: float = _f(120.0, min=0.0, max=86400.0)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Config:
     model: ModelConfig = _f(factory=ModelConfig)
     source: SourceConfig = _f(factory=SourceConfig)
@@ -300,7 +305,7 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
         data = read_yaml(resolve_config_path(path))
     cfg = build(Config, data, prefix="")
     for item in overrides or []:
-        apply_override(cfg, item)
+        cfg = apply_override(cfg, item)
     return cfg
 
 
@@ -331,8 +336,9 @@ def read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
-def apply_override(cfg: Config, item: str) -> None:
-    """Apply one `section.key=value`; the value is parsed as YAML, then checked like the file."""
+def apply_override(cfg: Config, item: str) -> Config:
+    """`cfg` with one `section.key=value` applied (a new config); the value is parsed as YAML, then
+    checked like the file."""
     if "=" not in item:
         raise ConfigError(f"override '{item}' must look like section.key=value")
     dotted, raw = item.split("=", 1)
@@ -341,40 +347,54 @@ def apply_override(cfg: Config, item: str) -> None:
         value = yaml.safe_load(raw) if raw.strip() != "" else ""
     except yaml.YAMLError:
         value = raw
-    set_value(cfg, parts, value)
+    return set_value(cfg, parts, value)
 
 
-def set_value(cfg: Any, parts: list[str], value: Any) -> None:
-    """Set `cfg.<parts>` to `value`, with the same checks as loading a file."""
-    obj = cfg
-    for depth, part in enumerate(parts):
-        key = ".".join(parts[: depth + 1])
-        names = [f.name for f in dataclasses.fields(obj)]
-        if part not in names:
-            raise ConfigError(_unknown(key, part, names, ".".join(parts[:depth])))
-        fld = next(f for f in dataclasses.fields(obj) if f.name == part)
-        hint = _hints(type(obj))[part]
-        if depth == len(parts) - 1:
-            if dataclasses.is_dataclass(hint):
-                shorthand = getattr(hint, "SHORTHAND", None)
-                if shorthand is not None and not isinstance(value, dict):  # e.g. output.mqtt=mqtt://host
-                    main = next(f for f in dataclasses.fields(hint) if f.name == shorthand)
-                    setattr(getattr(obj, part), shorthand,
-                            convert(value, _hints(hint)[shorthand], main, f"{key}.{shorthand}"))
-                    return
-                if not isinstance(value, dict):
-                    raise ConfigError(f"{key}: expected a mapping of keys, got {value!r}")
-                setattr(obj, part, build(hint, value, prefix=key))
-            else:
-                setattr(obj, part, convert(value, hint, fld, key))
-            _run_check(obj, ".".join(parts[:depth]))  # checks that span keys (unique names) see the new value
-            return
+T = TypeVar("T")
+
+
+def set_value(cfg: T, parts: Sequence[str], value: Any) -> T:
+    """`cfg` with `<parts>` set to `value`, with the same checks as loading a file: a new object
+    (each section on the way is replaced), `cfg` itself is untouched."""
+    return _set(cfg, list(parts), value, 0)
+
+
+def set_values(cfg: T, values: Mapping[str, Any]) -> T:
+    """`cfg` with every dotted key of `values` set (`{"source.uri": "demo", "model.conf": 0.4}`), in order,
+    each checked like `set_value`."""
+    for key, value in values.items():
+        cfg = set_value(cfg, key.split("."), value)
+    return cfg
+
+
+def _set(obj: Any, parts: list[str], value: Any, depth: int) -> Any:
+    part = parts[depth]
+    key = ".".join(parts[: depth + 1])
+    fields = {f.name: f for f in dataclasses.fields(obj)}
+    if part not in fields:
+        raise ConfigError(_unknown(key, part, list(fields), ".".join(parts[:depth])))
+    hint = _hints(type(obj))[part]
+    if depth < len(parts) - 1:
         if not dataclasses.is_dataclass(hint):
             raise ConfigError(f"{key} is a value, not a section: cannot set '{'.'.join(parts)}'")
-        obj = getattr(obj, part)
+        return dataclasses.replace(obj, **{part: _set(getattr(obj, part), parts, value, depth + 1)})
+    if dataclasses.is_dataclass(hint):
+        shorthand = getattr(hint, "SHORTHAND", None)
+        if shorthand is not None and not isinstance(value, dict):  # e.g. output.mqtt=mqtt://host
+            main = next(f for f in dataclasses.fields(hint) if f.name == shorthand)
+            new = dataclasses.replace(getattr(obj, part), **{
+                shorthand: convert(value, _hints(hint)[shorthand], main, f"{key}.{shorthand}")})
+            return dataclasses.replace(obj, **{part: new})
+        if not isinstance(value, dict):
+            raise ConfigError(f"{key}: expected a mapping of keys, got {value!r}")
+        out = dataclasses.replace(obj, **{part: build(hint, value, prefix=key)})  # type: ignore[arg-type]
+    else:
+        out = dataclasses.replace(obj, **{part: convert(value, hint, fields[part], key)})
+    _run_check(out, ".".join(parts[:depth]))  # checks that span keys (unique names) see the new value
+    return out
 
 
-def build(cls: type, data: Any, prefix: str) -> Any:
+def build(cls: Any, data: Any, prefix: str) -> Any:
     shorthand = getattr(cls, "SHORTHAND", None)
     if shorthand is not None and data is not None and not isinstance(data, dict):
         data = {shorthand: data}  # a section given as its one main value, e.g. output.mqtt: mqtt://host
@@ -430,7 +450,7 @@ def _unknown(full: str, key: str, valid: list[str], section: str) -> str:
     return f"unknown config key '{full}' {where}{hint} (valid: {', '.join(valid)})"
 
 
-def _hints(cls: type) -> dict[str, Any]:
+def _hints(cls: Any) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
@@ -537,7 +557,7 @@ def _check(value: Any, fld: dataclasses.Field, key: str) -> None:
             raise ConfigError(f"{key}: {v!r} is out of range (allowed: {rng})")
 
 
-def iter_keys(cls: type = Config, prefix: str = "") -> list[str]:
+def iter_keys(cls: Any = Config, prefix: str = "") -> list[str]:
     """Every dotted key, for docs and the test that default.yaml documents them all."""
     keys = []
     hints = _hints(cls)
@@ -550,7 +570,7 @@ def iter_keys(cls: type = Config, prefix: str = "") -> list[str]:
     return keys
 
 
-def iter_item_keys(cls: type = Config, prefix: str = "") -> list[str]:
+def iter_item_keys(cls: Any = Config, prefix: str = "") -> list[str]:
     """The keys of list items (`analytics.lines[].name`, ...), documented beside their list in default.yaml."""
     keys = []
     hints = _hints(cls)

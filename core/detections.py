@@ -107,16 +107,17 @@ class Detections:
             return self[index]
         real = index >= 0
 
-        def take(arr: np.ndarray | None) -> np.ndarray | None:
-            if arr is None:
-                return None
+        def take(arr: np.ndarray) -> np.ndarray:
             out = np.zeros((len(index), *arr.shape[1:]), dtype=arr.dtype)
             out[real] = arr[index[real]]
             return out
 
+        def maybe(arr: np.ndarray | None) -> np.ndarray | None:
+            return None if arr is None else take(arr)
+
         return Detections(xyxy=take(self.xyxy), scores=take(self.scores), class_ids=take(self.class_ids),
-                          names=self.names, masks=take(self.masks), keypoints=take(self.keypoints),
-                          track_ids=take(self.track_ids), embeddings=take(self.embeddings))
+                          names=self.names, masks=maybe(self.masks), keypoints=maybe(self.keypoints),
+                          track_ids=maybe(self.track_ids), embeddings=maybe(self.embeddings))
 
     def with_tracks(self, track_ids: np.ndarray, xyxy: np.ndarray | None = None) -> Detections:
         """A copy carrying track ids (and, optionally, the tracker's smoothed boxes)."""

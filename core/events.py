@@ -9,17 +9,31 @@ MQTT, webhooks, snapshots, the GUI) handles both without special cases. What onl
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-TRACK_EVENTS = ("new", "lost", "refound", "removed")
-ANALYTICS_EVENTS = ("line_cross", "zone_enter", "zone_exit")
+
+class EventKind(enum.StrEnum):
+    """What happened; a `StrEnum`, so records and payloads carry the plain word (`"new"`)."""
+
+    NEW = "new"
+    LOST = "lost"
+    REFOUND = "refound"
+    REMOVED = "removed"
+    LINE_CROSS = "line_cross"
+    ZONE_ENTER = "zone_enter"
+    ZONE_EXIT = "zone_exit"
+
+
+TRACK_EVENTS = (EventKind.NEW, EventKind.LOST, EventKind.REFOUND, EventKind.REMOVED)
+ANALYTICS_EVENTS = (EventKind.LINE_CROSS, EventKind.ZONE_ENTER, EventKind.ZONE_EXIT)
 
 
 @dataclass(frozen=True, slots=True)
 class TrackEvent:
-    kind: str  # one of TRACK_EVENTS or ANALYTICS_EVENTS
+    kind: EventKind
     track_id: int
     frame_index: int
     class_id: int
@@ -28,11 +42,11 @@ class TrackEvent:
     source_id: str = "0"
     timestamp: float | None = None  # the frame's timestamp in seconds, when the stage that raised it knew it
     class_name: str | None = None
-    attrs: Mapping[str, Any] = field(default_factory=dict)
+    attrs: Mapping[str, Any] = field(default_factory=dict[str, Any])
 
     def to_record(self) -> dict[str, Any]:
         """The flat JSON object of the event: the same in JSON Lines, MQTT payloads and webhooks."""
-        rec: dict[str, Any] = {"event": self.kind, "id": self.track_id, "frame": self.frame_index}
+        rec: dict[str, Any] = {"event": str(self.kind), "id": self.track_id, "frame": self.frame_index}
         if self.timestamp is not None:
             rec["ts"] = round(self.timestamp, 3)
         rec["class_id"] = self.class_id

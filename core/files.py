@@ -25,7 +25,7 @@ def temp_beside(path: Path, suffix: str = ".part") -> Path:
             continue
 
 
-def atomic_write(dest: Path, write: Callable[[Path], None], suffix: str = ".part") -> Path:
+def atomic_write(dest: Path, write: Callable[[Path], object], suffix: str = ".part") -> Path:
     """Call `write(tmp)` on a temp path beside `dest`, then rename it to `dest`; no partial file remains."""
     dest = Path(dest)
     tmp = temp_beside(dest, suffix)

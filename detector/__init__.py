@@ -3,7 +3,8 @@
 Inference:
     model = load_model("yolo12n")                 # name, path (.pt / .safetensors / ours) or "demo"
     y = model(x)                                  # x (B,3,H,W) in [0,1]; raw head output, Ultralytics layout
-    det = Detector("yolo12n", imgsz=640)          # letterbox + forward + NMS (+ masks / keypoints)
+    det = Detector("yolo12n", imgsz=640)          # letterbox + forward + NMS (+ masks / keypoints);
+                                                  # keywords: `detector.inference.InferenceSpec` fields
     results = det([frame_bgr, ...])               # list[core.Detections], boxes in frame pixels
 
 Training / fine-tuning:
@@ -16,7 +17,8 @@ Training / fine-tuning:
     save_checkpoint(model, "out.safetensors", meta={"epochs": 10}, half=False)  # our format, no pickle
 
 `model.names` (dict), `.task`, `.nc`, `.stride` (tensor [8,16,32]), `.kpt_shape` (pose), `.family`
-("turbo" | "v1"), `.spec` (architecture dict) and `.set_attention("flash"|"sdpa"|"eager")` are public.
+("turbo" | "v1"), `.spec` (the architecture, a frozen `detector.spec.ModelSpec`) and
+`.set_attention("flash"|"sdpa"|"eager")` are public.
 """
 
 from importlib import import_module

@@ -14,7 +14,7 @@ came from. Only strings are looked at here: no camera is opened and no file is r
 
 from __future__ import annotations
 
-import copy
+import dataclasses
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -102,7 +102,4 @@ def apply_auto(cfg: Any, uris: Sequence[str] | None = None) -> Any:
         uris = [str(u) for u in uri] if isinstance(uri, list) else [str(uri)]
     choice = choose_weights(cfg.model, uris)
     log.info("model: %s", choice.describe())
-    out = copy.copy(cfg)
-    out.model = copy.copy(cfg.model)
-    out.model.weights = choice.weights
-    return out
+    return dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, weights=choice.weights))

@@ -176,9 +176,9 @@ def save_checkpoint(model: torch.nn.Module, path: str | os.PathLike[str], meta: 
         "nc": model.nc,
         "names": {str(k): v for k, v in model.names.items()},
         "kpt_shape": list(model.kpt_shape) if model.kpt_shape else None,
-        "area": {str(k): v for k, v in spec["area"].items()},
+        "area": {str(k): v for k, v in spec.area.items()},
         "stride": [float(s) for s in model.stride.tolist()],
-        "scale": spec.get("scale") or model.meta.get("scale"),
+        "scale": spec.scale or model.meta.get("scale"),
         "spec": spec_to_json(spec),
         "meta": {**{k: v for k, v in model.meta.items() if k != "scale"}, **dict(meta or {})},
     }

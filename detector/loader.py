@@ -32,9 +32,7 @@ def _names(meta: dict[str, Any], nc: int) -> dict[int, str]:
 def build_from_state(sd: dict[str, torch.Tensor], meta: dict[str, Any], source: str = "checkpoint") -> YOLOv12:
     """Infer the architecture from tensor shapes and load the weights strictly (float32, unfused)."""
     spec = infer_spec(sd, meta)
-    if meta.get("scale") and "scale" not in spec:
-        spec["scale"] = meta["scale"]
-    model = YOLOv12(spec, _names(meta, spec["nc"]))
+    model = YOLOv12(spec, _names(meta, spec.nc))
     own = model.state_dict()
     missing = [k for k in own if k not in sd and not k.endswith("num_batches_tracked")]
     unexpected = [k for k in sd if k not in own]
@@ -58,8 +56,8 @@ def build_from_state(sd: dict[str, torch.Tensor], meta: dict[str, Any], source: 
             if k in sd:
                 t.copy_(sd[k].to(t.dtype))
     model.meta = {k: v for k, v in (meta.get("meta") or {}).items()} if isinstance(meta.get("meta"), dict) else {}
-    if spec.get("scale"):
-        model.meta.setdefault("scale", spec["scale"])
+    if spec.scale:
+        model.meta.setdefault("scale", spec.scale)
     model.meta["source_format"] = meta.get("format", "unknown")
     return model
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 from typing import Any
@@ -11,7 +12,7 @@ import torch.nn as nn
 
 from yolotrack.detector.attention import FlashFn
 from yolotrack.detector.modules import A2C2f, AAttn, C3k2, Concat, Conv, Detect, Pose, Segment
-from yolotrack.detector.spec import spec_for_scale
+from yolotrack.detector.spec import ModelSpec, spec_for_scale
 
 log = logging.getLogger(__name__)
 
@@ -37,22 +38,22 @@ def default_names(nc: int) -> dict[int, str]:
 class YOLOv12(nn.Module):
     """Fixed YOLOv12 routing (no SPPF/C2PSA); widths and flags come from `spec`."""
 
-    def __init__(self, spec: dict[str, Any], names: dict[int, str] | None = None) -> None:
+    def __init__(self, spec: ModelSpec, names: dict[int, str] | None = None) -> None:
         super().__init__()
         self.spec = spec
-        c, n, hid = spec["c"], spec["n"], spec["hidden"]
-        fused_qkv = spec["family"] == "v1"
+        c, n, hid = spec.c, spec.n, spec.hidden
+        fused_qkv = spec.family == "v1"
 
         def attn_layer(i: int, c_in: int) -> A2C2f:
-            return A2C2f(c_in, c[i], hid[i], n[i], True, spec["area"][i], spec["mlp"][i], spec["gamma"][i],
-                         fused_qkv, spec["pe_k"], spec["pe_bias"])
+            return A2C2f(c_in, c[i], hid[i], n[i], True, spec.area[i], spec.mlp[i], spec.gamma[i],
+                         fused_qkv, spec.pe_k, spec.pe_bias)
 
         layers: list[nn.Module] = [
             Conv(3, c[0], 3, 2),
-            Conv(c[0], c[1], 3, 2, g=spec["groups"][1]),
-            C3k2(c[1], c[2], hid[2], n[2], spec["c3k"][2]),
-            Conv(c[2], c[3], 3, 2, g=spec["groups"][3]),
-            C3k2(c[3], c[4], hid[4], n[4], spec["c3k"][4]),
+            Conv(c[0], c[1], 3, 2, g=spec.groups[1]),
+            C3k2(c[1], c[2], hid[2], n[2], spec.c3k[2]),
+            Conv(c[2], c[3], 3, 2, g=spec.groups[3]),
+            C3k2(c[3], c[4], hid[4], n[4], spec.c3k[4]),
             Conv(c[4], c[5], 3, 2),
             attn_layer(6, c[5]),
             Conv(c[6], c[7], 3, 2),
@@ -68,25 +69,25 @@ class YOLOv12(nn.Module):
             A2C2f(c[15] + c[11], c[17], hid[17], n[17], False),
             Conv(c[17], c[18], 3, 2),
             Concat(1),
-            C3k2(c[18] + c[8], c[20], hid[20], n[20], spec["c3k"][20]),
+            C3k2(c[18] + c[8], c[20], hid[20], n[20], spec.c3k[20]),
         ]
         ch = (c[14], c[17], c[20])
-        task = spec["task"]
+        task = spec.task
         if task == "segment":
-            head: Detect = Segment(spec["nc"], ch, spec["c_box"], spec["c_cls"], spec["nm"], spec["npr"],
-                                   spec["c_mask"], spec["reg_max"])
+            assert spec.nm is not None and spec.npr is not None and spec.c_mask is not None
+            head: Detect = Segment(spec.nc, ch, spec.c_box, spec.c_cls, spec.nm, spec.npr, spec.c_mask, spec.reg_max)
         elif task == "pose":
-            head = Pose(spec["nc"], ch, spec["c_box"], spec["c_cls"], tuple(spec["kpt_shape"]), spec["c_kpt"],
-                        spec["reg_max"])
+            assert spec.kpt_shape is not None and spec.c_kpt is not None
+            head = Pose(spec.nc, ch, spec.c_box, spec.c_cls, spec.kpt_shape, spec.c_kpt, spec.reg_max)
         else:
-            head = Detect(spec["nc"], ch, spec["c_box"], spec["c_cls"], spec["reg_max"])
+            head = Detect(spec.nc, ch, spec.c_box, spec.c_cls, spec.reg_max)
         layers.append(head)
         self.model = nn.ModuleList(layers)
         self.task: str = task
-        self.nc: int = spec["nc"]
-        self.family: str = spec["family"]
+        self.nc: int = spec.nc
+        self.family: str = spec.family
         self.names: dict[int, str] = dict(names) if names else default_names(self.nc)
-        self.kpt_shape: tuple[int, int] | None = tuple(spec["kpt_shape"]) if task == "pose" else None
+        self.kpt_shape: tuple[int, int] | None = spec.kpt_shape if task == "pose" else None
         self.stride = torch.tensor([8.0, 16.0, 32.0])
         self.fused = False
         self.attention = "sdpa"
@@ -131,7 +132,7 @@ class YOLOv12(nn.Module):
         self.attention = backend
 
     def area(self) -> dict[int, int]:
-        return dict(self.spec["area"])
+        return dict(self.spec.area)
 
 
 def init_weights(model: YOLOv12) -> None:
@@ -164,10 +165,7 @@ def reset_head(model: YOLOv12, nc: int, names: dict[int, str] | None = None) -> 
     """
     if model.fused:
         raise ValueError("reset_head needs an unfused model; load it with fuse=False")
-    spec = dict(model.spec)
-    ch0 = spec["c"][14]
-    spec["nc"] = nc
-    spec["c_cls"] = max(ch0, min(nc, 100))
+    spec = dataclasses.replace(model.spec, nc=nc, c_cls=max(model.spec.c[14], min(nc, 100)))
     fresh = YOLOv12(spec, names or default_names(nc))
     init_weights(fresh)
     body = {k: v for k, v in model.state_dict().items() if not k.startswith("model.21.")}

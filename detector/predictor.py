@@ -19,12 +19,14 @@ from typing import Any
 import numpy as np
 
 from yolotrack.core.classes import resolve_classes
+from yolotrack.core.config import ModelConfig
 from yolotrack.core.detections import Detections
 from yolotrack.core.errors import ConfigError, InvalidInputError
 from yolotrack.detector import postprocess_np as pp_np
 from yolotrack.detector import torch_thread
 from yolotrack.detector.device import cuda_possible
-from yolotrack.detector.hub import resolve_weights, weights_name
+from yolotrack.detector.hub import resolve_weights
+from yolotrack.detector.inference import InferenceSpec
 from yolotrack.detector.letterbox import LetterboxInfo, input_shape, letterbox
 
 log = logging.getLogger(__name__)
@@ -38,56 +40,52 @@ def _is_module(obj: Any) -> bool:
 class Detector:
     """Batched YOLOv12 inference on BGR uint8 frames of any size.
 
-    Thresholds set with `set_thresholds` from another thread (GUI sliders) apply from the next call.
-    `precision` (fp32 | bf16 | int8) applies to the OpenVINO runtime; int8 calibrates on
-    `calibration` (an image folder, a video, or a list of BGR frames) once and caches the result.
+    Built from one `InferenceSpec` (`spec`, kept unchanged). Thresholds set with `set_thresholds`
+    from another thread (GUI sliders) apply from the next call. `precision` (fp32 | bf16 | int8)
+    applies to the OpenVINO runtime; int8 calibrates on `calibration` (an image folder, a video,
+    or a list of BGR frames) once and caches the result.
     `device` is a torch.device, or the string "cpu" when the model runs from the export cache without torch.
     With `embeddings=True` every `Detections` also carries `embeddings` (N, D): the finest neck
     feature map averaged in each box, for trackers that match on appearance (every runtime
     exports the map as an extra output).
     """
 
-    def __init__(self, weights: Any = "demo", imgsz: int = 640,
-                 conf: float = 0.25, iou: float = 0.7, classes: Sequence[int | str] | None = None,
-                 max_det: int = 300, agnostic_nms: bool = False, device: Any = "auto",
-                 half: bool | None = None, attention: str = "auto", runtime: str = "torch",
-                 threads: int | None = None, precision: str = "fp32", calibration: Any = None,
-                 calibration_frames: int = 64, embeddings: bool = False) -> None:
+    def __init__(self, weights: Any = "demo", *, spec: InferenceSpec | None = None, **options: Any) -> None:
+        """`Detector("demo", imgsz=320, runtime="torch")`: keywords are `InferenceSpec` fields (checked
+        there, once); or a ready `spec` (`Detector.from_config` builds one from a `ModelConfig`)."""
+        if spec is None:
+            spec = InferenceSpec(weights=weights, **options)
+        elif options or weights != "demo":
+            raise TypeError("give either a spec or weights and keywords, not both")
         # Built on the torch thread, where it will also run (see detector/torch_thread.py).
-        torch_thread.run(self._init, weights, imgsz, conf, iou, classes, max_det, agnostic_nms, device, half,
-                         attention, runtime, threads, precision, calibration, calibration_frames, embeddings)
+        torch_thread.run(self._init, spec)
 
-    def _init(self, weights: Any, imgsz: int, conf: float, iou: float,
-              classes: Sequence[int | str] | None, max_det: int, agnostic_nms: bool, device: Any,
-              half: bool | None, attention: str, runtime: str, threads: int | None, precision: str,
-              calibration: Any, calibration_frames: int, embeddings: bool) -> None:
-        if imgsz < 32:
-            raise ConfigError(f"imgsz must be at least 32, got {imgsz}")
+    def _init(self, spec: InferenceSpec) -> None:
+        self.spec = spec
+        imgsz = spec.imgsz
         self.imgsz = max(32, int(round(imgsz / 32)) * 32)
         if self.imgsz != imgsz:
             log.warning("imgsz %d is not a multiple of 32; using %d", imgsz, self.imgsz)
-        self.runtime = runtime
-        self.precision = precision
-        self.embeddings = bool(embeddings)
-        self.conf = float(conf)
-        self.iou = float(iou)
-        self.max_det = int(max_det)
-        self.agnostic_nms = bool(agnostic_nms)
+        self.runtime = spec.runtime
+        self.precision = spec.precision
+        self.embeddings = bool(spec.embeddings)
+        self.conf = float(spec.conf)
+        self.iou = float(spec.iou)
+        self.max_det = int(spec.max_det)
+        self.agnostic_nms = bool(spec.agnostic_nms)
         self.last_timing: dict[str, float] = {"preprocess": 0.0, "inference": 0.0, "postprocess": 0.0}
         self._lock = threading.Lock()
         self._pending: dict[str, Any] = {}
-        from yolotrack.detector.runtimes import check_request
-
-        check_request(runtime, precision, device)
         calib = None
-        if precision == "int8" and calibration is not None:
+        if spec.precision == "int8" and spec.calibration is not None:
             from yolotrack.detector.calibration import CalibrationSet, calibration_set
 
-            calib = calibration if isinstance(calibration, CalibrationSet) else \
-                calibration_set(calibration, calibration_frames)
+            calib = spec.calibration if isinstance(spec.calibration, CalibrationSet) else \
+                calibration_set(spec.calibration, spec.calibration_frames)
         self.calibration = calib
+        weights, device = spec.weights, spec.device
         card = wpath = None
-        if not _is_module(weights) and runtime != "torch" and str(device).lower() in ("auto", "cpu", "") \
+        if not _is_module(weights) and spec.runtime != "torch" and str(device).lower() in ("auto", "cpu", "") \
                 and not (str(device).lower() in ("auto", "") and cuda_possible()):
             from yolotrack.detector.runtimes.source import read_card
 
@@ -99,16 +97,16 @@ class Detector:
 
             self.device = "cpu"
             self._numpy = True
-            loader = functools.partial(self._load_torch, weights, "cpu", attention)
-            self.model: Any = RuntimeModel(ModelSource(card, wpath, loader=loader, features=self.embeddings),
-                                           runtime, "cpu", wpath, threads, precision=precision, calibration=calib)
+            loader = functools.partial(self._load_torch, weights, "cpu", spec.attention)
+            self.model: Any = RuntimeModel(ModelSource(card, wpath, loader=loader, features=self.embeddings), spec,
+                                           "cpu", wpath, calibration=calib)
         else:
-            self._init_torch(weights, device, half, attention, runtime, threads, precision, calib)
+            self._init_torch(spec, calib)
         self.names: dict[int, str] = dict(self.model.names)
         self.task: str = self.model.task
         self.kpt_shape: tuple[int, int] | None = self.model.kpt_shape
         self.nc: int = self.model.nc
-        self.classes = resolve_classes(classes, self.names)
+        self.classes = resolve_classes(spec.classes, self.names)
 
     @staticmethod
     def _load_torch(weights: Any, device: Any, attention: str) -> Any:
@@ -117,21 +115,21 @@ class Detector:
         from yolotrack.detector.loader import load_model
 
         model = load_model(weights, device=device, attention=attention)
-        return model.to(memory_format=torch.channels_last)
+        return model.to(memory_format=torch.channels_last)  # pyright: ignore[reportCallIssue] - nn.Module.to takes it
 
-    def _init_torch(self, weights: Any, device: Any, half: bool | None, attention: str, runtime: str,
-                    threads: int | None, precision: str, calib: Any) -> None:
+    def _init_torch(self, spec: InferenceSpec, calib: Any) -> None:
         import torch
 
         from yolotrack.detector.device import select_device
         from yolotrack.detector.staging import HostStaging
 
-        self.device = select_device(device)
+        weights = spec.weights
+        self.device = select_device(spec.device)
         if _is_module(weights):
             self.model = weights.to(self.device).eval()
         else:
-            self.model = self._load_torch(weights, self.device, attention)
-        self.half = (self.device.type == "cuda") if half is None else bool(half)
+            self.model = self._load_torch(weights, self.device, spec.attention)
+        self.half = (self.device.type == "cuda") if spec.half is None else bool(spec.half)
         if self.half and self.device.type == "cpu":
             log.warning("half precision is not used on CPU; running float32")
             self.half = False
@@ -144,34 +142,19 @@ class Detector:
         self.model.to(memory_format=torch.channels_last)
         self.model.return_features = self.embeddings  # before an export, which then has the map as an output
         self._numpy = False
-        if runtime != "torch":  # exported once per weights and input shape, cached (core/cache.py)
+        if spec.runtime != "torch":  # exported once per weights and input shape, cached (core/cache.py)
             from yolotrack.detector.runtimes.dispatch import RuntimeModel
 
             wpath = None if _is_module(weights) else resolve_weights(weights)
-            self.model = RuntimeModel(self.model, runtime, self.device, wpath, threads, precision=precision,
-                                      calibration=calib)
+            self.model = RuntimeModel(self.model, spec, self.device, wpath, calibration=calib)
             self._numpy = self.device.type == "cpu"
 
     @classmethod
-    def from_config(cls, cfg: Any, source: str | list[str] | None = None, embeddings: bool = False) -> Detector:
-        """From a `core.config.ModelConfig` (weights, imgsz, conf, iou, classes, ... precision).
-
-        `source` (the pipeline's `source.uri`) is what int8 calibrates on when `model.calibration`
-        is empty and the source is a file, a folder or the demo.
-        """
-        weights = cfg.weights or weights_name(cfg.scale, cfg.task)
-        precision = getattr(cfg, "precision", "fp32")
-        calibration = getattr(cfg, "calibration", None)
-        if precision == "int8" and not calibration and source is not None:
-            from yolotrack.detector.calibration import fallback_source
-
-            calibration = fallback_source(source)
-        det = cls(weights, imgsz=cfg.imgsz, conf=cfg.conf, iou=cfg.iou, classes=None, max_det=cfg.max_det,
-                  agnostic_nms=cfg.agnostic_nms, device=cfg.device, half=cfg.half, attention=cfg.attention,
-                  runtime=getattr(cfg, "runtime", "torch"), precision=precision, calibration=calibration or None,
-                  calibration_frames=getattr(cfg, "calibration_frames", 64), embeddings=embeddings)
-        det.classes = resolve_classes(cfg.classes, det.names)
-        if getattr(cfg, "task", det.task) != det.task:
+    def from_config(cls, cfg: ModelConfig, source: str | Sequence[str] | None = None,
+                    embeddings: bool = False) -> Detector:
+        """From the `model` config section (see `InferenceSpec.from_config`)."""
+        det = cls(spec=InferenceSpec.from_config(cfg, source, embeddings))
+        if cfg.task != det.task:
             log.info("config says task=%s but the weights are a %s model; using %s", cfg.task, det.task, det.task)
         return det
 
@@ -259,7 +242,7 @@ class Detector:
                 x, infos = self._preprocess(frames)
                 t1 = time.perf_counter()
                 out = self.model(x)
-                if self.device.type == "cuda":
+                if getattr(self.device, "type", "cpu") == "cuda":  # a torch.device here
                     torch.cuda.synchronize(self.device)
                 t2 = time.perf_counter()
                 results = self._postprocess(out, infos)
@@ -285,7 +268,7 @@ class Detector:
             if protos is not None:
                 m = pp_np.process_masks(protos[i], rows[:, 6:], rows[:, :4], info.input_shape)
                 masks = pp_np.masks_to_frame(m, info)
-            elif self.task == "pose":
+            elif self.task == "pose" and self.kpt_shape is not None:
                 kpts = pp_np.scale_keypoints(rows[:, 6:].reshape(-1, *self.kpt_shape), info)
             emb = None if feats is None else pp_np.pool_box_features(feats[i], rows[:, :4], 8)
             results.append(Detections(
@@ -322,7 +305,7 @@ class Detector:
                     assert protos is not None
                     m = process_masks(protos[i], rows[:, 6:], rows[:, :4], info.input_shape)
                     masks = masks_to_frame(m, info).cpu().numpy()
-                elif self.task == "pose":
+                elif self.task == "pose" and self.kpt_shape is not None:
                     k = rows[:, 6:].view(-1, *self.kpt_shape)
                     kpts = scale_keypoints(k, info).cpu().numpy().astype(np.float32)
                 boxes = scale_boxes(rows[:, :4], info)

@@ -1,11 +1,13 @@
-"""Architecture spec: every width/flag the model builder needs, as a small JSON-able dict.
+"""Architecture spec: every width and flag the model builder needs, as one frozen `ModelSpec`.
 
 Two sources produce it: the YAML scaling rules (`spec_for_scale`, for fresh models) and the
-tensor shapes of a checkpoint (`infer_spec`, so every upstream family/scale loads exactly).
+tensor shapes of a checkpoint (`infer_spec`, so every upstream family/scale loads exactly). It
+travels in our checkpoints as JSON (`spec_to_json` / `spec_from_json`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -30,12 +32,42 @@ ATTN_LAYERS = (6, 8)
 DEFAULT_AREA = {6: 4, 8: 1}
 
 
+@dataclasses.dataclass(frozen=True)
+class ModelSpec:
+    """The layout of one YOLOv12: per-layer widths (`c`), repeats (`n`), hidden widths, flags, and the
+    head's widths. Per-layer values are keyed by layer index; a changed spec is a new one
+    (`dataclasses.replace`), and the mappings in it are not to be changed either."""
+
+    family: str  # turbo | v1
+    task: str  # detect | segment | pose
+    nc: int
+    reg_max: int
+    c: Mapping[int, int]  # output channels per layer
+    n: Mapping[int, int]  # block repeats per layer
+    hidden: Mapping[int, int]
+    c3k: Mapping[int, bool]
+    groups: Mapping[int, int]
+    mlp: Mapping[int, int]
+    gamma: Mapping[int, bool]
+    area: Mapping[int, int]
+    pe_k: int
+    pe_bias: bool
+    c_box: int
+    c_cls: int
+    scale: str | None = None  # n | s | m | l | x, when known
+    nm: int | None = None  # segment: mask coefficients
+    npr: int | None = None  # segment: prototype channels
+    c_mask: int | None = None
+    kpt_shape: tuple[int, int] | None = None  # pose: keypoints x (2 | 3)
+    c_kpt: int | None = None
+
+
 def _div8(x: float) -> int:
     return int(math.ceil(x / 8) * 8)
 
 
 def spec_for_scale(scale: str = "n", task: str = "detect", nc: int = 80, family: str = "turbo",
-                   kpt_shape: tuple[int, int] | None = None) -> dict[str, Any]:
+                   kpt_shape: tuple[int, int] | None = None) -> ModelSpec:
     """Widths that the upstream YAML + parse_model rules give for a scale (see the spec doc §2-§3)."""
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; choose one of n, s, m, l, x")
@@ -76,8 +108,8 @@ def spec_for_scale(scale: str = "n", task: str = "detect", nc: int = 80, family:
         spec.update(nm=32, npr=ch(256), c_mask=max(ch0 // 4, 32))
     if task == "pose":
         kpt = tuple(kpt_shape or (17, 3))
-        spec.update(kpt_shape=list(kpt), c_kpt=max(ch0 // 4, kpt[0] * kpt[1]))
-    return spec
+        spec.update(kpt_shape=(int(kpt[0]), int(kpt[1])), c_kpt=max(ch0 // 4, kpt[0] * kpt[1]))
+    return ModelSpec(**spec)
 
 
 def _count(sd: Mapping[str, torch.Tensor], prefix: str) -> int:
@@ -87,7 +119,7 @@ def _count(sd: Mapping[str, torch.Tensor], prefix: str) -> int:
     return len(found)
 
 
-def infer_spec(sd: Mapping[str, torch.Tensor], meta: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def infer_spec(sd: Mapping[str, torch.Tensor], meta: Mapping[str, Any] | None = None) -> ModelSpec:
     """Read the architecture off tensor shapes; `meta` supplies what tensors cannot (area, kpt_shape)."""
     meta = meta or {}
 
@@ -148,7 +180,7 @@ def infer_spec(sd: Mapping[str, torch.Tensor], meta: Mapping[str, Any] | None = 
             kpt = meta.get("kpt_shape")
             if not kpt or int(kpt[0]) * int(kpt[1]) != nk:
                 kpt = [nk // 3, 3] if nk % 3 == 0 else [nk // 2, 2]
-            spec.update(task="pose", kpt_shape=[int(kpt[0]), int(kpt[1])],
+            spec.update(task="pose", kpt_shape=(int(kpt[0]), int(kpt[1])),
                         c_kpt=shape(f"{head}.cv4.0.0.conv.weight")[0])
         else:
             spec["task"] = "detect"
@@ -163,13 +195,28 @@ def infer_spec(sd: Mapping[str, torch.Tensor], meta: Mapping[str, Any] | None = 
     spec["area"] = area
     if meta.get("scale"):
         spec["scale"] = meta["scale"]
-    return spec
+    return ModelSpec(**spec)
 
 
-def spec_to_json(spec: Mapping[str, Any]) -> dict[str, Any]:
-    """JSON turns int keys into strings; keep that explicit and reversible."""
-    return {k: ({str(i): v for i, v in val.items()} if isinstance(val, dict) else val) for k, val in spec.items()}
+def spec_to_json(spec: ModelSpec) -> dict[str, Any]:
+    """JSON turns int keys into strings; keep that explicit and reversible. Unset fields are left out."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(spec):
+        val = getattr(spec, f.name)
+        if val is None:
+            continue
+        if isinstance(val, Mapping):
+            val = {str(i): v for i, v in val.items()}
+        elif isinstance(val, tuple):
+            val = list(val)
+        out[f.name] = val
+    return out
 
 
-def spec_from_json(data: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: ({int(i): v for i, v in val.items()} if isinstance(val, dict) else val) for k, val in data.items()}
+def spec_from_json(data: Mapping[str, Any]) -> ModelSpec:
+    names = {f.name for f in dataclasses.fields(ModelSpec)}
+    kw: dict[str, Any] = {k: ({int(i): v for i, v in val.items()} if isinstance(val, dict) else val)
+                          for k, val in data.items() if k in names}
+    if kw.get("kpt_shape") is not None:
+        kw["kpt_shape"] = (int(kw["kpt_shape"][0]), int(kw["kpt_shape"][1]))
+    return ModelSpec(**kw)

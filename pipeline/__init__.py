@@ -16,7 +16,7 @@ Public API (other packages import only from here):
                                                    #   per-stage StageStats, per-source SourceStatus
     pipe.latest() -> Result | None                 # newest (frame, detections, events, trails, latency)
     pipe.add_stats_listener(fn)                    # fn(PipelineStats) every pipeline.stats_interval s
-    pipe.add_status_listener(fn)                   # fn(dict) per `status` record (camera down / back)
+    pipe.add_status_listener(fn)                   # fn(StatusRecord) per camera down / back
     pipe.health() -> Health                        # ok + reason: every source live with recent frames
 
 `on_result(Result)` runs in the sink thread once per processed frame, in order; `Result.trails`
@@ -57,7 +57,7 @@ from yolotrack.pipeline.sources import (
     source_kind,
     source_uris,
 )
-from yolotrack.pipeline.stats import PipelineStats, SourceState, SourceStatus, StageStats
+from yolotrack.pipeline.stats import PipelineStats, SourceKind, SourceState, SourceStatus, StageStats
 
 __all__ = [
     "DetectorLike",
@@ -71,6 +71,7 @@ __all__ = [
     "ResumableTracker",
     "Source",
     "SourceInfo",
+    "SourceKind",
     "SourceState",
     "SourceStatus",
     "StageStats",

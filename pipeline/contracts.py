@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from yolotrack.analytics.overlay import Overlay
 from yolotrack.core.detections import Detections
 from yolotrack.core.events import TrackEvent
 from yolotrack.core.frame import Frame
@@ -30,11 +31,11 @@ class Result:
 
     frame: Frame
     detections: Detections | None = None  # with track_ids unless tracking is disabled
-    events: list[TrackEvent] = field(default_factory=list)
+    events: list[TrackEvent] = field(default_factory=list[TrackEvent])
     trails: dict[int, np.ndarray] | None = None  # track id -> (K, 2) float32 centres, oldest first
     latency: float = 0.0  # seconds from capture to the sinks
     t_capture: float = 0.0  # time.monotonic() when the frame left its source
-    analytics: Any = None  # analytics.Overlay: lines and zones with their counters at this frame, when any
+    analytics: Overlay | None = None  # lines and zones with their counters at this frame, when any
 
 
 class DetectorLike(Protocol):

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from yolotrack.core.status import ConnectionState, StatusRecord
 from yolotrack.pipeline.stats import SourceState, SourceStatus
 
 _DOWN = (SourceState.CONNECTING, SourceState.RECONNECTING)
@@ -26,17 +27,12 @@ def utc_now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
-def status_record(st: SourceStatus, state: str, error: str | None = None) -> dict[str, Any]:
-    """The `status` line of one source: the same object in JSON Lines, MQTT and webhooks."""
-    rec: dict[str, Any] = {"type": "status", "source": st.source_id, "state": state, "time": utc_now()}
-    if state == "reconnecting":
-        rec["attempt"] = st.attempts
-        rec["error"] = error or st.message
-        if st.retry_in is not None:
-            rec["retry_in"] = round(st.retry_in, 1)
-    elif state == "connected":
-        rec["reconnects"] = st.reconnects
-    return rec
+def status_record(st: SourceStatus, state: ConnectionState, error: str | None = None) -> StatusRecord:
+    """The `status` record of one source now."""
+    if state is ConnectionState.RECONNECTING:
+        return StatusRecord(st.source_id, state, utc_now(), attempt=st.attempts, error=error or st.message,
+                            retry_in=st.retry_in)
+    return StatusRecord(st.source_id, state, utc_now(), reconnects=st.reconnects)
 
 
 @dataclass
@@ -68,10 +64,10 @@ class SourceWatch:
         self._error: dict[str, str] = {}  # the last real error per source (not the "connecting" note)
         self._frames: dict[str, tuple[int, float]] = {}  # frames seen, time.monotonic() they last grew
 
-    def observe(self, statuses: Mapping[str, SourceStatus], now: float | None = None) -> list[dict[str, Any]]:
+    def observe(self, statuses: Mapping[str, SourceStatus], now: float | None = None) -> list[StatusRecord]:
         """The status records due since the last call."""
         now = time.monotonic() if now is None else now
-        out: list[dict[str, Any]] = []
+        out: list[StatusRecord] = []
         with self._lock:
             for sid, st in statuses.items():
                 frames, since = self._frames.get(sid, (-1, now))
@@ -84,10 +80,10 @@ class SourceWatch:
                     continue
                 self._last[sid] = key
                 if st.state in _DOWN and st.attempts > 0:
-                    out.append(status_record(st, "reconnecting", self._error.get(sid)))
+                    out.append(status_record(st, ConnectionState.RECONNECTING, self._error.get(sid)))
                     self._down.add(sid)
                 elif st.state is SourceState.LIVE and sid in self._down:
-                    out.append(status_record(st, "connected"))
+                    out.append(status_record(st, ConnectionState.CONNECTED))
                     self._down.discard(sid)
         return out
 

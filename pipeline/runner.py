@@ -14,10 +14,12 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from yolotrack.analytics.tally import CountSnapshot
 from yolotrack.core.config import Config
 from yolotrack.core.errors import ConfigError, PipelineError, YolotrackError
+from yolotrack.core.status import StatusRecord
 from yolotrack.pipeline.contracts import DetectorLike, Result, TrackerLike
 from yolotrack.pipeline.health import Health, SourceWatch
 from yolotrack.pipeline.queues import FrameQueue
@@ -33,6 +35,9 @@ from yolotrack.pipeline.stages import (
 )
 from yolotrack.pipeline.stats import Meter, PipelineStats, SourceState, SourceStatus, StageStats
 from yolotrack.sinks.base import Sink
+
+if TYPE_CHECKING:
+    from yolotrack.analytics.engine import Analytics
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +92,7 @@ class Pipeline:
         want_trails: bool | None = None,
         tracker_for: Callable[[str, float], TrackerLike] | None = None,
         isolate_sources: bool = False,
-        analytics: Any = None,
+        analytics: Analytics | None = None,
     ) -> None:
         self.cfg = cfg
         self._sinks = sinks
@@ -121,7 +126,7 @@ class Pipeline:
         self._t_start = 0.0
         self._last_stats = 0.0
         self._stats_listeners: list[Callable[[PipelineStats], None]] = []
-        self._status_listeners: list[Callable[[dict[str, Any]], None]] = []
+        self._status_listeners: list[Callable[[StatusRecord], None]] = []
         self._watch = SourceWatch(stale_after=max(2 * cfg.source.timeout, 5.0))
         self._finalized = False
         self._started = False
@@ -325,6 +330,7 @@ class Pipeline:
         """Lines and zones checked against the model (class names) and the sources, before anything runs."""
         from yolotrack.analytics import Analytics
 
+        assert self.detector is not None
         if self.analytics is None:
             forget = max(10.0, 2.0 * self.cfg.tracker.track_buffer / 30.0)  # longer than the tracker keeps lost tracks
             self.analytics = Analytics(self.cfg.analytics, names=dict(self.detector.names), forget_after=forget)
@@ -342,15 +348,27 @@ class Pipeline:
             raise RuntimeError("set_analytics() before start(); pass the section in the config instead")
         self.analytics.set_config(cfg)
 
-    def counts(self) -> dict[str, dict[str, Any]]:
-        """{source id: counts snapshot} of every source with lines or zones (see `Analytics.counts`)."""
+    def counts(self) -> dict[str, CountSnapshot]:
+        """{source id: counts} of every source with lines or zones (`run`'s count lines; see `Analytics.counts`)."""
         return self.analytics.counts() if self.analytics is not None else {}
+
+    def attach_sink(self, source_id: str, sink: Sink, on_error: Callable[[BaseException], None]) -> None:
+        """One more sink for one source while running (the GUI's recording of a camera); see
+        `SinkStage.attach`. Its owner finishes it: the pipeline's end closes it like its other sinks,
+        and `detach_sink` only stops its frames."""
+        if self._sink_stage is None:
+            raise RuntimeError("attach_sink() before start()")
+        self._sink_stage.attach(source_id, sink, on_error)
+
+    def detach_sink(self, source_id: str, sink: Sink) -> None:
+        if self._sink_stage is not None:
+            self._sink_stage.detach(source_id, sink)
 
     def add_stats_listener(self, fn: Callable[[PipelineStats], None]) -> None:
         """Called in the sink thread every `pipeline.stats_interval` seconds (also while no frames arrive)."""
         self._stats_listeners.append(fn)
 
-    def add_status_listener(self, fn: Callable[[dict[str, Any]], None]) -> None:
+    def add_status_listener(self, fn: Callable[[StatusRecord], None]) -> None:
         """Called in the sink thread with each `status` record (a camera down, or back); the
         sinks that define `write_status` get the same records."""
         self._status_listeners.append(fn)
@@ -528,7 +546,8 @@ class Pipeline:
                 for cap in list(self._captures):
                     if cap.alive:
                         cap.send_eos()  # its blocked read ends later on its own (read timeout)
-                if self._sink_stage is not None and not self._sink_stage.alive and not self._detect.alive:
+                if self._sink_stage is not None and not self._sink_stage.alive and not (
+                        self._detect is not None and self._detect.alive):
                     break
             time.sleep(0.02)
         self._finalize()
@@ -548,7 +567,7 @@ class Pipeline:
 def _check_local(sources: Sequence[Source]) -> None:
     """Open and close every file and image source (cheap, local): `SourceError` for one that cannot be read."""
     for s in sources:
-        if s.kind in ("file", "images"):
+        if s.kind.replayable:
             try:
                 s.start()
             finally:

@@ -24,11 +24,12 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from yolotrack.core.assets import DEMO_VIDEO
+from yolotrack.core.backoff import backoff_delay
 from yolotrack.core.config import SourceConfig
 from yolotrack.core.errors import SourceError
 from yolotrack.core.frame import Frame
 from yolotrack.core.urls import redact  # noqa: F401 - re-exported: pipeline code imports it from here
-from yolotrack.pipeline.stats import Meter, SourceState, SourceStatus
+from yolotrack.pipeline.stats import Meter, SourceKind, SourceState, SourceStatus
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ class SourceInfo:
 
     source_id: str
     uri: str
-    kind: str  # file, images, stream, webcam, synthetic
+    kind: SourceKind
     live: bool  # True: latest-frame policy by default (cameras, streams, paced playback)
     width: int | None = None
     height: int | None = None
@@ -57,11 +58,12 @@ class Source:
     """Base of every source: `start()` opens (raises `SourceError`), iterating yields frames until
     the source ends or `stop()` is called, `close()` releases it. Iterate from one thread only."""
 
-    kind = "source"
+    kind: SourceKind  # each source class sets its own
 
     def __init__(self, uri: str, cfg: SourceConfig, source_id: str = "0") -> None:
         self.uri = str(uri)
         self.cfg = cfg
+        self.loop = cfg.loop  # files: start again at the end; may change while running (the GUI's checkbox)
         self.info = SourceInfo(source_id=source_id, uri=self.uri, kind=self.kind, live=self.default_live())
         self.status = SourceStatus(source_id=source_id, uri=redact(self.uri), kind=self.kind)
         self._stop = threading.Event()
@@ -94,7 +96,7 @@ class Source:
         iterating. Frames up to `index` were delivered there. A live source goes on live, numbering
         from `index + 1` with timestamps after `timestamp`; files and image folders skip what was
         delivered (decoded, never emitted), so each of their frames is delivered exactly once."""
-        if self.kind in ("file", "images"):
+        if self.kind.replayable:
             self._skip_until = index + 1
         else:
             self._next_index = index + 1
@@ -157,7 +159,7 @@ class Source:
             give_up = give_up or f"gave up on {redact(self.uri)} after {rc.max_attempts} reconnect attempts: {reason}"
             self._set_state(SourceState.ERROR, give_up)
             raise SourceError(give_up)
-        delay = min(rc.initial_delay * (2 ** (n - 1)), rc.max_delay)
+        delay = backoff_delay(n, rc.initial_delay, rc.max_delay)
         log.warning("source %s: %s; reconnect attempt %d in %.1f s", self.info.source_id, reason, n, delay)
         deadline = time.monotonic() + delay
         while not self._stop.is_set():
@@ -224,7 +226,7 @@ class FileSource(_AvSource):
     replaces only that, so timing, pacing and looping stay the same for both.
     """
 
-    kind = "file"
+    kind = SourceKind.FILE
 
     def __init__(self, uri: str, cfg: SourceConfig, source_id: str = "0") -> None:
         super().__init__(uri, cfg, source_id)
@@ -280,10 +282,10 @@ class FileSource(_AvSource):
                     if self.paced and not self._pace(ts):
                         return
                     yield self._emit(vf.to_ndarray(format="bgr24"), ts)
-            if not self.cfg.loop or self._next_index == 0:
+            if not self.loop or self._next_index == 0:
                 break
             offset = last + 1.0 / (self.info.fps or 30.0)
-            self._container.seek(0)
+            self._container.seek(0)  # pyright: ignore[reportOptionalMemberAccess] - opened above
         self._set_state(SourceState.ENDED)
 
     def _decode(self) -> Generator[Any, None, None]:
@@ -372,7 +374,7 @@ class TolerantFileSource(FileSource):
 class SyntheticSource(_AvSource):
     """An FFmpeg lavfi test pattern, paced like a camera: `synthetic` or `synthetic:<lavfi graph>`."""
 
-    kind = "synthetic"
+    kind = SourceKind.SYNTHETIC
 
     def __init__(self, uri: str, cfg: SourceConfig, source_id: str = "0") -> None:
         super().__init__(uri, cfg, source_id)
@@ -392,7 +394,7 @@ class SyntheticSource(_AvSource):
     def __iter__(self) -> Iterator[Frame]:
         if self._container is None:
             self.start()
-        for vf in self._container.decode(video=0):
+        for vf in self._container.decode(video=0):  # pyright: ignore[reportOptionalMemberAccess] - start() opened it
             if self.stopped:
                 return
             ts = self._media_time(vf)
@@ -409,7 +411,7 @@ class StreamSource(_AvSource):
     about two timeouts: a hung server is thus detected in about `cfg.timeout` seconds.
     """
 
-    kind = "stream"
+    kind = SourceKind.STREAM
 
     def __init__(self, uri: str, cfg: SourceConfig, source_id: str = "0") -> None:
         super().__init__(uri, cfg, source_id)
@@ -478,7 +480,7 @@ class StreamSource(_AvSource):
             anchor = None
             reason = "end of stream"
             try:
-                for vf in self._container.decode(video=0):
+                for vf in self._container.decode(video=0):  # pyright: ignore[reportOptionalMemberAccess] - start() opened it
                     if self.stopped:
                         break
                     media = vf.time
@@ -522,7 +524,7 @@ class WebcamSource(Source):
     exercise the read path without a camera.
     """
 
-    kind = "webcam"
+    kind = SourceKind.WEBCAM
 
     def __init__(self, uri: str, cfg: SourceConfig, source_id: str = "0",
                  opener: Callable[[int | str], Any] | None = None) -> None:
@@ -537,7 +539,8 @@ class WebcamSource(Source):
         cap = self._opener(self.device)
         c = self.cfg
         if c.fourcc:
-            cap.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter_fourcc(*c.fourcc[:4].ljust(4)))
+            fourcc = cv2.VideoWriter_fourcc(*c.fourcc[:4].ljust(4))  # pyright: ignore[reportAttributeAccessIssue]
+            cap.set(cv2.CAP_PROP_FOURCC, fourcc)
         if c.width:
             cap.set(cv2.CAP_PROP_FRAME_WIDTH, c.width)
         if c.height:
@@ -559,7 +562,7 @@ class WebcamSource(Source):
             self.start()
         t_start = time.monotonic()
         while not self.stopped:
-            ok, img = self._cap.read()
+            ok, img = self._cap.read()  # pyright: ignore[reportOptionalMemberAccess] - start() opened it
             if ok and img is not None:
                 self.status.attempts = 0
                 yield self._emit(img, time.monotonic() - t_start)
@@ -568,7 +571,7 @@ class WebcamSource(Source):
                 break
             if not self._backoff("camera read failed", f"camera {self.uri} stopped delivering frames"):
                 break
-            self._cap.release()
+            self._cap.release()  # pyright: ignore[reportOptionalMemberAccess]
             try:
                 self.start()
             except SourceError:
@@ -584,7 +587,7 @@ class WebcamSource(Source):
 class ImageSource(Source):
     """A folder of images, a glob, or one image file, in name order; unreadable files are skipped."""
 
-    kind = "images"
+    kind = SourceKind.IMAGES
 
     def __init__(self, uri: str, cfg: SourceConfig, source_id: str = "0") -> None:
         super().__init__(uri, cfg, source_id)
@@ -630,21 +633,21 @@ class ImageSource(Source):
 # ---------------------------------------------------------------- choosing a source
 
 
-def source_kind(uri: str) -> str:
+def source_kind(uri: str) -> SourceKind:
     """Classify a source string without touching the network or the camera."""
     u = str(uri).strip()
     if u.isdigit() or u.startswith("/dev/video"):
-        return "webcam"
+        return SourceKind.WEBCAM
     if u.lower().startswith(NETWORK_SCHEMES):
-        return "stream"
+        return SourceKind.STREAM
     if u == "synthetic" or u.startswith(("synthetic:", "lavfi:")):
-        return "synthetic"
+        return SourceKind.SYNTHETIC
     if u == "demo":
-        return "file"
+        return SourceKind.FILE
     p = Path(u).expanduser()
     if p.is_dir() or p.suffix.lower() in IMAGE_EXTS or any(ch in u for ch in "*?["):
-        return "images"
-    return "file"
+        return SourceKind.IMAGES
+    return SourceKind.FILE
 
 
 def open_source(uri: str | int, cfg: SourceConfig | None = None, source_id: str = "0") -> Source:
@@ -658,10 +661,11 @@ def open_source(uri: str | int, cfg: SourceConfig | None = None, source_id: str 
         if not DEMO_VIDEO.is_file():
             raise SourceError(f"the demo clip is missing ({DEMO_VIDEO}); pass --source with a video, camera or URL")
         u = str(DEMO_VIDEO)
-    if "://" in u and kind == "file":
+    if "://" in u and kind is SourceKind.FILE:
         raise SourceError(f"unsupported URL scheme in '{redact(u)}' (supported: {', '.join(NETWORK_SCHEMES)})")
-    cls: type[Source] = {"webcam": WebcamSource, "stream": StreamSource, "synthetic": SyntheticSource,
-                         "images": ImageSource, "file": FileSource}[kind]
+    cls: type[Source] = {SourceKind.WEBCAM: WebcamSource, SourceKind.STREAM: StreamSource,
+                         SourceKind.SYNTHETIC: SyntheticSource, SourceKind.IMAGES: ImageSource,
+                         SourceKind.FILE: FileSource}[kind]
     return cls(u, cfg, source_id)
 
 

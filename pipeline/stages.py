@@ -14,17 +14,21 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from yolotrack.core.detections import class_name
+from yolotrack.core.detections import Detections, class_name
 from yolotrack.core.events import TrackEvent
 from yolotrack.core.frame import Frame
+from yolotrack.core.status import StatusRecord
 from yolotrack.pipeline.contracts import DetectorLike, Result, TrackerLike
 from yolotrack.pipeline.queues import EndOfStream, FrameQueue
 from yolotrack.pipeline.sources import Source, SourceError, redact
 from yolotrack.pipeline.stats import Meter, PipelineStats, SourceState
 from yolotrack.render.trails import TrailHistory
 from yolotrack.sinks.base import Sink, StreamInfo
+
+if TYPE_CHECKING:
+    from yolotrack.analytics.engine import Analytics
 
 log = logging.getLogger(__name__)
 
@@ -332,7 +336,8 @@ class SinkStage(Stage):
 
     def __init__(self, inp: FrameQueue, sources: Mapping[str, Source], sinks: Sequence[Sink] | SinkFactory,
                  detector: DetectorLike, halt: threading.Event, fail: FailFn, deliver: Callable[[Result], None],
-                 on_idle: Callable[[], None], trail_length: int | None = None, analytics: Any = None) -> None:
+                 on_idle: Callable[[], None], trail_length: int | None = None,
+                 analytics: Analytics | None = None) -> None:
         super().__init__("sinks", halt, fail)
         self.inp = inp
         self.sources = dict(sources)
@@ -350,6 +355,24 @@ class SinkStage(Stage):
         self._closed = False
         self.ended: set[str] = set()  # sources whose end of stream has passed the sinks
         self.analytics = analytics
+        # sinks attached to one source while running (a GUI recording): sink, its error callback, opened
+        self._attached: dict[str, list[tuple[Sink, Callable[[BaseException], None]]]] = {}
+        self._attached_open: set[int] = set()
+
+    def attach(self, sid: str, sink: Sink, on_error: Callable[[BaseException], None]) -> None:
+        """`sink` gets `sid`'s frames from the next one on, through the same path as the other sinks
+        (opened with the stream's `StreamInfo`, written after analytics, finalized with them). A failing
+        attached sink is detached and `on_error` told, instead of failing the pipeline. Any thread."""
+        with self._lock:
+            items = self._attached.setdefault(sid, [])
+            if all(s is not sink for s, _ in items):
+                items.append((sink, on_error))
+
+    def detach(self, sid: str, sink: Sink) -> None:
+        """`sink` gets no more frames (it is not closed: its owner finishes it). Any thread."""
+        with self._lock:
+            self._attached[sid] = [(s, f) for s, f in self._attached.get(sid, []) if s is not sink]
+            self._attached_open.discard(id(sink))
 
     def add_source(self, sid: str, source: Source) -> bool:
         """A source joins while running (see `DetectStage.add_input`); a source id seen before starts a new
@@ -411,10 +434,26 @@ class SinkStage(Stage):
                 sink.write(r.frame, dets, r.events)
             except Exception as e:
                 raise StageFailure(f"sink {_name(sink)}", e) from e
+        if self._attached:
+            self._write_attached(sid, r, dets)
         history = self._trails.get(sid)
         if history is not None:
             r.trails = history.update(dets)
         r.latency = time.monotonic() - r.t_capture
+
+    def _write_attached(self, sid: str, r: Result, dets: Detections) -> None:
+        with self._lock:
+            attached = list(self._attached.get(sid, ()))
+        for sink, on_error in attached:
+            try:
+                if id(sink) not in self._attached_open:
+                    sink.open(self._stream_info(sid, r.frame))
+                    self._attached_open.add(id(sink))
+                sink.write(r.frame, dets, r.events)
+            except Exception as e:  # noqa: BLE001 - an attached sink stops alone (a full disk ends a recording)
+                log.warning("sink %s on source %s stopped: %s", _name(sink), sid, e)
+                self.detach(sid, sink)
+                on_error(e)
 
     def _open(self, sid: str, frame: Frame) -> list[Sink]:
         """Registers each sink as it opens, so a later one failing to open still gets it aborted."""
@@ -444,12 +483,12 @@ class SinkStage(Stage):
                 if fn is not None:
                     fn(stats)
 
-    def write_status(self, rec: dict[str, Any]) -> None:
+    def write_status(self, rec: StatusRecord) -> None:
         """A source's `status` record to every sink that takes it (`write_status`): that source's
         opened sinks, and shared sinks (a plain list) even before their first frame, so a camera
         that never connected is still reported. Per-source sinks from a factory exist only from
         their first frame on."""
-        sinks = list(self._opened.get(rec["source"], []))
+        sinks = list(self._opened.get(rec.source, []))
         if not callable(self._sinks):
             sinks += [s for s in self._sinks if all(s is not o for o in sinks)]
         for sink in sinks:
@@ -465,7 +504,9 @@ class SinkStage(Stage):
 
         A sink failing here fails the pipeline, and the other sinks are still finalized.
         """
-        for sinks in self._opened.values():
+        with self._lock:
+            attached = [s for items in self._attached.values() for s, _ in items if id(s) in self._attached_open]
+        for sinks in [*self._opened.values(), attached]:
             for sink in sinks:
                 try:
                     if failed:

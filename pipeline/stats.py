@@ -15,6 +15,21 @@ from typing import Any
 import numpy as np
 
 
+class SourceKind(enum.StrEnum):
+    """What a source is; it decides how it is opened, whether it is live by default, and whether a
+    restarted reader can replay it (files and image folders) or goes on live (the rest)."""
+
+    FILE = "file"
+    IMAGES = "images"
+    STREAM = "stream"
+    WEBCAM = "webcam"
+    SYNTHETIC = "synthetic"
+
+    @property
+    def replayable(self) -> bool:
+        return self in (SourceKind.FILE, SourceKind.IMAGES)
+
+
 class SourceState(enum.StrEnum):
     """Where a source is in its life; `LIVE` means frames are flowing (files too)."""
 
@@ -32,7 +47,7 @@ class SourceStatus:
 
     source_id: str
     uri: str
-    kind: str
+    kind: SourceKind
     state: SourceState = SourceState.CONNECTING
     message: str = ""
     retry_in: float | None = None

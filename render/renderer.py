@@ -9,7 +9,7 @@ Analytics zones go under every layer, lines and their counters over them (`rende
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
@@ -20,6 +20,9 @@ from yolotrack.core.errors import InvalidInputError
 from yolotrack.render.analytics import ZoneMasks, draw_lines, draw_zone_tags, draw_zones
 from yolotrack.render.colors import PALETTE_BGR, color_for, text_color_on
 from yolotrack.render.skeleton import COCO17_LIMB_COLORS, limbs_for
+
+if TYPE_CHECKING:
+    from yolotrack.analytics.overlay import Overlay
 
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
 _KPT_VISIBLE = 0.5
@@ -68,7 +71,7 @@ class Renderer:
         return color_for(int(key))
 
     def draw(self, image: np.ndarray, dets: Detections, trails: Mapping[int, Any] | None = None,
-             out: np.ndarray | None = None, analytics: Any = None) -> np.ndarray:
+             out: np.ndarray | None = None, analytics: Overlay | None = None) -> np.ndarray:
         """Draw onto `out` (pass `out=image` to draw in place; None draws on a copy) and return it.
 
         `analytics` (an `analytics.Overlay`): zones go under everything else, lines and their

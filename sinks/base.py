@@ -12,12 +12,15 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, TYPE_CHECKING, Protocol
 
 from yolotrack.core.detections import Detections
 from yolotrack.core.events import TrackEvent
 from yolotrack.core.files import temp_beside
 from yolotrack.core.frame import Frame
+
+if TYPE_CHECKING:
+    from yolotrack.analytics.source import SourceAnalytics
 
 
 @dataclass
@@ -34,9 +37,9 @@ class StreamInfo:
     kpt_shape: tuple[int, int] | None = None
     total_frames: int | None = None
     time_base: float | None = None  # seconds per pts tick of the input video stream, when known
-    # analytics.SourceAnalytics of this stream when lines or zones apply to it: already advanced to the
-    # frame a sink's write() gets (overlay(), tally(), counts())
-    analytics: Any = None
+    # the live analytics of this stream when lines or zones apply to it: already advanced to the frame a
+    # sink's write() gets (overlay(), counts())
+    analytics: SourceAnalytics | None = None
 
 
 class Sink(Protocol):

@@ -2,8 +2,10 @@
 
 A provider sees every frame of its camera (the tracked detections and the events of that frame)
 and contributes a few keys to the counts message. `ActiveTracks` gives the tracked objects in view
-per class. `analytics.event_counts.LineZoneCounts` gives the line and zone counts (`lines`, `zones`);
-every output that publishes counts (MQTT today) carries the keys of every provider in `PROVIDERS`.
+per class. `LineZoneCounts` gives the line and zone counts (`lines`, `zones`): a `CountTally` of the
+camera's analytics events, the one count model (analytics/tally.py), which works wherever the
+events are, also on the Ray driver. Every output that publishes counts (MQTT today) carries the
+keys of every provider in `PROVIDERS`.
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from yolotrack.analytics.event_counts import LineZoneCounts
-from yolotrack.core.config import Config
+from yolotrack.analytics.shapes import applies_to
+from yolotrack.analytics.tally import CountTally
+from yolotrack.core.config import AnalyticsConfig, Config
 from yolotrack.core.detections import Detections, class_name
 from yolotrack.core.events import TrackEvent
 from yolotrack.core.frame import Frame
@@ -46,6 +49,30 @@ class ActiveTracks:
 
     def counts(self) -> dict[str, Any]:
         return {"active": dict(sorted(self._active.items())), "total": sum(self._active.values())}
+
+
+class LineZoneCounts:
+    """`lines`, `zones`: the analytics counts of one camera, tallied from its events. The lines and zones
+    of the config that apply to the camera are listed from its first frame on, at zero."""
+
+    def __init__(self, cfg: AnalyticsConfig, names: Mapping[int, str] | None = None) -> None:
+        self.cfg = cfg
+        self.names = dict(names or {})
+        self._tally: CountTally | None = None
+
+    def update(self, frame: Frame, dets: Detections, events: list[TrackEvent]) -> None:
+        if self._tally is None:
+            sid = frame.source_id
+            self._tally = CountTally(sid, [ln.name for ln in self.cfg.lines if applies_to(ln.source, sid, None)],
+                                     [z.name for z in self.cfg.zones if applies_to(z.source, sid, None)], self.names)
+        self._tally.add(frame.index, frame.timestamp, events)
+
+    def counts(self) -> dict[str, Any]:
+        """Nothing when the config has no line or zone and none was counted."""
+        if self._tally is None or self._tally.empty:
+            return {"lines": {}, "zones": {}} if self.cfg.lines or self.cfg.zones else {}
+        rec = self._tally.snapshot().to_record()
+        return {"lines": rec["lines"], "zones": rec["zones"]}
 
 
 # Each entry builds one camera's provider from the config and the model's class names.

@@ -1,7 +1,7 @@
 """Counts of a recorded video: `<stem>_counts.json` (totals) and `<stem>_counts.csv` (per second).
 
-The JSON is the stream's `SourceAnalytics.counts()` at the last frame (the same snapshot `yolotrack
-run` logs and MQTT publishes) plus the span it covers:
+The JSON is the stream's counts at the last frame (`CountSnapshot.to_record()`: the same counts
+`yolotrack run` logs and MQTT publishes) plus the span it covers:
 
     {"source": "0", "video": "clip.mp4", "frames": 300, "duration_s": 10.0,
      "lines": {"door": {"in": 4, "out": 2, "by_class": {"person": {"in": 4, "out": 2}}}},
@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from yolotrack.analytics.tally import CountSnapshot
 from yolotrack.core.detections import Detections
 from yolotrack.core.events import TrackEvent
 from yolotrack.core.files import atomic_write
@@ -33,7 +34,7 @@ from yolotrack.sinks.base import StreamInfo
 
 
 class SecondSeries:
-    """Per-second rows from the running totals (`SourceAnalytics.tally()`) of every frame."""
+    """Per-second rows from the running counts (`SourceAnalytics.counts()`) of every frame."""
 
     def __init__(self) -> None:
         self.rows: list[dict[str, Any]] = []
@@ -45,11 +46,11 @@ class SecondSeries:
         self._base: dict[str, int] = {}  # cumulative totals at the start of the current second
         self._now: dict[str, int] = {}
 
-    def add(self, frame: int, ts: float, tally: Any) -> None:
+    def add(self, frame: int, ts: float, counts: CountSnapshot) -> None:
         if self._t0 is None:
             self._t0 = ts
         sec = max(0, int(np.floor(ts - self._t0 + 1e-9)))
-        cur = self._totals(tally)
+        cur = self._totals(counts)
         if sec != self._sec:
             if self._row is not None:
                 self._close_row()
@@ -60,22 +61,22 @@ class SecondSeries:
         row = self._row
         assert row is not None
         row["last_frame"] = frame
-        for name, occ in zip(tally.zone_names, tally.occupancy.tolist(), strict=True):
-            row[f"{name}.occupancy"] = occ
-            key = f"{name}.max_occupancy"
-            row[key] = max(row.get(key, 0), occ)
+        for z in counts.zones:
+            row[f"{z.name}.occupancy"] = z.occupancy
+            key = f"{z.name}.max_occupancy"
+            row[key] = max(row.get(key, 0), z.occupancy)
         self._now = cur
 
-    def _totals(self, tally: Any) -> dict[str, int]:
-        for names, known in ((tally.line_names, self.line_names), (tally.zone_names, self.zone_names)):
-            for n in names:
-                if n not in known:
-                    known.append(n)
+    def _totals(self, counts: CountSnapshot) -> dict[str, int]:
+        for items, known in ((counts.lines, self.line_names), (counts.zones, self.zone_names)):
+            for v in items:
+                if v.name not in known:
+                    known.append(v.name)
         cur: dict[str, int] = {}
-        for name, a, b in zip(tally.line_names, tally.line_in.tolist(), tally.line_out.tolist(), strict=True):
-            cur[f"{name}.in"], cur[f"{name}.out"] = a, b
-        for name, a, b in zip(tally.zone_names, tally.entries.tolist(), tally.exits.tolist(), strict=True):
-            cur[f"{name}.entries"], cur[f"{name}.exits"] = a, b
+        for ln in counts.lines:
+            cur[f"{ln.name}.in"], cur[f"{ln.name}.out"] = ln.in_count, ln.out_count
+        for z in counts.zones:
+            cur[f"{z.name}.entries"], cur[f"{z.name}.exits"] = z.entries, z.exits
         return cur
 
     def _start(self, sec: int, frame: int | None) -> None:
@@ -137,15 +138,14 @@ class CountsSink:
         self._last_ts = frame.timestamp
         self._frames += 1
         if src is not None:
-            self._series.add(frame.index, frame.timestamp, src.tally())
+            self._series.add(frame.index, frame.timestamp, src.counts())
 
     def close(self) -> list[Path]:
         info = self._info
         if info is None:
             return []
         src = info.analytics
-        snap: dict[str, Any] = src.counts() if src is not None else {"source": info.source_id, "lines": {},
-                                                                         "zones": {}}
+        snap = src.counts().to_record() if src is not None else {"source": info.source_id, "lines": {}, "zones": {}}
         fps = info.fps or 0.0
         span = (self._last_ts - self._first_ts + (1.0 / fps if fps else 0.0)) if self._first_ts is not None else 0.0
         doc = {"source": info.source_id, "video": info.uri, "frames": self._frames, "duration_s": round(span, 3),

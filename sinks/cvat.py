@@ -191,12 +191,12 @@ class CvatSink(FileSink):
         common = {"frame": str(frame), "keyframe": "1", "outside": "1" if outside else "0", "occluded": "0"}
         if kind == "box":
             x1, y1, x2, y2 = s.box
-            el = ET.SubElement(parent, "box", **common, xtl=_fmt(x1), ytl=_fmt(y1), xbr=_fmt(x2), ybr=_fmt(y2),
-                               z_order="0")
+            el = ET.SubElement(parent, "box", {**common, "xtl": _fmt(x1), "ytl": _fmt(y1), "xbr": _fmt(x2),
+                                               "ybr": _fmt(y2), "z_order": "0"})
         elif kind == "polygon":
-            el = ET.SubElement(parent, "polygon", **common, points=s.polygon or "", z_order="0")
+            el = ET.SubElement(parent, "polygon", {**common, "points": s.polygon or "", "z_order": "0"})
         else:
-            el = ET.SubElement(parent, "points", **common, points=s.points or "", z_order="0")
+            el = ET.SubElement(parent, "points", {**common, "points": s.points or "", "z_order": "0"})
         ET.SubElement(el, "attribute", name="object_id").text = track_id
         ET.SubElement(el, "attribute", name="score").text = f"{s.score:.4f}"
         if kind == "points":

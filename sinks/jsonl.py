@@ -12,9 +12,9 @@ Line types (`type` key):
   analytics event (line_cross with line and direction, zone_enter, zone_exit with dwell_s).
 - `stats`: the periodic `PipelineStats` snapshot (fps, latency, dropped frames, per stage).
 - `counts`: with the stats, and once more at the end, per source with lines or zones: its
-  `SourceAnalytics.counts()` (line in/out, zone occupancy, entries, exits, dwell; by class).
+  `CountSnapshot.to_record()` (line in/out, zone occupancy, entries, exits, dwell; by class).
 - `status`: a source's connection changed: `reconnecting` (attempt, error, retry_in) while a
-  camera is down, `connected` once frames flow again (`pipeline.health.status_record`).
+  camera is down, `connected` once frames flow again (`core.status.StatusRecord`).
 
 `event_line` is the one serialization of an event: the MQTT payload and the webhook body are
 exactly this JSON object too.
@@ -26,12 +26,16 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from yolotrack.core.detections import Detections
 from yolotrack.core.events import TrackEvent
 from yolotrack.core.frame import Frame
+from yolotrack.core.status import StatusRecord
 from yolotrack.sinks.base import AtomicFile, StreamInfo
+
+if TYPE_CHECKING:
+    from yolotrack.analytics.source import SourceAnalytics
 
 
 def dumps(rec: dict[str, Any]) -> str:
@@ -65,7 +69,7 @@ class JsonlSink:
         self._owned: list[IO[str]] = []
         self._files: list[Path] = []
         self._streams = 0
-        self._analytics: dict[str, Any] = {}  # source id -> analytics.SourceAnalytics
+        self._analytics: dict[str, SourceAnalytics] = {}
 
     def _open_file(self, path: str | Path | IO[str]) -> IO[str]:
         if not isinstance(path, (str, Path)):
@@ -103,12 +107,12 @@ class JsonlSink:
             self._events.write(event_line(ev) + "\n")
         self._flush()
 
-    def write_status(self, rec: dict[str, Any]) -> None:
+    def write_status(self, rec: StatusRecord) -> None:
         """A source's connection state (a `status` line); may come before any frame of that source."""
         if self._out is None:  # a camera that never connected: its status still reaches the stream
             self._out = self._open_file(self.path)
             self._events = self._open_file(self.events_path) if self.events_path is not None else self._out
-        self._line(self._out, rec)
+        self._line(self._out, rec.to_record())
 
     def write_stats(self, stats: Any) -> None:
         if not self.with_stats or self._out is None:
@@ -121,7 +125,7 @@ class JsonlSink:
         assert self._out is not None
         for src in self._analytics.values():
             if src.has_shapes:
-                self._line(self._out, {"type": "counts", **src.counts()})
+                self._line(self._out, {"type": "counts", **src.counts().to_record()})
 
     def _line(self, f: IO[str], rec: dict[str, Any]) -> None:
         f.write(dumps(rec) + "\n")

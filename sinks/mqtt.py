@@ -29,11 +29,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from yolotrack.core.backoff import backoff_delay
 from yolotrack.core.config import Config, MqttConfig
 from yolotrack.core.detections import Detections
 from yolotrack.core.errors import ConfigError, YolotrackError
 from yolotrack.core.events import TrackEvent
 from yolotrack.core.frame import Frame
+from yolotrack.core.status import StatusRecord
 from yolotrack.core.urls import redact
 from yolotrack.sinks.base import StreamInfo
 from yolotrack.sinks.counts import Counts
@@ -181,7 +183,8 @@ class MqttPublisher:
     def _client(self) -> Any:
         import paho.mqtt.client as mqtt
 
-        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=self.client_id, clean_session=True,
+        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,  # pyright: ignore[reportPrivateImportUsage]
+                        client_id=self.client_id, clean_session=True,
                         protocol=mqtt.MQTTv311)
         c.connect_timeout = CONNECT_TIMEOUT
         c.max_inflight_messages_set(WINDOW)
@@ -226,7 +229,7 @@ class MqttPublisher:
             self._first.set()
             if not (self.cfg.required and self.connects == 0):  # else start() reports it, as the error
                 self._note_error(err, attempt)
-            delay = min(BACKOFF_START * 2 ** (attempt - 1), BACKOFF_MAX)
+            delay = backoff_delay(attempt, BACKOFF_START, BACKOFF_MAX)
             if self._halt.wait(delay):
                 break
             if self._closing.is_set() and not len(self.outbox):
@@ -381,9 +384,10 @@ class MqttSink:
         self.publisher.send(sid, "counts", dumps(counts.record()).encode(), retain=True, key=f"counts/{sid}",
                             kind="counts")
 
-    def write_status(self, rec: dict[str, Any]) -> None:
-        sid = rec["source"]
-        self.publisher.send(sid, "status", dumps(rec).encode(), retain=True, key=f"status/{sid}", kind="status")
+    def write_status(self, rec: StatusRecord) -> None:
+        sid = rec.source
+        self.publisher.send(sid, "status", dumps(rec.to_record()).encode(), retain=True, key=f"status/{sid}",
+                            kind="status")
 
     def close(self) -> list:
         """The final counts of each source (the publisher drains and disconnects when its owner closes it)."""

@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import av
 import cv2
@@ -30,6 +30,9 @@ from yolotrack.core.events import TrackEvent
 from yolotrack.core.frame import Frame
 from yolotrack.render import Renderer, TrailHistory
 from yolotrack.sinks.base import FileSink, StreamInfo
+
+if TYPE_CHECKING:
+    from yolotrack.analytics.source import SourceAnalytics
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +75,7 @@ class AudioCopier:
                 pkt.stream = self.out_stream
                 out.mux(pkt)
                 self.copied += 1
-        except av.error.FFmpegError as e:
+        except av.error.FFmpegError as e:  # pyright: ignore[reportAttributeAccessIssue]
             log.warning("audio copy stopped after %d packets: %s", self.copied, e)
             self._packets = iter(())
 
@@ -115,7 +118,7 @@ class VideoSink(FileSink):
         self._audio: AudioCopier | None = None
         self._renderer: Renderer | None = None
         self._trails: TrailHistory | None = None
-        self._analytics: Any = None  # the stream's analytics.SourceAnalytics: lines, zones, live counters
+        self._analytics: SourceAnalytics | None = None  # the stream's lines, zones and live counters
         self._tb = LIVE_TIME_BASE
         self._start_pts = 0
         self._last_pts = -1
@@ -148,7 +151,7 @@ class VideoSink(FileSink):
                         start_pts = int(vs.start_time or 0)
                         fps = vs.average_rate or vs.guessed_rate or fps
                     has_audio = bool(probe.streams.audio)
-            except av.error.FFmpegError as e:
+            except av.error.FFmpegError as e:  # pyright: ignore[reportAttributeAccessIssue]
                 log.warning("cannot probe %s for timing and audio (%s); using the frame timestamps", src, e)
         self._tb = tb or LIVE_TIME_BASE
         self._start_pts = start_pts
@@ -156,7 +159,7 @@ class VideoSink(FileSink):
         self._fps = float(fps)
 
         out = self._out = av.open(str(self._file.tmp_path), "w", format="mp4")
-        stream = out.add_stream(self.output.codec, rate=fps)
+        stream: Any = out.add_stream(self.output.codec, rate=fps)  # a video stream (the stubs give a union)
         stream.width, stream.height = info.width, info.height
         odd = info.width % 2 or info.height % 2
         stream.pix_fmt = "yuv444p" if odd else "yuv420p"
@@ -171,7 +174,7 @@ class VideoSink(FileSink):
         if self.copy_audio and has_audio and src is not None:
             try:
                 self._audio = AudioCopier(src, out)
-            except (av.error.FFmpegError, ValueError) as e:
+            except (av.error.FFmpegError, ValueError) as e:  # pyright: ignore[reportAttributeAccessIssue]
                 log.warning("cannot copy the audio of %s: %s", src, e)
         if self.draw:
             self._renderer = Renderer(self.render_cfg, info.names, info.task)
@@ -216,7 +219,8 @@ class VideoSink(FileSink):
     def _to_video_frame(self, image: np.ndarray) -> Any:
         """OpenCV's BGR -> I420 is several times faster than letting the encoder's swscale do it."""
         if self._stream.pix_fmt == "yuv420p":
-            return av.VideoFrame.from_ndarray(cv2.cvtColor(image, cv2.COLOR_BGR2YUV_I420), format="yuv420p")
+            i420: np.ndarray = cv2.cvtColor(image, cv2.COLOR_BGR2YUV_I420)  # type: ignore[assignment]
+            return av.VideoFrame.from_ndarray(i420, format="yuv420p")
         return av.VideoFrame.from_ndarray(image, format="bgr24")
 
     def _finish(self) -> bool:

@@ -15,14 +15,15 @@ import logging
 import threading
 import urllib.error
 import urllib.request
-from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+from yolotrack.core.backoff import backoff_delay
 from yolotrack.core.config import WebhookConfig
 from yolotrack.core.detections import Detections
 from yolotrack.core.errors import ConfigError
 from yolotrack.core.events import TrackEvent
 from yolotrack.core.frame import Frame
+from yolotrack.core.status import StatusRecord
 from yolotrack.core.urls import redact
 from yolotrack.sinks.base import StreamInfo
 from yolotrack.sinks.jsonl import dumps, event_line
@@ -119,7 +120,7 @@ class WebhookSender:
             box.requeue(batch)
             box.connected, box.error = False, err
             failures += 1
-            delay = min(BACKOFF_START * 2 ** (failures - 1), self.cfg.max_delay)
+            delay = backoff_delay(failures, BACKOFF_START, self.cfg.max_delay)
             if err != self._last_error:
                 log.warning("webhook %s: %s; retrying with back-off, %d record(s) queued", self.display, err,
                             len(box))
@@ -159,8 +160,8 @@ class WebhookSink:
         for ev in events:
             self.sender.send(ev.source_id, event_line(ev))
 
-    def write_status(self, rec: dict[str, Any]) -> None:
-        self.sender.send(rec["source"], dumps(rec), kind="status")
+    def write_status(self, rec: StatusRecord) -> None:
+        self.sender.send(rec.source, dumps(rec.to_record()), kind="status")
 
     def close(self) -> list:
         return []

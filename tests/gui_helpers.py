@@ -15,7 +15,7 @@ from PyQt6.QtCore import QSettings
 from PyQt6.QtGui import QImage
 from PyQt6.QtWidgets import QWidget
 
-from yolotrack.core.config import load_config
+from yolotrack.core.config import load_config, set_values
 from yolotrack.detector import torch_thread
 from yolotrack.ui import MainWindow
 from yolotrack.ui.settings import GuiSettings
@@ -28,9 +28,7 @@ def make_cfg(fixtures_dir: Path, tmp_path: Path, source: str, *extra: str):
     overrides = [f"model.weights={fixtures_dir / FIXTURE_WEIGHTS}", "model.imgsz=64", "ui.probe_webcams=0",
                  f"output.dir={tmp_path / 'out'}", "pipeline.stats_interval=0",
                  *(f"{k}={v}" for k, v in LOW_THRESHOLDS.items()), *extra]
-    cfg = load_config(None, overrides)
-    cfg.source.uri = source
-    return cfg
+    return set_values(load_config(None, overrides), {"source.uri": source})
 
 
 def make_settings(tmp_path: Path) -> GuiSettings:

@@ -1,18 +1,21 @@
-"""The counts snapshot (`SourceAnalytics.counts()`, `Pipeline.counts()`) and the MQTT counts message, whose
-`lines`/`zones` keys are rebuilt from the events alone: both must say the same."""
+"""The one count model (`analytics.tally.CountTally`, from the analytics events): what `SourceAnalytics.counts()`,
+`Pipeline.counts()` and the MQTT counts message say."""
 
 from __future__ import annotations
+
+import dataclasses
+from collections import Counter
 
 import numpy as np
 import pytest
 
 from yolotrack.analytics import SourceAnalytics
-from yolotrack.analytics.event_counts import LineZoneCounts
 from yolotrack.analytics.shapes import Line, Zone
 from yolotrack.analytics.summary import counts_line
+from yolotrack.analytics.tally import ClassCrossings, ClassVisits, CountSnapshot, CountTally, LineCount, ZoneCount
 from yolotrack.core.config import AnalyticsConfig, Config, LineConfig, ZoneConfig
 from yolotrack.core.detections import Detections
-from yolotrack.core.events import TrackEvent
+from yolotrack.core.events import EventKind, TrackEvent
 from yolotrack.core.frame import Frame
 from yolotrack.sinks.counts import Counts
 
@@ -38,7 +41,7 @@ def scenario(seed: int, frames: int = 400, n: int = 20):
         ids = np.flatnonzero(alive & (rng.random(n) > 0.05))
         xyxy = np.concatenate([pos[ids] - 15, pos[ids] + 15], 1)
         dets = Detections(xyxy=xyxy, scores=np.full(len(ids), 0.9), class_ids=cls[ids], names=NAMES, track_ids=ids)
-        yield f, dets, [TrackEvent("removed", t, f, 0, (0, 0, 0, 0)) for t in gone]
+        yield f, dets, [TrackEvent(EventKind.REMOVED, t, f, 0, (0, 0, 0, 0)) for t in gone]
 
 
 CFG = AnalyticsConfig(
@@ -49,35 +52,61 @@ CFG = AnalyticsConfig(
 
 
 @pytest.mark.parametrize("seed", range(3))
-def test_counts_from_events_equal_the_counters(seed):
+def test_one_count_model_from_the_events_for_every_output(seed):
+    """The counts are a `CountTally` of the analytics events: per line, per zone and per class they say what
+    the events say, occupancy is who the zone counter holds inside, and a tally of the same events kept
+    elsewhere (the MQTT sink's, also on the Ray driver) gives the same record as the source's own."""
     lines = [Line(c.name, tuple(c.points[0]), tuple(c.points[1]), frozenset(c.classes) if c.classes else None,
                   c.anchor, c.source) for c in CFG.lines]
     zones = [Zone(c.name, tuple(map(tuple, c.polygon)), None, c.anchor, c.source) for c in CFG.zones[:1]]
     src = SourceAnalytics("0", lines, zones, names=NAMES)
-    tally = LineZoneCounts(CFG, NAMES)
+    mqtt = Counts(Config(analytics=CFG), NAMES, "0")
     image = np.zeros((300, 400, 3), np.uint8)
-    n_events = 0
+    events: list[TrackEvent] = []
     for f, dets, removed in scenario(seed):
         ev = src.update(f, f / 25, dets, removed, size=(400, 300))
-        n_events += len(ev)
-        tally.update(Frame(image, f, f / 25, "0"), dets, removed + ev)
-    assert n_events > 30
-    want = src.counts()
-    got = tally.counts()
-    assert got["lines"] == want["lines"]
-    assert set(got["zones"]) == {"z"}  # "w" belongs to source 5
-    for key in ("occupancy", "entries", "exits", "max_occupancy"):
-        assert got["zones"]["z"][key] == want["zones"]["z"][key]
-    assert got["zones"]["z"]["mean_dwell_s"] == pytest.approx(want["zones"]["z"]["mean_dwell_s"], abs=1e-3)
-    for c, v in want["zones"]["z"]["by_class"].items():
-        assert {k: got["zones"]["z"]["by_class"][c][k] for k in ("occupancy", "entries", "exits")} == \
-            {k: v[k] for k in ("occupancy", "entries", "exits")}
-    assert want["zones"]["z"]["entries"] > 0 and sum(c["in"] + c["out"] for c in want["lines"].values()) > 0
+        events += ev
+        mqtt.update(Frame(image, f, f / 25, "0"), dets, removed + ev)
+    assert len(events) > 30
+    snap = src.counts()
+    assert (snap.source, snap.frame, snap.ts) == ("0", f, f / 25)
+    crossings = Counter((e.attrs["line"], e.attrs["direction"], e.class_name) for e in events
+                        if e.kind is EventKind.LINE_CROSS)
+    for ln in snap.lines:
+        mine = {(d, c): n for (name, d, c), n in crossings.items() if name == ln.name}
+        assert (ln.in_count, ln.out_count) == (sum(n for (d, _), n in mine.items() if d == "in"),
+                                               sum(n for (d, _), n in mine.items() if d == "out"))
+        assert {c: (v.in_count, v.out_count) for c, v in ln.by_class} == {
+            c: (mine.get(("in", c), 0), mine.get(("out", c), 0)) for _, c in mine}
+    (z,) = snap.zones  # "w" belongs to source 5
+    enters = [e for e in events if e.kind is EventKind.ZONE_ENTER]
+    exits = [e for e in events if e.kind is EventKind.ZONE_EXIT]
+    assert (z.entries, z.exits) == (len(enters), len(exits)) and z.entries > 0
+    assert z.occupancy == z.entries - z.exits == int(src._zones.inside[:, 0].sum())
+    assert z.max_occupancy >= z.occupancy
+    assert z.mean_dwell_s == round(sum(e.attrs["dwell_s"] for e in exits) / len(exits), 3)
+    assert sum(v.entries for _, v in z.by_class) == z.entries and sum(v.occupancy for _, v in z.by_class) == z.occupancy
+    assert [c for c, _ in z.by_class] == [NAMES[i] for i in sorted(NAMES) if NAMES[i] in dict(z.by_class)]
+    rec = mqtt.record()
+    assert {"lines": rec["lines"], "zones": rec["zones"]} == {k: snap.to_record()[k] for k in ("lines", "zones")}
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        z.occupancy = 0  # type: ignore[misc]
+
+
+def test_replaced_shapes_keep_their_counts_only_when_unchanged():
+    tally = CountTally("0", ["a", "b"], ["z"], NAMES)
+    cross = TrackEvent(EventKind.LINE_CROSS, 1, 0, 0, (0.0, 0.0, 1.0, 1.0), attrs={"line": "a", "direction": "in"})
+    enter = TrackEvent(EventKind.ZONE_ENTER, 1, 0, 1, (0.0, 0.0, 1.0, 1.0), attrs={"zone": "z"})
+    tally.add(0, 0.0, [cross, dataclasses.replace(cross, attrs={"line": "b", "direction": "out"}), enter])
+    tally.reshape(["b", "a", "c"], ["z"], keep={"a", "z"})
+    snap = tally.snapshot()
+    assert [(v.name, v.in_count, v.out_count) for v in snap.lines] == [("b", 0, 0), ("a", 1, 0), ("c", 0, 0)]
+    assert snap.zone("z") == ZoneCount("z", 1, 1, 0, 1, 0.0, (("car", ClassVisits(1, 1, 0, 0.0)),))
+    assert snap.line("a").by_class == (("person", ClassCrossings(1, 0)),)
 
 
 def test_the_mqtt_counts_message_carries_lines_and_zones():
-    cfg = Config()
-    cfg.analytics = CFG
+    cfg = Config(analytics=CFG)
     counts = Counts(cfg, NAMES, "0")
     image = np.zeros((300, 400, 3), np.uint8)
     src = SourceAnalytics("0", [Line("a", (200.0, 0.0), (200.0, 300.0), None, "center", None)], [], names=NAMES)
@@ -96,8 +125,6 @@ def test_the_mqtt_counts_message_carries_lines_and_zones():
 
 
 def test_counts_line_reads_well():
-    snap = {"source": "0", "camera": "door cam", "lines": {"door": {"in": 3, "out": 2, "by_class": {}}},
-            "zones": {"bay": {"occupancy": 2, "entries": 5, "exits": 3, "max_occupancy": 3, "mean_dwell_s": 4.24,
-                              "by_class": {}}}}
+    snap = CountSnapshot("0", 10, 1.0, (LineCount("door", 3, 2),), (ZoneCount("bay", 2, 5, 3, 3, 12.72),), "door cam")
     assert counts_line(snap) == ("source 0 (door cam): door in 3 out 2; bay 2 inside (max 3, 5 entries, "
                                  "mean dwell 4.2 s)")

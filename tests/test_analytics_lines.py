@@ -3,6 +3,8 @@ bounded state, live replacement; the vectorized counter against a plain scalar s
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -54,7 +56,7 @@ def test_crossings_in_both_directions_with_the_documented_convention():
     assert rec["event"] == "line_cross" and rec["line"] == "door" and rec["direction"] == "in"
     assert rec["class"] == "person" and rec["id"] == 1 and rec["source"] == "0" and "ts" in rec
     assert all(e.kind in ANALYTICS_EVENTS for e in ev)
-    c = src.counts()["lines"]["door"]
+    c = src.counts().to_record()["lines"]["door"]
     assert (c["in"], c["out"]) == (1, 1) and c["by_class"] == {"person": {"in": 1, "out": 1}}
 
 
@@ -116,7 +118,7 @@ def test_class_filter():
     path = [{1: (50.0, 60.0 + 5 * f), 2: (150.0, 60.0 + 5 * f)} for f in range(17)]
     ev = run(src, path, cls={1: 0, 2: 1})
     assert sorted(crossings(ev)) == [(1, "door", "in"), (2, "cars", "in"), (2, "door", "in")]
-    counts = src.counts()["lines"]
+    counts = src.counts().to_record()["lines"]
     assert counts["cars"]["by_class"] == {"car": {"in": 1, "out": 0}}
     assert counts["door"]["by_class"] == {"person": {"in": 1, "out": 0}, "car": {"in": 1, "out": 0}}
 
@@ -127,7 +129,7 @@ def test_class_names_resolve_against_the_model_and_unknown_names_fail():
     assert an.source("0").lines[0].classes == frozenset({0, 1})
     from yolotrack.core.errors import ConfigError
 
-    cfg.lines[0].classes = ["bus"]
+    cfg = dataclasses.replace(cfg, lines=[dataclasses.replace(cfg.lines[0], classes=["bus"])])
     with pytest.raises(ConfigError, match=r"analytics.lines\[0\] \(door\): unknown class 'bus'.*person, car"):
         Analytics(cfg, names=NAMES)
 
@@ -215,13 +217,13 @@ def test_live_replace_keeps_unchanged_lines_and_resets_changed_ones():
     an = Analytics(cfg, names=NAMES)
     src = an.source("0")
     run(src, [{1: (100.0, 60.0 + 5 * f)} for f in range(25)])  # crosses both: 60 -> 180
-    assert {k: v["in"] for k, v in an.counts()["0"]["lines"].items()} == {"door": 1, "gate": 1}
-    new = an.config
-    new.lines[1].points = [[0, 160], [200, 160]]  # gate moved
-    new.lines.append(LineConfig(name="exit", points=[[0, 300], [200, 300]]))
-    an.set_config(new)
+    assert {k: v["in"] for k, v in an.counts()["0"].to_record()["lines"].items()} == {"door": 1, "gate": 1}
+    old = an.config
+    gate = dataclasses.replace(old.lines[1], points=[[0, 160], [200, 160]])  # gate moved
+    an.set_config(dataclasses.replace(old, lines=[old.lines[0], gate,
+                                                  LineConfig(name="exit", points=[[0, 300], [200, 300]])]))
     src.update(25, 25 / 30, frame({1: (100.0, 185.0)}), [])
-    c = an.counts()["0"]["lines"]
+    c = an.counts()["0"].to_record()["lines"]
     assert {k: v["in"] for k, v in c.items()} == {"door": 1, "gate": 0, "exit": 0}
     from yolotrack.core.errors import ConfigError
 

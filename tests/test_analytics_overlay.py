@@ -59,7 +59,7 @@ def test_gui_shows_lines_and_zones_and_takes_live_edits(qtbot, fixtures_dir, tmp
     from PyQt6.QtCore import QSettings
     from PyQt6.QtGui import QImage
 
-    from yolotrack.core.config import load_config
+    from yolotrack.core.config import load_config, set_values
     from yolotrack.detector import torch_thread
     from yolotrack.ui import MainWindow
     from yolotrack.ui.settings import GuiSettings
@@ -70,7 +70,7 @@ def test_gui_shows_lines_and_zones_and_takes_live_edits(qtbot, fixtures_dir, tmp
                              "ui.probe_webcams=0", "pipeline.stats_interval=0", "source.loop=true",
                              *(f"{k}={v}" for k, v in LOW_THRESHOLDS.items()),
                              "analytics.lines=[{name: door, points: [[10, 225], [310, 225]]}]"])
-    cfg.source.uri = str(video)
+    cfg = set_values(cfg, {"source.uri": str(video)})
     win = MainWindow(cfg, settings=GuiSettings(QSettings(str(tmp_path / "gui.ini"), QSettings.Format.IniFormat)))
     qtbot.addWidget(win)
     win.resize(800, 600)
@@ -104,6 +104,6 @@ def test_gui_shows_lines_and_zones_and_takes_live_edits(qtbot, fixtures_dir, tmp
         px = at(85, 180).astype(int)  # inside the zone, below its tag
         tint = np.array(occupancy_color(z.occupancy))
         assert np.dot(px - px.mean(), tint - tint.mean()) > 0  # the fill leans to the occupancy colour
-        assert set(pipe.counts()[sid]["zones"]) == {"bay"}
+        assert {z.name for z in pipe.counts()[sid].zones} == {"bay"}
     finally:
         win.close()

@@ -28,7 +28,7 @@ def feed(src: SourceAnalytics, path, cls=None, removed=None, fps: float = 10.0):
     for f, tracks in enumerate(path):
         gone = [TrackEvent("removed", t, f, 0, (0, 0, 0, 0)) for t in (removed or {}).get(f, [])]
         events += src.update(f, f / fps, frame(tracks, cls), gone)
-        occupancy.append(src.counts()["zones"]["bay"]["occupancy"])
+        occupancy.append(src.counts().to_record()["zones"]["bay"]["occupancy"])
     return events, occupancy
 
 
@@ -46,7 +46,7 @@ def test_enter_exit_dwell_and_a_zone_entered_twice():
     # in at x=110 (frame 6), out at x=310 (frame 26): 2.0 s at 10 fps; back: in at x=290 (37), out at x=90 (57)
     assert [e.frame_index for e in events] == [6, 26, 37, 57]
     assert got[1][3] == pytest.approx(2.0) and got[3][3] == pytest.approx(2.0)
-    c = src.counts()["zones"]["bay"]
+    c = src.counts().to_record()["zones"]["bay"]
     assert (c["entries"], c["exits"], c["occupancy"], c["max_occupancy"]) == (2, 2, 0, 1)
     assert c["mean_dwell_s"] == pytest.approx(2.0)
     assert occ[5] == 0 and occ[6] == 1 and occ[25] == 1 and occ[26] == 0
@@ -60,7 +60,7 @@ def test_occupancy_and_per_class():
     path += [{1: (150.0, 150.0), 2: (200.0, 150.0), 3: (250.0, 250.0), 4: (20.0, 20.0)}] * 3
     events, occ = feed(src, path, cls={1: 0, 2: 1, 3: 1, 4: 0})
     assert occ == [3, 3, 3, 2, 2, 2]
-    c = src.counts()["zones"]["bay"]
+    c = src.counts().to_record()["zones"]["bay"]
     assert c["by_class"]["car"] == {"occupancy": 1, "entries": 2, "exits": 1, "mean_dwell_s": pytest.approx(0.3)}
     assert c["by_class"]["person"]["occupancy"] == 1
     classes = Zone("cars", BAY.polygon, frozenset({1}), "center", None)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import http.server
+import json
 import os
 import pickle
 import subprocess
@@ -165,10 +167,10 @@ def test_our_format_roundtrip_keeps_metadata(fixtures_dir: Path, tmp_path: Path)
 
 def test_area_is_kept_from_checkpoint(fixtures_dir: Path, tmp_path: Path) -> None:
     m = load_model(fixtures_dir / "ultralytics_yolo12n.pt", fuse=False)
-    assert m.spec["area"] == {6: 4, 8: 1}
-    m.spec["area"][6] = 2
+    assert m.spec.area == {6: 4, 8: 1}
+    m.spec = dataclasses.replace(m.spec, area={**m.spec.area, 6: 2})
     p = save_checkpoint(m, tmp_path / "a.safetensors")
-    assert load_model(p).spec["area"][6] == 2
+    assert load_model(p).spec.area[6] == 2
 
 
 @pytest.mark.parametrize("scale,family,task", [("n", "turbo", "detect"), ("s", "v1", "segment"),
@@ -185,7 +187,7 @@ def test_build_model_train_layout_and_reload(tmp_path: Path, scale: str, family:
     model.eval()
     p = save_checkpoint(model, tmp_path / "m.safetensors", meta={"note": "fresh"})
     back = load_model(p)
-    assert (back.family, back.task, back.nc, back.spec["scale"]) == (family, task, 3, scale)
+    assert (back.family, back.task, back.nc, back.spec.scale) == (family, task, 3, scale)
     assert torch.allclose(_forward(back, (1, 3, 64, 64)), _forward(model, (1, 3, 64, 64)), atol=1e-4, rtol=0)
 
 
@@ -329,8 +331,8 @@ def test_real_helmet_detector_checkpoint() -> None:
     model = load_model(path)
     assert model.family == "turbo" and model.task == "detect" and model.nc == 2
     assert set(model.names.values()) == {"With Helmet", "Without Helmet"}
-    assert model.spec["c"][20] == 512  # m scale
-    det = Detector(model, imgsz=320, conf=0.01)
+    assert model.spec.c[20] == 512  # m scale
+    det = Detector(model, imgsz=320, conf=0.01, runtime="torch")
     rng = np.random.default_rng(0)
     frame = rng.integers(0, 255, (240, 320, 3), dtype=np.uint8)
     res = det([frame])[0]
@@ -340,3 +342,14 @@ def test_real_helmet_detector_checkpoint() -> None:
     with torch.inference_mode():
         y = model(torch.rand(1, 3, 128, 160))
     assert y.shape == (1, 6, 16 * 20 + 8 * 10 + 4 * 5) and torch.isfinite(y).all()
+
+
+@pytest.mark.parametrize("task", ["detect", "segment", "pose"])
+def test_the_model_spec_is_a_frozen_value_that_round_trips_through_json(task: str) -> None:
+    from yolotrack.detector.spec import spec_for_scale, spec_from_json, spec_to_json
+
+    spec = spec_for_scale("s", task, nc=5, family="v1")
+    assert spec_from_json(json.loads(json.dumps(spec_to_json(spec)))) == spec
+    assert (spec.nm is not None) == (task == "segment") and (spec.kpt_shape == (17, 3)) == (task == "pose")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        spec.nc = 80  # type: ignore[misc]

@@ -26,7 +26,7 @@ from yolotrack.cluster.groups import plan_groups
 from yolotrack.cluster.outbox import Outbox
 from yolotrack.cluster.records import FrameRecord, Resume
 from yolotrack.core.cameras import Camera, save_cameras
-from yolotrack.core.config import Config
+from yolotrack.core.config import Config, set_values
 from yolotrack.core.detections import Detections
 from yolotrack.core.errors import ConfigError
 from yolotrack.pipeline.sources import open_source
@@ -51,8 +51,8 @@ def test_groups_split_on_network_keys_and_group_size_but_not_on_thresholds() -> 
 
 def test_group_detector_pools_embeddings_when_a_camera_matches_on_appearance(fixtures_dir, tmp_path) -> None:
     clip = make_video(tmp_path / "a.mp4", n=2)
-    base = Config()
-    base.model.weights, base.model.imgsz, base.model.runtime = str(fixtures_dir / FIXTURE_WEIGHTS), 64, "torch"
+    base = set_values(Config(), {"model.weights": str(fixtures_dir / FIXTURE_WEIGHTS), "model.imgsz": 64,
+                                 "model.runtime": "torch"})
     plain = [Camera("a", str(clip))]
     seeing = plain + [Camera("b", str(clip), {"tracker.botsort.appearance": True})]
 
@@ -64,12 +64,10 @@ def test_group_detector_pools_embeddings_when_a_camera_matches_on_appearance(fix
 
 
 def test_camera_tracker_filters_per_camera_and_never_gives_an_id_below_the_floor() -> None:
-    cfg = Config()
-    cfg.model.conf = 0.5
+    cfg = set_values(Config(), {"model.conf": 0.5})
     dets = Detections(np.array([[0, 0, 10, 10], [20, 20, 40, 40], [50, 50, 70, 90]], np.float32),
                       np.array([0.9, 0.3, 0.8], np.float32), np.array([0, 0, 1]))
-    untracked = Config()
-    untracked.model.conf, untracked.tracker.enabled = 0.5, False
+    untracked = set_values(Config(), {"model.conf": 0.5, "tracker.enabled": False})
     out = CameraTracker("a", untracked, [1], 25).update_detections(dets, 0)
     assert out.scores.tolist() == pytest.approx([0.8]) and out.track_ids is None
     t = CameraTracker("a", cfg, None, 25, next_id=40, id_floor_from=3)
@@ -90,9 +88,8 @@ def test_resumed_file_camera_goes_on_exactly_as_an_uninterrupted_run(tmp_path, f
     unseen and 34.. come out as they did without the interruption (same ids, same smoothed boxes,
     which a tracker started afresh would not give)."""
     video = make_video(tmp_path / "a.mp4", n=60)
-    base = Config()
-    base.tracker.track_thresh, base.tracker.low_thresh, base.tracker.new_track_thresh = 0.0035, 0.003, 0.0036
-    base.pipeline.stats_interval, base.model.conf = 0, 0.003
+    base = set_values(Config(), {"tracker.track_thresh": 0.0035, "tracker.low_thresh": 0.003,
+                                 "tracker.new_track_thresh": 0.0036, "pipeline.stats_interval": 0, "model.conf": 0.003})
     (group,) = plan_groups([Camera("a", str(video))], base)
     detector = fixture_detector(fixtures_dir)
 

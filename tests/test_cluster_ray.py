@@ -67,7 +67,10 @@ def ray_runs(fixtures_dir) -> tuple[dict, Path]:
             *model, f">{root / 'scenarios.log'} 2>&1;",
             f"{ray_bin} stop >/dev/null 2>&1",
         ])
-        env = dict(os.environ, PATH=f"{bindir}:{os.environ.get('PATH', '')}", RAY_USAGE_STATS_ENABLED="0")
+        # RAY_AUTH_MODE: a local Ray started earlier on this machine (`--ray local`) may have left
+        # ~/.ray/auth_token, which Ray then requires of every cluster; these test clusters use none
+        env = dict(os.environ, PATH=f"{bindir}:{os.environ.get('PATH', '')}", RAY_USAGE_STATS_ENABLED="0",
+                   RAY_AUTH_MODE="disabled")
         subprocess.run(["unshare", "-n", "-p", "-f", "--mount-proc", "bash", "-c", script], env=env, timeout=900,
                        check=False)
         results = root / "results.json"

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from pipeline_media import LOW_THRESHOLDS, fixture_detector, make_video
 
-from yolotrack.core.config import Config
+from yolotrack.core.config import Config, set_values
 from yolotrack.core.errors import ConfigError
 from yolotrack.detector import torch_thread
 from yolotrack.pipeline import Pipeline
@@ -85,14 +85,8 @@ class CountingDetector:
 
 
 def low_threshold_cfg(uri, every: int) -> Config:
-    cfg = Config()
-    cfg.source.uri = uri
-    cfg.pipeline.stats_interval = 0.0
-    cfg.pipeline.detect_every = every
-    for key, value in LOW_THRESHOLDS.items():
-        if key.startswith("tracker."):
-            setattr(cfg.tracker, key.split(".")[1], value)
-    return cfg
+    cfg = set_values(Config(), {"source.uri": uri, "pipeline.stats_interval": 0.0, "pipeline.detect_every": every})
+    return set_values(cfg, {k: v for k, v in LOW_THRESHOLDS.items() if k.startswith("tracker.")})
 
 
 @pytest.mark.parametrize("track_thread", [False, True])
@@ -121,7 +115,7 @@ def test_result_trails_follow_render_trail_length_over_skipped_frames_too(tmp_pa
     points of the boxes the frame shows, coasted frames included."""
     video = make_video(tmp_path / "a.mp4", n=12)
     cfg = low_threshold_cfg(str(video), 2)
-    cfg.render.trail_length = 3
+    cfg = set_values(cfg, {"render.trail_length": 3})
     results = []
     Pipeline(cfg, detector=detector, on_result=results.append).run()
     assert len(results) == 12
@@ -154,7 +148,7 @@ def test_each_source_counts_its_own_frames(tmp_path, detector):
 
 def test_detect_every_without_the_tracker_is_a_config_error(tmp_path, detector):
     cfg = low_threshold_cfg(str(make_video(tmp_path / "a.mp4", n=3)), 2)
-    cfg.tracker.enabled = False
+    cfg = set_values(cfg, {"tracker.enabled": False})
     with pytest.raises(ConfigError, match="detect_every"):
         Pipeline(cfg, detector=detector).run()
     proc = subprocess.run([sys.executable, "-m", "yolotrack", "export", str(tmp_path / "a.mp4"),
@@ -172,12 +166,10 @@ def test_demo_scene_tracked_with_every_second_frame_detected():
     from yolotrack.train.demo import idf1_score, read_mot_gt
 
     torch_thread.set_threads(2)
-    cfg = Config()
-    cfg.source.uri = str(DEMO_VIDEO)
-    cfg.pipeline.stats_interval = 0.0
+    cfg = set_values(Config(), {"source.uri": str(DEMO_VIDEO), "pipeline.stats_interval": 0.0})
     tracks: dict[int, dict[int, np.ndarray]] = {}
     for every in (1, 2):
-        cfg.pipeline.detect_every = every
+        cfg = set_values(cfg, {"pipeline.detect_every": every})
         got = tracks[every] = {}
         Pipeline(cfg, on_result=lambda r, got=got: got.__setitem__(r.frame.index, np.concatenate(
             [r.detections.track_ids[:, None].astype(float), r.detections.xyxy], 1))).run()

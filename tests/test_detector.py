@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import threading
 from pathlib import Path
@@ -19,7 +20,7 @@ from yolotrack.detector import Detector, load_model, torch_thread
 @pytest.fixture(scope="module")
 def detector(fixtures_dir: Path) -> Detector:
     torch_thread.set_threads(1)
-    return Detector(fixtures_dir / "ultralytics_yolo12n.pt", device="cpu", conf=0.25)
+    return Detector(fixtures_dir / "ultralytics_yolo12n.pt", device="cpu", conf=0.25, runtime="torch")
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +64,7 @@ def test_batch_of_mixed_sizes(detector: Detector, frame: np.ndarray) -> None:
     # a square letterbox for a mixed batch gives nearly the same boxes as the per-frame rectangle
     if len(single) and len(out[1]):
         assert abs(len(single) - len(out[1])) <= 2
-    agn = Detector(detector.model, device="cpu", agnostic_nms=True, max_det=5)
+    agn = Detector(detector.model, device="cpu", agnostic_nms=True, max_det=5, runtime="torch")
     assert len(agn([frame])[0]) <= 5
 
 
@@ -76,9 +77,8 @@ def test_from_config_resolves_class_names(tmp_path: Path) -> None:
                       classes=["Person", 2], device="cpu", attention="eager")
     det = Detector.from_config(cfg)
     assert det.classes == [0, 2] and det.imgsz == 320 and det.conf == 0.3 and det.attention == "eager"
-    cfg.classes = ["dragon"]
     with pytest.raises(ConfigError, match="dragon"):
-        Detector.from_config(cfg)
+        Detector.from_config(dataclasses.replace(cfg, classes=["dragon"]))
 
 
 def test_from_config_without_weights_loads_the_named_release(fixtures_dir: Path, tmp_path: Path,
@@ -89,9 +89,8 @@ def test_from_config_without_weights_loads_the_named_release(fixtures_dir: Path,
     cfg = ModelConfig(weights="", scale="n", task="segment", imgsz=64, device="cpu", runtime="torch")
     det = Detector.from_config(cfg)
     assert det.task == "segment" and det.model.family == "turbo"
-    cfg.task = "pose"
     with pytest.raises(ConfigError, match="no official YOLOv12 pose weights exist"):
-        Detector.from_config(cfg)
+        Detector.from_config(dataclasses.replace(cfg, task="pose"))
 
 
 def test_bad_frames(detector: Detector) -> None:
@@ -107,10 +106,12 @@ def test_bad_frames(detector: Detector) -> None:
 def test_pose_and_segment_outputs_on_tiny_frames(fixtures_dir: Path) -> None:
     rng = np.random.default_rng(0)
     frame = rng.integers(0, 255, (90, 160, 3), dtype=np.uint8)
-    pose = Detector(load_model(fixtures_dir / "ultralytics_yolo12n-pose.pt"), imgsz=160, conf=0.01, device="cpu")
+    pose = Detector(load_model(fixtures_dir / "ultralytics_yolo12n-pose.pt"), imgsz=160, conf=0.01, device="cpu",
+                    runtime="torch")
     r = pose([frame])[0]
     assert r.keypoints is not None and r.keypoints.shape == (len(r), 17, 3) and r.keypoints.dtype == np.float32
-    seg = Detector(load_model(fixtures_dir / "official_yolov12n-seg.pt"), imgsz=160, conf=0.01, device="cpu")
+    seg = Detector(load_model(fixtures_dir / "official_yolov12n-seg.pt"), imgsz=160, conf=0.01, device="cpu",
+                   runtime="torch")
     s = seg([frame, frame])
     assert s[0].masks is not None and s[0].masks.shape == (len(s[0]), 90, 160) and s[0].masks.dtype == bool
     assert seg.task == "segment"

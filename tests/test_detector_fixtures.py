@@ -90,9 +90,9 @@ def test_square_640_and_pose_metadata(loaded) -> None:
 
 def test_pe_bias_is_used(loaded) -> None:
     model, _ = loaded("ultralytics_yolo12n_pebias")
-    assert model.spec["pe_bias"] is True
+    assert model.spec.pe_bias is True
     plain, _ = loaded("ultralytics_yolo12n")
-    assert plain.spec["pe_bias"] is False
+    assert plain.spec.pe_bias is False
 
 
 def _match_predict(det: Detector, ref, frame_key: str) -> None:
@@ -120,7 +120,7 @@ def _match_predict(det: Detector, ref, frame_key: str) -> None:
                                              ("official_yolov12n-seg", "frame_bgr")])
 def test_predict_end_to_end(fixtures_dir: Path, loaded, name: str, frame_key: str) -> None:
     model, ref = loaded(name)
-    det = Detector(model, device="cpu")
+    det = Detector(model, device="cpu", runtime="torch")
     _match_predict(det, ref, frame_key)
     assert set(det.last_timing) == {"preprocess", "inference", "postprocess"}
     assert det.last_timing["inference"] > 0
@@ -128,7 +128,7 @@ def test_predict_end_to_end(fixtures_dir: Path, loaded, name: str, frame_key: st
 
 def test_predict_pose_keypoints(loaded) -> None:
     model, ref = loaded("ultralytics_yolo12n-pose")
-    det = Detector(model, device="cpu")
+    det = Detector(model, device="cpu", runtime="torch")
     res, o, o2, _ = _match_predict(det, ref, "predict_img")
     assert res.keypoints.shape == (len(res), 17, 3)
     assert np.abs(res.keypoints[o] - ref["predict_kpts"][o2]).max() <= 0.05
@@ -136,7 +136,7 @@ def test_predict_pose_keypoints(loaded) -> None:
 
 def test_predict_segment_masks(loaded) -> None:
     model, ref = loaded("ultralytics_yolo12n-seg")
-    det = Detector(model, device="cpu")
+    det = Detector(model, device="cpu", runtime="torch")
     frame = ref["predict_img"]
     res, o, o2, x = _match_predict(det, ref, "predict_img")
     # letterboxed masks equal the reference exactly

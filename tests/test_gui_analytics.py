@@ -22,7 +22,7 @@ from PyQt6.QtWidgets import QApplication, QDialogButtonBox, QFileDialog  # noqa:
 
 from yolotrack.analytics import load_analytics  # noqa: E402
 from yolotrack.core.cameras import Camera  # noqa: E402
-from yolotrack.core.config import load_config  # noqa: E402
+from yolotrack.core.config import load_config, set_values  # noqa: E402
 from yolotrack.main import main  # noqa: E402
 from yolotrack.render.analytics import LINE_COLOR  # noqa: E402
 from yolotrack.ui.analytics_editor import NameDialog  # noqa: E402
@@ -46,8 +46,7 @@ def open_window(qtbot, tmp_path: Path):
 def demo_cfg(tmp_path: Path, source: str, *extra: str):
     cfg = load_config(None, ["model.weights=demo", "model.runtime=torch", "ui.probe_webcams=0", "source.loop=true",
                              f"output.dir={tmp_path / 'out'}", "pipeline.stats_interval=0", *extra])
-    cfg.source.uri = source
-    return cfg
+    return set_values(cfg, {"source.uri": source})
 
 
 def started(qtbot, win):
@@ -138,8 +137,9 @@ def test_draw_move_refuse_delete_and_count_on_the_demo_clip(qtbot, open_window, 
 
     # it counts the demo's shapes crossing it, and the tile draws it with its counters
     def crossed() -> bool:
-        c = win.controller.pipeline.counts().get("clip", {}).get("lines", {}).get("line1")
-        return c is not None and c["in"] + c["out"] > 0
+        snap = win.controller.pipeline.counts().get("clip")
+        c = snap.line("line1") if snap is not None else None
+        return c is not None and c.in_count + c.out_count > 0
 
     qtbot.waitUntil(crossed, timeout=WAIT)
     qtbot.waitUntil(lambda: any(v.name == "line1" and v.in_count + v.out_count > 0

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pipeline_media import LOW_THRESHOLDS, fixture_detector, make_video
 
-from yolotrack.core.config import Config
+from yolotrack.core.config import Config, set_values
 from yolotrack.core.errors import PipelineError, SourceError
 from yolotrack.pipeline import Pipeline, PipelineStats, SourceState
 from yolotrack.sinks.jsonl import JsonlSink
@@ -55,16 +55,9 @@ class RecordingSink:
 
 
 def cfg_for(uri, **kw) -> Config:
-    cfg = Config()
-    cfg.source.uri = uri
-    cfg.pipeline.stats_interval = 0.0
-    for key, value in LOW_THRESHOLDS.items():
-        if key.startswith("tracker."):
-            setattr(cfg.tracker, key.split(".")[1], value)
-    for key, value in kw.items():
-        section, name = key.split("__")
-        setattr(getattr(cfg, section), name, value)
-    return cfg
+    cfg = set_values(Config(), {"source.uri": uri, "pipeline.stats_interval": 0.0})
+    cfg = set_values(cfg, {k: v for k, v in LOW_THRESHOLDS.items() if k.startswith("tracker.")})
+    return set_values(cfg, {key.replace("__", "."): value for key, value in kw.items()})
 
 
 def no_pipeline_threads() -> bool:
@@ -245,7 +238,7 @@ def test_threshold_changes_reach_the_detector(tmp_path, detector):
 
 def test_periodic_stats_reach_listeners_and_the_jsonl_sink(tmp_path, detector):
     cfg = cfg_for("synthetic:testsrc2=size=160x120:rate=30:duration=1.2")
-    cfg.pipeline.stats_interval = 0.3
+    cfg = set_values(cfg, {"pipeline.stats_interval": 0.3})
     seen = []
     out = tmp_path / "o.jsonl"
     pipe = Pipeline(cfg, sinks=[JsonlSink(out)], detector=detector)
@@ -288,3 +281,29 @@ def test_tracker_failure_names_the_tracker(tmp_path, detector, track_thread):
     with pytest.raises(PipelineError, match="^tracker: ValueError: bad box"):
         pipe.run()
     assert no_pipeline_threads()
+
+
+def test_an_attached_sink_gets_the_same_path_and_fails_alone(tmp_path, detector):
+    """`attach_sink` (the GUI's recordings): the sink is opened with the stream's info and written like the
+    others from the next frame on; one that fails is detached and reported, and the run goes on."""
+
+    class FailsOnThird(RecordingSink):
+        def write(self, frame, dets, events):
+            if len(self.frames) == 2:
+                raise OSError("disk full")
+            super().write(frame, dets, events)
+
+    video = make_video(tmp_path / "a.mp4", n=45)
+    cfg = set_values(cfg_for(str(video)), {"source.realtime": True, "source.policy": "lossless"})  # paced, no drops
+    main, extra, broken = RecordingSink("main"), RecordingSink("extra"), FailsOnThird("broken")
+    errors: list[BaseException] = []
+    pipe = Pipeline(cfg, sinks=[main], detector=detector, on_result=lambda r: None)
+    pipe.start()
+    pipe.attach_sink("0", extra, errors.append)
+    pipe.attach_sink("0", broken, errors.append)
+    pipe.attach_sink("0", extra, errors.append)  # attached once
+    assert pipe.wait(60)
+    assert len(main.frames) == 45 and main.closed == 1
+    assert len(extra.frames) >= 3 and extra.frames == main.frames[-len(extra.frames):] and extra.closed == 1
+    assert extra.infos[0].source_id == "0" and extra.infos[0].width == main.infos[0].width
+    assert [str(e) for e in errors] == ["disk full"] and len(broken.frames) == 2 and broken.closed == 0

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pipeline_media import RtspServer, fixture_detector, make_video, require_gst, wait_for
 
-from yolotrack.core.config import Config, SourceConfig
+from yolotrack.core.config import Config, SourceConfig, set_values
 from yolotrack.core.errors import PipelineError, SourceError
 from yolotrack.pipeline import Pipeline, open_source
 
@@ -48,8 +48,7 @@ class Seen:
 @pytest.mark.parametrize("track_thread", [False, True], ids=["inline-tracker", "tracker-thread"])
 def test_a_source_joins_and_leaves_while_the_others_go_on(detector, clip, track_thread):
     seen = Seen()
-    cfg = Config()
-    cfg.pipeline.stats_interval = 0
+    cfg = set_values(Config(), {"pipeline.stats_interval": 0})
     pipe = Pipeline(cfg, detector=detector, sources=[looping(str(clip), "a")], on_result=seen,
                     track_thread=track_thread)
     pipe.start()
@@ -84,8 +83,7 @@ def test_a_source_joins_and_leaves_while_the_others_go_on(detector, clip, track_
 
 
 def test_the_last_source_leaving_ends_the_pipeline_and_then_nothing_joins(detector, clip):
-    cfg = Config()
-    cfg.pipeline.stats_interval = 0
+    cfg = set_values(Config(), {"pipeline.stats_interval": 0})
     seen = Seen()
     pipe = Pipeline(cfg, detector=detector, sources=[looping(str(clip), "a")], on_result=seen)
     pipe.start()
@@ -99,8 +97,7 @@ def test_the_last_source_leaving_ends_the_pipeline_and_then_nothing_joins(detect
 def test_with_isolated_sources_a_failing_stream_ends_alone(detector, clip):
     """A stream that refuses the first connect (a wrong path) stops only itself; its status says why."""
     require_gst()
-    cfg = Config()
-    cfg.pipeline.stats_interval = 0
+    cfg = set_values(Config(), {"pipeline.stats_interval": 0})
     seen = Seen()
     with RtspServer() as server:
         bad = open_source(server.url.replace("/test", "/wrong"), SourceConfig(), "bad")

@@ -21,7 +21,7 @@ def _ordered(d):
 def test_numpy_postprocess_matches_torch(fixtures_dir, fixture):
     """Same raw outputs through both paths: same boxes, scores, classes, masks and keypoints."""
     io = np.load(fixtures_dir / f"{fixture}_io.npz")
-    det = Detector(fixtures_dir / f"{fixture}.pt", imgsz=640, conf=0.25, device="cpu")
+    det = Detector(fixtures_dir / f"{fixture}.pt", imgsz=640, conf=0.25, device="cpu", runtime="torch")
     frame = io["predict_img"]
     x, infos = det.preprocess([frame])
     out = torch_thread.run(lambda: det.model(x))
@@ -46,7 +46,7 @@ def test_numpy_postprocess_matches_torch(fixtures_dir, fixture):
 def test_numpy_preprocessing_is_the_torch_input(fixtures_dir):
     """The letterboxed uint8 batch, as float, is bit for bit what the torch path feeds the model."""
     frame = np.load(fixtures_dir / "ultralytics_yolo12n_io.npz")["predict_img"]
-    det = Detector(fixtures_dir / "ultralytics_yolo12n.pt", imgsz=640, device="cpu")
+    det = Detector(fixtures_dir / "ultralytics_yolo12n.pt", imgsz=640, device="cpu", runtime="torch")
     x, _ = det.preprocess([frame, frame[:, ::-1].copy()])
     batch, _ = det._letterbox_batch([frame, frame[:, ::-1].copy()])
     assert batch.dtype == np.uint8 and batch.shape == (2, 384, 640, 3)

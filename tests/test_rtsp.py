@@ -10,7 +10,7 @@ import time
 import pytest
 from pipeline_media import RtspServer, cli, model_overrides, require_gst, wait_for
 
-from yolotrack.core.config import SourceConfig
+from yolotrack.core.config import ReconnectConfig, SourceConfig
 from yolotrack.pipeline import SourceState, open_source
 
 
@@ -69,8 +69,7 @@ def test_server_killed_and_restarted_run_reconnects_and_keeps_numbering(tmp_path
 def test_hung_server_read_timeout_fires_and_reconnect_starts_in_time():
     timeout = 1.0
     with RtspServer() as server:
-        cfg = SourceConfig(timeout=timeout)
-        cfg.reconnect.initial_delay = 0.2
+        cfg = SourceConfig(timeout=timeout, reconnect=ReconnectConfig(initial_delay=0.2))
         src = open_source(server.url, cfg)
         frames = []
 

@@ -15,6 +15,7 @@ import torch
 
 from yolotrack.core.errors import ConfigError, InvalidInputError
 from yolotrack.detector import load_model, torch_thread
+from yolotrack.detector.inference import InferenceSpec
 from yolotrack.detector.runtimes import AUTO_ORDER, create_runtime, select
 from yolotrack.detector.runtimes import onnx_export as onnx_export_mod
 from yolotrack.detector.runtimes.cache import export_dir
@@ -179,10 +180,11 @@ def test_detector_with_runtime_model_gives_the_same_detections(fixtures_dir, exp
     weights = fixtures_dir / "ultralytics_yolo12n.pt"
     io = np.load(fixtures_dir / "ultralytics_yolo12n_io.npz")
     frame = io["predict_img"]
-    det = Detector(weights, imgsz=640, device="cpu")
+    det = Detector(weights, imgsz=640, device="cpu", runtime="torch")
     expected = det([frame])[0]
     torch_model = det.model
-    det.model = RuntimeModel(torch_model, "openvino", "cpu", weights_path=weights, threads=1, cache_dir=export_cache)
+    det.model = RuntimeModel(torch_model, InferenceSpec(runtime="openvino", threads=1, device="cpu"), "cpu",
+                             weights_path=weights, cache_dir=export_cache)
     assert det.model.runtime_name is None and det.model.nc == torch_model.nc and det.model.names == det.names
     got = det([frame])[0]
     assert det.model.runtime_name == "openvino"

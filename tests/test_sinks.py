@@ -462,3 +462,22 @@ def test_mot_is_read_as_is_by_trackeval(tmp_path: Path) -> None:
     out = res["MotChallenge2DBox"]["ours"]["clip"]["pedestrian"]
     assert out["CLEAR"]["MOTA"] == pytest.approx(1.0) and float(np.mean(out["HOTA"]["HOTA"])) == pytest.approx(1.0)
     assert out["CLEAR"]["CLR_TP"] == sum(len(d) for d in tracks)
+
+
+def test_status_records_are_typed_and_every_output_writes_the_same_object():
+    from yolotrack.core.status import ConnectionState
+    from yolotrack.pipeline.health import SourceWatch
+    from yolotrack.pipeline.stats import SourceKind, SourceState, SourceStatus
+
+    st = SourceStatus("cam", "rtsp://cam/x", SourceKind.STREAM, state=SourceState.RECONNECTING, message="refused",
+                      retry_in=1.26, attempts=2)
+    watch = SourceWatch(stale_after=5.0)
+    (down,) = watch.observe({"cam": st})
+    assert down.state is ConnectionState.RECONNECTING
+    assert down.to_record() == {"type": "status", "source": "cam", "state": "reconnecting", "time": down.time,
+                                "attempt": 2, "error": "refused", "retry_in": 1.3}
+    st.state, st.reconnects, st.retry_in = SourceState.LIVE, 1, None
+    (back,) = watch.observe({"cam": st})
+    assert list(back.to_record().items()) == [("type", "status"), ("source", "cam"), ("state", "connected"),
+                                              ("time", back.time), ("reconnects", 1)]
+    assert watch.observe({"cam": st}) == []  # nothing new

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from pipeline_media import make_video
 
-from yolotrack.core.config import SourceConfig
+from yolotrack.core.config import ReconnectConfig, SourceConfig
 from yolotrack.core.errors import SourceError
 from yolotrack.pipeline import (
     EndOfStream,
@@ -127,8 +127,7 @@ def test_image_folder_and_glob_in_name_order_skipping_unreadable(tmp_path):
 def test_webcam_class_reads_through_cv2_capture(tmp_path):
     """No camera exists here: a file opened by the same cv2.VideoCapture path exercises the read loop."""
     path = make_video(tmp_path / "cam.mp4", n=12)
-    cfg = SourceConfig(width=160, height=120)
-    cfg.reconnect.enabled = False
+    cfg = SourceConfig(width=160, height=120, reconnect=ReconnectConfig(enabled=False))
     src = WebcamSource(str(path), cfg)
     with src:
         frames = list(src)
@@ -158,9 +157,7 @@ class DeadCapture:
 
 def three_quick_attempts(**kw) -> SourceConfig:
     """Reconnects after 0.05, 0.1 and 0.1 s, then give up."""
-    cfg = SourceConfig(**kw)
-    cfg.reconnect.initial_delay, cfg.reconnect.max_delay, cfg.reconnect.max_attempts = 0.05, 0.1, 3
-    return cfg
+    return SourceConfig(**kw, reconnect=ReconnectConfig(initial_delay=0.05, max_delay=0.1, max_attempts=3))
 
 
 def gives_up_after_backoff(src, message: str) -> None:
@@ -232,8 +229,7 @@ def test_source_kinds_and_policy():
 
 
 def test_stream_refused_with_reconnect_disabled_fails_fast():
-    cfg = SourceConfig(timeout=1.0)
-    cfg.reconnect.enabled = False
+    cfg = SourceConfig(timeout=1.0, reconnect=ReconnectConfig(enabled=False))
     src = open_source("rtsp://127.0.0.1:9/none", cfg)
     with pytest.raises(SourceError, match="cannot connect"):
         list(src)
@@ -272,3 +268,11 @@ def test_lossless_queue_blocks_producer_until_consumed_or_stopped():
     q.put(5)
     stop.set()
     assert q.put(6, stop) is False
+
+
+def test_one_backoff_for_camera_reconnects_and_network_outputs():
+    """Cameras, the MQTT sender and the webhook sender wait alike: doubling from the first delay, capped."""
+    from yolotrack.core.backoff import backoff_delay
+
+    assert [backoff_delay(n, 0.5, 10.0) for n in range(1, 8)] == [0.5, 1.0, 2.0, 4.0, 8.0, 10.0, 10.0]
+    assert backoff_delay(0, 0.5, 10.0) == 0.5  # a caller that has not counted yet waits the first delay

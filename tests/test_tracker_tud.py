@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import pytest
 
-from yolotrack.core.config import Config
+from yolotrack.core.config import TrackerConfig
 from yolotrack.tracker import ByteTracker, build_tracker
 from yolotrack.tracker.evaluate import COMBINED, evaluate_sequences
 from yolotrack.tracker.simulate import LEVELS, detections_from_gt, track_to_mot_rows, tud_ground_truth
@@ -61,8 +61,7 @@ BY_TYPE = {  # config defaults, (HOTA, MOTA, IDF1, IDSW)
 
 def _run(level: str, seed: int = 0, kind: str | None = None, **params: float) -> dict[str, dict]:
     """ByteTracker with `params` (reference defaults), or with `kind` the config's tracker of that type."""
-    cfg = Config().tracker
-    cfg.type = kind or "bytetrack"
+    cfg = TrackerConfig(type=kind or "bytetrack")
     seqs = {}
     for s in SEQS:
         gt = tud_ground_truth(s)

@@ -20,7 +20,7 @@ def box(cx: float, cy: float = 200.0, w: float = 40.0, h: float = 100.0) -> list
 def tracker_of(kind: str, *overrides: str, fps: float = 30.0):
     cfg = Config()
     for item in (f"tracker.type={kind}", *overrides):
-        apply_override(cfg, item)
+        cfg = apply_override(cfg, item)
     return build_tracker(cfg.tracker, fps)
 
 
@@ -47,8 +47,7 @@ def test_the_factory_offers_every_configured_type_and_suggests_on_a_typo() -> No
     assert isinstance(tracker_of("botsort"), BotSortTracker) and isinstance(tracker_of("ocsort"), OcSortTracker)
     with pytest.raises(ConfigError, match="'botsrot' is not allowed; did you mean 'botsort'"):
         apply_override(Config(), "tracker.type=botsrot")
-    cfg = TrackerConfig()
-    cfg.type = "ocsrt"  # set around the checks: the factory still names the closest type
+    cfg = TrackerConfig(type="ocsrt")  # built around the loader's checks: the factory still names the closest type
     with pytest.raises(ConfigError, match="did you mean 'ocsort'"):
         build_tracker(cfg, 30)
 

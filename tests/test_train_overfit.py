@@ -69,7 +69,7 @@ def test_checkpoints_load_and_detect(overfit_run: Path, tiny_data: Path):
     for name in ("best.safetensors", "last.safetensors"):
         model = load_model(str(overfit_run / name))
         assert model.names == {0: "disc", 1: "square", 2: "triangle", 3: "star"}
-    det = Detector(str(overfit_run / "best.safetensors"), imgsz=128, conf=0.25, device="cpu")
+    det = Detector(str(overfit_run / "best.safetensors"), imgsz=128, conf=0.25, device="cpu", runtime="torch")
     spec = load_data_yaml(tiny_data)
     img = np.ascontiguousarray(YoloDataset(spec.val, spec.nc, 128, augment=False).load(0)[0])
     dets = det([img])[0]

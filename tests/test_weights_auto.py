@@ -11,7 +11,7 @@ from pipeline_media import cli, free_port, make_video
 from weights_server import WeightsServer, files_in
 
 from yolotrack.core.assets import DEMO_VIDEO
-from yolotrack.core.config import Config, ModelConfig
+from yolotrack.core.config import Config, ModelConfig, set_values
 from yolotrack.core.errors import ConfigError, WeightsError
 from yolotrack.detector import hub
 from yolotrack.detector.auto_weights import apply_auto, choose_weights, is_demo_source
@@ -49,8 +49,7 @@ def test_auto_picks_demo_for_the_demo_and_the_coco_release_for_anything_real(tmp
     explicit = choose_weights(ModelConfig(weights="yolo12s"), ["demo"])
     assert explicit.weights == "yolo12s" and not explicit.auto
 
-    cfg = Config()
-    cfg.source.uri = ["demo", "demo"]
+    cfg = set_values(Config(), {"source.uri": ["demo", "demo"]})
     out = apply_auto(cfg)
     assert out.model.weights == "demo" and cfg.model.weights == "auto"  # a copy: the caller's config stays auto
     with pytest.raises(WeightsError, match="auto"):

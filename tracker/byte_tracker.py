@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from yolotrack.core.events import EventKind
 from yolotrack.tracker.kalman import BatchedKalman, KalmanFilterXYAH
 from yolotrack.tracker.lifecycle import I64, FieldSpec, FrameInput, TrackerBase, TrackTable, check_unit
 from yolotrack.tracker.matching import iou_matrix, linear_assignment
@@ -299,7 +300,7 @@ class ByteTracker(TrackerBase):
         self._report(shown, track_boxes)
         removed = np.concatenate([old_lost[drop_old], newly_lost[drop_new], dup_removed])
         removed = removed[t.track_id[removed] > 0]
-        self._emit("removed", removed, track_boxes[removed])
+        self._emit(EventKind.REMOVED, removed, track_boxes[removed])
 
         order = np.concatenate([tracked_order, lost_order])
         self._tracks = t.take(order)

@@ -32,7 +32,7 @@ import numpy as np
 
 from yolotrack.core.detections import Detections
 from yolotrack.core.errors import ConfigError, InvalidInputError
-from yolotrack.core.events import TrackEvent
+from yolotrack.core.events import EventKind, TrackEvent
 from yolotrack.tracker.kalman import BatchedKalman
 
 log = logging.getLogger(__name__)
@@ -256,11 +256,11 @@ class TrackerBase:
         if len(rows):
             t.track_id[rows] = np.arange(self._next_id, self._next_id + len(rows))
             self._next_id += len(rows)
-        self._emit("new", rows, boxes[rows])
+        self._emit(EventKind.NEW, rows, boxes[rows])
         lost = (t.shown & ~shown).nonzero()[0]
-        self._emit("lost", lost, boxes[lost])
+        self._emit(EventKind.LOST, lost, boxes[lost])
         back = (shown & ~t.shown & ~first).nonzero()[0]
-        self._emit("refound", back, boxes[back])
+        self._emit(EventKind.REFOUND, back, boxes[back])
         t.shown = shown
 
     def _gate_classes(self, cost: np.ndarray, track_cls: np.ndarray, det_cls: np.ndarray,
@@ -269,7 +269,7 @@ class TrackerBase:
             cost[track_cls[:, None] != det_cls[None, :]] = value
         return cost
 
-    def _emit(self, kind: str, rows: np.ndarray, boxes: np.ndarray) -> None:
+    def _emit(self, kind: EventKind, rows: np.ndarray, boxes: np.ndarray) -> None:
         """Events for table `rows`; `boxes` holds the box of each of them, in the same order."""
         if len(rows) == 0:
             return
@@ -277,7 +277,7 @@ class TrackerBase:
         frame = self._event_frame
         for tid, c, s, b in zip(t.track_id[rows].tolist(), t.cls[rows].tolist(), t.score[rows].tolist(),
                                 np.asarray(boxes).tolist(), strict=True):
-            self._events.append(TrackEvent(kind, tid, frame, c, tuple(b), s))  # type: ignore[arg-type]
+            self._events.append(TrackEvent(kind, tid, frame, c, (b[0], b[1], b[2], b[3]), s))
 
     def _rows_out(self, rows: np.ndarray, boxes: np.ndarray, keep: np.ndarray) -> np.ndarray:
         """The (M, 8) output for table `rows` with their `boxes`; det indices mapped back to the input."""

@@ -53,6 +53,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from yolotrack.core.errors import ConfigError
+from yolotrack.core.events import EventKind
 from yolotrack.tracker.kalman import KalmanFilterXYSR, xyxy_to_xywh
 from yolotrack.tracker.lifecycle import I64, FieldSpec, FrameInput, TrackerBase, TrackTable, check_unit
 from yolotrack.tracker.matching import iou_matrix, linear_assignment
@@ -212,7 +213,7 @@ class OcSortTracker(TrackerBase):
         if not finite.all():  # official: a track whose filter went invalid is dropped
             gone = (~finite).nonzero()[0]
             gone = gone[t.track_id[gone] > 0]
-            self._emit("removed", gone, t.last_obs[gone])
+            self._emit(EventKind.REMOVED, gone, t.last_obs[gone])
             self._tracks = t = t.take(finite.nonzero()[0])
             track_boxes = track_boxes[finite]
         rows = np.arange(len(t))
@@ -321,7 +322,7 @@ class OcSortTracker(TrackerBase):
         self._report(show, boxes)
         dead = t.tsu > self.max_time_lost
         gone = (dead & (t.track_id > 0)).nonzero()[0]
-        self._emit("removed", gone, boxes[gone])
+        self._emit(EventKind.REMOVED, gone, boxes[gone])
         self._boxes = boxes
         if dead.any():
             self._tracks = t.take((~dead).nonzero()[0])

@@ -83,7 +83,7 @@ def evaluate_clip(weights: str | Path, video: str | Path, gt_path: str | Path, m
 
     cfg = load_config(None, overrides=None)
     det = detector or Detector(str(weights), imgsz=imgsz or cfg.model.imgsz, conf=0.001, iou=cfg.model.iou,
-                               device="cpu")
+                               device="cpu", runtime="torch")
     with av.open(str(video)) as c:
         fps = float(c.streams.video[0].average_rate or 30)
     tracker = build_tracker(cfg.tracker, frame_rate=fps)

@@ -37,7 +37,9 @@ class AddCameraDialog(QDialog):
         self.source = QComboBox()
         self.source.setEditable(True)
         self.source.addItems(list(dict.fromkeys(["", *suggestions])))
-        self.source.lineEdit().setPlaceholderText("0, rtsp://host:554/stream, a video file, or demo")
+        edit = self.source.lineEdit()
+        assert edit is not None  # an editable combo box has one
+        edit.setPlaceholderText("0, rtsp://host:554/stream, a video file, or demo")
         browse = QPushButton("File...")
         browse.clicked.connect(self._browse)
         row = QHBoxLayout()

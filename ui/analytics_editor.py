@@ -19,6 +19,7 @@ than one camera; with one camera it applies to every source, so the saved file a
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
@@ -190,9 +191,9 @@ class ShapeEditor(QObject):
         if sel is None:
             return self._nothing_selected()
         kind, index = sel
-        new = copy.deepcopy(self.cfg)
-        item = getattr(new, kind).pop(index)
-        if self.apply(new):
+        items = list(getattr(self.cfg, kind))
+        item = items.pop(index)
+        if self.apply(dataclasses.replace(self.cfg, **{kind: items})):
             self.selected = None
             self.message.emit(f"deleted {kind[:-1]} '{item.name}'")
             return True
@@ -207,9 +208,7 @@ class ShapeEditor(QObject):
         name = self.ask_name(kind[:-1], old, [n for n in self.names() if n != old], f"Rename {kind[:-1]} '{old}'")
         if name is None or name == old:
             return False
-        new = copy.deepcopy(self.cfg)
-        getattr(new, kind)[index].name = name
-        if self.apply(new):
+        if self.apply(_replace_item(self.cfg, kind, index, name=name)):
             self.selected = (kind, name)
             return True
         return False
@@ -287,13 +286,13 @@ class ShapeEditor(QObject):
         lv = []
         for name, p1, p2 in lines:
             v = old_lines.get(name)
-            same = v is not None and v.p1 == p1 and v.p2 == p2
-            lv.append(LineView(name, p1, p2, v.in_count if same else 0, v.out_count if same else 0))
+            kept = v if v is not None and v.p1 == p1 and v.p2 == p2 else None
+            lv.append(LineView(name, p1, p2, kept.in_count if kept else 0, kept.out_count if kept else 0))
         zv = []
         for name, poly in zones:
             v = old_zones.get(name)
-            same = v is not None and v.polygon == poly
-            zv.append(ZoneView(name, poly, v.occupancy if same else 0, v.entries if same else 0))
+            kept = v if v is not None and v.polygon == poly else None
+            zv.append(ZoneView(name, poly, kept.occupancy if kept else 0, kept.entries if kept else 0))
         return Overlay(camera, shown.frame if shown else -1, tuple(lv), tuple(zv))
 
     def _geometry(self, camera: str) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
@@ -425,10 +424,8 @@ class ShapeEditor(QObject):
         self.drag = None
         if d.preview is None:
             return True
-        new = copy.deepcopy(self.cfg)
-        item = getattr(new, d.kind)[d.index]
-        setattr(item, _field(d.kind), d.preview)
-        if self.apply(new):
+        item = getattr(self.cfg, d.kind)[d.index]
+        if self.apply(_replace_item(self.cfg, d.kind, d.index, **{_field(d.kind): d.preview})):
             self.message.emit(f"moved {d.kind[:-1]} '{item.name}' to {_describe(d.preview)}")
         else:
             self.changed.emit()  # drawn where it was again
@@ -474,11 +471,11 @@ class ShapeEditor(QObject):
             self.changed.emit()
             return
         source = camera if len(self.controller.cameras) > 1 else None
-        new = copy.deepcopy(self.cfg)
+        cfg = self.cfg
         if mode == "line":
-            new.lines.append(LineConfig(name=name, points=pts, source=source))
+            new = dataclasses.replace(cfg, lines=[*cfg.lines, LineConfig(name=name, points=pts, source=source)])
         else:
-            new.zones.append(ZoneConfig(name=name, polygon=pts, source=source))
+            new = dataclasses.replace(cfg, zones=[*cfg.zones, ZoneConfig(name=name, polygon=pts, source=source)])
         if self.apply(new):
             self.selected = (KINDS[mode], name)
             where = f" on {camera}" if source else ""
@@ -533,6 +530,13 @@ class ShapeEditor(QObject):
                 if dist >= -HIT_PX and (inside or dist <= HIT_PX):
                     return kind, i, -1
         return None
+
+
+def _replace_item(cfg: AnalyticsConfig, kind: str, index: int, **changes: Any) -> AnalyticsConfig:
+    """`cfg` with one line or zone changed (the config is frozen: a change is a new section)."""
+    items = list(getattr(cfg, kind))
+    items[index] = dataclasses.replace(items[index], **changes)
+    return dataclasses.replace(cfg, **{kind: items})
 
 
 def _field(kind: str) -> str:

@@ -71,7 +71,7 @@ def close_on_signals(win: QWidget, signals: tuple[int, ...] = (signal.SIGINT, si
     rsock, wsock = socket.socketpair()
     rsock.setblocking(False)
     wsock.setblocking(False)
-    notifier = QSocketNotifier(rsock.fileno(), QSocketNotifier.Type.Read, win)
+    notifier = QSocketNotifier(rsock.fileno(), QSocketNotifier.Type.Read, win)  # pyright: ignore[reportArgumentType]
 
     def woken() -> None:
         try:
@@ -136,7 +136,7 @@ def save_window(win: MainWindow, path: Path) -> None:
     pix = None
     if screen is not None and QApplication.platformName() not in ("offscreen", "minimal"):
         g = win.frameGeometry()
-        pix = screen.grabWindow(0, g.x(), g.y(), g.width(), g.height())
+        pix = screen.grabWindow(0, g.x(), g.y(), g.width(), g.height())  # pyright: ignore[reportArgumentType]
     if pix is None or pix.isNull():
         pix = win.grab()
     if not pix.save(str(path), "PNG"):

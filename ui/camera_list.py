@@ -17,6 +17,7 @@ from yolotrack.core.cameras import Camera, load_cameras, save_cameras
 from yolotrack.core.config import Config
 from yolotrack.core.errors import ConfigError
 from yolotrack.pipeline.sources import source_kind
+from yolotrack.pipeline.stats import SourceKind
 
 log = logging.getLogger(__name__)
 
@@ -30,12 +31,12 @@ def camera_name(uri: str, taken: Iterable[str] = ()) -> str:
     kind = source_kind(u)
     if u == "demo":
         base = "demo"
-    elif kind == "webcam":
+    elif kind is SourceKind.WEBCAM:
         base = "cam" + (u if u.isdigit() else u.rsplit("video", 1)[-1])
-    elif kind == "stream":
+    elif kind is SourceKind.STREAM:
         parts = urlsplit(u)
         base = (parts.hostname or "stream") + (f"-{PurePosixPath(parts.path).name}" if parts.path.strip("/") else "")
-    elif kind == "synthetic":
+    elif kind is SourceKind.SYNTHETIC:
         base = "synthetic"
     else:
         base = Path(u.rstrip("/*")).stem or "video"

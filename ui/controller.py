@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import copy
 import dataclasses
 import logging
 import threading
@@ -30,67 +29,25 @@ from PyQt6.QtCore import QObject, pyqtSignal
 from yolotrack.core.cameras import Camera
 from yolotrack.core.config import AnalyticsConfig, Config, build
 from yolotrack.core.errors import ConfigError, YolotrackError
-from yolotrack.core.frame import Frame
 from yolotrack.core.urls import redact
-from yolotrack.pipeline import Pipeline, PipelineStats, Result, SourceState, is_live, open_source, source_kind
+from yolotrack.pipeline import (
+    Pipeline,
+    PipelineStats,
+    Result,
+    SourceKind,
+    SourceState,
+    is_live,
+    open_source,
+    source_kind,
+)
 from yolotrack.pipeline.stats import Meter
-from yolotrack.sinks.base import StreamInfo
 from yolotrack.tracker.switchable import SwitchableTracker, TrackerSwitch
-from yolotrack.ui.view import keep_classes
+from yolotrack.ui.recording import RecordingSink
 
 log = logging.getLogger(__name__)
 
 REMOVE_TIMEOUT = 5.0
 PROGRESS_EVERY = 0.05  # seconds between download progress signals
-
-
-class Recorder:
-    """One camera's annotated recording: a `sinks.video.VideoSink` fed from the pipeline's sink thread.
-
-    Starting and stopping come from the UI thread; writing happens in the sink thread; closing
-    (the encoder flush) runs in its own thread so the window never waits for it. Timestamps are
-    kept increasing when the camera's stream starts again (a model switch, a restart).
-    """
-
-    def __init__(self, cfg: Config, path: Path) -> None:
-        self.cfg = cfg
-        self.path = path
-        self.frames = 0
-        self._sink: Any = None
-        self._lock = threading.Lock()
-        self._closed = False
-        self._offset = 0.0
-        self._last = -1.0
-
-    def write(self, result: Result, names: dict[int, str], task: str, analytics: Any = None) -> None:
-        """`analytics`: the source's `analytics.SourceAnalytics`, so the recording shows lines, zones and counters."""
-        from yolotrack.sinks.video import VideoSink
-
-        with self._lock:
-            if self._closed:
-                return
-            f = result.frame
-            if self._sink is None:
-                sink = VideoSink.from_config(self.path, self.cfg)
-                sink.copy_audio = False
-                sink.open(StreamInfo(source_id=f.source_id, uri="", width=f.width, height=f.height,
-                                     fps=f.fps or 30.0, names=names, task=task, analytics=analytics))
-                self._sink = sink
-            ts = f.timestamp + self._offset
-            if ts <= self._last:  # the stream started again: go on from the last frame
-                self._offset += self._last - ts + 1.0 / (f.fps or 30.0)
-                ts = f.timestamp + self._offset
-            self._last = ts
-            frame = Frame(f.image, f.index, ts, f.source_id, f.fps)
-            self._sink.write(frame, result.detections, result.events)
-            self.frames += 1
-
-    def finish(self) -> list[Path]:
-        """Close and return the finished file (empty when no frame was recorded)."""
-        with self._lock:
-            self._closed = True
-            sink, self._sink = self._sink, None
-        return sink.close() if sink is not None else []
 
 
 @dataclasses.dataclass
@@ -99,14 +56,14 @@ class CameraSlot:
 
     camera: Camera
     cfg: Config  # the base config with the camera's overrides (its source section opens the source)
-    kind: str  # webcam, stream, file, images, synthetic
+    kind: SourceKind
     live: bool  # the queue policy: newest frame only (live) or every frame (lossless)
     failed: str | None = None  # why it could not be opened
     ended: bool = False  # a file that played to its end (it stays on its last frame)
     latest: Result | None = None
     fresh: bool = False  # a result arrived that the UI has not taken yet
     meter: Meter = dataclasses.field(default_factory=Meter)
-    recorder: Recorder | None = None
+    recorder: RecordingSink | None = None  # attached to this camera's source in every pipeline it runs in
 
     @property
     def name(self) -> str:
@@ -155,7 +112,6 @@ class PipelineController(QObject):
         self._pipe: Pipeline | None = None
         self._pipes: list[Pipeline] = []  # every pipeline started, until shutdown
         self._signal_pending = threading.Event()
-        self._thresholds: dict[str, Any] = {"conf": cfg.model.conf, "iou": cfg.model.iou}
         self._model_gen = 0  # bumps on every model load; a stale load gives up
         self._model_wanted = False  # load_model() was called: camera changes may now (re)load the auto model
         self._cancel: threading.Event | None = None
@@ -269,14 +225,20 @@ class PipelineController(QObject):
 
     def set_loop(self, on: bool) -> None:
         """Files start again at their end; a file that already ended starts again at once."""
+        self.cfg = _with(self.cfg, "source", loop=on)
         ended = []
+        pipe = self._pipe
         stats = self.stats()
+        running = {s.info.source_id: s for s in pipe.sources} if pipe is not None else {}
         with self._lock:
             slots = list(self._slots.values())
         for s in slots:
-            s.cfg.source.loop = on  # the running source reads it at its end
+            s.cfg = _with(s.cfg, "source", loop=on)  # for its next start
+            src = running.get(s.name)
+            if src is not None:
+                src.loop = on  # the running source reads it at its end
             st = stats.sources.get(s.name) if stats is not None else None
-            if on and s.kind == "file" and st is not None and st.state.value == "ended":
+            if on and s.kind is SourceKind.FILE and st is not None and st.state is SourceState.ENDED:
                 ended.append(s.name)
         for name in ended:
             self.restart_camera(name)
@@ -311,7 +273,7 @@ class PipelineController(QObject):
         """Load `weights` (default: the config's; `auto` decides by the cameras) in the background,
         downloading a release first when needed; the cameras restart with it."""
         if weights is not None:
-            self.cfg.model.weights = weights
+            self.cfg = _with(self.cfg, "model", weights=weights)
         self._model_wanted = True
         if self.cfg.model.weights == "auto" and not self._slots:
             return  # nothing to decide by yet: the first camera loads the model
@@ -413,18 +375,24 @@ class PipelineController(QObject):
 
     # ------------------------------------------------------------ live controls
 
-    def set_thresholds(self, **kwargs: Any) -> None:
-        """conf / iou for the next frame; kept for models loaded later."""
-        self._thresholds.update(kwargs)
+    def set_thresholds(self, conf: float | None = None, iou: float | None = None) -> None:
+        """conf / iou for the next frame; kept in the config for models loaded later."""
+        changes = {k: v for k, v in (("conf", conf), ("iou", iou)) if v is not None}
+        self.cfg = _with(self.cfg, "model", **changes)
         if self.detector is not None:
             try:
-                self.detector.set_thresholds(**kwargs)
+                self.detector.set_thresholds(conf=conf, iou=iou)
             except YolotrackError as e:
                 self.error.emit(str(e))
 
     def set_classes(self, ids: Sequence[int] | None) -> None:
         """The class filter for drawing, snapshots and recordings (None = all); no frame has to pass."""
         self.classes = None if ids is None else [int(i) for i in ids]
+        self.cfg = _with(self.cfg, "model", classes=None if self.classes is None else list(self.classes))
+
+    def set_trails(self, on: bool) -> None:
+        """Trails drawn or not (drawing only: the pipeline keeps them either way)."""
+        self.cfg = _with(self.cfg, "render", trails=on)
 
     def set_analytics(self, cfg: Any) -> None:
         """Lines and zones (an `AnalyticsConfig` or an `analytics:` mapping) from the running pipeline's
@@ -440,15 +408,16 @@ class PipelineController(QObject):
             pipe.set_analytics(cfg)
         else:
             Analytics(cfg, names=dict(getattr(self.detector, "names", {}) or {}))  # checks only
-        self.cfg.analytics = copy.deepcopy(cfg)
+        self.cfg = dataclasses.replace(self.cfg, analytics=cfg)
         now = self._pipe
         if now is not None and now is not pipe and now.analytics is not None:  # a pipeline started meanwhile
             now.set_analytics(cfg)
 
     def _apply_thresholds(self, det: Any) -> None:
-        det.set_thresholds(conf=self._thresholds["conf"], iou=self._thresholds["iou"], classes=None)
+        det.set_thresholds(conf=self.cfg.model.conf, iou=self.cfg.model.iou, classes=None)
 
     def set_tracking(self, on: bool) -> None:
+        self.cfg = _with(self.cfg, "tracker", enabled=on)
         self.tracker_switch.enabled = on
 
     def pause(self) -> None:
@@ -533,6 +502,7 @@ class PipelineController(QObject):
                     except RuntimeError:  # every other source ended meanwhile: a new pipeline
                         pipe = self._new_pipeline(det, source)
                 slot.failed, slot.ended = None, False
+                self._attach_recorder(pipe, slot)
             except YolotrackError as e:
                 slot.failed = str(e)
                 self.error.emit(f"{name}: {e}")
@@ -591,19 +561,6 @@ class PipelineController(QObject):
         if slot is None:
             return  # a camera removed a moment ago
         slot.meter.tick()
-        rec = slot.recorder
-        if rec is not None:
-            det = self.detector
-            try:
-                dets, _ = keep_classes(result.detections, None, self.classes)
-                pipe = self._pipe
-                analytics = pipe.analytics.source(result.frame.source_id) if pipe and pipe.analytics else None
-                rec.write(dataclasses.replace(result, detections=dets), dict(getattr(det, "names", {}) or {}),
-                          getattr(det, "task", "detect"), analytics)
-            except Exception as e:  # noqa: BLE001 - a full disk must stop the recording, not the view
-                log.debug("recording failed", exc_info=True)
-                slot.recorder = None
-                self.error.emit(f"{slot.name}: recording stopped: {e}")
         slot.latest = result
         slot.fresh = True
         if not self._signal_pending.is_set():
@@ -613,10 +570,27 @@ class PipelineController(QObject):
     # ------------------------------------------------------------ recording
 
     def start_recording(self, name: str, path: Path) -> None:
+        """Record camera `name` from its next frame on: a sink attached to its source in the running
+        pipeline (and in every pipeline started while it records), until `stop_recording`."""
         s = self.slot(name)
         if s is None:
             raise ConfigError(f"no camera named {name}")
-        s.recorder = Recorder(self.cfg, Path(path))
+        s.recorder = RecordingSink(self.cfg, Path(path), lambda: self.classes)
+        pipe = self._pipe
+        if pipe is not None and pipe.running:
+            self._attach_recorder(pipe, s)
+
+    def _attach_recorder(self, pipe: Pipeline, slot: CameraSlot) -> None:
+        rec = slot.recorder
+        if rec is None:
+            return
+
+        def failed(e: BaseException) -> None:  # the sink thread: a full disk stops the recording, not the view
+            if slot.recorder is rec:
+                slot.recorder = None
+            self.error.emit(f"{slot.name}: recording stopped: {e}")
+
+        pipe.attach_sink(slot.name, rec, failed)
 
     def stop_recording(self, name: str) -> None:
         s = self.slot(name)
@@ -626,9 +600,11 @@ class PipelineController(QObject):
     def _stop_recorder(self, s: CameraSlot) -> None:
         rec, s.recorder = s.recorder, None
         if rec is not None:
+            for pipe in list(self._pipes):
+                pipe.detach_sink(s.name, rec)
             self._spawn("yolotrack-gui-record", self._finish_recording, rec)
 
-    def _finish_recording(self, rec: Recorder) -> None:
+    def _finish_recording(self, rec: RecordingSink) -> None:
         try:
             files = rec.finish()
         except Exception as e:  # noqa: BLE001
@@ -651,11 +627,14 @@ class PipelineController(QObject):
         self.cancel_download()
         with self._lock:
             slots = list(self._slots.values())
-        recs = [s.recorder for s in slots if s.recorder is not None]
+        recording = [(s.name, s.recorder) for s in slots if s.recorder is not None]
+        recs = [rec for _, rec in recording]
         for s in slots:
             s.recorder = None
         pipes = list(self._pipes)
         for pipe in pipes:
+            for name, rec in recording:
+                pipe.detach_sink(name, rec)
             pipe.stop(drain=False)
         for rec in recs:
             try:
@@ -683,3 +662,7 @@ class PipelineController(QObject):
         t.start()
         return t
 
+
+def _with(cfg: Config, section: str, **changes: Any) -> Config:
+    """`cfg` with fields of one section replaced (the config is frozen: every change is a new one)."""
+    return dataclasses.replace(cfg, **{section: dataclasses.replace(getattr(cfg, section), **changes)})

@@ -200,7 +200,9 @@ class ControlPanel(QWidget):
         self.url = QComboBox()
         self.url.setEditable(True)
         self.url.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        self.url.lineEdit().setPlaceholderText("rtsp://host:554/stream")
+        edit = self.url.lineEdit()
+        assert edit is not None  # an editable combo box has one
+        edit.setPlaceholderText("rtsp://host:554/stream")
         self.url_btn = QPushButton("Connect")
         self.url_btn.setToolTip("Show this stream in the selected tile")
         url_row = QHBoxLayout()
@@ -300,7 +302,9 @@ class ControlPanel(QWidget):
         self.layout_box.textActivated.connect(self.layout_chosen)
         self.file_btn.clicked.connect(self.open_file)
         self.url_btn.clicked.connect(self._url)
-        self.url.lineEdit().returnPressed.connect(self._url)
+        edit = self.url.lineEdit()
+        assert edit is not None
+        edit.returnPressed.connect(self._url)
         self.webcams.activated.connect(self._webcam)
         self.probe_btn.clicked.connect(self.probe_webcams)
         self.release.currentTextChanged.connect(self._offer_tasks)
@@ -309,7 +313,8 @@ class ControlPanel(QWidget):
 
     def set_cameras(self, rows: list[tuple[str, str]], current: str | None) -> None:
         """(name, text) per camera; keeps the list widget's items when only the texts changed."""
-        names = [self.cameras.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.cameras.count())]
+        items = [self.cameras.item(i) for i in range(self.cameras.count())]
+        names = [it.data(Qt.ItemDataRole.UserRole) for it in items if it is not None]
         block = self.cameras.blockSignals(True)
         if names != [n for n, _ in rows]:
             self.cameras.clear()

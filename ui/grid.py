@@ -142,8 +142,9 @@ class CameraGrid(QWidget):
     def _arrange(self) -> None:
         while self._grid.count():
             item = self._grid.takeAt(0)
-            if item is not None and item.widget() is not None:
-                item.widget().hide()
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.hide()
         shown = self.visible()
         side = 1 if self.focused is not None else LAYOUTS[self.layout_name]
         for i, tile in enumerate(shown):

@@ -7,27 +7,29 @@ open), `ended`. Texts are joined with single spaces and ` | `, never padded.
 
 from __future__ import annotations
 
-from yolotrack.pipeline import PipelineStats, SourceState, SourceStatus
+from yolotrack.pipeline.stats import PipelineStats, SourceKind, SourceState, SourceStatus
 
-KIND_NAMES = {"webcam": "camera", "stream": "stream", "file": "file", "images": "images", "synthetic": "synthetic"}
+KIND_NAMES = {SourceKind.WEBCAM: "camera", SourceKind.STREAM: "stream", SourceKind.FILE: "file",
+              SourceKind.IMAGES: "images", SourceKind.SYNTHETIC: "synthetic"}
 
 
-def kind_text(kind: str, live: bool) -> str:
+def kind_text(kind: SourceKind, live: bool) -> str:
     """`file, lossless`, `camera, live`, `file, live` (a file paced like a camera)..."""
     return f"{KIND_NAMES.get(kind, kind)}, {'live' if live else 'lossless'}"
 
 
-def camera_state(kind: str, status: SourceStatus | None, failed: str | None = None, waiting: bool = False) -> str:
+def camera_state(kind: SourceKind, status: SourceStatus | None, failed: str | None = None,
+                 waiting: bool = False) -> str:
     """One word or two for a tile's header and the camera list."""
     if failed is not None:
-        return "no camera" if kind == "webcam" else "error"
+        return "no camera" if kind is SourceKind.WEBCAM else "error"
     if status is None:
         return "waiting for the model" if waiting else "connecting"
     state = status.state
     if state is SourceState.RECONNECTING:
         return f"reconnecting in {status.retry_in:.0f}s" if status.retry_in is not None else "reconnecting"
     if state is SourceState.LIVE:
-        return "file" if kind == "file" else "images" if kind == "images" else "live"
+        return "file" if kind is SourceKind.FILE else "images" if kind is SourceKind.IMAGES else "live"
     return state.value  # connecting, ended, error, stopped
 
 

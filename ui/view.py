@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
@@ -20,6 +20,9 @@ from PyQt6.QtWidgets import QSizePolicy, QWidget
 
 from yolotrack.core.detections import Detections
 from yolotrack.render import Renderer
+
+if TYPE_CHECKING:
+    from yolotrack.analytics.overlay import Overlay
 
 
 def fit_size(frame_wh: tuple[int, int], view_wh: tuple[int, int]) -> tuple[int, int]:
@@ -80,7 +83,7 @@ def keep_classes(dets: Detections, trails: Mapping[int, Any] | None,
 
 
 def render_to_view(image: np.ndarray, dets: Detections, trails: Mapping[int, Any] | None,
-                   renderer: Renderer, view_wh: tuple[int, int], analytics: Any = None) -> np.ndarray:
+                   renderer: Renderer, view_wh: tuple[int, int], analytics: Overlay | None = None) -> np.ndarray:
     """The frame resized to fit `view_wh` with the overlay drawn on it; never touches `image`.
 
     `analytics` is the result's `analytics.Overlay` (lines and zones with live counters), in frame pixels.
@@ -133,7 +136,7 @@ class VideoView(QWidget):
         else:
             buf, fmt = np.ascontiguousarray(canvas), QImage.Format.Format_BGR888
         self._buf = buf
-        self._qimage = QImage(buf.data, w, h, int(buf.strides[0]), fmt)
+        self._qimage = QImage(buf.data, w, h, int(buf.strides[0]), fmt)  # pyright: ignore[reportCallIssue, reportArgumentType]
         self.frame_size = frame_wh
         self.update()
 

@@ -34,8 +34,7 @@ from yolotrack.core.cameras import Camera, load_cameras, save_cameras
 from yolotrack.core.config import Config
 from yolotrack.core.errors import ConfigError, YolotrackError
 from yolotrack.core.files import atomic_write
-from yolotrack.core.urls import redact
-from yolotrack.pipeline import Result, SourceState
+from yolotrack.pipeline import Result
 from yolotrack.render import Renderer
 from yolotrack.ui.add_camera import VIDEO_FILTER, AddCameraDialog
 from yolotrack.ui.analytics_editor import ShapeEditor, ask_shape_name
@@ -47,10 +46,11 @@ from yolotrack.ui.camera_list import (
     remembered_path,
     save_remembered,
 )
+from yolotrack.ui.camera_state import CameraView, camera_view
 from yolotrack.ui.controller import PipelineController
 from yolotrack.ui.controls import ControlPanel
 from yolotrack.ui.grid import LAYOUTS, CameraGrid
-from yolotrack.ui.hud import camera_state, kind_text, stats_text
+from yolotrack.ui.hud import stats_text
 from yolotrack.ui.settings import GuiSettings
 from yolotrack.ui.shortcuts import SHORTCUTS, ShortcutsDialog
 from yolotrack.ui.tile import CameraTile
@@ -82,15 +82,14 @@ class MainWindow(QMainWindow):
     def __init__(self, cfg: Config, settings: GuiSettings | None = None, explicit: frozenset[str] = frozenset(),
                  autostart: bool = True, cameras: Sequence[Camera] | None = None) -> None:
         super().__init__()
-        self.cfg = cfg
         self.settings = settings or GuiSettings()
         self._explicit = frozenset(explicit)
-        self._restore_values(self._explicit)
+        cfg = self._restored(cfg, self._explicit)
         self.setAcceptDrops(True)
 
         self.controller = PipelineController(cfg, self)
         self.editor = ShapeEditor(self.controller, lambda *a: ask_shape_name(self, *a))
-        self.renderer = Renderer(dataclasses.replace(cfg.render), {}, cfg.model.task)
+        self.renderer = Renderer(cfg.render, {}, cfg.model.task)
         self.grid = CameraGrid()
         self.grid.tile_added.connect(self._new_tile)
         self.panel = ControlPanel(cfg.model.conf, cfg.model.iou)
@@ -147,16 +146,24 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------ setup
 
-    def _restore_values(self, explicit: frozenset[str]) -> None:
-        s, c = self.settings, self.cfg
+    @property
+    def cfg(self) -> Config:
+        """The config in force: the controller's, which every setter changes (one config, one path)."""
+        return self.controller.cfg
+
+    def _restored(self, c: Config, explicit: frozenset[str]) -> Config:
+        """`c` with the remembered values for the keys the user did not set this time."""
+        s = self.settings
+        model, render, tracker = c.model, c.render, c.tracker
         if "model.conf" not in explicit:
-            c.model.conf = min(max(s.get_float("conf", c.model.conf), 0.0), 1.0)
+            model = dataclasses.replace(model, conf=min(max(s.get_float("conf", model.conf), 0.0), 1.0))
         if "model.iou" not in explicit:
-            c.model.iou = min(max(s.get_float("iou", c.model.iou), 0.0), 1.0)
+            model = dataclasses.replace(model, iou=min(max(s.get_float("iou", model.iou), 0.0), 1.0))
         if "render.trails" not in explicit:
-            c.render.trails = s.get_bool("trails", c.render.trails)
+            render = dataclasses.replace(render, trails=s.get_bool("trails", render.trails))
         if "tracker.enabled" not in explicit:
-            c.tracker.enabled = s.get_bool("tracker", c.tracker.enabled)
+            tracker = dataclasses.replace(tracker, enabled=s.get_bool("tracker", tracker.enabled))
+        return dataclasses.replace(c, model=model, render=render, tracker=tracker)
 
     def _first_cameras(self, cameras: Sequence[Camera] | None) -> list[Camera]:
         if cameras is not None:
@@ -169,11 +176,10 @@ class MainWindow(QMainWindow):
 
     def _init_loop(self, cams: Sequence[Camera]) -> None:
         """Files loop when asked (`source.loop`, the checkbox last time), and by default for the demo."""
-        c = self.cfg
         if "source.loop" not in self._explicit:
             demo = any(cam.source == "demo" for cam in cams)
-            c.source.loop = True if demo else self.settings.get_bool("loop", c.source.loop)
-        self.panel.loop.setChecked(c.source.loop)
+            self.controller.set_loop(True if demo else self.settings.get_bool("loop", self.cfg.source.loop))
+        self.panel.loop.setChecked(self.cfg.source.loop)
 
     def _menus(self) -> None:
         """Menus carry the shortcuts (so they work and show), from the one table in `ui.shortcuts`."""
@@ -191,21 +197,26 @@ class MainWindow(QMainWindow):
             self.actions_by_id[action_id] = a
             return a
 
-        file = bar.addMenu("&File")
+        def menu(title: str) -> QMenu:
+            m = bar.addMenu(title)
+            assert m is not None  # Qt returns the new menu
+            return m
+
+        file = menu("&File")
         act(file, "open", "Open video file...", self.browse_video)
         act(file, "add", "Add camera...", self.add_camera_dialog)
         file.addAction("Open cameras file...", self.open_cameras_file)
         file.addAction("Save cameras as...", self.save_cameras_as)
         file.addSeparator()
         act(file, "quit", "Quit", self.close)
-        view = bar.addMenu("&View")
+        view = menu("&View")
         for i, name in enumerate(LAYOUTS, 1):
             act(view, f"layout{i}", f"Layout {name}", lambda _=False, n=name: self.set_layout(n))
         act(view, "next", "Next page", lambda: self.grid.next_page(1))
         act(view, "previous", "Previous page", lambda: self.grid.next_page(-1))
         act(view, "fullscreen", "Full screen", self.toggle_fullscreen)
         act(view, "leave", "Leave full screen or focus", self.leave)
-        cam = bar.addMenu("&Camera")
+        cam = menu("&Camera")
         act(cam, "pause", "Pause", lambda: self.panel.pause_btn.toggle())
         act(cam, "step", "Step", self.step)
         act(cam, "snapshot", "Snapshot", self.snapshot)
@@ -213,7 +224,7 @@ class MainWindow(QMainWindow):
         cam.addSeparator()
         cam.addAction("Restart camera", self.restart_selected)
         cam.addAction("Remove camera", self.remove_selected)
-        shapes = bar.addMenu("&Analytics")
+        shapes = menu("&Analytics")
         act(shapes, "draw_line", "Draw line", lambda: self.editor.start("line"))
         act(shapes, "draw_zone", "Draw zone", lambda: self.editor.start("zone"))
         shapes.addAction("Rename selected...", self.editor.rename_selected)
@@ -221,7 +232,7 @@ class MainWindow(QMainWindow):
         shapes.addSeparator()
         act(shapes, "load_shapes", "Load...", self.load_shapes)
         act(shapes, "save_shapes", "Save as...", self.save_shapes_as)
-        helpm = bar.addMenu("&Help")
+        helpm = menu("&Help")
         act(helpm, "help", "Keyboard shortcuts", self.show_shortcuts)
 
     def _init_controls(self) -> None:
@@ -387,8 +398,9 @@ class MainWindow(QMainWindow):
             return
         suggestions = ["demo", *(str(i) for i in self.prober.last), *self.settings.get_list("recent_urls")]
         dlg = AddCameraDialog(self.controller.cameras, suggestions, self.settings.get_str("last_dir"), self)
-        if dlg.exec() and dlg.camera() is not None:
-            self.add_camera(dlg.camera())
+        cam = dlg.camera() if dlg.exec() else None
+        if cam is not None:
+            self.add_camera(cam)
 
     def remove_selected(self) -> None:
         name = self.grid.current
@@ -441,7 +453,6 @@ class MainWindow(QMainWindow):
         self.panel.layout_box.setCurrentText(name)
 
     def set_loop(self, on: bool) -> None:
-        self.cfg.source.loop = on
         self.controller.set_loop(on)
 
     def _on_selected(self, name: str) -> None:
@@ -527,26 +538,22 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------ live controls
 
     def set_conf(self, v: float) -> None:
-        self.cfg.model.conf = v
         self.controller.set_thresholds(conf=v)
 
     def set_iou(self, v: float) -> None:
-        self.cfg.model.iou = v
         self.controller.set_thresholds(iou=v)
 
     def set_classes(self, ids: list[int] | None) -> None:
         """None = every class. Applied when drawing, so a paused or ended frame redraws at once."""
-        self.cfg.model.classes = ids  # type: ignore[assignment]
         self.controller.set_classes(ids)
         self.redraw()
 
     def set_tracking(self, on: bool) -> None:
-        self.cfg.tracker.enabled = on
         self.controller.set_tracking(on)
 
     def set_trails(self, on: bool) -> None:
-        self.cfg.render.trails = on
-        self.renderer.cfg.trails = on
+        self.controller.set_trails(on)
+        self.renderer.cfg = self.cfg.render
         self.redraw()
 
     def set_paused(self, paused: bool) -> None:
@@ -628,46 +635,32 @@ class MainWindow(QMainWindow):
         ctl = self.controller
         s = ctl.stats()
         waiting = ctl.detector is None
-        rows = []
-        states: dict[str, str] = {}
+        views: dict[str, CameraView] = {}
         for cam in ctl.cameras:
             slot = ctl.slot(cam.name)
             tile = self.grid.tile(cam.name)
             if slot is None or tile is None:
                 continue
-            st = s.sources.get(cam.name) if s is not None else None
-            if slot.ended and (st is None or st.state is not SourceState.LIVE):
-                state = "ended"
-            else:
-                state = camera_state(slot.kind, st, slot.failed, waiting)
-            states[cam.name] = state
-            message = slot.failed or (st.message if st is not None and st.state is SourceState.ERROR else "")
-            if not message and state in ("connecting", "waiting for the model"):
-                message = f"{state}: {redact(cam.source)}"
-            kind = kind_text(slot.kind, slot.live)
-            fps = slot.meter.fps() if state in ("live", "file", "images") else 0.0
+            v = views[cam.name] = camera_view(
+                cam.name, cam.source, slot.kind, slot.live, s.sources.get(cam.name) if s is not None else None,
+                failed=slot.failed, ended=slot.ended, waiting=waiting, fps=slot.meter.fps())
             tile.recording = ctl.recording(cam.name)
-            tile.set_status(state, kind, fps, message)
-            short = Path(cam.source).name if slot.kind == "file" else redact(cam.source)
-            rows.append((cam.name, f"{cam.name} | {short} ({kind}) | " + (f"{fps:.1f} fps" if fps else state)))
-        self.panel.set_cameras(rows, self.grid.current)
-        n = len(rows)
-        active = sum(1 for st in states.values() if st in ("live", "file", "images"))
+            tile.set_status(v.state, v.kind, v.fps, v.message)
+        self.panel.set_cameras([(name, v.row) for name, v in views.items()], self.grid.current)
+        n = len(views)
+        active = sum(1 for v in views.values() if v.flowing)
         self.stats_label.setText(stats_text(s, active) if s is not None and s.frames else "")
         sel = self.grid.current
-        slot = ctl.slot(sel) if sel is not None else None
-        if slot is None:
+        v = views.get(sel) if sel is not None else None
+        if v is None:
             self.source_label.setText("no camera")
             self.panel.source_info.setText("")
             self.setWindowTitle("yolotrack")
         else:
-            kind = kind_text(slot.kind, slot.live)
-            where = redact(slot.camera.source)
-            self.source_label.setText(f"{sel}: {states.get(sel, '')}")
-            self.panel.source_info.setText(f"{sel}: {where} ({kind})")
+            self.source_label.setText(f"{sel}: {v.state}")
+            self.panel.source_info.setText(f"{sel}: {v.where} ({v.kind})")
             more = f" - {n} cameras" if n > 1 else ""
-            self.setWindowTitle(f"yolotrack - {sel}: {Path(where).name if slot.kind == 'file' else where} "
-                                f"({kind}){more}")
+            self.setWindowTitle(f"yolotrack - {sel}: {v.source} ({v.kind}){more}")
         recs = [f"{c.name} {ctl.recording_frames(c.name)}" for c in ctl.cameras if ctl.recording(c.name)]
         self.rec_label.setText(("REC " + ", ".join(recs)) if recs else "")
 
@@ -743,13 +736,13 @@ class MainWindow(QMainWindow):
 
     def dragEnterEvent(self, event: QDragEnterEvent | None) -> None:  # noqa: N802 - Qt API
         md = event.mimeData() if event is not None else None
-        if md is not None and md.hasUrls() and any(u.isLocalFile() for u in md.urls()):
+        if event is not None and md is not None and md.hasUrls() and any(u.isLocalFile() for u in md.urls()):
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent | None) -> None:  # noqa: N802 - Qt API
         """One file plays in the selected tile; several become cameras of their own."""
         md = event.mimeData() if event is not None else None
-        if md is None:
+        if event is None or md is None:
             return
         files = [u.toLocalFile() for u in md.urls() if u.isLocalFile()]
         if not files:

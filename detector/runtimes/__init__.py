@@ -31,7 +31,11 @@ LOW_PRECISION = ("openvino",)  # the runtimes that run bf16 / int8 (BENCHMARKS.m
 
 
 def check_request(runtime: str, precision: str, device: Any = "cpu") -> None:
-    """Refuse a runtime / precision / device combination up front, in one sentence, before any export."""
+    """Refuse a runtime / precision / device combination up front, in one sentence, before any export.
+
+    The one check of a precision request: `InferenceSpec` calls it when a detector is asked for, and
+    `create_runtime` for callers that build a runtime directly; the runtimes trust what reaches them.
+    """
     if precision not in PRECISIONS:
         raise ConfigError(f"unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}")
     if precision == "fp32":
@@ -52,9 +56,6 @@ def check_request(runtime: str, precision: str, device: Any = "cpu") -> None:
 
 
 def _build(name: str, source: ModelSource, spec: RuntimeSpec) -> Runtime:
-    if spec.precision != "fp32" and name not in LOW_PRECISION:
-        raise ConfigError(f"model.precision={spec.precision} runs on OpenVINO only (runtime=openvino, or auto with "
-                          f"openvino installed), not on {name}; use precision fp32 with runtime={name}")
     if name == "torch":
         from yolotrack.detector.runtimes.torch_runtime import TorchRuntime
 
@@ -82,8 +83,7 @@ def create_runtime(model: Any, name: str = "auto", imgsz: int | tuple[int, int] 
     name = (name or "auto").lower()
     if name not in CHOICES:
         raise ConfigError(f"unknown runtime {name!r}; choose one of {', '.join(CHOICES)}")
-    if precision not in PRECISIONS:
-        raise ConfigError(f"unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}")
+    check_request(name, precision, device)
     hw = (int(imgsz), int(imgsz)) if isinstance(imgsz, int) else (int(imgsz[0]), int(imgsz[1]))
     if hw[0] % 32 or hw[1] % 32 or min(hw) < 32:
         raise ConfigError(f"runtime input size must be multiples of 32, got {hw[0]}x{hw[1]}")

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from yolotrack.detector.inference import InferenceSpec
 from yolotrack.detector.runtimes import create_runtime
 from yolotrack.detector.runtimes.base import RawOutput, Runtime
 from yolotrack.detector.runtimes.source import ModelSource
@@ -31,17 +32,18 @@ class RuntimeModel:
 
     MAX_SHAPES = 4  # each compiled runtime holds its own weights and buffers
 
-    def __init__(self, model: Any, name: str = "auto", device: Any = "cpu",
-                 weights_path: str | os.PathLike[str] | None = None, threads: int | None = None,
-                 cache_dir: str | os.PathLike[str] | None = None, precision: str = "fp32",
-                 calibration: Any = None) -> None:
-        self.source = ModelSource.of(model, weights_path, Path(cache_dir) if cache_dir is not None else None)
-        self.name = name
+    def __init__(self, model: Any, spec: InferenceSpec, device: Any = "cpu",
+                 weights_path: str | os.PathLike[str] | None = None, calibration: Any = None,
+                 cache_dir: str | os.PathLike[str] | None = None) -> None:
+        """`spec` gives the runtime, threads and precision (checked when it was built); `device` is the one
+        chosen for it and `calibration` the loaded int8 `CalibrationSet`."""
+        self.source = ModelSource.of(model, Path(weights_path) if weights_path is not None else None,
+                                     Path(cache_dir) if cache_dir is not None else None)
+        self.spec = spec
+        self.name = spec.runtime
         self.device = device
         self.weights_path = Path(weights_path) if weights_path is not None else self.source.weights_path
-        self.threads = threads
         self.cache_dir = cache_dir
-        self.precision = precision
         self.calibration = calibration
         self._runtimes: OrderedDict[tuple[int, ...], Runtime] = OrderedDict()
         self._lock = threading.Lock()
@@ -58,9 +60,10 @@ class RuntimeModel:
             rt = self._runtimes.get(key)
             if rt is None:
                 b, _, h, w = key
-                rt = create_runtime(self.source, self.name, (h, w), b, self.device, self.weights_path,
-                                    self.threads, self.cache_dir, self.precision, self.calibration)
-                log.info("runtime %s (%s) ready for input %dx%d, batch %d", rt.name, self.precision, h, w, b)
+                spec = self.spec
+                rt = create_runtime(self.source, spec.runtime, (h, w), b, self.device, self.weights_path,
+                                    spec.threads, self.cache_dir, spec.precision, self.calibration)
+                log.info("runtime %s (%s) ready for input %dx%d, batch %d", rt.name, spec.precision, h, w, b)
                 self._runtimes[key] = rt
                 while len(self._runtimes) > self.MAX_SHAPES:
                     self._runtimes.popitem(last=False)

@@ -106,8 +106,7 @@ class OpenVinoRuntime(Runtime):
             raise ConfigError(f"runtime=openvino runs on the CPU here, not {spec.device}; use device=cpu, "
                               "or runtime=torch / onnxruntime for CUDA")
         ov = self.ov = import_ov()
-        self.core = ov.Core()
-        check_precision(self.core, spec.precision)
+        self.core = ov.Core()  # bf16 support was checked with the request (check_request)
         self.core.set_property({"CACHE_DIR": str(export_dir(spec.cache_dir) / "openvino-compiled")})
         self.ir_path = self.fp32_ir = convert_ir(onnx_path or export_onnx(source, spec.imgsz, spec.batch,
                                                                            spec.cache_dir), ov)

@@ -47,10 +47,7 @@ class OrtRuntime(Runtime):
 
     def __init__(self, source: ModelSource, spec: RuntimeSpec, onnx_path: Path | None = None,
                  tensorrt: bool = False) -> None:
-        super().__init__(spec, source.task)
-        if spec.precision != "fp32":
-            raise ConfigError(f"model.precision={spec.precision} runs on OpenVINO (runtime=openvino or auto with "
-                              "openvino installed); ONNX Runtime's CPU provider runs fp32 only here")
+        super().__init__(spec, source.task)  # fp32 only: precision requests were checked (check_request)
         ort = import_ort()
         self.onnx_path = onnx_path or export_onnx(source, spec.imgsz, spec.batch, spec.cache_dir)
         self.threads = default_threads(spec.threads)
