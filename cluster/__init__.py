@@ -6,7 +6,7 @@
 A camera group (`groups.py`) is the cameras that share one batched detector; it runs as one
 `Pipeline` (`group_pipeline.py`) with a `CameraTracker` per camera (its thresholds, tracker and
 checkpoints). In one process (`local.py`) every group writes its cameras' sinks directly. On Ray,
-each group is a `CameraGroupActor` (`actor.py`) whose results wait in an `Outbox` until the
+each group is a `CameraGroupActor` (`actor.py`) whose results wait in an `UnackedRecords` until the
 driver (`driver.py`) has written them to its sinks and acknowledged them: those commit points,
 with the tracker checkpoints, let a restarted actor go on exactly-once. Ray itself is imported
 only when a cluster is used (extra `cluster`).

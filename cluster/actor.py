@@ -15,8 +15,8 @@ import threading
 
 from yolotrack.cluster.group_pipeline import build_group_pipeline
 from yolotrack.cluster.groups import CameraGroup
-from yolotrack.cluster.outbox import Outbox
 from yolotrack.cluster.records import Reply, Resume, StartInfo
+from yolotrack.cluster.unacked import UnackedRecords
 from yolotrack.core.errors import YolotrackError
 from yolotrack.pipeline.runner import Pipeline
 
@@ -33,7 +33,7 @@ class CameraGroupActor:
         self.capacity = outbox
         self._lock = threading.Lock()
         self._pipe: Pipeline | None = None
-        self._outbox: Outbox | None = None
+        self._outbox: UnackedRecords | None = None
 
     def _where(self, **kw: object) -> StartInfo:
         import ray
@@ -47,7 +47,7 @@ class CameraGroupActor:
         with self._lock:
             if self._pipe is not None:
                 return self._where(already_running=True)
-            outbox = Outbox(self.capacity, {name: r.after for name, r in resume.items()}, images)
+            outbox = UnackedRecords(self.capacity, {name: r.after for name, r in resume.items()}, images)
             try:
                 pipe = build_group_pipeline(self.group, outbox.sinks, resume=resume,
                                             checkpoint_every=self.checkpoint_every, on_checkpoint=outbox.checkpoint)

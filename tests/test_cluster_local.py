@@ -23,8 +23,8 @@ from pipeline_media import (
 from yolotrack.cluster.camera_tracker import CameraTracker, checkpoint_period
 from yolotrack.cluster.group_pipeline import build_group_pipeline
 from yolotrack.cluster.groups import plan_groups
-from yolotrack.cluster.outbox import Outbox
 from yolotrack.cluster.records import FrameRecord, Resume
+from yolotrack.cluster.unacked import UnackedRecords
 from yolotrack.core.cameras import Camera, save_cameras
 from yolotrack.core.config import Config, set_values
 from yolotrack.core.detections import Detections
@@ -144,7 +144,7 @@ def record(cam: str, index: int) -> FrameRecord:
 
 
 def test_outbox_resends_until_acknowledged_skips_replays_and_holds_writers_back() -> None:
-    box = Outbox(capacity=3, skip={"a": 1})
+    box = UnackedRecords(capacity=3, skip={"a": 1})
     box.checkpoint("a", 2, {"next_id": 5})
     for i in range(3):
         box.put(record("a", i))  # 0 and 1 were written before the restart: not sent again

@@ -1,10 +1,10 @@
-"""`Outbox`: a group actor's results waiting for the driver, kept until the driver acknowledges them.
+"""`UnackedRecords`: a group actor's results waiting for the driver, kept until the driver acknowledges them.
 
-The actor's pipeline writes into it through one `OutboxSink` per camera (the pipeline's sink
+The actor's pipeline writes into it through one `UnackedSink` per camera (the pipeline's sink
 thread); the driver takes from it with `poll(acks)`, where `acks` are the driver's commit points
 (the last frame written per camera). A record leaves only once acknowledged, so a reply lost on
 the way is sent again with the next poll; the driver ignores what it already wrote. A full
-outbox holds the sink thread back, and with it the group's cameras: files wait, live cameras
+store holds the sink thread back, and with it the group's cameras: files wait, live cameras
 drop their oldest frames and count them, as they do behind any slow stage.
 """
 
@@ -26,7 +26,7 @@ from yolotrack.pipeline.stats import PipelineStats
 from yolotrack.sinks.base import Sink, StreamInfo
 
 
-class Outbox:
+class UnackedRecords:
     """Args:
         capacity: records held before `put` waits for the driver.
         skip: camera -> last frame the driver already wrote; a resumed camera's replayed frames
@@ -47,8 +47,8 @@ class Outbox:
     # ------------------------------------------------------------------ pipeline side
 
     def sinks(self, info: StreamInfo) -> list[Sink]:
-        """The pipeline's sink factory: one `OutboxSink` per camera."""
-        return [OutboxSink(self, info)]
+        """The pipeline's sink factory: one `UnackedSink` per camera."""
+        return [UnackedSink(self, info)]
 
     def checkpoint(self, camera: str, index: int, state: dict[str, Any]) -> None:
         """From the tracking thread: sent with that frame's record, which follows shortly."""
@@ -58,7 +58,7 @@ class Outbox:
         self._stats = stats
 
     def put(self, record: FrameRecord) -> None:
-        """Queue one record; waits while the outbox is full (dropped once `close`d)."""
+        """Queue one record; waits while the store is full (dropped once `close`d)."""
         record.checkpoint = self._checkpoints.pop((record.camera, record.index), None)
         if record.index <= self.skip.get(record.camera, -1):
             return
@@ -95,16 +95,16 @@ class Outbox:
         return stats
 
 
-class OutboxSink:
+class UnackedSink:
     """The pipeline sink of one camera inside an actor: turns each result into a compact record.
 
     The camera's `StreamInfo` goes with the first record this actor sends for it, so a restarted
     actor's camera needs no separate message (the driver opened its sinks long before).
     """
 
-    name = "outbox"
+    name = "unacked"
 
-    def __init__(self, outbox: Outbox, info: StreamInfo) -> None:
+    def __init__(self, outbox: UnackedRecords, info: StreamInfo) -> None:
         self.outbox = outbox
         self.info = info
         self._info_sent = False
