@@ -4,6 +4,7 @@ model on small synthetic sets, through the CLI, into checkpoints the Detector ru
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import numpy as np
@@ -70,7 +71,7 @@ def test_fine_tune_the_official_seg_checkpoint_end_to_end(fixtures_dir: Path, tm
     assert len(dets) and dets.masks is not None and dets.masks.shape[1:] == frame.shape[:2]
 
 
-def test_pose_from_the_demo_detector_carries_the_keypoint_layout(tmp_path: Path):
+def test_pose_from_the_demo_detector_carries_the_keypoint_layout(tmp_path: Path, capsys):
     data = _data(tmp_path / "data", "pose")
     out = tmp_path / "run"
     assert _train(data, out, "demo") == 0  # the data YAML says pose
@@ -86,6 +87,13 @@ def test_pose_from_the_demo_detector_carries_the_keypoint_layout(tmp_path: Path)
                                              kpt_shape=(6, 3)).load(0)[0])
     dets = det([frame])[0]
     assert dets.keypoints is not None and dets.keypoints.shape[1:] == (6, 3)
+    # `yolotrack eval --data` scores a checkpoint the way validation does
+    capsys.readouterr()
+    assert main(["eval", "--data", str(data), "--weights", str(out / "best.safetensors"), "--imgsz", "192",
+                 "--json", "-q"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert got["task"] == "pose" and got["images"] == 3
+    assert got["pose_mAP50-95"] == pytest.approx(float(rows[-1]["pose_mAP50-95"]), abs=0.02)
 
 
 @pytest.mark.parametrize(("argv", "message"), [
