@@ -97,15 +97,53 @@ class SourceAnalytics:
     # ------------------------------------------------------------ the frame path
 
     def update(self, frame_index: int, ts: float, dets: Detections | None, events: Sequence[TrackEvent] = (),
-               fps: float | None = None, size: tuple[int, int] | None = None) -> list[TrackEvent]:
+               fps: float | None = None, size: tuple[int, int] | None = None,
+               final: bool = False) -> list[TrackEvent]:
         """Advance every line and zone by one frame; returns the analytics events it raised.
 
         `size` (width, height) of the frame tells which removed tracks were last seen at its edge.
+        `final`: the stream ends with this frame, so what is pending is settled now (`flush`).
         """
         with self._lock:
             out = self._update(frame_index, ts, dets, events, fps, size)
+            if final:
+                out += self._flush(frame_index, ts)
             self._tally.add(frame_index, ts, out)
             return out
+
+    def flush(self, frame_index: int, ts: float) -> list[TrackEvent]:
+        """The stream ended after the last frame given: settle what is pending (see `_flush`); returns
+        the events, which are counted like any other."""
+        with self._lock:
+            out = self._flush(frame_index, ts)
+            self._tally.add(max(frame_index, self.frame), ts, out)
+            return out
+
+    def _flush(self, frame: int, ts: float) -> list[TrackEvent]:
+        """End of stream. A track seen on the last frame that has changed side of a line within the
+        segment but not yet left the hysteresis band never will: the band guards against jitter
+        that the next frames would undo, and there are none, so the crossing counts. A track no longer
+        seen is settled as if the tracker had removed it (it would have, had the video gone on): a
+        pending crossing counts when it was last seen at the edge of the picture, its zones are left.
+        Tracks still in view stay inside their zones (their visits have not ended)."""
+        s = self._slots
+        if not s.row_of or not self.has_shapes:
+            return []
+        ids = list(s.row_of)
+        rows = np.array([s.row_of[t] for t in ids], np.intp)
+        visible = s.last[rows, 7] >= self.frame
+        out: list[TrackEvent] = []
+        if self._lines.lines and visible.any():
+            vis_rows = rows[visible]
+            k, line, direction = self._lines.settle(vis_rows)
+            for kk, j, dr in zip(k.tolist(), line.tolist(), direction.tolist(), strict=True):
+                out.append(self._held_event(EventKind.LINE_CROSS, int(vis_rows[kk]), frame, ts, None,
+                                            {"line": self._lines.lines[j].name,
+                                             "direction": "in" if dr > 0 else "out"}))
+        gone = [t for t, v in zip(ids, visible.tolist(), strict=True) if not v]
+        if gone:
+            out += self._release(gone, frame, ts)
+        return out
 
     def _update(self, frame_index: int, ts: float, dets: Detections | None, events: Sequence[TrackEvent],
                 fps: float | None, size: tuple[int, int] | None) -> list[TrackEvent]:
@@ -181,19 +219,23 @@ class SourceAnalytics:
         last = s.last[rows]
         k, line, direction = self._lines.release(rows, self._at_edge(last[:, :4]))
         for kk, j, dr in zip(k.tolist(), line.tolist(), direction.tolist(), strict=True):
-            r = int(rows[kk])
-            box, c, score, _ = s.last_seen(r)
-            out.append(TrackEvent(EventKind.LINE_CROSS, int(s.track_id[r]), frame, c, box, score, self.source_id, ts,
-                                  self._class_name(c), {"line": self._lines.lines[j].name,
-                                                        "direction": "in" if dr > 0 else "out"}))
+            out.append(self._held_event(EventKind.LINE_CROSS, int(rows[kk]), frame, ts, None,
+                                        {"line": self._lines.lines[j].name, "direction": "in" if dr > 0 else "out"}))
         k, zone, dwell, zcls = self._zones.release(rows, s.last[rows, 6])
         for kk, j, dw, c in zip(k.tolist(), zone.tolist(), dwell.tolist(), zcls.tolist(), strict=True):
-            r = int(rows[kk])
-            box, _, score, _ = s.last_seen(r)
-            out.append(TrackEvent(EventKind.ZONE_EXIT, int(s.track_id[r]), frame, c, box, score, self.source_id, ts,
-                                  self._class_name(c), {"zone": self._zones.zones[j].name, "dwell_s": dw}))
+            out.append(self._held_event(EventKind.ZONE_EXIT, int(rows[kk]), frame, ts, c,
+                                        {"zone": self._zones.zones[j].name, "dwell_s": dw}))
         self._slots.release(known)
         return out
+
+    def _held_event(self, kind: EventKind, row: int, frame: int, ts: float, cls: int | None,
+                    attrs: dict[str, Any]) -> TrackEvent:
+        """An event of a track from what was last seen of it (row `row`); `cls` overrides its class."""
+        s = self._slots
+        box, c, score, _ = s.last_seen(row)
+        c = c if cls is None else int(cls)
+        return TrackEvent(kind, int(s.track_id[row]), frame, c, box, score, self.source_id, ts,
+                          self._class_name(c), attrs)
 
     def _at_edge(self, xyxy: np.ndarray) -> np.ndarray:
         """(N,) bool: boxes touching the border of the frame (within 1 % of its larger side, at least 2 px)."""
