@@ -34,6 +34,10 @@ class Zone:
     classes: frozenset[int] | None
     anchor: str
     source: str | None
+    inertia: int = 1  # frames on the new side before an enter or exit counts
+    loitering_s: float | None = None  # a `loitering` event once a visit lasts this long
+    min_area: float | None = None  # box area range (frame pixels) of the tracks the zone follows
+    max_area: float | None = None
 
 
 def class_ids(classes: Sequence[int | str] | None, names: Mapping[int, str], where: str) -> frozenset[int] | None:
@@ -54,7 +58,8 @@ def resolve_line(item: LineConfig, names: Mapping[int, str], where: str) -> Line
 
 def resolve_zone(item: ZoneConfig, names: Mapping[int, str], where: str) -> Zone:
     poly = tuple((float(x), float(y)) for x, y in item.polygon)
-    return Zone(item.name, poly, class_ids(item.classes, names, f"{where} ({item.name})"), item.anchor, item.source)
+    return Zone(item.name, poly, class_ids(item.classes, names, f"{where} ({item.name})"), item.anchor, item.source,
+                item.inertia, item.loitering_s, item.min_area, item.max_area)
 
 
 def resolve_shapes(cfg: AnalyticsConfig, names: Mapping[int, str]) -> tuple[list[Line], list[Zone]]:

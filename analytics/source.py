@@ -186,13 +186,14 @@ class SourceAnalytics:
                 out.append(self._event(EventKind.LINE_CROSS, dets, i, frame_index, ts,
                                        {"line": self._lines.lines[j].name, "direction": "in" if dr > 0 else "out"}))
         if self._zones.zones:
-            ei, ez, xi, xz, dwell, xcls = self._zones.update(rows, feats, scale, cls, ts)
-            for i, j in zip(ei.tolist(), ez.tolist(), strict=True):
-                out.append(self._event(EventKind.ZONE_ENTER, dets, i, frame_index, ts,
-                                       {"zone": self._zones.zones[j].name}))
-            for i, j, dw, c in zip(xi.tolist(), xz.tolist(), dwell.tolist(), xcls.tolist(), strict=True):
-                out.append(self._event(EventKind.ZONE_EXIT, dets, i, frame_index, ts,
-                                       {"zone": self._zones.zones[j].name, "dwell_s": dw}, cls=c))
+            ch = self._zones.update(rows, feats, scale, cls, ts)
+            zones = self._zones.zones
+            for i, j in zip(*(a.tolist() for a in ch.enter), strict=True):
+                out.append(self._event(EventKind.ZONE_ENTER, dets, i, frame_index, ts, {"zone": zones[j].name}))
+            for kind, (di, dz, dwell, dcls) in ((EventKind.ZONE_EXIT, ch.exit), (EventKind.LOITERING, ch.loiter)):
+                for i, j, dw, c in zip(di.tolist(), dz.tolist(), dwell.tolist(), dcls.tolist(), strict=True):
+                    out.append(self._event(kind, dets, i, frame_index, ts, {"zone": zones[j].name, "dwell_s": dw},
+                                           cls=c))
         return out
 
     def _event(self, kind: EventKind, dets: Detections, i: int, frame: int, ts: float, attrs: dict[str, Any],

@@ -228,12 +228,19 @@ class ZoneConfig:
     classes: list[Union[int, str]] | None = _f(None)
     anchor: str = _f("center", choices=ANCHORS)
     source: str | None = _f(None)
+    inertia: int = _f(1, min=1, max=10000)  # frames on the new side before an enter or exit counts
+    loitering_s: float | None = _f(None, min=0.0, max=1e7)  # a `loitering` event after this long inside
+    min_area: float | None = _f(None, min=0.0)  # box area in frame pixels; other boxes do not change the zone
+    max_area: float | None = _f(None, min=0.0)
 
     def check(self, key: str) -> None:
         _check_name(self.name, key)
         problem = polygon_problem(self.polygon)
         if problem:
             raise ConfigError(f"{key} ({self.name}): {problem}")
+        if self.min_area is not None and self.max_area is not None and self.min_area > self.max_area:
+            raise ConfigError(f"{key} ({self.name}): min_area {self.min_area:g} is larger than max_area "
+                              f"{self.max_area:g}")
 
 
 def _check_name(name: str, key: str) -> None:
