@@ -122,6 +122,7 @@ class ShapeEditor(QObject):
     Args:
         controller: the `PipelineController` (its `set_analytics`, its config and its cameras).
         ask_name(kind, default, taken, title): a name for a shape, None to cancel (the dialog).
+        ask_rules(zone): a zone's changed rule fields, None to cancel (`zone_rules.ZoneRulesDialog`).
 
     Signals:
         changed(): the shapes changed (the window redraws the tiles).
@@ -134,10 +135,12 @@ class ShapeEditor(QObject):
     message = pyqtSignal(str)
     error = pyqtSignal(str)
 
-    def __init__(self, controller: Any, ask_name: Callable[..., str | None]) -> None:
+    def __init__(self, controller: Any, ask_name: Callable[..., str | None],
+                 ask_rules: Callable[[ZoneConfig], dict[str, Any] | None] | None = None) -> None:
         super().__init__(controller)
         self.controller = controller
         self.ask_name = ask_name
+        self.ask_rules = ask_rules
         self.mode = ""
         self.points: list[Point] = []  # frame pixels of the shape being drawn
         self.tile: str | None = None  # the tile it is drawn on
@@ -210,6 +213,24 @@ class ShapeEditor(QObject):
             return False
         if self.apply(_replace_item(self.cfg, kind, index, name=name)):
             self.selected = (kind, name)
+            return True
+        return False
+
+    def edit_rules_selected(self) -> bool:
+        """Analytics > Zone rules: the selected zone's classes, inertia, loitering and area range."""
+        sel = self._selected_item()
+        if sel is None or sel[0] != "zones":
+            self.error.emit("no zone selected: click a zone first")
+            return False
+        if self.ask_rules is None:
+            return False
+        _, index = sel
+        zone = self.cfg.zones[index]
+        rules = self.ask_rules(zone)
+        if rules is None or all(getattr(zone, k) == v for k, v in rules.items()):
+            return False
+        if self.apply(_replace_item(self.cfg, "zones", index, **rules)):
+            self.message.emit(f"rules of zone '{zone.name}' changed")
             return True
         return False
 
