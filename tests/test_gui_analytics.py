@@ -335,7 +335,12 @@ def test_parse_rules_reads_each_field_and_names_a_bad_one():
         parse_rules({"inertia": "two"})
     with pytest.raises(RulesError, match=r"Loitering after \(s\): 'soon' is not a number"):
         parse_rules({"loitering_s": "soon"})
-    assert rules_text(BAY) == {"classes": "", "inertia": "1", "loitering_s": "", "min_area": "", "max_area": ""}
+    assert rules_text(BAY) == {"classes": "", "inertia": "1", "loitering_s": "", "min_area": "", "max_area": "",
+                               "distances": "", "speed_unit": "km/h", "speed_limit": ""}
+    assert parse_rules({"distances": "8, 40.5, 8, 40", "speed_unit": "m/s", "speed_limit": "12"}) == {
+        "distances": [8.0, 40.5, 8.0, 40.0], "speed_unit": "m/s", "speed_limit": 12.0}
+    with pytest.raises(RulesError, match=r"Edge lengths \(m\): '8, x' is not a list of numbers"):
+        parse_rules({"distances": "8, x"})
 
 
 def test_zone_rules_from_the_dialog_reach_the_pipeline(qtbot, open_window, tmp_path, clip):
@@ -365,3 +370,8 @@ def test_zone_rules_from_the_dialog_reach_the_pipeline(qtbot, open_window, tmp_p
     assert not win.editor.edit_rules_selected()
     assert "min_area 30000 is larger than max_area 20000" in win.last_error
     assert section(win).zones[0].min_area is None
+
+    answer_rules({"distances": "8, 40, 8, 40", "speed_limit": "50"})  # a speed zone
+    assert win.editor.edit_rules_selected()
+    assert (section(win).zones[0].distances, section(win).zones[0].speed_limit) == ([8.0, 40.0, 8.0, 40.0], 50.0)
+    qtbot.waitUntil(lambda: an.source("0").has_speed_zones, timeout=WAIT)

@@ -1,4 +1,4 @@
-"""`ZoneRulesDialog`: a zone's rules (classes, inertia, loitering, box area range) as operators set them.
+"""`ZoneRulesDialog`: a zone's rules (classes, inertia, loitering, box area range, speed) as operators set them.
 
 The dialog only turns text into the values of `ZoneConfig`'s fields (`parse_rules`, without Qt, so
 it is tested on its own); whether they make sense together (min_area above max_area) is the
@@ -22,6 +22,10 @@ FIELDS: dict[str, tuple[str, str]] = {
     "loitering_s": ("Loitering after (s)", "A `loitering` event once a visit lasts this long; empty = never"),
     "min_area": ("Min box area (px²)", "Smaller boxes do not enter or leave the zone; empty = no limit"),
     "max_area": ("Max box area (px²)", "Larger boxes do not enter or leave the zone; empty = no limit"),
+    "distances": ("Edge lengths (m)", "A speed zone (4 corners): the real lengths of edges 1-2, 2-3, 3-4, 4-1, "
+                  "comma-separated; empty = no speed"),
+    "speed_unit": ("Speed unit", "km/h, m/s or mph"),
+    "speed_limit": ("Speed limit", "A `speeding` event above it, in the speed unit; empty = none"),
 }
 
 
@@ -37,7 +41,7 @@ def rules_text(zone: ZoneConfig) -> dict[str, str]:
         if v is None:
             out[name] = ""
         elif isinstance(v, list):
-            out[name] = ", ".join(str(c) for c in v)
+            out[name] = ", ".join(f"{c:g}" if isinstance(c, float) else str(c) for c in v)
         else:
             out[name] = f"{v:g}" if isinstance(v, float) else str(v)
     return out
@@ -52,6 +56,13 @@ def parse_rules(texts: Mapping[str, str]) -> dict[str, Any]:
         if name == "classes":
             items = [c.strip() for c in text.split(",") if c.strip()]
             out[name] = [int(c) if c.isdigit() else c for c in items] or None
+        elif name == "distances":
+            try:
+                out[name] = [float(c) for c in text.split(",") if c.strip()] or None
+            except ValueError:
+                raise RulesError(f"{label}: '{text}' is not a list of numbers") from None
+        elif name == "speed_unit":
+            out[name] = text
         elif name == "inertia":
             if not text.isdigit():
                 raise RulesError(f"{label}: '{text}' is not a whole number of frames")
