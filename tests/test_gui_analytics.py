@@ -375,3 +375,62 @@ def test_zone_rules_from_the_dialog_reach_the_pipeline(qtbot, open_window, tmp_p
     assert win.editor.edit_rules_selected()
     assert (section(win).zones[0].distances, section(win).zones[0].speed_limit) == ([8.0, 40.0, 8.0, 40.0], 50.0)
     qtbot.waitUntil(lambda: an.source("0").has_speed_zones, timeout=WAIT)
+
+
+# ---------------------------------------------------------------- undo
+
+
+def test_ctrl_z_takes_back_each_change_to_lines_and_zones(qtbot, open_window, tmp_path, clip):
+    """Draw a line and a zone with the mouse, drag the line, rename the zone, change its rules, delete the line:
+    each Ctrl+Z restores the running pipeline's section as it was before that change, down to nothing."""
+    win = open_window(demo_cfg(tmp_path, str(clip)))
+    tile = started(qtbot, win)
+    assert win.actions_by_id["undo_shape"].shortcut().toString() == "Ctrl+Z"
+    undo = lambda: key(qtbot, win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # noqa: E731
+    undo()
+    assert "nothing to undo" in win.last_error
+
+    history = [section(win)]
+    key(qtbot, win, Qt.Key.Key_L)
+    answer_name("door")
+    qtbot.mouseClick(tile, Qt.MouseButton.LeftButton, pos=at(tile, 320, 10))
+    qtbot.mouseClick(tile, Qt.MouseButton.LeftButton, pos=at(tile, 320, 374))
+    history.append(section(win))
+    key(qtbot, win, Qt.Key.Key_Z)
+    for x, y in ((40, 60), (200, 60), (200, 300)):
+        qtbot.mouseClick(tile, Qt.MouseButton.LeftButton, pos=at(tile, x, y))
+    answer_name("bay")
+    qtbot.mouseDClick(tile, Qt.MouseButton.LeftButton, pos=at(tile, 40, 300))
+    history.append(section(win))
+    qtbot.mousePress(tile, Qt.MouseButton.LeftButton, pos=at(tile, 320, 200))  # drag the line 40 px right
+    qtbot.mouseMove(tile, at(tile, 340, 200))
+    qtbot.mouseMove(tile, at(tile, 360, 200))
+    qtbot.mouseRelease(tile, Qt.MouseButton.LeftButton, pos=at(tile, 360, 200))
+    history.append(section(win))
+    qtbot.mouseClick(tile, Qt.MouseButton.LeftButton, pos=at(tile, 100, 200))  # select the zone, rename it
+    answer_name("dock")
+    win.editor.rename_selected()
+    history.append(section(win))
+    answer_rules({"inertia": "4", "loitering_s": "3"})
+    key(qtbot, win, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    history.append(section(win))
+    qtbot.mouseClick(tile, Qt.MouseButton.LeftButton, pos=at(tile, 360, 250))
+    assert win.editor.selected == ("lines", "door")
+    key(qtbot, win, Qt.Key.Key_Delete)
+    history.append(section(win))
+    assert [len(h.lines) + len(h.zones) for h in history] == [0, 1, 2, 2, 2, 2, 1]
+    assert close_to(history[3].lines[0].points, [(360, 10), (360, 374)])
+    assert history[4].zones[0].name == "dock" and history[5].zones[0].inertia == 4
+
+    key(qtbot, win, Qt.Key.Key_L)  # a shape being drawn: Ctrl+Z cancels it first, as Esc does
+    qtbot.mouseClick(tile, Qt.MouseButton.LeftButton, pos=at(tile, 10, 10))
+    undo()
+    assert win.editor.mode == "" and section(win) == history[-1]
+    an = win.controller.pipeline.analytics
+    for want in reversed(history[:-1]):
+        undo()
+        assert section(win) == want
+        assert win.controller.cfg.analytics == want  # kept for a pipeline started later too
+    qtbot.waitUntil(lambda: not an.source("clip").has_shapes, timeout=WAIT)  # the counters follow
+    undo()
+    assert "nothing to undo" in win.last_error

@@ -231,6 +231,7 @@ class MainWindow(QMainWindow):
         act(shapes, "draw_zone", "Draw zone", lambda: self.editor.start("zone"))
         shapes.addAction("Rename selected...", self.editor.rename_selected)
         act(shapes, "zone_rules", "Zone rules...", self.editor.edit_rules_selected)
+        act(shapes, "undo_shape", "Undo", self.editor.undo)
         act(shapes, "delete_shape", "Delete selected", self.editor.delete_selected)
         shapes.addSeparator()
         act(shapes, "load_shapes", "Load...", self.load_shapes)
