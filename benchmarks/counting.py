@@ -320,7 +320,9 @@ def main() -> int:
     w, h = (int(v) for v in args.size.split("x"))
     lines = scene_lines(w, h)
     cfg = bench_config(args.weights, args.imgsz, args.overrides)
-    detector = Detector.from_config(cfg.model)
+    from yolotrack.tracker import wants_embeddings
+
+    detector = Detector.from_config(cfg.model, embeddings=wants_embeddings(cfg.tracker))  # as Pipeline.start
     detector(np.zeros((h, w, 3), np.uint8))
     print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}  {platform.machine()} {platform.processor()}; "
           f"load {' '.join(f'{v:.1f}' for v in os.getloadavg())}; python {platform.python_version()} "
