@@ -300,6 +300,9 @@ class ClusterConfig:
     checkpoint_every: int = _f(25, min=1, max=100000)
     outbox: int = _f(64, min=1, max=100000)
     start_timeout: float = _f(120.0, min=0.0, max=86400.0)
+    hang_timeout: float = _f(30.0, min=0.0, max=86400.0)
+    spares: int = _f(1, min=0, max=64)
+    cpus_per_group: int = _f(0, min=0, max=1024)
 
 
 @dataclass(frozen=True)
