@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Install yolotrack as a user would: build the wheel, install it into a fresh venv outside the
 # checkout, and run the offline demo export from there (without network when `unshare` allows).
-# Fails when the wheel holds anything but `yolotrack` and its dist-info, when the export fails, or
-# when running it wrote into the installed package.
+# Fails when the wheel holds anything but `yolotrack` and its dist-info, when it is 25 MB or more
+# (the three bundled demo models are most of it), when the export fails, or when running it wrote
+# into the installed package.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 PY=${PYTHON:-python3}
@@ -17,9 +18,14 @@ tops = sorted({n.split("/")[0] for n in names})
 bad = [t for t in tops if t != "yolotrack" and not (t.startswith("yolotrack-") and t.endswith(".dist-info"))]
 assert not bad, f"the wheel installs more than yolotrack: {bad}"
 for need in ("yolotrack/configs/default.yaml", "yolotrack/configs/webcam.yaml",
-             "yolotrack/assets/demo/demo.mp4", "yolotrack/assets/demo/yolov12n-demo.safetensors"):
+             "yolotrack/assets/demo/demo.mp4", "yolotrack/assets/demo/yolov12n-demo.safetensors",
+             "yolotrack/assets/demo/yolov12n-seg-demo.safetensors",
+             "yolotrack/assets/demo/yolov12n-pose-demo.safetensors"):
     assert need in names, f"the wheel lacks {need}"
-print(f"wheel: {len(names)} files, top level {tops}")
+import os
+size = os.path.getsize(sys.argv[1])
+assert size < 25 * 1024 * 1024, f"the wheel is {size / 2**20:.1f} MB; the budget is 25 MB"
+print(f"wheel: {len(names)} files, {size / 2**20:.1f} MB, top level {tops}")
 PYEOF
 "$PY" -m venv "$work/venv"
 "$work/venv/bin/python" -m pip install -q torch==2.13.0

@@ -420,6 +420,34 @@ def test_pose_weights_file_draws_skeletons(qtbot, open_window, fixtures_dir, tmp
     assert "pose" in win.panel.weights_label.text()
 
 
+def test_demo_with_pose_draws_the_demo_skeletons_offline(qtbot, open_window, fixtures_dir, tmp_path):
+    """`gui --source demo` with model.task=pose: auto picks the bundled pose demo, whose keypoint
+    layout (centre + corners, spokes) reaches the renderer, and its limbs are drawn."""
+    from yolotrack.train.shape_keypoints import KEYPOINT_NAMES, SKELETON
+
+    cfg = make_cfg(fixtures_dir, tmp_path, "demo", "source.loop=true", "model.weights=auto", "model.task=pose",
+                   "model.imgsz=640", "model.conf=0.3", "tracker.track_thresh=0.3", "tracker.new_track_thresh=0.4")
+    win = open_window(cfg)
+    qtbot.waitUntil(lambda: win.renderer.keypoints is not None, timeout=WAIT * 3)  # the model has loaded
+    assert win.renderer.keypoints.names == KEYPOINT_NAMES and win.renderer.keypoints.limbs == SKELETON
+    assert "demo-pose" in win.panel.weights_label.text()
+    wait_shown_with(qtbot, win, "keypoints")
+    r = win.shown
+    dets = r.detections
+    assert dets.keypoints.shape[1:] == (6, 3)
+    out = win.renderer.draw(r.frame.image, dets)
+    drawn = 0
+    for i in range(len(dets)):
+        kp = dets.keypoints[i]
+        for a, b in SKELETON:
+            if kp[a, 2] >= 0.5 and kp[b, 2] >= 0.5 and np.hypot(*(kp[a, :2] - kp[b, :2])) > 8:
+                x, y = np.round((kp[a, :2] + kp[b, :2]) / 2).astype(int)  # the middle of a spoke
+                near = out[max(0, y - 1): y + 2, max(0, x - 1): x + 2].reshape(-1, 3).astype(int)
+                # anti-aliased one-pixel limbs: some pixel there is (close to) the track's colour
+                drawn += bool((np.abs(near - win.renderer.color(dets, i)).sum(1) < 40).any())
+    assert drawn >= 3
+
+
 def filter_in_use(win: MainWindow) -> list[int] | None:
     """The detector's class filter as its next frame sees it (thresholds apply at the next call)."""
     det = win.controller.detector

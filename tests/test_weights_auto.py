@@ -43,7 +43,9 @@ def test_auto_picks_demo_for_the_demo_and_the_coco_release_for_anything_real(tmp
     mixed = choose_weights(m, ["demo", "0"])
     assert mixed.weights == "yolov12n" and "one detector serves all 2 sources" in mixed.reason
     assert choose_weights(ModelConfig(scale="s", task="segment"), ["0"]).weights == "yolov12s-seg"
-    assert choose_weights(ModelConfig(task="segment"), ["demo"]).weights == "yolov12n-seg"  # the demo only detects
+    for task, name in (("segment", "demo-seg"), ("pose", "demo-pose")):  # the demo models follow the task
+        c = choose_weights(ModelConfig(task=task), ["demo"])
+        assert c.weights == name and task in c.reason and hub.resolve_weights(name).is_file()
     with pytest.raises(ConfigError, match="pose"):
         choose_weights(ModelConfig(task="pose"), ["0"])
     explicit = choose_weights(ModelConfig(weights="yolo12s"), ["demo"])
