@@ -261,7 +261,8 @@ class ClusterRun:
             except Exception as e:
                 raise PipelineError(f"sink for camera {rec.camera}", f"{type(e).__name__}: {e}") from e
         if written and gs.lost_at is not None:
-            log.info("%s back %.1f s after it was lost", group_label(gs.group), time.monotonic() - gs.lost_at)
+            # a warning like the loss it ends: under --quiet the two lines say how long it took
+            log.warning("%s back %.1f s after it was lost", group_label(gs.group), time.monotonic() - gs.lost_at)
             gs.lost_at = None
         if reply.stats is not None:
             for name in gs.group.names:
