@@ -168,6 +168,7 @@ class OutputConfig:
     crf: int = _f(23, min=0, max=51)
     preset: str = _f("veryfast", choices=("ultrafast", "superfast", "veryfast", "faster",
                                           "fast", "medium", "slow", "slower", "veryslow"))
+    coco_masks: str = _f("rle", choices=("rle", "polygon"))
     mqtt: MqttConfig = _f(factory=MqttConfig)
     webhook: WebhookConfig = _f(factory=WebhookConfig)
     snapshots: SnapshotConfig = _f(factory=SnapshotConfig)
