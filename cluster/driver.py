@@ -5,6 +5,7 @@ one (`max_restarts`). The driver owns what makes a restart lose nothing and repe
 sinks, and per camera the commit point (the last frame written), the newest tracker checkpoint
 at or before it and the largest track id written. A group whose actor died is started again
 with those, so its files go on after the last written frame and its live cameras go on live.
+It also owns the global-id gallery, so ids across cameras survive any actor's restart.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from yolotrack.cluster.group_pipeline import REPLAYABLE
 from yolotrack.cluster.groups import CameraGroup
@@ -27,6 +28,9 @@ from yolotrack.pipeline.signals import signal_handlers
 from yolotrack.pipeline.sources import redact, source_kind
 from yolotrack.sinks.base import Sink
 from yolotrack.sinks.per_camera import camera_sinks, needs_images
+
+if TYPE_CHECKING:
+    from yolotrack.tracker.global_ids import GlobalIds
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +63,7 @@ class _Camera:
     checkpoint_index: int = -1
     state: dict[str, Any] | None = None
     max_id: int = 0
+    gallery: GlobalIds | None = None  # the run's global ids: the driver labels each record it writes
 
     def resume(self) -> Resume:
         away = time.monotonic() - self.written_at if self.live and self.written_at else 0.0
@@ -78,6 +83,8 @@ class _Camera:
             self.opened = True
         dets = rec.detections
         dets.names = self.names
+        if self.gallery is not None:  # here, past the commit point: a replayed frame is not seen twice
+            rec.events = self.gallery.label(self.name, rec.timestamp, dets, rec.events)
         frame = rec.frame()
         for s in self.sinks:
             s.write(frame, dets, rec.events)
@@ -110,7 +117,8 @@ class _Group:
 class ClusterRun:
     """Runs `groups` on the Ray cluster at `cfg.cluster.address`, writing each camera's sinks here."""
 
-    def __init__(self, groups: list[CameraGroup], cfg: Config, out_dir: str | Path, service: Any = None) -> None:
+    def __init__(self, groups: list[CameraGroup], cfg: Config, out_dir: str | Path, service: Any = None,
+                 global_ids: GlobalIds | None = None) -> None:
         self.groups = groups
         self.cfg = cfg
         self.out_dir = Path(out_dir)
@@ -119,7 +127,7 @@ class ClusterRun:
             for cam in g.cameras:
                 sinks = camera_sinks(g.configs[cam.name], cam.name, self.out_dir, service)
                 self.cameras[cam.name] = _Camera(cam.name, source_kind(cam.source) not in REPLAYABLE, sinks,
-                                                 needs_images(sinks))
+                                                 needs_images(sinks), gallery=global_ids)
         self._stops = 0
         self._stop_at: float | None = None
         self._states: list[_Group] = []

@@ -7,13 +7,13 @@ from the driver's commit point instead of from the start.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from yolotrack.cluster.camera_tracker import CameraTracker, CheckpointFn, checkpoint_period
 from yolotrack.cluster.groups import CameraGroup
 from yolotrack.cluster.records import Resume
 from yolotrack.core.classes import resolve_classes
-from yolotrack.pipeline.contracts import DetectorLike
+from yolotrack.pipeline.contracts import DetectorLike, Result
 from yolotrack.pipeline.runner import Pipeline
 from yolotrack.pipeline.sources import Source, open_source
 from yolotrack.pipeline.stages import SinkFactory
@@ -24,12 +24,15 @@ REPLAYABLE = (SourceKind.FILE, SourceKind.IMAGES)  # sources that can go back to
 
 def build_group_pipeline(group: CameraGroup, sinks: SinkFactory, *, detector: DetectorLike | None = None,
                          resume: Mapping[str, Resume] | None = None, checkpoint_every: int = 0,
-                         on_checkpoint: CheckpointFn | None = None) -> Pipeline:
+                         on_checkpoint: CheckpointFn | None = None,
+                         annotate: Callable[[Result], None] | None = None) -> Pipeline:
     """The group's pipeline, built and not started (the detector is loaded here unless given).
 
     `resume`: cameras that go on after the given commit points. A file or image folder re-decodes
     from its tracker checkpoint so its tracker is rebuilt exactly (the caller drops the frames up
     to `Resume.after`, written before); a live source goes on live with its saved tracker.
+    `annotate`: the `Pipeline` hook (global ids). With `global_ids.enabled` the detector pools
+    appearance features for them (on Ray they travel to the driver, which labels the results).
     """
     resume = dict(resume or {})
     if detector is None:
@@ -37,9 +40,10 @@ def build_group_pipeline(group: CameraGroup, sinks: SinkFactory, *, detector: De
         from yolotrack.tracker import wants_embeddings
 
         # int8 calibrates on the group's files when model.calibration is empty; the embeddings are
-        # pooled when any camera's tracker matches on appearance (the others ignore them)
+        # pooled when any camera's tracker matches on appearance (the others ignore them) or for global ids
+        embeddings = group.config.global_ids.enabled or any(wants_embeddings(c.tracker) for c in group.configs.values())
         detector = Detector.from_config(group.config.model, source=[c.source for c in group.cameras],
-                                        embeddings=any(wants_embeddings(c.tracker) for c in group.configs.values()))
+                                        embeddings=embeddings)
     class_ids = {name: resolve_classes(cfg.model.classes, dict(detector.names)) for name, cfg in group.configs.items()}
     sources: list[Source] = []
     for cam in group.cameras:
@@ -65,4 +69,5 @@ def build_group_pipeline(group: CameraGroup, sinks: SinkFactory, *, detector: De
             id_floor_from=(r.after + 1) if replay and r is not None else 0,
             checkpoint_every=period, on_checkpoint=on_checkpoint)
 
-    return Pipeline(group.config, sinks=sinks, detector=detector, sources=sources, tracker_for=tracker_for)
+    return Pipeline(group.config, sinks=sinks, detector=detector, sources=sources, tracker_for=tracker_for,
+                    annotate=annotate)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from yolotrack.cluster.group_pipeline import build_group_pipeline
 from yolotrack.cluster.groups import CameraGroup
@@ -21,6 +21,9 @@ from yolotrack.pipeline.runner import Pipeline
 from yolotrack.pipeline.signals import stop_on_signals
 from yolotrack.sinks.base import Sink, StreamInfo
 from yolotrack.sinks.per_camera import camera_sinks
+
+if TYPE_CHECKING:
+    from yolotrack.tracker.global_ids import GlobalIds
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +40,10 @@ class _AllPipelines:
 
 
 def run_local(groups: list[CameraGroup], out_dir: str | Path, service: Any = None,
-              metrics: str | None = None) -> int:
+              metrics: str | None = None, global_ids: GlobalIds | None = None) -> int:
     """`service`: the process's `ServiceOutputs` (shared by every camera); `metrics`: `HOST:PORT` for
-    `/metrics` and `/healthz` over all groups."""
+    `/metrics` and `/healthz` over all groups; `global_ids`: the one gallery every group's sink thread
+    labels its results with."""
     pipes: list[Pipeline] = []
     for g in groups:
         sinks = {name: camera_sinks(cfg, name, out_dir, service) for name, cfg in g.configs.items()}
@@ -47,7 +51,7 @@ def run_local(groups: list[CameraGroup], out_dir: str | Path, service: Any = Non
         def factory(info: StreamInfo, sinks: dict[str, list[Sink]] = sinks) -> list[Sink]:
             return sinks[info.source_id]
 
-        pipes.append(build_group_pipeline(g, factory))
+        pipes.append(build_group_pipeline(g, factory, annotate=global_ids.annotate if global_ids else None))
     every = _AllPipelines(pipes)
     started: list[Pipeline] = []
     server = _metrics_server(metrics, groups, pipes, service) if metrics else None
