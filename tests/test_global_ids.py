@@ -73,8 +73,11 @@ def test_events_carry_the_global_id_and_unknown_cameras_pass_unchanged() -> None
     assert out[0].global_id == 1 and out[1].global_id is None
     assert out[0].to_record()["global_id"] == 1 and list(out[0].to_record())[:3] == ["event", "id", "global_id"]
     assert d.to_records()[0]["global_id"] == 1
+    linked = GlobalIds(["a", "b"], [Link("a", "b")])
     untouched = dets((4, 0, 0))
-    assert g.label("zzz", 0.0, untouched, [new]) == [new] and untouched.global_ids is None
+    assert linked.label("zzz", 0.0, untouched, [new]) == [new] and untouched.global_ids is None
+    # without links a camera joins at its first frame (the GUI grid), linked to every other
+    assert gids(g, "c", 0.5, (9, 0, 0)) == [1] and g.cameras == ["a", "b", "c"]
 
 
 def test_tracks_without_features_get_fresh_ids_and_old_tracks_leave_the_gallery() -> None:

@@ -56,7 +56,8 @@ class GlobalIds:
 
     Args:
         cameras: every camera name of the run (fixes the tables' layout).
-        links: who hands over to whom, and when; None = `all_pairs(cameras)`.
+        links: who hands over to whom, and when; None = `all_pairs(cameras)`, and a camera not
+            named in `cameras` joins at its first frame.
         match_thresh: the largest appearance cost (1 - cos) / 2 that joins two tracks.
         max_s: the end of the window of links that give none (all of them when `links` is None).
     """
@@ -66,6 +67,8 @@ class GlobalIds:
                  ema: float = reid.EMA_ALPHA) -> None:
         self.cameras = list(dict.fromkeys(cameras))
         self._cam = {name: i for i, name in enumerate(self.cameras)}
+        self._every_pair = links is None  # then a camera first seen in `label` joins (the GUI's grid)
+        self._max_s = float(max_s)
         links = all_pairs(self.cameras) if links is None else list(links)
         n = len(self.cameras)
         # window per (from, to) camera pair; a pair without a link never matches (lo = inf)
@@ -74,7 +77,7 @@ class GlobalIds:
         for ln in links:
             a, b = self._cam[ln.source], self._cam[ln.target]
             self._lo[a, b], self._hi[a, b] = ln.min_s, max_s if ln.max_s is None else ln.max_s
-        self._keep_s = float(np.max(self._hi, initial=BUSY_S)) + 1.0
+        self._keep_s = max(float(np.max(self._hi, initial=BUSY_S)), self._max_s if self._every_pair else 0) + 1.0
         self.match_thresh = float(match_thresh)
         self.ema = float(ema)
         self._lock = threading.Lock()
@@ -108,10 +111,14 @@ class GlobalIds:
     def label(self, camera: str, timestamp: float, dets: Detections,
               events: Sequence[TrackEvent] = ()) -> list[TrackEvent]:
         """Sets `dets.global_ids` (-1 for untracked rows) and returns `events` with their `global_id`."""
-        c = self._cam.get(camera)
-        if c is None or dets.track_ids is None:
+        if dets.track_ids is None:
             return list(events)
         with self._lock:
+            c = self._cam.get(camera)
+            if c is None:
+                if not self._every_pair:
+                    return list(events)
+                c = self._add_camera(camera)
             dets.global_ids = self._frame(c, float(timestamp), dets)
             rows = self._row[c]
             out: list[TrackEvent] = []
@@ -196,6 +203,18 @@ class GlobalIds:
         return rows
 
     # ------------------------------------------------------------------ storage
+
+    def _add_camera(self, name: str) -> int:
+        """A camera joins a gallery without links: linked both ways to every other, window 0..max_s."""
+        c = len(self.cameras)
+        self.cameras.append(name)
+        self._cam[name] = c
+        self._row.append({})
+        lo, hi = np.zeros((c + 1, c + 1)), np.full((c + 1, c + 1), self._max_s)
+        np.fill_diagonal(lo, np.inf)
+        np.fill_diagonal(hi, -np.inf)
+        self._lo, self._hi = lo, hi
+        return c
 
     def _size(self, dim: int) -> None:
         if self._feat.shape[1] != dim:  # first features, or another model: old features are not comparable
