@@ -98,7 +98,10 @@ class Renderer:
         if cfg.masks and dets.masks is not None and n:
             self._masks(out, dets, colors)
         if cfg.trails and trails:
-            self._trails(out, trails, lw)
+            keys = {}  # a trail takes its box's colour: the global id's, across cameras
+            if n and dets.track_ids is not None and dets.global_ids is not None:
+                keys = {t: g for t, g in zip(dets.track_ids.tolist(), dets.global_ids.tolist(), strict=True) if g >= 0}
+            self._trails(out, trails, lw, keys)
         boxes = np.asarray(dets.xyxy, np.float64).tolist() if n else []
         if cfg.boxes:
             # one rounding for all boxes; Python's round() is numpy's rint (half to even)
@@ -146,7 +149,8 @@ class Renderer:
             blended = cv2.addWeighted(region, 1.0 - alpha, tint, alpha, 0.0)
             np.copyto(region, blended, where=sub[..., None])
 
-    def _trails(self, out: np.ndarray, trails: Mapping[int, Any], lw: int) -> None:
+    def _trails(self, out: np.ndarray, trails: Mapping[int, Any], lw: int,
+                keys: Mapping[int, int] | None = None) -> None:
         """Older parts are thinner and greyer, so the direction of travel reads at a glance.
 
         The path is cut into a few age bands, one polyline each: per-segment drawing costs
@@ -176,7 +180,7 @@ class Renderer:
             n = len(p)
             pts = flat[start: start + n]
             start += n
-            for lo, hi, col, thick in self._trail_bands(tid, n, lw):
+            for lo, hi, col, thick in self._trail_bands(keys.get(tid, tid) if keys else tid, n, lw):
                 polylines(out, [pts[lo: hi + 1]], False, col, thick, aa)
 
     def _trail_bands(self, tid: int, n: int, lw: int) -> tuple[tuple[int, int, tuple[int, int, int], int], ...]:

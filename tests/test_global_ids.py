@@ -89,3 +89,16 @@ def test_tracks_without_features_get_fresh_ids_and_old_tracks_leave_the_gallery(
         gids(g, "a", 1.0 + i * 0.04, (100 + i // 100, 0, i // 100 % 6))
     assert g._n < 20, "the gallery keeps only tracks still inside a window"
     assert gids(g, "b", 25.0, (1, 0, 5)) == [gids(g, "a", 25.0, (105, 0, 5))[0]]
+
+
+def test_the_overlay_shows_the_global_id_and_draws_in_its_colour() -> None:
+    from yolotrack.core.config import RenderConfig
+    from yolotrack.render import Renderer, color_for
+
+    d = Detections([[10, 10, 50, 50], [60, 10, 90, 50]], [0.9, 0.8], [0, 0], names={0: "disc"},
+                   track_ids=[3, 4], global_ids=[7, -1])
+    r = Renderer(RenderConfig())
+    assert [r.label(d, 0), r.label(d, 1)] == ["#3 g7 disc 0.90", "#4 disc 0.80"]
+    assert r.color(d, 0) == color_for(7) and r.color(d, 1) == color_for(4)
+    img = r.draw(np.zeros((64, 100, 3), np.uint8), d, trails={3: np.array([[5, 60], [30, 60], [60, 60]], np.float32)})
+    assert tuple(int(v) for v in img[45, 10]) == color_for(7), "the box edge in the global id's colour"

@@ -41,6 +41,7 @@ from yolotrack.tracker.matching import linear_assignment
 if TYPE_CHECKING:
     from yolotrack.pipeline.contracts import Result
 
+_EMPTY = np.zeros(0, np.int64)
 BUSY_S = 1.0  # seconds a global id stays reserved in a camera after its track there was last seen
 DEFAULT_MAX_S = 60.0
 DEFAULT_MATCH_THRESH = 0.1
@@ -91,7 +92,7 @@ class GlobalIds:
         self._last = np.zeros(0, np.float64)
         self._has = np.zeros(0, bool)
         self._feat = np.zeros((0, 0), np.float32)
-        self._row: list[dict[int, int]] = [{} for _ in self.cameras]  # per camera: track id -> row
+        self._row: list[np.ndarray] = [_EMPTY for _ in self.cameras]  # per camera: track id -> row (-1: none)
         self._now = -np.inf  # the newest timestamp seen from any camera
         self._frames = 0
 
@@ -120,11 +121,10 @@ class GlobalIds:
                     return list(events)
                 c = self._add_camera(camera)
             dets.global_ids = self._frame(c, float(timestamp), dets)
-            rows = self._row[c]
             out: list[TrackEvent] = []
             for ev in events:
-                r = rows.get(ev.track_id) if ev.source_id == camera else None
-                out.append(ev if r is None or ev.global_id is not None
+                r = self._lookup(c, np.asarray([ev.track_id]))[0] if ev.source_id == camera else -1
+                out.append(ev if r < 0 or ev.global_id is not None
                            else dataclasses.replace(ev, global_id=int(self._gid[r])))
             return out
 
@@ -143,8 +143,7 @@ class GlobalIds:
             feats = reid.normalize(dets.embeddings)
             self._size(feats.shape[1])
         valid = np.zeros(n, bool) if feats is None else np.einsum("ij,ij->i", feats, feats) > 0.5
-        rows_of = self._row[c]
-        rows = np.fromiter((rows_of.get(int(x), -1) for x in tids), np.int64, n)
+        rows = self._lookup(c, tids)
         fresh = np.flatnonzero((rows < 0) & (tids >= 0))
         if len(fresh):
             rows[fresh] = self._decide(c, t, dets.class_ids[fresh], tids[fresh],
@@ -198,9 +197,21 @@ class GlobalIds:
         self._cls[rows] = cls
         self._last[rows] = t
         self._has[rows] = False
-        for r, tid in zip(rows.tolist(), tids.tolist(), strict=True):
-            self._row[c][int(tid)] = r
+        lut = self._row[c]
+        top = int(tids.max()) + 1
+        if top > len(lut):
+            grown = np.full(max(64, 2 * top), -1, np.int64)
+            grown[:len(lut)] = lut
+            lut = self._row[c] = grown
+        lut[tids] = rows
         return rows
+
+    def _lookup(self, c: int, tids: np.ndarray) -> np.ndarray:
+        """Gallery rows of camera `c`'s track ids (-1: not in the gallery)."""
+        lut = self._row[c]
+        tids = np.asarray(tids, np.int64)
+        inside = (tids >= 0) & (tids < len(lut))
+        return np.where(inside, lut[np.where(inside, tids, 0)] if len(lut) else -1, -1)
 
     # ------------------------------------------------------------------ storage
 
@@ -209,7 +220,7 @@ class GlobalIds:
         c = len(self.cameras)
         self.cameras.append(name)
         self._cam[name] = c
-        self._row.append({})
+        self._row.append(_EMPTY)
         lo, hi = np.zeros((c + 1, c + 1)), np.full((c + 1, c + 1), self._max_s)
         np.fill_diagonal(lo, np.inf)
         np.fill_diagonal(hi, -np.inf)
@@ -243,13 +254,9 @@ class GlobalIds:
         keep = self._live[:n] & (self._now - self._last[:n] <= self._keep_s)
         if keep.all():
             return
-        new_index = np.cumsum(keep) - 1
-        for rows_of in self._row:
-            for tid, r in list(rows_of.items()):
-                if keep[r]:
-                    rows_of[tid] = int(new_index[r])
-                else:
-                    del rows_of[tid]
+        new_index = np.where(keep, np.cumsum(keep) - 1, -1)
+        for lut in self._row:
+            lut[lut >= 0] = new_index[lut[lut >= 0]]
         idx = np.flatnonzero(keep)
         m = len(idx)
         for name in ("_live", "_cam_of", "_gid", "_cls", "_last", "_has"):
