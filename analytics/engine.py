@@ -128,7 +128,7 @@ class Analytics:
         frame = result.frame
         src = self.source(frame.source_id)
         events = src.update(frame.index, frame.timestamp, result.detections, result.events, frame.fps,
-                            (frame.width, frame.height))
+                            (frame.width, frame.height), final=getattr(result, "final", False))
         if events:
             result.events = [*result.events, *events]
         result.analytics = src.overlay() if src.has_shapes else None

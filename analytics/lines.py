@@ -158,13 +158,23 @@ class LineCounter:
         Returns (index into `rows`, line index, +1 in / -1 out)."""
         if len(rows) == 0 or not self.lines or not left_view.any():
             return _NONE
+        return self.settle(rows[left_view], np.flatnonzero(left_view))
+
+    def settle(self, rows: np.ndarray, index: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Crossings of the tracks in `rows` that are within the segment but not yet past the band, counted
+        now (the stream ends, or the track left the picture); their side is confirmed, so they are counted
+        once. Returns (index into `rows`, or `index[...]` when given, line index, +1 in / -1 out)."""
+        if len(rows) == 0 or not self.lines:
+            return _NONE
         st = self.state[rows]
         ld, side, ok = st[:, :, _D], st[:, :, _SIDE], st[:, :, _OK]
-        pending = (side * np.sign(ld) * ok < 0) & left_view[:, None]
+        pending = side * np.sign(ld) * ok < 0
         if not pending.any():
             return _NONE
         k, line = np.nonzero(pending)
-        return k, line, -side[k, line].astype(np.int64)
+        direction = -side[k, line].astype(np.int64)
+        self.state[rows[k], line, _SIDE] = direction
+        return (k if index is None else index[k]), line, direction
 
     def adopt(self, old: LineCounter) -> None:
         """Keep the track state of every line that `old` had with the same definition (its counts are

@@ -28,11 +28,25 @@ class ZoneView:
 
 
 @dataclass(frozen=True, slots=True)
+class TrackSpeed:
+    """A track's speed in a speed zone at this frame, in the zone's unit."""
+
+    track_id: int
+    speed: float
+    unit: str
+
+    @property
+    def text(self) -> str:
+        return f"{self.speed:.0f} {self.unit}" if self.speed >= 10 else f"{self.speed:.1f} {self.unit}"
+
+
+@dataclass(frozen=True, slots=True)
 class Overlay:
     source_id: str
     frame: int
     lines: tuple[LineView, ...] = ()
     zones: tuple[ZoneView, ...] = ()
+    speeds: tuple[TrackSpeed, ...] = ()  # tracks in speed zones (labels and JSONL tracks carry them)
 
     def __bool__(self) -> bool:
         return bool(self.lines or self.zones)
@@ -45,4 +59,4 @@ class Overlay:
                                v.in_count, v.out_count) for v in self.lines)
         zones = tuple(ZoneView(z.name, tuple((x * sx, y * sy) for x, y in z.polygon), z.occupancy, z.entries)
                       for z in self.zones)
-        return Overlay(self.source_id, self.frame, lines, zones)
+        return Overlay(self.source_id, self.frame, lines, zones, self.speeds)

@@ -34,6 +34,13 @@ class Zone:
     classes: frozenset[int] | None
     anchor: str
     source: str | None
+    inertia: int = 1  # frames on the new side before an enter or exit counts
+    loitering_s: float | None = None  # a `loitering` event once a visit lasts this long
+    min_area: float | None = None  # box area range (frame pixels) of the tracks the zone follows
+    max_area: float | None = None
+    distances: tuple[float, float, float, float] | None = None  # a speed zone: its edges' lengths in metres
+    speed_unit: str = "km/h"
+    speed_limit: float | None = None
 
 
 def class_ids(classes: Sequence[int | str] | None, names: Mapping[int, str], where: str) -> frozenset[int] | None:
@@ -54,7 +61,10 @@ def resolve_line(item: LineConfig, names: Mapping[int, str], where: str) -> Line
 
 def resolve_zone(item: ZoneConfig, names: Mapping[int, str], where: str) -> Zone:
     poly = tuple((float(x), float(y)) for x, y in item.polygon)
-    return Zone(item.name, poly, class_ids(item.classes, names, f"{where} ({item.name})"), item.anchor, item.source)
+    return Zone(item.name, poly, class_ids(item.classes, names, f"{where} ({item.name})"), item.anchor, item.source,
+                item.inertia, item.loitering_s, item.min_area, item.max_area,
+                None if item.distances is None else tuple(float(d) for d in item.distances),  # type: ignore[arg-type]
+                item.speed_unit, item.speed_limit)
 
 
 def resolve_shapes(cfg: AnalyticsConfig, names: Mapping[int, str]) -> tuple[list[Line], list[Zone]]:

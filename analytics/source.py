@@ -18,9 +18,10 @@ from typing import Any
 import numpy as np
 
 from yolotrack.analytics.lines import LineCounter, box_features, box_scale
-from yolotrack.analytics.overlay import LineView, Overlay, ZoneView
+from yolotrack.analytics.overlay import LineView, Overlay, TrackSpeed, ZoneView
 from yolotrack.analytics.shapes import Line, Zone
 from yolotrack.analytics.slots import TrackSlots
+from yolotrack.analytics.speed import SpeedMeter
 from yolotrack.analytics.tally import CountSnapshot, CountTally
 from yolotrack.analytics.zones import ZoneCounter
 from yolotrack.core.detections import Detections, class_name
@@ -50,6 +51,8 @@ class SourceAnalytics:
         self._slots = TrackSlots()
         self._lines = LineCounter(lines, self._slots.capacity, hysteresis, min_displacement)
         self._zones = ZoneCounter(zones, self._slots.capacity, hysteresis)
+        self._speed = SpeedMeter(zones, self._slots.capacity)
+        self._speeds: tuple[TrackSpeed, ...] = ()  # of the last frame
         self._tally = CountTally(source_id, [v.name for v in lines], [z.name for z in zones], self.names)
         self._pending: tuple[list[Line], list[Zone], float, float] | None = None
         self.frame = -1
@@ -73,6 +76,10 @@ class SourceAnalytics:
     def has_shapes(self) -> bool:
         return bool(self._lines.lines or self._zones.zones)
 
+    @property
+    def has_speed_zones(self) -> bool:
+        return bool(self._speed)
+
     def replace(self, lines: Sequence[Line], zones: Sequence[Zone], hysteresis: float, min_displacement: float) -> None:
         """New lines and zones from the next frame on (safe from any thread)."""
         with self._lock:
@@ -92,20 +99,60 @@ class SourceAnalytics:
         kept = {v.name for v in lines if v in self._lines.lines} | {z.name for z in zones if z in self._zones.zones}
         self._tally.reshape([v.name for v in lines], [z.name for z in zones], kept)
         self._lines, self._zones = new_lines, new_zones
+        self._speed = SpeedMeter(zones, cap)  # speeds start afresh: their windows are short
+        self._speeds = ()
         self._overlay = None
 
     # ------------------------------------------------------------ the frame path
 
     def update(self, frame_index: int, ts: float, dets: Detections | None, events: Sequence[TrackEvent] = (),
-               fps: float | None = None, size: tuple[int, int] | None = None) -> list[TrackEvent]:
+               fps: float | None = None, size: tuple[int, int] | None = None,
+               final: bool = False) -> list[TrackEvent]:
         """Advance every line and zone by one frame; returns the analytics events it raised.
 
         `size` (width, height) of the frame tells which removed tracks were last seen at its edge.
+        `final`: the stream ends with this frame, so what is pending is settled now (`flush`).
         """
         with self._lock:
             out = self._update(frame_index, ts, dets, events, fps, size)
+            if final:
+                out += self._flush(frame_index, ts)
             self._tally.add(frame_index, ts, out)
             return out
+
+    def flush(self, frame_index: int, ts: float) -> list[TrackEvent]:
+        """The stream ended after the last frame given: settle what is pending (see `_flush`); returns
+        the events, which are counted like any other."""
+        with self._lock:
+            out = self._flush(frame_index, ts)
+            self._tally.add(max(frame_index, self.frame), ts, out)
+            return out
+
+    def _flush(self, frame: int, ts: float) -> list[TrackEvent]:
+        """End of stream. A track seen on the last frame that has changed side of a line within the
+        segment but not yet left the hysteresis band never will: the band guards against jitter
+        that the next frames would undo, and there are none, so the crossing counts. A track no longer
+        seen is settled as if the tracker had removed it (it would have, had the video gone on): a
+        pending crossing counts when it was last seen at the edge of the picture, its zones are left.
+        Tracks still in view stay inside their zones (their visits have not ended)."""
+        s = self._slots
+        if not s.row_of or not self.has_shapes:
+            return []
+        ids = list(s.row_of)
+        rows = np.array([s.row_of[t] for t in ids], np.intp)
+        visible = s.last[rows, 7] >= self.frame
+        out: list[TrackEvent] = []
+        if self._lines.lines and visible.any():
+            vis_rows = rows[visible]
+            k, line, direction = self._lines.settle(vis_rows)
+            for kk, j, dr in zip(k.tolist(), line.tolist(), direction.tolist(), strict=True):
+                out.append(self._held_event(EventKind.LINE_CROSS, int(vis_rows[kk]), frame, ts, None,
+                                            {"line": self._lines.lines[j].name,
+                                             "direction": "in" if dr > 0 else "out"}))
+        gone = [t for t, v in zip(ids, visible.tolist(), strict=True) if not v]
+        if gone:
+            out += self._release(gone, frame, ts)
+        return out
 
     def _update(self, frame_index: int, ts: float, dets: Detections | None, events: Sequence[TrackEvent],
                 fps: float | None, size: tuple[int, int] | None) -> list[TrackEvent]:
@@ -119,6 +166,7 @@ class SourceAnalytics:
             self.first_ts = ts
         self.frames += 1
         self._overlay = None
+        self._speeds = ()
         out: list[TrackEvent] = []
         removed = [e.track_id for e in events if e.kind == EventKind.REMOVED]
         if removed:
@@ -134,9 +182,11 @@ class SourceAnalytics:
         if self._slots.capacity > len(self._lines.state):
             self._lines.grow(self._slots.capacity)
             self._zones.grow(self._slots.capacity)
+            self._speed.grow(self._slots.capacity)
         if new is not None:
             self._lines.reset(rows[new])
             self._zones.reset(rows[new])
+            self._speed.reset(rows[new])
         xyxy = dets.xyxy
         cls = dets.class_ids
         self._slots.seen(rows, frame_index, ts, xyxy, cls, dets.scores)
@@ -148,13 +198,31 @@ class SourceAnalytics:
                 out.append(self._event(EventKind.LINE_CROSS, dets, i, frame_index, ts,
                                        {"line": self._lines.lines[j].name, "direction": "in" if dr > 0 else "out"}))
         if self._zones.zones:
-            ei, ez, xi, xz, dwell, xcls = self._zones.update(rows, feats, scale, cls, ts)
-            for i, j in zip(ei.tolist(), ez.tolist(), strict=True):
-                out.append(self._event(EventKind.ZONE_ENTER, dets, i, frame_index, ts,
-                                       {"zone": self._zones.zones[j].name}))
-            for i, j, dw, c in zip(xi.tolist(), xz.tolist(), dwell.tolist(), xcls.tolist(), strict=True):
-                out.append(self._event(EventKind.ZONE_EXIT, dets, i, frame_index, ts,
-                                       {"zone": self._zones.zones[j].name, "dwell_s": dw}, cls=c))
+            ch = self._zones.update(rows, feats, scale, cls, ts)
+            zones = self._zones.zones
+            for i, j in zip(*(a.tolist() for a in ch.enter), strict=True):
+                out.append(self._event(EventKind.ZONE_ENTER, dets, i, frame_index, ts, {"zone": zones[j].name}))
+            xi, xz = ch.exit[0], ch.exit[1]
+            exit_speed = self._speed.visit_speed(rows[xi], xz) if self._speed else None
+            for kind, (di, dz, dwell, dcls) in ((EventKind.ZONE_EXIT, ch.exit), (EventKind.LOITERING, ch.loiter)):
+                for k, (i, j, dw, c) in enumerate(zip(di.tolist(), dz.tolist(), dwell.tolist(), dcls.tolist(),
+                                                      strict=True)):
+                    attrs: dict[str, Any] = {"zone": zones[j].name, "dwell_s": dw}
+                    if kind == EventKind.ZONE_EXIT and exit_speed is not None:
+                        _speed_attrs(attrs, zones[j], float(exit_speed[k]))
+                    out.append(self._event(kind, dets, i, frame_index, ts, attrs, cls=c))
+            if self._speed:
+                si, sz, sv = self._speed.update(rows, feats, self._zones.inside[rows], ts)
+                for i, j, v in zip(si.tolist(), sz.tolist(), sv.tolist(), strict=True):
+                    attrs = {"zone": zones[j].name}
+                    _speed_attrs(attrs, zones[j], v)
+                    attrs["speed_limit"] = zones[j].speed_limit
+                    out.append(self._event(EventKind.SPEEDING, dets, i, frame_index, ts, attrs))
+                k, col, v = self._speed.current(rows)
+                ids = dets.track_ids.tolist()
+                units = [z.speed_unit for z in self._speed.zones]
+                self._speeds = tuple(TrackSpeed(int(ids[a]), round(b, 2), units[c])
+                                     for a, c, b in zip(k.tolist(), col.tolist(), v.tolist(), strict=True))
         return out
 
     def _event(self, kind: EventKind, dets: Detections, i: int, frame: int, ts: float, attrs: dict[str, Any],
@@ -181,19 +249,29 @@ class SourceAnalytics:
         last = s.last[rows]
         k, line, direction = self._lines.release(rows, self._at_edge(last[:, :4]))
         for kk, j, dr in zip(k.tolist(), line.tolist(), direction.tolist(), strict=True):
-            r = int(rows[kk])
-            box, c, score, _ = s.last_seen(r)
-            out.append(TrackEvent(EventKind.LINE_CROSS, int(s.track_id[r]), frame, c, box, score, self.source_id, ts,
-                                  self._class_name(c), {"line": self._lines.lines[j].name,
-                                                        "direction": "in" if dr > 0 else "out"}))
+            out.append(self._held_event(EventKind.LINE_CROSS, int(rows[kk]), frame, ts, None,
+                                        {"line": self._lines.lines[j].name, "direction": "in" if dr > 0 else "out"}))
         k, zone, dwell, zcls = self._zones.release(rows, s.last[rows, 6])
-        for kk, j, dw, c in zip(k.tolist(), zone.tolist(), dwell.tolist(), zcls.tolist(), strict=True):
-            r = int(rows[kk])
-            box, _, score, _ = s.last_seen(r)
-            out.append(TrackEvent(EventKind.ZONE_EXIT, int(s.track_id[r]), frame, c, box, score, self.source_id, ts,
-                                  self._class_name(c), {"zone": self._zones.zones[j].name, "dwell_s": dw}))
+        speeds = self._speed.visit_speed(rows[k], zone) if self._speed else None
+        for n, (kk, j, dw, c) in enumerate(zip(k.tolist(), zone.tolist(), dwell.tolist(), zcls.tolist(),
+                                               strict=True)):
+            attrs: dict[str, Any] = {"zone": self._zones.zones[j].name, "dwell_s": dw}
+            if speeds is not None:
+                _speed_attrs(attrs, self._zones.zones[j], float(speeds[n]))
+            out.append(self._held_event(EventKind.ZONE_EXIT, int(rows[kk]), frame, ts, c, attrs))
+        if self._speed:
+            self._speed.reset(rows)
         self._slots.release(known)
         return out
+
+    def _held_event(self, kind: EventKind, row: int, frame: int, ts: float, cls: int | None,
+                    attrs: dict[str, Any]) -> TrackEvent:
+        """An event of a track from what was last seen of it (row `row`); `cls` overrides its class."""
+        s = self._slots
+        box, c, score, _ = s.last_seen(row)
+        c = c if cls is None else int(cls)
+        return TrackEvent(kind, int(s.track_id[row]), frame, c, box, score, self.source_id, ts,
+                          self._class_name(c), attrs)
 
     def _at_edge(self, xyxy: np.ndarray) -> np.ndarray:
         """(N,) bool: boxes touching the border of the frame (within 1 % of its larger side, at least 2 px)."""
@@ -215,7 +293,7 @@ class SourceAnalytics:
                               for v, (a, b) in zip(self._lines.lines, line_totals, strict=True))
                 zones = tuple(ZoneView(z.name, z.polygon, occ, entries)
                               for z, (occ, entries) in zip(self._zones.zones, zone_totals, strict=True))
-                ov = self._overlay = Overlay(self.source_id, self.frame, lines, zones)
+                ov = self._overlay = Overlay(self.source_id, self.frame, lines, zones, self._speeds)
             return ov
 
     def counts(self, camera: str | None = None) -> CountSnapshot:
@@ -228,3 +306,10 @@ class SourceAnalytics:
     def tracks(self) -> int:
         """Tracks with state held (bounded: removed tracks are released)."""
         return len(self._slots)
+
+
+def _speed_attrs(attrs: dict[str, Any], zone: Zone, speed: float) -> None:
+    """`speed` and `speed_unit` of a speed zone's event, when the speed is known."""
+    if zone.distances is not None and np.isfinite(speed):
+        attrs["speed"] = round(speed, 2)
+        attrs["speed_unit"] = zone.speed_unit

@@ -1,6 +1,6 @@
 """`CountTally`: the line and zone counts of one source, kept from its analytics events alone.
 
-Every change of a count raises exactly one event (`line_cross`, `zone_enter`, `zone_exit`, also
+Every change of a count raises exactly one event (`line_cross`, `zone_enter`, `zone_exit`, `loitering`, `speeding`, also
 those raised when the tracker removes a track), so the events are the whole truth about the counts.
 That makes one model enough for every reader, wherever the events are: `SourceAnalytics` keeps a
 tally of the events it raises (the overlay's counters, the `counts` lines of JSON Lines, the
@@ -77,6 +77,8 @@ class ZoneCount:
     max_occupancy: int = 0
     dwell_s: float = 0.0  # total of the finished visits
     by_class: tuple[tuple[str, ClassVisits], ...] = ()  # (class name, visits), by class id
+    loitering: int = 0  # visits that lasted the zone's `loitering_s` (`loitering` events)
+    speeding: int = 0  # visits over the speed zone's `speed_limit` (`speeding` events)
 
     @property
     def mean_dwell_s(self) -> float | None:
@@ -85,6 +87,7 @@ class ZoneCount:
     def to_record(self) -> dict[str, Any]:
         return {"occupancy": self.occupancy, "entries": self.entries, "exits": self.exits,
                 "max_occupancy": self.max_occupancy, "mean_dwell_s": self.mean_dwell_s,
+                "loitering": self.loitering, "speeding": self.speeding,
                 "by_class": {c: v.to_record() for c, v in self.by_class}}
 
 
@@ -127,7 +130,7 @@ class _Zone:
     __slots__ = ("by_class", "counts", "dwell", "max_occupancy")
 
     def __init__(self) -> None:
-        self.counts = [0, 0, 0]  # occupancy, entries, exits
+        self.counts = [0, 0, 0, 0, 0]  # occupancy, entries, exits, loitering, speeding
         self.max_occupancy = 0
         self.dwell = 0.0
         self.by_class: dict[int, tuple[str, list[Any]]] = {}  # class id -> (name, [occupancy, entries, exits, dwell])
@@ -186,10 +189,13 @@ class CountTally:
                     if per is None:
                         per = ln.by_class[ev.class_id] = (self._class(ev), [0, 0])
                     per[1][k] += 1
-                elif kind == EventKind.ZONE_ENTER or kind == EventKind.ZONE_EXIT:
+                elif kind in _ZONE_EVENTS:
                     z = self._zones.get(ev.attrs["zone"])
                     if z is None:
                         z = self._zones[ev.attrs["zone"]] = _Zone()
+                    if kind == EventKind.LOITERING or kind == EventKind.SPEEDING:
+                        z.counts[3 if kind == EventKind.LOITERING else 4] += 1
+                        continue
                     visits = z.by_class.get(ev.class_id)
                     if visits is None:
                         visits = z.by_class[ev.class_id] = (self._class(ev), [0, 0, 0, 0.0])
@@ -232,13 +238,15 @@ class CountTally:
                     (c, ClassCrossings(a, b)) for _, (c, (a, b)) in sorted(v.by_class.items())))
                     for n, v in self._lines.items())
                 zones = tuple(ZoneCount(n, v.counts[0], v.counts[1], v.counts[2], v.max_occupancy, v.dwell,
-                                        tuple((c, ClassVisits(*r)) for _, (c, r) in sorted(v.by_class.items())))
+                                        tuple((c, ClassVisits(*r)) for _, (c, r) in sorted(v.by_class.items())),
+                                        v.counts[3], v.counts[4])
                               for n, v in self._zones.items())
                 self._counts = (lines, zones)
             return self._counts
 
 
-_COUNTED = (EventKind.LINE_CROSS, EventKind.ZONE_ENTER, EventKind.ZONE_EXIT)
+_ZONE_EVENTS = (EventKind.ZONE_ENTER, EventKind.ZONE_EXIT, EventKind.LOITERING, EventKind.SPEEDING)
+_COUNTED = (EventKind.LINE_CROSS, *_ZONE_EVENTS)
 
 
 def _mean(total: float, n: int) -> float | None:

@@ -6,6 +6,11 @@ on the other side, so a box jittering on an edge does not enter and leave on alt
 A track that stops being output (occluded, lost) stays inside until it is seen outside or the
 tracker removes it (`release`): occupancy is "who is in the bay", not "who is visible now".
 
+Zone rules (each zone its own): `inertia` frames in a row on the new side before an enter or exit
+counts (the hysteresis guards against jitter in space, inertia in time); `min_area`/`max_area` and
+`classes`: other boxes do not change the zone's state; `loitering_s`: one `loitering` per visit
+once it lasts that long.
+
 All polygons' edges sit in one flat array, so the inside test for every track and zone is one
 broadcast over (tracks x edges) and a per-zone parity reduction.
 """
@@ -13,6 +18,7 @@ broadcast over (tracks x edges) and a per-zone parity reduction.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -20,6 +26,19 @@ from yolotrack.analytics.anchors import fractions
 from yolotrack.analytics.shapes import ClassTable, Zone
 
 _EMPTY = np.zeros(0, np.int64)
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneChanges:
+    """One frame's changes, as parallel arrays of detection index and zone index: entries; exits with
+    their dwell seconds and the class the visit entered with; loitering with its dwell and class."""
+
+    enter: tuple[np.ndarray, np.ndarray] = (_EMPTY, _EMPTY)
+    exit: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] = (_EMPTY, _EMPTY, np.zeros(0), _EMPTY)
+    loiter: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] = (_EMPTY, _EMPTY, np.zeros(0), _EMPTY)
+
+
+NO_CHANGES = ZoneChanges()
 
 
 class ZoneCounter:
@@ -69,51 +88,81 @@ class ZoneCounter:
             np.stack([-edy, edx, -edy * efx, edx * efy, edy * ex - edx * ey]) * inv,
             np.stack([edx, edy, edx * efx, edy * efy, -(edx * ex + edy * ey)]) * inv], axis=1)
         self.classes = ClassTable([z.classes for z in self.zones])
+        self.inertia = np.array([z.inertia for z in self.zones], np.int32)
+        self.any_inertia = bool((self.inertia > 1).any())
+        self.loiter_s = np.array([np.inf if z.loitering_s is None else z.loitering_s for z in self.zones], np.float64)
+        self.any_loiter = bool(np.isfinite(self.loiter_s).any())
+        self.area_lo = np.array([z.min_area or 0.0 for z in self.zones], np.float64)
+        self.area_hi = np.array([np.inf if z.max_area is None else z.max_area for z in self.zones], np.float64)
+        self.any_area = bool((self.area_lo > 0).any() or np.isfinite(self.area_hi).any())
         self._alloc(capacity)
+
+    _STATE = ("inside", "enter_ts", "enter_cls", "streak", "loitered")
 
     def _alloc(self, capacity: int) -> None:
         nz = len(self.zones)
         self.inside = np.zeros((capacity, nz), bool)
         self.enter_ts = np.zeros((capacity, nz), np.float64)
         self.enter_cls = np.zeros((capacity, nz), np.int64)  # the class a visit is counted under
+        self.streak = np.zeros((capacity, nz), np.int32)  # frames in a row a change has been pending (inertia)
+        self.loitered = np.zeros((capacity, nz), bool)  # this visit has raised its `loitering`
 
     def grow(self, capacity: int) -> None:
-        old = (self.inside, self.enter_ts, self.enter_cls)
+        old = [getattr(self, n) for n in self._STATE]
         k = len(old[0])
         self._alloc(capacity)
-        for new, prev in zip((self.inside, self.enter_ts, self.enter_cls), old, strict=True):
-            new[:k] = prev
+        for name, prev in zip(self._STATE, old, strict=True):
+            getattr(self, name)[:k] = prev
 
     def reset(self, rows: np.ndarray) -> None:
         self.inside[rows] = False
+        self.streak[rows] = 0
+        self.loitered[rows] = False
 
     def update(self, rows: np.ndarray, feats: np.ndarray, scale: np.ndarray, class_ids: np.ndarray,
-               ts: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """One frame (`feats` from `lines.box_features`). Returns (enter det, enter zone, exit det,
-        exit zone, exit dwell seconds, exit class): a visit is counted under the class it entered with."""
+               ts: float) -> ZoneChanges:
+        """One frame (`feats` from `lines.box_features`): enters, exits (a visit is counted under the class it
+        entered with) and loitering."""
         ne = self.ne
         q = feats @ self.weights
         hit = (np.abs(q[:, :ne]) < self.half_range) & (q[:, ne:] > 0)
         now = np.bitwise_xor.reduceat(hit, self.starts, axis=1)  # (n, Z): inside, by the even-odd rule
         change = now != self.inside[rows]
         allowed = self.classes.allowed(class_ids)
+        if self.any_area:
+            area = (feats[:, 2] * feats[:, 3])[:, None]
+            fits = (area >= self.area_lo) & (area <= self.area_hi)
+            allowed = fits if allowed is None else allowed & fits
         if allowed is not None:
             change &= allowed
-        if not change.any():
-            return _EMPTY, _EMPTY, _EMPTY, _EMPTY, np.zeros(0), _EMPTY
-        if self.hysteresis > 0:
+        if self.hysteresis > 0 and change.any():
             change &= self._far_from_edge(feats, scale, change)
-        det, zone = np.nonzero(change)
-        if len(det) == 0:
-            return _EMPTY, _EMPTY, _EMPTY, _EMPTY, np.zeros(0), _EMPTY
-        entering = now[det, zone]
-        self.inside[rows[det], zone] = entering
-        ei, ez = det[entering], zone[entering]
-        xi, xz = det[~entering], zone[~entering]
-        self.enter_ts[rows[ei], ez] = ts
-        self.enter_cls[rows[ei], ez] = class_ids[ei]
-        dwell = np.round(ts - self.enter_ts[rows[xi], xz], 3)  # as the events say it
-        return ei, ez, xi, xz, dwell, self.enter_cls[rows[xi], xz]
+        if self.any_inertia:
+            streak = np.where(change, self.streak[rows] + 1, 0).astype(np.int32)
+            change &= streak >= self.inertia
+            streak[change] = 0
+            self.streak[rows] = streak
+        out = NO_CHANGES
+        if change.any():
+            det, zone = np.nonzero(change)
+            entering = now[det, zone]
+            self.inside[rows[det], zone] = entering
+            ei, ez = det[entering], zone[entering]
+            xi, xz = det[~entering], zone[~entering]
+            self.enter_ts[rows[ei], ez] = ts
+            self.enter_cls[rows[ei], ez] = class_ids[ei]
+            self.loitered[rows[ei], ez] = False
+            dwell = np.round(ts - self.enter_ts[rows[xi], xz], 3)  # as the events say it
+            out = ZoneChanges((ei, ez), (xi, xz, dwell, self.enter_cls[rows[xi], xz]))
+        if self.any_loiter:
+            stay = ts - self.enter_ts[rows]
+            due = self.inside[rows] & ~self.loitered[rows] & (stay >= self.loiter_s)
+            if due.any():
+                li, lz = np.nonzero(due)
+                self.loitered[rows[li], lz] = True
+                out = ZoneChanges(out.enter, out.exit,
+                                  (li, lz, np.round(stay[li, lz], 3), self.enter_cls[rows[li], lz]))
+        return out
 
     def _far_from_edge(self, feats: np.ndarray, scale: np.ndarray, change: np.ndarray) -> np.ndarray:
         """(n, Z) bool: the anchor is more than the hysteresis band from every edge of the zone,
@@ -153,6 +202,5 @@ class ZoneCounter:
             k = index.get(z)
             if k is None:
                 continue
-            self.inside[:rows, j] = old.inside[:, k]
-            self.enter_ts[:rows, j] = old.enter_ts[:, k]
-            self.enter_cls[:rows, j] = old.enter_cls[:, k]
+            for name in self._STATE:
+                getattr(self, name)[:rows, j] = getattr(old, name)[:, k]

@@ -12,7 +12,10 @@ in one run:
    perfect ground-truth tracks;
 3. the jitter guards: ground-truth tracks with box jitter, and tracks that stand on a line
    jittering, counted with and without hysteresis / minimum displacement (double counts);
-4. speed: 10 lines + 10 zones against 50 moving tracks, ms per frame, ours and supervision's.
+4. speed: 10 lines + 10 zones against 50 moving tracks, ms per frame, ours and supervision's;
+5. the TUD IDF1 of the tracker this run counted with (TUD-Campus and TUD-Stadtmitte at the three
+   `simulate.LEVELS`, seeds 0-2, as benchmarks/trackers.py), so a change that lowers the count error
+   is seen next to what it does to tracking.
 
     .venv/bin/python benchmarks/counting.py --threads 2
 """
@@ -317,7 +320,9 @@ def main() -> int:
     w, h = (int(v) for v in args.size.split("x"))
     lines = scene_lines(w, h)
     cfg = bench_config(args.weights, args.imgsz, args.overrides)
-    detector = Detector.from_config(cfg.model)
+    from yolotrack.tracker import wants_embeddings
+
+    detector = Detector.from_config(cfg.model, embeddings=wants_embeddings(cfg.tracker))  # as Pipeline.start
     detector(np.zeros((h, w, 3), np.uint8))
     print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}  {platform.machine()} {platform.processor()}; "
           f"load {' '.join(f'{v:.1f}' for v in os.getloadavg())}; python {platform.python_version()} "
@@ -444,6 +449,15 @@ def main() -> int:
         line += (f"; supervision LineZone x10 + PolygonZone x10 {sv['ms_per_frame']:.3f} ms/frame wall, "
                  f"{sv.get('cpu_ms_per_frame', float('nan')):.3f} ms CPU")
     print(line)
+
+    # ---------------------------------------------------------------- TUD IDF1 of this run's tracker
+    from trackers import evaluate, run_ours, tud_cases
+
+    overrides = [o.removeprefix("tracker.") for o in args.overrides if o.startswith("tracker.")]
+    scores = [evaluate(c, run_ours(c, cfg.tracker.type, overrides)[0]) for c in tud_cases([0, 1, 2])]
+    print(f"\nTUD ({len(scores)} draws: 2 sequences x 3 levels x seeds 0-2), tracker {cfg.tracker.type} "
+          f"{' '.join(overrides) or '(defaults)'}: mean IDF1 {np.mean([r['IDF1'] for r in scores]):.4f}, "
+          f"HOTA {np.mean([r['HOTA'] for r in scores]):.4f}, ID switches {int(sum(r['IDSW'] for r in scores))}")
     return 0
 
 

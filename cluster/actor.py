@@ -1,10 +1,11 @@
 """`CameraGroupActor`: one camera group's pipeline inside a Ray actor.
 
-Ray creates it on a node with the resources the group asks for and, after the process dies,
-creates it again (same constructor arguments, `max_restarts` times). The constructor therefore
-starts nothing: the driver calls `start(resume)` with its commit points, on the first start and
-after every restart alike, then long-polls `poll(acks)` for results. Three calls may run at once
-(a poll waiting for results must not hold back `stop`).
+The link (`link.py`) creates actors itself and never asks Ray to restart one: a restart is a new
+actor (or a warm spare) started with the driver's commit points, whatever ended the old one. So
+the constructor starts nothing. `warm(group)` imports the heavy modules and builds the group's
+detector before any frame needs it (what a spare does while it waits); `start(group, resume)` then
+runs the group's pipeline, on the warm detector when it fits, and the link long-polls `poll(acks)`
+for results. Three calls may run at once (a poll waiting for results must not hold back `stop`).
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ import logging
 import os
 import threading
 
-from yolotrack.cluster.group_pipeline import build_group_pipeline
+from yolotrack.cluster.group_pipeline import build_group_pipeline, group_detector, warm_key
 from yolotrack.cluster.groups import CameraGroup
 from yolotrack.cluster.records import Reply, Resume, StartInfo
 from yolotrack.cluster.unacked import UnackedRecords
 from yolotrack.core.errors import YolotrackError
+from yolotrack.pipeline.contracts import DetectorLike
 from yolotrack.pipeline.runner import Pipeline
 
 log = logging.getLogger(__name__)
@@ -26,14 +28,15 @@ CONCURRENCY = 4  # Ray's max_concurrency for the actor: start, poll and stop may
 
 
 class CameraGroupActor:
-    def __init__(self, group: CameraGroup, checkpoint_every: int, outbox: int, log_level: int = logging.INFO) -> None:
+    def __init__(self, checkpoint_every: int, outbox: int, log_level: int = logging.INFO) -> None:
         logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        self.group = group
         self.checkpoint_every = checkpoint_every
         self.capacity = outbox
         self._lock = threading.Lock()
+        self._group: CameraGroup | None = None
         self._pipe: Pipeline | None = None
         self._outbox: UnackedRecords | None = None
+        self._warm: tuple[str, DetectorLike] | None = None
 
     def _where(self, **kw: object) -> StartInfo:
         import ray
@@ -41,23 +44,36 @@ class CameraGroupActor:
         node = f"{ray.util.get_node_ip_address()} ({ray.get_runtime_context().get_node_id()[:8]})"
         return StartInfo(pid=os.getpid(), node=node, **kw)  # type: ignore[arg-type]
 
-    def start(self, resume: dict[str, Resume], images: set[str]) -> StartInfo:
-        """Build and start the group's pipeline, its cameras going on after `resume` (a no-op,
-        reported as such, when this incarnation already runs it)."""
+    def warm(self, group: CameraGroup) -> StartInfo:
+        """Build `group`'s detector now, so a later `start` of a group with the same model skips it."""
+        with self._lock:
+            if self._warm is None and self._pipe is None:
+                try:
+                    self._warm = (warm_key(group), group_detector(group))
+                except YolotrackError as e:
+                    return self._where(error=str(e), exit_code=e.exit_code)
+            return self._where()
+
+    def start(self, group: CameraGroup, resume: dict[str, Resume], images: set[str]) -> StartInfo:
+        """Build and start `group`'s pipeline, its cameras going on after `resume` (a no-op,
+        reported as such, when this actor already runs it)."""
         with self._lock:
             if self._pipe is not None:
                 return self._where(already_running=True)
+            warm, self._warm = self._warm, None
+            detector = warm[1] if warm is not None and warm[0] == warm_key(group) else None
             outbox = UnackedRecords(self.capacity, {name: r.after for name, r in resume.items()}, images)
             try:
-                pipe = build_group_pipeline(self.group, outbox.sinks, resume=resume,
+                pipe = build_group_pipeline(group, outbox.sinks, detector=detector, resume=resume,
                                             checkpoint_every=self.checkpoint_every, on_checkpoint=outbox.checkpoint)
                 pipe.add_stats_listener(outbox.set_stats)
                 pipe.start()
             except YolotrackError as e:
                 return self._where(error=str(e), exit_code=e.exit_code)
-            self._pipe, self._outbox = pipe, outbox
-            log.info("%s started: cameras %s%s", self.group.name, ", ".join(self.group.names),
-                     f" (resumed: {', '.join(sorted(resume))})" if resume else "")
+            self._group, self._pipe, self._outbox = group, pipe, outbox
+            log.info("%s started: cameras %s%s%s", group.name, ", ".join(group.names),
+                     f" (resumed: {', '.join(sorted(resume))})" if resume else "",
+                     " on a warm detector" if detector is not None else "")
             return self._where()
 
     def poll(self, acks: dict[str, int], timeout: float = 1.0) -> Reply:

@@ -1,27 +1,35 @@
 """The Ray driver: camera groups as actors, their results into the driver's sinks, restarts exactly-once.
 
-Ray places the group actors (`num_cpus`, `num_gpus`, spread over the nodes) and restarts a dead
-one (`max_restarts`). The driver owns what makes a restart lose nothing and repeat nothing: the
-sinks, and per camera the commit point (the last frame written), the newest tracker checkpoint
-at or before it and the largest track id written. A group whose actor died is started again
-with those, so its files go on after the last written frame and its live cameras go on live.
-It also owns the global-id gallery, so ids across cameras survive any actor's restart.
+Ray places the group actors (`num_cpus`, `num_gpus`, spread over the nodes). The driver owns what
+makes a restart lose nothing and repeat nothing: the sinks, and per camera the commit point (the
+last frame written), the newest tracker checkpoint at or before it and the largest track id
+written (`records.Commit`). Ray itself is reached through a link process (`link.py`) that can die
+with its node's raylet without taking the run along: the driver then starts another link, and
+every group goes on after its last written frames, live cameras live. The driver also owns the
+global-id gallery, so ids across cameras survive any actor's restart.
+
+A group that cannot go on (restarts used up, not placed, its own error) stops alone; the others
+run to their end, and the run then fails with one line naming every such group.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import multiprocessing
 import signal
 import time
 from dataclasses import dataclass, field
+from multiprocessing.connection import wait as wait_any
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from yolotrack.cluster.group_pipeline import REPLAYABLE
 from yolotrack.cluster.groups import CameraGroup
-from yolotrack.cluster.ray_connect import connect, import_ray
-from yolotrack.cluster.records import FrameRecord, Reply, Resume, StartInfo
+from yolotrack.cluster.link import LinkPlan, first_line, group_label, link_main
+from yolotrack.cluster.ray_connect import import_ray
+from yolotrack.cluster.records import Commit, FrameRecord, Reply
 from yolotrack.core.config import Config
 from yolotrack.core.errors import PipelineError, YolotrackError
 from yolotrack.pipeline.signals import signal_handlers
@@ -34,9 +42,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-POLL_TIMEOUT = 0.5  # seconds an actor holds a poll open waiting for results
-RETRY_DELAY = 0.5  # seconds between attempts to reach an actor Ray is still restarting
+RELINK_DELAY = 1.0  # seconds before a new link after one died
 DRAIN_TIMEOUT = 30.0  # seconds after a stop signal before the driver gives up waiting for the groups
+LINK_EXIT_TIMEOUT = 10.0  # seconds a finished link gets to end its Ray session
 
 
 class RemoteError(YolotrackError):
@@ -57,22 +65,13 @@ class _Camera:
     images: bool
     names: dict[int, str] = field(default_factory=dict)
     opened: bool = False
-    after: int = -1
-    timestamp: float = 0.0
-    written_at: float = 0.0
-    checkpoint_index: int = -1
-    state: dict[str, Any] | None = None
-    max_id: int = 0
+    commit: Commit = field(default_factory=Commit)
     gallery: GlobalIds | None = None  # the run's global ids: the driver labels each record it writes
-
-    def resume(self) -> Resume:
-        away = time.monotonic() - self.written_at if self.live and self.written_at else 0.0
-        return Resume(after=self.after, timestamp=self.timestamp + away, checkpoint_index=self.checkpoint_index,
-                      state=self.state, next_id=self.max_id + 1)
 
     def write(self, rec: FrameRecord) -> bool:
         """Write `rec` to the sinks unless it is at or before the commit point; True if written."""
-        if rec.index <= self.after:
+        c = self.commit
+        if rec.index <= c.after:
             return False
         if not self.opened:
             if rec.info is None:
@@ -88,30 +87,28 @@ class _Camera:
         frame = rec.frame()
         for s in self.sinks:
             s.write(frame, dets, rec.events)
-        self.after, self.timestamp, self.written_at = rec.index, rec.timestamp, time.monotonic()
+        c.after, c.timestamp, c.written_at = rec.index, rec.timestamp, time.monotonic()
         if dets.track_ids is not None and len(dets.track_ids):
-            self.max_id = max(self.max_id, int(dets.track_ids.max()))
+            c.max_id = max(c.max_id, int(dets.track_ids.max()))
         if rec.checkpoint is not None:
-            self.checkpoint_index, self.state = rec.index, rec.checkpoint
+            c.checkpoint_index, c.state = rec.index, rec.checkpoint
         return True
 
 
 @dataclass
 class _Group:
     group: CameraGroup
-    actor: Any
-    state: str = "starting"  # starting, running, done
-    ref: Any = None  # the one outstanding call (start or poll)
-    call: str = ""
-    since: float = field(default_factory=time.monotonic)  # start of the current start/restart
-    retry_at: float = 0.0
     restarts: int = 0
-    lost_at: float | None = None  # when the actor was found dead (until its cameras are back)
-    stop_sent: bool = False
+    done: bool = False
+    lost_at: float | None = None  # when it was lost (until its cameras write again)
+    failure: RemoteError | None = None
 
-    @property
-    def label(self) -> str:
-        return f"{self.group.name} (cameras {', '.join(self.group.names)})"
+
+@dataclass
+class _LinkProc:
+    proc: Any
+    conn: Any
+    connected: bool = False
 
 
 class ClusterRun:
@@ -130,131 +127,141 @@ class ClusterRun:
                                                  needs_images(sinks), gallery=global_ids)
         self._stops = 0
         self._stop_at: float | None = None
-        self._states: list[_Group] = []
+        self._states = {g.name: _Group(g) for g in groups}
+        self._link: _LinkProc | None = None
+        self._links = 0
+        self._relink_at = 0.0
 
     # ------------------------------------------------------------------ the run
 
     def run(self) -> int:
-        ray = import_ray()
-        connect(ray, self.cfg.cluster.address or "auto")
-        from yolotrack.cluster.actor import CONCURRENCY, CameraGroupActor
-
+        import_ray()  # not installed: one line now, not from the link
         c = self.cfg.cluster
-        actor_cls = ray.remote(CameraGroupActor)
-        level = logging.getLogger().getEffectiveLevel()
-        for g in self.groups:
-            actor = actor_cls.options(num_cpus=c.num_cpus, num_gpus=c.num_gpus, max_restarts=c.max_restarts,
-                                      max_concurrency=CONCURRENCY, scheduling_strategy="SPREAD").remote(
-                g, c.checkpoint_every, c.outbox, level)
-            gs = _Group(g, actor)
-            self._states.append(gs)
-            self._start(gs)
         log.info("cluster: %d camera(s) in %d group(s); each asks for %g CPU, %g GPU", len(self.cameras),
                  len(self.groups), c.num_cpus, c.num_gpus)
-        failed: BaseException | None = None
+        failed = False
         try:
             with signal_handlers(self._on_signal):
-                self._loop(ray)
-        except BaseException as e:
-            failed = e
-            for gs in self._states:
-                self._send_stop(gs, drain=False)
+                self._loop()
+        except BaseException:
+            failed = True
             raise
         finally:
-            self._finish(failed is not None)
+            self._end_link()
+            self._finish(failed)
+        failures = [gs.failure for gs in self._states.values() if gs.failure is not None]
+        if failures:
+            raise RemoteError("; ".join(str(f) for f in failures), failures[0].exit_code)
         return 0
 
-    def _loop(self, ray: Any) -> None:
-        while any(gs.state != "done" for gs in self._states):
+    def _loop(self) -> None:
+        while not all(gs.done for gs in self._states.values()):
             if self._stop_at is not None and time.monotonic() - self._stop_at > DRAIN_TIMEOUT:
                 log.warning("groups still running %.0f s after the stop; leaving them", DRAIN_TIMEOUT)
                 return
-            now = time.monotonic()
-            for gs in self._states:
-                if gs.state == "starting" and gs.ref is None and now >= gs.retry_at:
-                    self._start(gs)
-            refs = {gs.ref: gs for gs in self._states if gs.ref is not None}
-            if not refs:
-                time.sleep(0.05)
-                continue
-            ready, _ = ray.wait(list(refs), num_returns=1, timeout=0.25)
-            if ready:
-                more, _ = ray.wait([r for r in refs if r not in ready], num_returns=len(refs) - len(ready), timeout=0)
-                ready = ready + more
-            for ref in ready:
-                gs = refs[ref]
-                gs.ref = None
-                if gs.call == "start":
-                    self._on_start(ray, gs, ref)
+            link = self._link
+            if link is None:
+                if time.monotonic() >= self._relink_at:
+                    self._start_link()
                 else:
-                    self._on_poll(ray, gs, ref)
-            self._check_start_timeouts()
+                    time.sleep(0.05)
+                continue
+            if not wait_any([link.conn, link.proc.sentinel], timeout=0.25):
+                continue
+            try:
+                while link.conn.poll(0):
+                    self._on_message(link, link.conn.recv())
+                    if self._link is not link:
+                        break
+            except (EOFError, OSError):
+                pass
+            if self._link is link and not link.proc.is_alive():
+                self._link_died(link, f"exit code {link.proc.exitcode}")
 
-    # ------------------------------------------------------------------ starts and restarts
+    # ------------------------------------------------------------------ the link to Ray
 
-    def _start(self, gs: _Group) -> None:
-        resume = {name: self.cameras[name].resume() for name in gs.group.names if self.cameras[name].after >= 0
-                  or self.cameras[name].state is not None}
-        images = {name for name in gs.group.names if self.cameras[name].images}
-        gs.ref, gs.call = gs.actor.start.remote(resume, images), "start"
+    def _start_link(self) -> None:
+        ctx = multiprocessing.get_context("spawn")  # a fresh process: no threads or Ray state of ours in it
+        parent, child = ctx.Pipe()
+        plan = LinkPlan(address=self.cfg.cluster.address or "auto", groups=self.groups, cluster=self.cfg.cluster,
+                        commits={n: c.commit for n, c in self.cameras.items()},
+                        live={n for n, c in self.cameras.items() if c.live},
+                        images={n for n, c in self.cameras.items() if c.images},
+                        restarts={n: gs.restarts for n, gs in self._states.items()},
+                        done={n for n, gs in self._states.items() if gs.done}, stops=self._stops,
+                        level=logging.getLogger().getEffectiveLevel())
+        proc = ctx.Process(target=link_main, args=(child, plan), name="yolotrack-ray-link", daemon=True)
+        proc.start()
+        child.close()
+        self._link = _LinkProc(proc, parent)
+        self._links += 1
 
-    def _on_start(self, ray: Any, gs: _Group, ref: Any) -> None:
-        try:
-            info: StartInfo = ray.get(ref)
-        except ray.exceptions.ActorDiedError as e:
-            raise self._gone(gs, e) from None
-        except ray.exceptions.RayActorError:  # unavailable for now: Ray is still restarting it
-            gs.retry_at = time.monotonic() + RETRY_DELAY
-            return
-        if info.error is not None:
-            raise RemoteError(f"{gs.group.name}: {info.error}", info.exit_code)
-        if not info.already_running:
-            gs.restarts += gs.lost_at is not None
-            log.info("%s running on node %s, pid %d%s", gs.label, info.node, info.pid,
-                     f" (restart {gs.restarts})" if gs.restarts else "")
-        gs.state = "running"
+    def _link_died(self, link: _LinkProc, why: str) -> None:
+        """Every group still running is lost with it; a new link starts them again (the first link
+        failing to connect ends the run: the cluster is not there)."""
+        self._link = None
+        link.conn.close()
+        link.proc.join(1)
         if self._stops:
-            self._send_stop(gs, drain=self._stops == 1)
-        self._poll(gs)
+            for gs in self._states.values():
+                gs.done = True
+            return
+        for gs in self._states.values():
+            if gs.done:
+                continue
+            limit = self.cfg.cluster.max_restarts
+            if limit >= 0 and gs.restarts >= limit:
+                self._fail(gs, RemoteError(f"{group_label(gs.group)} died and cannot be restarted "
+                                           f"(cluster.max_restarts={limit}, restarted {gs.restarts} time(s)): "
+                                           f"the Ray driver process ended ({why})"))
+                continue
+            if gs.lost_at is None:  # else the link counted this loss already and died restarting it
+                gs.restarts += 1
+                gs.lost_at = time.monotonic()
+        if not all(gs.done for gs in self._states.values()):
+            log.warning("the connection to Ray ended (%s: its node's raylet died?); connecting again, groups "
+                        "going on after their last written frames", why)
+        self._relink_at = time.monotonic() + RELINK_DELAY
 
-    def _lost(self, gs: _Group, err: BaseException) -> None:
-        """The actor died (or cannot be reached): start it again with the commit points; Ray
-        queues the call until the actor is back."""
-        gs.lost_at = gs.lost_at or time.monotonic()
-        gs.state, gs.since, gs.stop_sent = "starting", time.monotonic(), False
-        log.warning("%s lost (%s); starting it again after the last written frames", gs.label,
-                    _first_line(err))
-        self._start(gs)
+    def _end_link(self) -> None:
+        link, self._link = self._link, None
+        if link is None:
+            return
+        link.proc.join(LINK_EXIT_TIMEOUT if not self._stops else 1)
+        if link.proc.is_alive():
+            link.proc.kill()  # its actors end with it (Ray ends the actors of a driver that is gone)
+            link.proc.join(5)
+        link.conn.close()
 
-    def _gone(self, gs: _Group, err: BaseException) -> YolotrackError:
-        limit = self.cfg.cluster.max_restarts
-        return RemoteError(f"{gs.label} died and cannot be restarted (cluster.max_restarts={limit}, "
-                           f"restarted {gs.restarts} time(s)): {_first_line(err)}")
+    def _on_message(self, link: _LinkProc, msg: tuple) -> None:
+        kind = msg[0]
+        if kind == "connected":
+            link.connected = True
+        elif kind == "reply":
+            self._on_reply(link, self._states[msg[1]], msg[2])
+        elif kind == "lost":
+            gs = self._states[msg[1]]
+            gs.restarts, gs.lost_at = msg[3], gs.lost_at or time.monotonic()
+            log.warning("%s lost (%s); starting it again after the last written frames", group_label(gs.group),
+                        redact(msg[2]))
+        elif kind == "gone":
+            self._fail(self._states[msg[1]], RemoteError(redact(msg[2]), msg[3]))
+        elif kind == "fatal":
+            if not link.connected and self._links == 1:  # the cluster is not there (or Ray refuses us)
+                raise RemoteError(msg[1], msg[2])
+            self._link_died(link, first_line(msg[1]))
+        elif kind == "finished":
+            for gs in self._states.values():
+                gs.done = True
 
-    def _check_start_timeouts(self) -> None:
-        limit = self.cfg.cluster.start_timeout
-        for gs in self._states:
-            if gs.state == "starting" and limit and time.monotonic() - gs.since > limit:
-                c = self.cfg.cluster
-                raise RemoteError(f"{gs.label} was not placed or restarted within {limit:g} s: no node has "
-                                  f"{c.num_cpus:g} CPU and {c.num_gpus:g} GPU free, or the cluster is unreachable "
-                                  "(`ray status` shows what is free; see cluster.num_cpus, cluster.num_gpus)")
+    def _fail(self, gs: _Group, err: RemoteError) -> None:
+        gs.done, gs.failure = True, err
+        if not all(g.done for g in self._states.values()):
+            log.warning("%s stopped; the other groups go on", gs.group.name)
 
     # ------------------------------------------------------------------ results
 
-    def _poll(self, gs: _Group) -> None:
-        acks = {name: self.cameras[name].after for name in gs.group.names}
-        gs.ref, gs.call = gs.actor.poll.remote(acks, POLL_TIMEOUT), "poll"
-
-    def _on_poll(self, ray: Any, gs: _Group, ref: Any) -> None:
-        try:
-            reply: Reply = ray.get(ref)
-        except ray.exceptions.RayActorError as e:
-            if self._stops > 1:  # stopping at once: a group that is gone is done
-                gs.state = "done"
-                return
-            self._lost(gs, e)
-            return
+    def _on_reply(self, link: _LinkProc, gs: _Group, reply: Reply) -> None:
         written = 0
         for rec in reply.records:
             try:
@@ -264,7 +271,7 @@ class ClusterRun:
             except Exception as e:
                 raise PipelineError(f"sink for camera {rec.camera}", f"{type(e).__name__}: {e}") from e
         if written and gs.lost_at is not None:
-            log.info("%s back %.1f s after it was lost", gs.label, time.monotonic() - gs.lost_at)
+            log.info("%s back %.1f s after it was lost", group_label(gs.group), time.monotonic() - gs.lost_at)
             gs.lost_at = None
         if reply.stats is not None:
             for name in gs.group.names:
@@ -274,13 +281,11 @@ class ClusterRun:
                         fn = getattr(s, "write_stats", None)
                         if fn is not None:
                             fn(reply.stats)
-        if reply.error is not None:
-            raise RemoteError(f"{gs.group.name}: {redact(reply.error)}", reply.exit_code)
         if reply.done:
-            gs.state = "done"
-            log.info("%s finished", gs.label)
-            return
-        self._poll(gs)
+            gs.done = True
+            log.info("%s finished", group_label(gs.group))
+        with contextlib.suppress(OSError):  # the link is gone: the loop notices
+            link.conn.send(("ack", gs.group.name, {n: self.cameras[n].commit for n in gs.group.names}))
 
     # ------------------------------------------------------------------ stopping
 
@@ -292,13 +297,9 @@ class ClusterRun:
             self._stop_at = time.monotonic()
         else:
             log.warning("%s again: stopping now", name)
-        for gs in self._states:
-            self._send_stop(gs, drain=self._stops == 1)
-
-    def _send_stop(self, gs: _Group, drain: bool) -> None:
-        if gs.state == "running" and (not gs.stop_sent or not drain):
-            gs.actor.stop.remote(drain)
-            gs.stop_sent = True
+        if self._link is not None:
+            with contextlib.suppress(OSError):
+                self._link.conn.send(("stop", self._stops == 1))
 
     def _finish(self, failed: bool) -> None:
         for cam in self.cameras.values():
@@ -312,8 +313,3 @@ class ClusterRun:
                         s.close()
                 except Exception:  # noqa: BLE001 - close the others; the run's outcome is already decided
                     log.exception("closing a sink of camera %s failed", cam.name)
-
-
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip().splitlines()
-    return text[0] if text else type(err).__name__

@@ -7,6 +7,7 @@ from the driver's commit point instead of from the start.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 
 from yolotrack.cluster.camera_tracker import CameraTracker, CheckpointFn, checkpoint_period
@@ -15,11 +16,60 @@ from yolotrack.cluster.records import Resume
 from yolotrack.core.classes import resolve_classes
 from yolotrack.pipeline.contracts import DetectorLike, Result
 from yolotrack.pipeline.runner import Pipeline
-from yolotrack.pipeline.sources import Source, open_source
+from yolotrack.pipeline.sources import Source, open_source, source_kind
 from yolotrack.pipeline.stages import SinkFactory
 from yolotrack.pipeline.stats import SourceKind
 
+log = logging.getLogger(__name__)
+
 REPLAYABLE = (SourceKind.FILE, SourceKind.IMAGES)  # sources that can go back to a frame; the others resume live
+
+
+def pools_embeddings(group: CameraGroup) -> bool:
+    """Whether the group's detector pools appearance features: for global ids, or when any camera's
+    tracker matches on appearance (the others ignore them)."""
+    from yolotrack.tracker import wants_embeddings
+
+    return group.config.global_ids.enabled or any(wants_embeddings(c.tracker) for c in group.configs.values())
+
+
+def warm_key(group: CameraGroup) -> str:
+    """Equal for groups whose detectors are interchangeable (a warm actor's detector serves either)."""
+    return repr((group.config.model, pools_embeddings(group)))
+
+
+def group_detector(group: CameraGroup, threads: int | None = None) -> DetectorLike:
+    """The group's one detector, its runtime built (export, int8 calibration, compile) before the
+    first frame, for the frame size of its files when they share one. `threads`: the group's share
+    of the cores (exported runtimes; several groups in one process run their forwards at once)."""
+    import dataclasses
+
+    from yolotrack.detector import Detector
+    from yolotrack.detector.inference import InferenceSpec
+
+    # int8 calibrates on the group's files when model.calibration is empty
+    spec = InferenceSpec.from_config(group.config.model, [c.source for c in group.cameras], pools_embeddings(group))
+    det = Detector(spec=dataclasses.replace(spec, threads=threads) if threads else spec)
+    if det.task != group.config.model.task:
+        log.info("config says task=%s but the weights are a %s model; using %s", group.config.model.task, det.task,
+                 det.task)
+    sizes = {_file_size(c.source) for c in group.cameras}
+    det.warmup([s for s in sizes if s is not None] if len(sizes) == 1 else [], batch=len(group.cameras))
+    return det
+
+
+def _file_size(uri: str) -> tuple[int, int] | None:
+    """(height, width) of a video file's frames, from its header; None for anything else."""
+    if source_kind(uri) is not SourceKind.FILE or uri == "demo":
+        return None
+    try:
+        import av
+
+        with av.open(uri) as c:
+            h, w = int(c.streams.video[0].codec_context.height), int(c.streams.video[0].codec_context.width)
+        return (h, w) if h > 0 and w > 0 else None
+    except Exception:  # noqa: BLE001 - unknown size: the warm-up builds the square input instead
+        return None
 
 
 def build_group_pipeline(group: CameraGroup, sinks: SinkFactory, *, detector: DetectorLike | None = None,
@@ -36,14 +86,7 @@ def build_group_pipeline(group: CameraGroup, sinks: SinkFactory, *, detector: De
     """
     resume = dict(resume or {})
     if detector is None:
-        from yolotrack.detector import Detector
-        from yolotrack.tracker import wants_embeddings
-
-        # int8 calibrates on the group's files when model.calibration is empty; the embeddings are
-        # pooled when any camera's tracker matches on appearance (the others ignore them) or for global ids
-        embeddings = group.config.global_ids.enabled or any(wants_embeddings(c.tracker) for c in group.configs.values())
-        detector = Detector.from_config(group.config.model, source=[c.source for c in group.cameras],
-                                        embeddings=embeddings)
+        detector = group_detector(group)
     class_ids = {name: resolve_classes(cfg.model.classes, dict(detector.names)) for name, cfg in group.configs.items()}
     sources: list[Source] = []
     for cam in group.cameras:

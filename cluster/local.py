@@ -3,8 +3,11 @@
 Without Ray there is nothing to place or restart, so a group here is every camera that can
 share one detector (no `group_size` split): the detector batches the newest frame of each of
 them per forward. Cameras whose overrides change the network get a pipeline (and detector) of
-their own. A failure in any group stops the others and is reported as the one error, as `run`
-does for its one pipeline; SIGINT/SIGTERM drain every group and exit 0.
+their own; with an exported runtime (OpenVINO, ONNX Runtime) those detectors run their forwards
+at once, each with its share of the cores (`cluster.cpus_per_group`). Torch detectors share the
+process's one torch thread (detector/torch_thread.py). A failure in any group stops the others
+and is reported as the one error, as `run` does for its one pipeline; SIGINT/SIGTERM drain every
+group and exit 0.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from yolotrack.cluster.group_pipeline import build_group_pipeline
+from yolotrack.cluster.group_pipeline import build_group_pipeline, group_detector
 from yolotrack.cluster.groups import CameraGroup
 from yolotrack.core.errors import YolotrackError
 from yolotrack.pipeline.runner import Pipeline
@@ -39,19 +42,32 @@ class _AllPipelines:
             p.stop(drain=drain)
 
 
+def group_threads(groups: list[CameraGroup]) -> int | None:
+    """Each group's share of the cores for its detector's runtime (`cluster.cpus_per_group`; 0 = the
+    cores divided among the groups): their forwards run at once, and more threads than cores in
+    total only make them wait on each other. None with one group (the runtime's own default)."""
+    if len(groups) < 2:
+        return None
+    from yolotrack.detector.runtimes.threads import cpu_count
+
+    return groups[0].config.cluster.cpus_per_group or max(1, cpu_count() // len(groups))
+
+
 def run_local(groups: list[CameraGroup], out_dir: str | Path, service: Any = None,
               metrics: str | None = None, global_ids: GlobalIds | None = None) -> int:
     """`service`: the process's `ServiceOutputs` (shared by every camera); `metrics`: `HOST:PORT` for
     `/metrics` and `/healthz` over all groups; `global_ids`: the one gallery every group's sink thread
     labels its results with."""
     pipes: list[Pipeline] = []
+    threads = group_threads(groups)
     for g in groups:
         sinks = {name: camera_sinks(cfg, name, out_dir, service) for name, cfg in g.configs.items()}
 
         def factory(info: StreamInfo, sinks: dict[str, list[Sink]] = sinks) -> list[Sink]:
             return sinks[info.source_id]
 
-        pipes.append(build_group_pipeline(g, factory, annotate=global_ids.annotate if global_ids else None))
+        pipes.append(build_group_pipeline(g, factory, detector=group_detector(g, threads),
+                                          annotate=global_ids.annotate if global_ids else None))
     every = _AllPipelines(pipes)
     started: list[Pipeline] = []
     server = _metrics_server(metrics, groups, pipes, service) if metrics else None

@@ -82,6 +82,28 @@ class Resume:
 
 
 @dataclass
+class Commit:
+    """The driver's commit point for one camera: what it wrote last, and what a restart goes on from."""
+
+    after: int = -1  # the last frame index written (-1: none)
+    timestamp: float = 0.0  # that frame's timestamp
+    written_at: float = 0.0  # time.monotonic() when it was written (the same clock in every process here)
+    checkpoint_index: int = -1  # the newest tracker checkpoint at or before `after`
+    state: dict[str, Any] | None = None
+    max_id: int = 0  # the largest track id written
+
+    @property
+    def started(self) -> bool:
+        return self.after >= 0 or self.state is not None
+
+    def resume(self, live: bool, now: float) -> Resume:
+        """A live camera's timestamps go on after the time it was away; a file's from its own frames."""
+        away = now - self.written_at if live and self.written_at else 0.0
+        return Resume(after=self.after, timestamp=self.timestamp + away, checkpoint_index=self.checkpoint_index,
+                      state=self.state, next_id=self.max_id + 1)
+
+
+@dataclass
 class StartInfo:
     """What `start` tells the driver about the actor (for log lines and the tests)."""
 

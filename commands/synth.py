@@ -1,4 +1,4 @@
-"""`yolotrack synth`: procedural scenes with exact ground truth (videos, MOT gt, YOLO dataset).
+"""`yolotrack synth`: procedural scenes with exact ground truth (videos, MOT gt, YOLO detect/segment/pose dataset).
 
 With `--cameras N`, each sequence is one scene seen by N cameras (`train/synth_cameras.py`):
 `OUT/<seq>/<cam>.mp4`, ground truth in global ids under `OUT/<seq>/gt/`, and a cameras file
@@ -33,6 +33,8 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--min-objects", type=int, default=3, help="fewest objects in a sequence")
     p.add_argument("--max-objects", type=int, default=7, help="most objects in a sequence")
     p.add_argument("--crf", type=int, default=26, help="x264 quality (lower = bigger, better)")
+    p.add_argument("--task", default="detect", choices=["detect", "segment", "pose"],
+                   help="dataset labels: boxes (detect), visible outlines (segment) or boxes + corner keypoints (pose)")
     p.add_argument("--no-video", action="store_true", help="skip the MP4 files")
     p.add_argument("--no-dataset", action="store_true", help="skip the YOLO dataset")
     p.add_argument("--cameras", type=int, default=None, metavar="N",
@@ -58,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
         return _cameras(args, scene, out)
     plan = SynthPlan(out=out, sequences=args.sequences, seed=args.seed, scene=scene,
                      val_fraction=args.val_fraction, every=args.every, videos=not args.no_video,
-                     dataset=not args.no_dataset, crf=args.crf)
+                     dataset=not args.no_dataset, crf=args.crf, task=args.task)
     splits = run_plan(plan)
     print(f"wrote {args.sequences} sequence(s) to {out}: train {', '.join(splits['train']) or '-'}; "
           f"val {', '.join(splits['val']) or '-'}")

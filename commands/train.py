@@ -1,4 +1,5 @@
-"""`yolotrack train`: train YOLOv12 (detect) on a YOLO-format dataset, from scratch or a checkpoint."""
+"""`yolotrack train`: train YOLOv12 (detect, segment or pose) on a YOLO-format dataset, from scratch or a
+checkpoint (`model.task=segment` or `--task segment`; default: the data YAML's task, else the checkpoint's)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,9 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("data", help="data YAML (YOLO format: path, train, val, names)")
     p.add_argument("--weights", "--model", dest="model", default="n",
                    help="scale n/s/m/l/x to start from scratch, or a checkpoint to fine-tune (default n)")
+    p.add_argument("--task", choices=["detect", "segment", "pose"],
+                   help="what to train (also model.task=...); default: the data YAML's 'task' (pose when it has "
+                        "kpt_shape), else the checkpoint's, else detect")
     p.add_argument("--family", default="turbo", choices=["turbo", "v1"], help="architecture when from scratch")
     p.add_argument("--out", default="runs/train", help="run folder: last.pt (resume), last/best.safetensors")
     p.add_argument("--imgsz", type=int, default=320, help="training crop size (multiple of 32)")
@@ -37,6 +41,7 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, help="torch CPU threads (default: all cores)")
     p.add_argument("--seed", type=int, default=0, help="random seed (data order, augmentation, init)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from last.pt")
+    p.add_argument("overrides", nargs="*", metavar="model.task=TASK", help="the task, as for the other commands")
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
@@ -51,8 +56,18 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"--{name.replace('_', '-')} must be at least 1")
     if args.workers < 0:
         raise UsageError("--workers must be 0 or more")
+    task = args.task
+    for item in getattr(args, "overrides", None) or []:
+        key, _, value = item.partition("=")
+        if key != "model.task":
+            raise UsageError(f"train takes no override {item!r}; only model.task=detect|segment|pose")
+        if value not in ("detect", "segment", "pose"):
+            raise UsageError(f"model.task must be detect, segment or pose, got {value!r}")
+        if task not in (None, value):
+            raise UsageError(f"--task {task} and model.task={value} disagree")
+        task = value
     cfg = TrainConfig(
-        data=args.data, model=args.model, family=args.family, out=args.out, imgsz=args.imgsz,
+        data=args.data, model=args.model, task=task, family=args.family, out=args.out, imgsz=args.imgsz,
         view_size=args.view_size, val_imgsz=args.val_imgsz, steps=args.steps, batch=args.batch,
         optimizer=args.optimizer, lr0=args.lr0, lrf=args.lrf, warmup_steps=max(1, args.warmup_steps),
         val_every=args.val_every, save_every=args.save_every, val_max_images=args.val_max_images,
@@ -70,6 +85,6 @@ def run(args: argparse.Namespace) -> int:
             signal.signal(signal.SIGTERM, previous)
     out = Path(args.out)
     if result is not None:
-        print(f"mAP50 {result.map50:.3f}  mAP50-95 {result.map50_95:.3f}")
+        print("  ".join(f"{k} {v:.3f}" for k, v in result.metrics().items()))
     print(f"weights: {out / 'best.safetensors' if result is not None else out / 'last.safetensors'}")
     return 0

@@ -83,6 +83,9 @@ class BotSortConfig:
     appearance: bool = _f(False)
     proximity_thresh: float = _f(0.5, min=0.0, max=1.0)
     appearance_thresh: float = _f(0.25, min=0.0, max=1.0)
+    reid: bool = _f(False)
+    reid_buffer: int = _f(150, min=1, max=100000)
+    reid_thresh: float = _f(0.1, min=0.0, max=1.0)
 
 
 @dataclass(frozen=True)
@@ -228,12 +231,32 @@ class ZoneConfig:
     classes: list[Union[int, str]] | None = _f(None)
     anchor: str = _f("center", choices=ANCHORS)
     source: str | None = _f(None)
+    inertia: int = _f(1, min=1, max=10000)  # frames on the new side before an enter or exit counts
+    loitering_s: float | None = _f(None, min=0.0, max=1e7)  # a `loitering` event after this long inside
+    min_area: float | None = _f(None, min=0.0)  # box area in frame pixels; other boxes do not change the zone
+    max_area: float | None = _f(None, min=0.0)
+    distances: list[float] | None = _f(None)  # a speed zone: real lengths (m) of edges 1-2, 2-3, 3-4, 4-1
+    speed_unit: str = _f("km/h", choices=("km/h", "m/s", "mph"))
+    speed_limit: float | None = _f(None, min=0.0)  # a `speeding` event above it (in speed_unit)
 
     def check(self, key: str) -> None:
         _check_name(self.name, key)
         problem = polygon_problem(self.polygon)
         if problem:
             raise ConfigError(f"{key} ({self.name}): {problem}")
+        if self.min_area is not None and self.max_area is not None and self.min_area > self.max_area:
+            raise ConfigError(f"{key} ({self.name}): min_area {self.min_area:g} is larger than max_area "
+                              f"{self.max_area:g}")
+        if self.distances is not None:
+            if len(self.polygon) != 4:
+                raise ConfigError(f"{key} ({self.name}): a speed zone (distances) needs exactly 4 corners, "
+                                  f"got {len(self.polygon)}")
+            if len(self.distances) != 4 or not all(0 < d < float("inf") for d in self.distances):
+                raise ConfigError(f"{key}.distances ({self.name}): give the 4 edges' real lengths in metres "
+                                  f"(1-2, 2-3, 3-4, 4-1), each above 0, got {list(self.distances)}")
+        elif self.speed_limit is not None:
+            raise ConfigError(f"{key} ({self.name}): speed_limit needs distances (the real lengths of the "
+                              "zone's 4 edges) to measure speed")
 
 
 def _check_name(name: str, key: str) -> None:
@@ -277,6 +300,9 @@ class ClusterConfig:
     checkpoint_every: int = _f(25, min=1, max=100000)
     outbox: int = _f(64, min=1, max=100000)
     start_timeout: float = _f(120.0, min=0.0, max=86400.0)
+    hang_timeout: float = _f(30.0, min=0.0, max=86400.0)
+    spares: int = _f(1, min=0, max=64)
+    cpus_per_group: int = _f(0, min=0, max=1024)
 
 
 @dataclass(frozen=True)

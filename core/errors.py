@@ -36,6 +36,10 @@ class InvalidInputError(YolotrackError, ValueError):
     """Malformed arrays handed to a stage (wrong shapes, mismatched lengths)."""
 
 
+class LabelError(UsageError, InvalidInputError):
+    """A dataset label file that cannot be read; the message names the file and line; exits 2."""
+
+
 class PipelineError(YolotrackError):
     """A pipeline stage failed; names the stage so the user knows where to look."""
 

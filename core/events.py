@@ -1,10 +1,12 @@
 """Events: what happened to a tracked object, from the tracker or from analytics, in one shape.
 
 The tracker raises lifecycle events (`new`, `lost`, `refound`, `removed`); analytics raises
-`line_cross`, `zone_enter` and `zone_exit`. Both are `TrackEvent`s, so every sink (JSON Lines,
-MQTT, webhooks, snapshots, the GUI) handles both without special cases. What only one kind has
-(`line` and `direction` of a crossing, `zone` and `dwell_s` of an exit) goes in `attrs`, which
-`to_record` merges into the flat JSON object.
+`line_cross`, `zone_enter`, `zone_exit`, `loitering` (a visit that lasted a zone's `loitering_s`) and
+`speeding` (a speed zone's estimate over its `speed_limit`; a speed zone's exits carry `speed` too).
+Both are `TrackEvent`s, so every sink (JSON Lines, MQTT, webhooks, snapshots, the GUI) handles both
+without special cases. What only one kind has (`line` and `direction` of a crossing, `zone` and
+`dwell_s` of an exit or of loitering) goes in `attrs`, which `to_record` merges into the flat JSON
+object.
 """
 
 from __future__ import annotations
@@ -25,10 +27,13 @@ class EventKind(enum.StrEnum):
     LINE_CROSS = "line_cross"
     ZONE_ENTER = "zone_enter"
     ZONE_EXIT = "zone_exit"
+    LOITERING = "loitering"
+    SPEEDING = "speeding"
 
 
 TRACK_EVENTS = (EventKind.NEW, EventKind.LOST, EventKind.REFOUND, EventKind.REMOVED)
-ANALYTICS_EVENTS = (EventKind.LINE_CROSS, EventKind.ZONE_ENTER, EventKind.ZONE_EXIT)
+ANALYTICS_EVENTS = (EventKind.LINE_CROSS, EventKind.ZONE_ENTER, EventKind.ZONE_EXIT, EventKind.LOITERING,
+                    EventKind.SPEEDING)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,8 @@ Training / fine-tuning:
                                       # pose: (feats, raw_keypoints (B,K*3,A))
     model = load_model(path, fuse=False)          # any checkpoint, unfused and trainable
     model = reset_head(model, nc=2, names={0: "a", 1: "b"})   # new head for another class set
+    model, fresh = adapt_model(model, "segment", nc=2)        # another task and/or class count, keeping
+                                                              # every tensor that still fits
     save_checkpoint(model, "out.safetensors", meta={"epochs": 10}, half=False)  # our format, no pickle
 
 `model.names` (dict), `.task`, `.nc`, `.stride` (tensor [8,16,32]), `.kpt_shape` (pose), `.family`
@@ -27,9 +29,11 @@ from typing import Any
 # Imported on first use, so that `from yolotrack.detector import Detector` does not import torch: a
 # Detector whose model comes from the export cache runs without it (predictor.py).
 _LAZY = {"Detector": "predictor", "YOLOv12": "model", "build_model": "model", "reset_head": "model",
+         "adapt_model": "model",
          "load_model": "loader", "read_checkpoint": "checkpoint", "save_checkpoint": "checkpoint"}
 
-__all__ = ["Detector", "YOLOv12", "build_model", "load_model", "read_checkpoint", "reset_head", "save_checkpoint"]
+__all__ = ["Detector", "YOLOv12", "adapt_model", "build_model", "load_model", "read_checkpoint", "reset_head",
+           "save_checkpoint"]
 
 
 def __getattr__(name: str) -> Any:

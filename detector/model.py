@@ -173,3 +173,38 @@ def reset_head(model: YOLOv12, nc: int, names: dict[int, str] | None = None) -> 
     fresh.meta = dict(model.meta)
     model_device = next(model.parameters()).device
     return fresh.to(model_device)
+
+
+def adapt_model(model: YOLOv12, task: str, nc: int, names: dict[int, str] | None = None,
+                kpt_shape: tuple[int, int] | None = None) -> tuple[YOLOv12, list[str]]:
+    """A trainable model for `task` and `nc` classes that starts from `model`'s weights.
+
+    Every tensor whose name and shape still fit is kept: the body always; the box branch, the mask
+    prototypes and coefficients or the keypoint branch when the task allows; the class branch only for
+    the same class count. What has no counterpart (a new class branch, a mask or keypoint branch the
+    source lacks) starts freshly initialised. Returns the model and the names of the new head tensors
+    that start fresh (empty: nothing changed).
+    """
+    if model.fused:
+        raise ValueError("adapt_model needs an unfused model; load it with fuse=False")
+    old = model.spec
+    c0 = old.c[14]
+    kw: dict[str, Any] = {"task": task, "nc": nc, "c_cls": old.c_cls if nc == old.nc else max(c0, min(nc, 100)),
+                          "nm": None, "npr": None, "c_mask": None, "kpt_shape": None, "c_kpt": None}
+    if task == "segment":
+        same = old.task == "segment"
+        kw.update(nm=old.nm if same else 32, npr=old.npr if same else c0,
+                  c_mask=old.c_mask if same else max(c0 // 4, 32))
+    elif task == "pose":
+        kpt = tuple(kpt_shape or old.kpt_shape or (17, 3))
+        kw.update(kpt_shape=(int(kpt[0]), int(kpt[1])),
+                  c_kpt=old.c_kpt if old.task == "pose" and old.kpt_shape == kpt else max(c0 // 4, kpt[0] * kpt[1]))
+    spec = dataclasses.replace(old, **kw)
+    fresh = YOLOv12(spec, names or default_names(nc))
+    init_weights(fresh)
+    src = model.state_dict()
+    keep = {k: v for k, v in src.items() if k in fresh.state_dict() and fresh.state_dict()[k].shape == v.shape}
+    fresh.load_state_dict(keep, strict=False)
+    fresh.meta = dict(model.meta)
+    started = [k for k in fresh.state_dict() if k not in keep and k.startswith("model.21.")]
+    return fresh.to(next(model.parameters()).device), started

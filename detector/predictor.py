@@ -57,8 +57,9 @@ class Detector:
             spec = InferenceSpec(weights=weights, **options)
         elif options or weights != "demo":
             raise TypeError("give either a spec or weights and keywords, not both")
-        # Built on the torch thread, where it will also run (see detector/torch_thread.py).
-        torch_thread.run(self._init, spec)
+        # The torch parts are built on the torch thread, where they also run (detector/torch_thread.py);
+        # the exported runtimes (OpenVINO, ONNX Runtime) run on the caller's thread with their own threads.
+        self._init(spec)
 
     def _init(self, spec: InferenceSpec) -> None:
         self.spec = spec
@@ -97,11 +98,11 @@ class Detector:
 
             self.device = "cpu"
             self._numpy = True
-            loader = functools.partial(self._load_torch, weights, "cpu", spec.attention)
+            loader = functools.partial(torch_thread.run, self._load_torch, weights, "cpu", spec.attention)
             self.model: Any = RuntimeModel(ModelSource(card, wpath, loader=loader, features=self.embeddings), spec,
                                            "cpu", wpath, calibration=calib)
         else:
-            self._init_torch(spec, calib)
+            torch_thread.run(self._init_torch, spec, calib)
         self.names: dict[int, str] = dict(self.model.names)
         self.task: str = self.model.task
         self.kpt_shape: tuple[int, int] | None = self.model.kpt_shape
@@ -190,7 +191,12 @@ class Detector:
     def preprocess(self, frames: Sequence[np.ndarray]) -> tuple[Any, list[LetterboxInfo]]:
         """Letterbox every frame to one input shape (minimal rectangle when all frames share a size): a
         (B,3,H,W) float tensor on the torch path, the (B,H,W,3) BGR uint8 batch on the numpy path."""
-        return torch_thread.run(self._preprocess, frames)
+        return self._on_own_thread(self._preprocess, frames)
+
+    def _on_own_thread(self, fn: Any, *args: Any) -> Any:
+        """Torch work on the torch thread; an exported runtime's on the caller's, so detectors of
+        several camera groups run their forwards at once (each runtime with its own thread count)."""
+        return fn(*args) if self._numpy else torch_thread.run(fn, *args)
 
     def _letterbox_batch(self, frames: Sequence[np.ndarray]) -> tuple[np.ndarray, list[LetterboxInfo]]:
         for f in frames:
@@ -223,7 +229,19 @@ class Detector:
             frames = [frames]
         if len(frames) == 0:
             return []
-        return torch_thread.run(self._call, frames)
+        return self._on_own_thread(self._call, frames)
+
+    def warmup(self, frame_sizes: Sequence[tuple[int, int]] = (), batch: int = 1) -> float:
+        """Build the runtime now (torch load, ONNX export, int8 calibration, compile), off the frame
+        path: one forward of a blank batch for each (height, width) of frame expected (the input
+        rectangle follows the frame's shape), or of a square `imgsz` frame when none is known.
+        Returns the seconds it took."""
+        t0 = time.perf_counter()
+        for h, w in frame_sizes or [(self.imgsz, self.imgsz)]:
+            self([np.zeros((int(h), int(w), 3), np.uint8)] * max(1, int(batch)))
+        took = time.perf_counter() - t0
+        log.info("detector warmed up in %.1f s", took)
+        return took
 
     def _call(self, frames: Sequence[np.ndarray]) -> list[Detections]:
         self._apply_pending()
@@ -253,7 +271,7 @@ class Detector:
 
     def postprocess(self, out: Any, infos: list[LetterboxInfo]) -> list[Detections]:
         """Raw output (torch: as the model returns it; numpy path: the runtime's outputs by name) -> Detections."""
-        return torch_thread.run(self._postprocess_np if self._numpy else self._postprocess, out, infos)
+        return self._on_own_thread(self._postprocess_np if self._numpy else self._postprocess, out, infos)
 
     def _postprocess_np(self, outs: dict[str, np.ndarray], infos: list[LetterboxInfo]) -> list[Detections]:
         arrays = list(outs.values())

@@ -36,6 +36,7 @@ class Result:
     latency: float = 0.0  # seconds from capture to the sinks
     t_capture: float = 0.0  # time.monotonic() when the frame left its source
     analytics: Overlay | None = None  # lines and zones with their counters at this frame, when any
+    final: bool = False  # the last frame of a file that ended by itself: analytics settle what is pending
 
 
 class DetectorLike(Protocol):

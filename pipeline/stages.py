@@ -98,6 +98,10 @@ class CaptureStage(Stage):
         self._eos_sent = False
 
     def run(self) -> None:
+        # a lossless source (a file) holds each frame until the next one is read, so its last frame goes
+        # out marked `final` (the analytics' end-of-stream flush); a live source never waits for the next
+        hold = not self.out.drop_oldest
+        held: Result | None = None
         try:
             if not self._started:
                 self.source.start()
@@ -106,9 +110,16 @@ class CaptureStage(Stage):
                 if self.halt.is_set() or self.source.stopped:
                     break
                 self.meter.add(time.perf_counter() - t_prev)  # read + decode (+ pacing for live sources)
-                if not self.out.put(Result(frame, t_capture=time.monotonic()), self.halt):
+                r: Result | None = Result(frame, t_capture=time.monotonic())
+                if hold:
+                    r, held = held, r
+                if r is not None and not self.out.put(r, self.halt):
+                    held = None
                     break
                 t_prev = time.perf_counter()
+            else:
+                if held is not None:
+                    held.final = not (self.halt.is_set() or self.source.stopped)
         except Exception as e:
             if not self.isolated:
                 raise
@@ -117,6 +128,8 @@ class CaptureStage(Stage):
             st.state, st.message, st.retry_in = SourceState.ERROR, msg, None
             log.warning("source %s failed and ends: %s", self.source.info.source_id, msg)
         finally:
+            if held is not None:
+                self.out.put(held, self.halt)
             self.send_eos()
             self.source.close()
 

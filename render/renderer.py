@@ -78,7 +78,7 @@ class Renderer:
         """Draw onto `out` (pass `out=image` to draw in place; None draws on a copy) and return it.
 
         `analytics` (an `analytics.Overlay`): zones go under everything else, lines and their
-        counters over it.
+        counters over it; a track's speed in a speed zone ends its label.
         """
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise InvalidInputError(f"expected an (H, W, 3) uint8 BGR image, got {image.shape} {image.dtype}")
@@ -113,7 +113,12 @@ class Renderer:
         fs = cfg.font_scale or max(0.35, lw / 3)
         tf = max(1, lw // 2)
         if cfg.labels and n:
-            for text, box, c in zip(self._label_texts(dets), boxes, colors, strict=True):
+            texts = self._label_texts(dets)
+            if analytics and analytics.speeds and dets.track_ids is not None:
+                speed = {v.track_id: v.text for v in analytics.speeds}
+                texts = [f"{t} {speed[k]}" if k in speed else t
+                         for t, k in zip(texts, np.asarray(dets.track_ids, np.int64).tolist(), strict=True)]
+            for text, box, c in zip(texts, boxes, colors, strict=True):
                 self._label(out, text, box, c, fs, tf)
         if analytics:
             draw_zone_tags(out, analytics.zones, fs, tf)

@@ -7,9 +7,11 @@ line names its `source`.
 
 Line types (`type` key):
 - `stream`: once per source at its first frame: source, uri, width, height, fps, names.
-- `frame`: source, frame (index), ts (seconds), tracks: [{id, class_id, class, score, box}].
+- `frame`: source, frame (index), ts (seconds), tracks: [{id, class_id, class, score, box}] (and
+  `speed`, `speed_unit` for a track inside a speed zone whose speed is known).
 - `event`: a track lifecycle event (new, lost, refound, removed) with id, frame, class_id, box, or an
-  analytics event (line_cross with line and direction, zone_enter, zone_exit with dwell_s).
+  analytics event (line_cross with line and direction, zone_enter, zone_exit with dwell_s (and speed in
+  a speed zone), loitering, speeding).
 - `stats`: the periodic `PipelineStats` snapshot (fps, latency, dropped frames, per stage).
 - `counts`: with the stats, and once more at the end, per source with lines or zones: its
   `CountSnapshot.to_record()` (line in/out, zone occupancy, entries, exits, dwell; by class).
@@ -100,8 +102,16 @@ class JsonlSink:
 
     def write(self, frame: Frame, dets: Detections, events: list[TrackEvent]) -> None:
         assert self._out is not None and self._events is not None, "write() before open()"
+        tracks = dets.to_records(self.ndigits)
+        src = self._analytics.get(frame.source_id)
+        if src is not None and src.has_speed_zones:
+            speeds = {v.track_id: v for v in src.overlay().speeds}
+            for row in tracks:
+                v = speeds.get(row.get("id", -1))
+                if v is not None:
+                    row["speed"], row["speed_unit"] = v.speed, v.unit
         rec = {"type": "frame", "source": frame.source_id, "frame": frame.index,
-               "ts": round(frame.timestamp, 3), "tracks": dets.to_records(self.ndigits)}
+               "ts": round(frame.timestamp, 3), "tracks": tracks}
         self._out.write(dumps(rec) + "\n")
         for ev in events:
             self._events.write(event_line(ev) + "\n")

@@ -1,6 +1,7 @@
 """The GUI's line and zone editor with real Qt widgets (offscreen), the real pipeline and the demo model on
 the demo clip: shapes drawn with the mouse land in the pipeline in frame pixels, move, refuse what cannot
-count, delete, and count real crossings; the saved file runs unchanged in `yolotrack run --config`."""
+count, delete, and count real crossings; the saved file runs unchanged in `yolotrack run --config`; a zone's
+rules from its dialog reach the running counters, and rules the config refuses change nothing."""
 
 from __future__ import annotations
 
@@ -22,11 +23,12 @@ from PyQt6.QtWidgets import QApplication, QDialogButtonBox, QFileDialog  # noqa:
 
 from yolotrack.analytics import load_analytics  # noqa: E402
 from yolotrack.core.cameras import Camera  # noqa: E402
-from yolotrack.core.config import load_config, set_values  # noqa: E402
+from yolotrack.core.config import AnalyticsConfig, ZoneConfig, load_config, set_values  # noqa: E402
 from yolotrack.main import main  # noqa: E402
 from yolotrack.render.analytics import LINE_COLOR  # noqa: E402
 from yolotrack.ui.analytics_editor import NameDialog  # noqa: E402
 from yolotrack.ui.shortcuts import SHORTCUTS, ShortcutsDialog  # noqa: E402
+from yolotrack.ui.zone_rules import RulesError, ZoneRulesDialog, parse_rules, rules_text  # noqa: E402
 
 pytestmark = pytest.mark.timeout(180)
 FW, FH = 640, 384  # the demo clip
@@ -292,3 +294,143 @@ def test_shapes_belong_to_the_camera_they_are_drawn_on(qtbot, open_window, tmp_p
 
     dlg = ShortcutsDialog(win)
     assert "Draw a counting line" in dlg.table.text() and "Drag a line or zone" in dlg.table.text()
+
+
+# ---------------------------------------------------------------- zone rules
+
+BAY = ZoneConfig(name="bay", polygon=[[40.0, 40.0], [300.0, 40.0], [300.0, 340.0], [40.0, 340.0]])
+
+
+def answer_rules(fields: dict[str, str], seen: dict | None = None) -> dict:
+    """When the rules dialog opens: type `fields`, press OK (and once more if it stayed open); what it showed
+    goes to `seen`."""
+    seen = {} if seen is None else seen
+
+    def fill(tries: list[int] = [0]) -> None:  # noqa: B006 - a counter across the retries
+        dlg = QApplication.activeModalWidget()
+        if not isinstance(dlg, ZoneRulesDialog):
+            tries[0] += 1
+            if tries[0] < 500:
+                QTimer.singleShot(10, fill)
+            return
+        seen["shown"] = {n: e.text() for n, e in dlg.edits.items()}
+        for name, text in fields.items():
+            dlg.edits[name].setText(text)
+        ok = dlg.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        ok.click()
+        if dlg.isVisible():  # a field it refused: say why, then cancel
+            seen["problem"] = dlg.problem.text()
+            dlg.buttons.button(QDialogButtonBox.StandardButton.Cancel).click()
+
+    QTimer.singleShot(0, fill)
+    return seen
+
+
+def test_parse_rules_reads_each_field_and_names_a_bad_one():
+    assert parse_rules({"classes": "disc, 2", "inertia": "3", "loitering_s": "1.5", "min_area": "",
+                        "max_area": "4e4"}) == {"classes": ["disc", 2], "inertia": 3, "loitering_s": 1.5,
+                                                "min_area": None, "max_area": 40000.0}
+    assert parse_rules({"classes": " "}) == {"classes": None}
+    with pytest.raises(RulesError, match=r"Inertia \(frames\): 'two' is not a whole number"):
+        parse_rules({"inertia": "two"})
+    with pytest.raises(RulesError, match=r"Loitering after \(s\): 'soon' is not a number"):
+        parse_rules({"loitering_s": "soon"})
+    assert rules_text(BAY) == {"classes": "", "inertia": "1", "loitering_s": "", "min_area": "", "max_area": "",
+                               "distances": "", "speed_unit": "km/h", "speed_limit": ""}
+    assert parse_rules({"distances": "8, 40.5, 8, 40", "speed_unit": "m/s", "speed_limit": "12"}) == {
+        "distances": [8.0, 40.5, 8.0, 40.0], "speed_unit": "m/s", "speed_limit": 12.0}
+    with pytest.raises(RulesError, match=r"Edge lengths \(m\): '8, x' is not a list of numbers"):
+        parse_rules({"distances": "8, x"})
+
+
+def test_zone_rules_from_the_dialog_reach_the_pipeline(qtbot, open_window, tmp_path, clip):
+    win = open_window(demo_cfg(tmp_path, str(clip)))
+    tile = started(qtbot, win)
+    assert win.editor.set_config(AnalyticsConfig(zones=[BAY]))
+    key(qtbot, win, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    assert "no zone selected" in win.last_error
+
+    qtbot.mouseClick(tile, Qt.MouseButton.LeftButton, pos=at(tile, 150, 200))  # inside the zone: selects it
+    assert win.editor.selected == ("zones", "bay")
+    seen = answer_rules({"classes": "disc", "inertia": "3", "loitering_s": "2.5", "max_area": "20000"})
+    key(qtbot, win, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: section(win).zones[0].inertia == 3, timeout=WAIT)
+    assert seen["shown"]["inertia"] == "1"
+    (zone,) = section(win).zones
+    assert (zone.classes, zone.inertia, zone.loitering_s, zone.min_area, zone.max_area) == (
+        ["disc"], 3, 2.5, None, 20000.0)
+    an = win.controller.pipeline.analytics
+    qtbot.waitUntil(lambda: an.source("0").zones[0].inertia == 3, timeout=WAIT)  # the live counters have it
+    assert an.source("0").zones[0].classes == frozenset({k for k, v in an.names.items() if v == "disc"})
+
+    seen = answer_rules({"inertia": "x"})  # not a number: the dialog says so and stays open
+    win.editor.edit_rules_selected()
+    assert "Inertia (frames): 'x' is not a whole number" in seen["problem"]
+    answer_rules({"min_area": "30000"})  # above max_area: the config refuses it, nothing changes
+    assert not win.editor.edit_rules_selected()
+    assert "min_area 30000 is larger than max_area 20000" in win.last_error
+    assert section(win).zones[0].min_area is None
+
+    answer_rules({"distances": "8, 40, 8, 40", "speed_limit": "50"})  # a speed zone
+    assert win.editor.edit_rules_selected()
+    assert (section(win).zones[0].distances, section(win).zones[0].speed_limit) == ([8.0, 40.0, 8.0, 40.0], 50.0)
+    qtbot.waitUntil(lambda: an.source("0").has_speed_zones, timeout=WAIT)
+
+
+# ---------------------------------------------------------------- undo
+
+
+def test_ctrl_z_takes_back_each_change_to_lines_and_zones(qtbot, open_window, tmp_path, clip):
+    """Draw a line and a zone with the mouse, drag the line, rename the zone, change its rules, delete the line:
+    each Ctrl+Z restores the running pipeline's section as it was before that change, down to nothing."""
+    win = open_window(demo_cfg(tmp_path, str(clip)))
+    tile = started(qtbot, win)
+    assert win.actions_by_id["undo_shape"].shortcut().toString() == "Ctrl+Z"
+    undo = lambda: key(qtbot, win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # noqa: E731
+    undo()
+    assert "nothing to undo" in win.last_error
+
+    history = [section(win)]
+    key(qtbot, win, Qt.Key.Key_L)
+    answer_name("door")
+    qtbot.mouseClick(tile, Qt.MouseButton.LeftButton, pos=at(tile, 320, 10))
+    qtbot.mouseClick(tile, Qt.MouseButton.LeftButton, pos=at(tile, 320, 374))
+    history.append(section(win))
+    key(qtbot, win, Qt.Key.Key_Z)
+    for x, y in ((40, 60), (200, 60), (200, 300)):
+        qtbot.mouseClick(tile, Qt.MouseButton.LeftButton, pos=at(tile, x, y))
+    answer_name("bay")
+    qtbot.mouseDClick(tile, Qt.MouseButton.LeftButton, pos=at(tile, 40, 300))
+    history.append(section(win))
+    qtbot.mousePress(tile, Qt.MouseButton.LeftButton, pos=at(tile, 320, 200))  # drag the line 40 px right
+    qtbot.mouseMove(tile, at(tile, 340, 200))
+    qtbot.mouseMove(tile, at(tile, 360, 200))
+    qtbot.mouseRelease(tile, Qt.MouseButton.LeftButton, pos=at(tile, 360, 200))
+    history.append(section(win))
+    qtbot.mouseClick(tile, Qt.MouseButton.LeftButton, pos=at(tile, 100, 200))  # select the zone, rename it
+    answer_name("dock")
+    win.editor.rename_selected()
+    history.append(section(win))
+    answer_rules({"inertia": "4", "loitering_s": "3"})
+    key(qtbot, win, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    history.append(section(win))
+    qtbot.mouseClick(tile, Qt.MouseButton.LeftButton, pos=at(tile, 360, 250))
+    assert win.editor.selected == ("lines", "door")
+    key(qtbot, win, Qt.Key.Key_Delete)
+    history.append(section(win))
+    assert [len(h.lines) + len(h.zones) for h in history] == [0, 1, 2, 2, 2, 2, 1]
+    assert close_to(history[3].lines[0].points, [(360, 10), (360, 374)])
+    assert history[4].zones[0].name == "dock" and history[5].zones[0].inertia == 4
+
+    key(qtbot, win, Qt.Key.Key_L)  # a shape being drawn: Ctrl+Z cancels it first, as Esc does
+    qtbot.mouseClick(tile, Qt.MouseButton.LeftButton, pos=at(tile, 10, 10))
+    undo()
+    assert win.editor.mode == "" and section(win) == history[-1]
+    an = win.controller.pipeline.analytics
+    for want in reversed(history[:-1]):
+        undo()
+        assert section(win) == want
+        assert win.controller.cfg.analytics == want  # kept for a pipeline started later too
+    qtbot.waitUntil(lambda: not an.source("clip").has_shapes, timeout=WAIT)  # the counters follow
+    undo()
+    assert "nothing to undo" in win.last_error

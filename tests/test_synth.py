@@ -10,7 +10,8 @@ import pytest
 
 from yolotrack.main import main
 from yolotrack.train.dataset import YoloDataset, load_data_yaml
-from yolotrack.train.synth import CLASS_NAMES, SceneConfig, SceneGenerator
+from yolotrack.train.polygons import clip_to_rect, polygon_area, rasterize
+from yolotrack.train.synth import CLASS_NAMES, SceneConfig, SceneGenerator, _polygon
 
 SMALL = SceneConfig(width=320, height=192, frames=40, min_size=10, max_size=24, max_speed=4)
 
@@ -100,3 +101,68 @@ def test_cli_rejects_bad_arguments_with_one_line(tmp_path: Path, capsys, argv):
     assert main(["synth", "--out", str(tmp_path / "x"), *argv]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("yolotrack: error:")
+
+
+def test_outlines_are_the_visible_part_and_keypoints_the_corners_clockwise_from_up():
+    gen = SceneGenerator(11, SceneConfig(width=320, height=192, frames=120, min_size=10, max_size=24, max_speed=4))
+    hidden = whole = 0
+    for f in gen:
+        shapes = {o.track_id: o for o in gen.objects}  # the state the frame was drawn from
+        for g in f.objects:
+            o = shapes[g.track_id]
+            full = _polygon(o.cls, o.radius, o.angle) + (o.x, o.y)
+            inside_frame = full.min() >= 0 and full[:, 0].max() < 320 and full[:, 1].max() < 192
+            in_frame = clip_to_rect(full, 0, 0, 320, 192)
+            assert polygon_area(g.polygon) <= polygon_area(in_frame) * 1.02 + 1  # traced: 1/4 px
+            if inside_frame:  # the outline's area is the visible share the renderer counted in (anti-aliased) pixels
+                assert polygon_area(g.polygon) / polygon_area(full) == pytest.approx(g.visibility, abs=0.1)
+            if g.visibility > 0.999 and inside_frame and o.cls in (1, 2):  # whole: its own vertices, exactly
+                assert sorted(map(tuple, g.polygon.round(6))) == sorted(map(tuple, full.round(6)))
+                whole += 1
+            if g.visibility < 0.9:
+                hidden += 1
+            kp = g.keypoints
+            assert kp.shape == (6, 3) and kp[0, :2].tolist() == pytest.approx([o.x, o.y]) or kp[0, 2] == 0
+            used = {0: 4, 1: 4, 2: 3, 3: 5}[o.cls]
+            assert (kp[1 + used:, 2] == 0).all()
+            inside = kp[1: 1 + used]
+            inside = inside[inside[:, 2] > 0]
+            if g.visibility > 0.999 and inside_frame:
+                ang = np.arctan2(inside[:, 0] - o.x, -(inside[:, 1] - o.y))
+                assert abs(ang[0]) == pytest.approx(np.abs(ang).min())  # p1 is the point closest to up
+                assert (np.diff((ang - ang[0]) % (2 * np.pi)) > 0).all()  # then clockwise
+                if o.cls != 0:
+                    assert all(np.min(np.linalg.norm(full - p, axis=1)) < 1e-6 for p in inside[:, :2])
+    assert whole > 10 and hidden > 5
+
+
+def test_cli_segment_and_pose_datasets_read_back_onto_the_object_pixels(tmp_path: Path):
+    for task in ("segment", "pose"):
+        out = tmp_path / task
+        assert main(["synth", "--out", str(out), "--sequences", "2", "--frames", "9", "--every", "4", "--width", "256",
+                     "--height", "160", "--seed", "5", "--no-video", "--task", task, "-q"]) == 0
+        spec = load_data_yaml(out / "dataset" / "data.yaml")
+        assert spec.task == task
+        if task == "pose":
+            assert spec.kpt_shape == (6, 3) and spec.skeleton and spec.kpt_names and spec.flip_idx is None
+        ds = YoloDataset(spec.train, spec.nc, 256, augment=False, task=task, kpt_shape=spec.kpt_shape)
+        frames = list(SceneGenerator(5, SceneConfig(width=256, height=160, frames=9)))
+        assert len(ds) == 3
+        for i, frame in zip(range(len(ds)), frames[::4], strict=True):
+            sample = ds[i]
+            kept = [o for o in frame.objects if o.visibility >= 0.4]
+            assert len(sample[1]) == len(kept)
+            gain, pad = 1.0, (256 - 160) / 2  # 256x160 letterboxed into 256x256
+            if task == "segment":
+                masks = sample[2].numpy()
+                assert masks.shape == (len(kept), 64, 64)
+                for m, o in zip(masks, kept, strict=True):
+                    ref = rasterize([o.polygon * gain + (0, pad)], 64, 64, scale=0.25)
+                    assert (m.astype(bool) & ref).sum() / max(1, (m.astype(bool) | ref).sum()) > 0.9
+            else:
+                kp = sample[1][:, 5:].reshape(len(kept), 6, 3).numpy()
+                for k, o in zip(kp, kept, strict=True):
+                    ref = o.keypoints.copy()
+                    ref[:, 1] += pad * (ref[:, 2] > 0)
+                    assert np.allclose(k[:, 2], ref[:, 2])
+                    assert np.allclose(k[k[:, 2] > 0, :2], ref[ref[:, 2] > 0, :2], atol=0.01)

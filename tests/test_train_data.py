@@ -8,9 +8,10 @@ import cv2
 import numpy as np
 import pytest
 
-from yolotrack.core.errors import ConfigError, InvalidInputError
+from yolotrack.core.errors import ConfigError, InvalidInputError, LabelError
+from yolotrack.main import main
 from yolotrack.train.augment import hflip, letterbox, random_affine
-from yolotrack.train.dataset import YoloDataset, collate, label_path, load_data_yaml, read_labels
+from yolotrack.train.dataset import YoloDataset, collate, label_path, load_data_yaml, read_label_file, read_labels
 
 
 def _make_dataset(root: Path, n: int = 3) -> Path:
@@ -108,3 +109,34 @@ def test_collate_flattens_labels_with_image_index(tmp_path: Path):
     assert batch["images"].shape == (2, 3, 64, 64)
     assert batch["batch_idx"].tolist() == [0, 1]
     assert batch["cls"].tolist() == [1, 1] and batch["bboxes"].shape == (2, 4)
+
+
+@pytest.mark.parametrize(("task", "text", "why"), [
+    ("segment", "0 0.1 0.1 0.5 0.1", "4 coordinates"),
+    ("segment", "0 0.1 0.1 0.5 0.1 0.5 1.3", "outside the image"),
+    ("segment", "0 0.1 0.1 0.5 0.1 0.9 0.1", "no area"),
+    ("pose", "0 0.5 0.5 0.2 0.2 0.1 0.1 2", "8 values instead of 11"),
+    ("pose", "0 0.5 0.5 0.2 0.2 0.1 0.1 2 0.2 0.2 7", "visibility"),
+    ("pose", "1 0.5 0.5 0.2 0.2 0.1 nan 2 0.2 0.2 1", "not finite"),
+])
+def test_bad_segment_and_pose_rows_name_the_file_and_line(tmp_path: Path, task: str, text: str, why: str):
+    f = tmp_path / "l.txt"
+    good = "1 0.1 0.1 0.5 0.1 0.3 0.4" if task == "segment" else "1 0.5 0.5 0.2 0.2 0.1 0.1 2 0.2 0.2 0"
+    f.write_text(good + "\n\n" + text + "\n")
+    with pytest.raises(LabelError, match=rf"l\.txt:3: .*{why}"):
+        read_label_file(f, 2, task, (2, 3))
+    f.write_text(good + "\n")
+    lab = read_label_file(f, 2, task, (2, 3))
+    assert lab.cls.tolist() == [1]
+    if task == "segment":
+        assert np.allclose(lab.boxes, [[0.3, 0.25, 0.4, 0.3]]) and lab.segments[0].shape == (3, 2)
+    else:
+        assert np.allclose(lab.keypoints, [[[0.1, 0.1, 2], [0.2, 0.2, 0]]])
+
+
+def test_train_with_a_bad_label_file_says_file_and_line_and_exits_2(tmp_path: Path, capsys):
+    data = _make_dataset(tmp_path)
+    (tmp_path / "labels" / "train" / "im1.txt").write_text("1 0.5 0.5 0.2 0.2\n1 0.5 0.5 0.2\n")
+    assert main(["train", str(data), "--out", str(tmp_path / "run"), "--steps", "1", "-q"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "im1.txt:2:" in err[0] and "expected 'class cx cy w h'" in err[0]

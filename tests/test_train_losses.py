@@ -10,8 +10,8 @@ import torch
 
 from yolotrack.train.assigner import TaskAlignedAssigner
 from yolotrack.train.boxes import bbox2dist, ciou, dfl_decode, dist2bbox, make_anchors
-from yolotrack.train.losses import DetectionLoss, dfl_loss
-from yolotrack.train.metrics import MapAccumulator, average_precision
+from yolotrack.train.losses import DetectionLoss, PoseLoss, SegmentLoss, dfl_loss
+from yolotrack.train.metrics import MapAccumulator, average_precision, mask_iou, oks_matrix
 
 
 def test_make_anchors_are_cell_centres_in_level_order():
@@ -167,3 +167,81 @@ def test_map_accumulator_perfect_half_and_ignore():
     acc.add([[0, 0, 10, 10], [50, 50, 60, 60]], [0.5, 0.9], [0, 0], [[0, 0, 10, 10]], [0],
             ignore_xyxy=[[50, 50, 60, 61]])
     assert acc.compute().map50 == pytest.approx(1.0)
+
+
+def _seg_out(nm: int = 4, requires_grad: bool = True):
+    feats = [torch.zeros(1, 64 + 1, s, s, requires_grad=requires_grad) for s in (8, 4, 2)]
+    coeffs = torch.zeros(1, nm, 64 + 16 + 4, requires_grad=requires_grad)
+    protos = torch.randn(1, nm, 16, 16, generator=torch.Generator().manual_seed(0)).requires_grad_(requires_grad)
+    return feats, coeffs, protos
+
+
+def test_segment_loss_falls_as_the_predicted_mask_fits_the_object():
+    feats, coeffs, protos = _seg_out()
+    masks = torch.zeros(1, 16, 16, dtype=torch.uint8)
+    masks[0, 4:10, 5:11] = 1  # a 24x24 object at 1/4 resolution
+    batch = {"images": torch.zeros(1, 3, 64, 64), "batch_idx": torch.tensor([0]), "cls": torch.tensor([0]),
+             "bboxes": torch.tensor([[32.0, 28.0, 24.0, 24.0]]), "masks": masks}
+    loss_fn = SegmentLoss(nc=1, strides=[8, 16, 32])
+    assert loss_fn.parts == ("box", "cls", "dfl", "seg")
+    opt = torch.optim.Adam([*feats, coeffs, protos], lr=0.05)
+    seg = []
+    for _ in range(60):
+        loss, parts = loss_fn.batch_loss((feats, coeffs, protos), batch)
+        assert parts.shape == (4,) and torch.isfinite(loss)
+        seg.append(parts[3].item())
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert seg[-1] < 0.2 * seg[0]
+    # without objects there is no mask term, and the prototypes still get a (zero) gradient
+    empty = {**batch, "batch_idx": torch.zeros(0), "cls": torch.zeros(0), "bboxes": torch.zeros(0, 4),
+             "masks": torch.zeros(0, 16, 16)}
+    _, parts = loss_fn.batch_loss(_seg_out(), empty)
+    assert parts[3] == 0
+
+
+def test_pose_loss_falls_as_keypoints_reach_their_targets_and_ignores_unlabelled_ones():
+    k = 3
+    feats = [torch.zeros(1, 64 + 1, s, s, requires_grad=True) for s in (8, 4, 2)]
+    raw = torch.zeros(1, k * 3, 84, requires_grad=True)
+    kpts = torch.tensor([[[26.0, 20.0, 2], [40.0, 36.0, 1], [0.0, 0.0, 0]]])
+    batch = {"images": torch.zeros(1, 3, 64, 64), "batch_idx": torch.tensor([0]), "cls": torch.tensor([0]),
+             "bboxes": torch.tensor([[32.0, 28.0, 24.0, 24.0]]), "keypoints": kpts}
+    loss_fn = PoseLoss(nc=1, strides=[8, 16, 32], kpt_shape=(k, 3), sigmas=[0.1] * k)
+    opt = torch.optim.Adam([*feats, raw], lr=0.05)
+    pose = []
+    for _ in range(80):
+        loss, parts = loss_fn.batch_loss((feats, raw), batch)
+        pose.append(parts[3].item())
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert pose[-1] < 0.2 * pose[0]
+    # the fitted anchors put both labelled keypoints on target (decoded the way the head decodes them)
+    tg = loss_fn.assign(feats, batch["batch_idx"], batch["cls"], batch["bboxes"])
+    fg = tg.assignment.fg_mask[0]
+    y = raw.detach().view(1, k, 3, -1)[0][:, :, fg]  # (K, 3, F)
+    xy = (y[:, :2] * 2 + (tg.anchors[fg].T[None] - 0.5)) * tg.stride[fg].T[None]
+    assert (xy[:2] - kpts[0, :2, :2, None]).abs().max() < 2.0
+    assert (y[2, 2] < 0).all() and (y[:2, 2] > 0).all()  # visibility learns "labelled"
+
+
+def test_mask_iou_and_oks_by_hand():
+    gt = np.zeros((2, 20, 20), bool)
+    gt[0, 0:10, 0:10] = True
+    gt[1, 10:20, 10:20] = True
+    pred = np.ones((10, 5), bool)  # the left half of object 0, given inside its box
+    iou = mask_iou(np.array([[0, 0, 5, 10]]), [pred], gt)
+    assert iou.tolist() == [[0.5, 0.0]]
+    g = np.array([[[10.0, 10.0, 2], [20.0, 10.0, 2], [0.0, 0.0, 0]]])
+    assert oks_matrix(g[:, :, :2], g, np.array([100.0]), np.full(3, 0.1)).tolist() == [[1.0]]
+    p = g.copy()
+    p[0, 0, 0] += 2.0  # d^2 = 4; e = 4 / (2 * 100 * 0.04) = 0.5; the unlabelled point does not count
+    p[0, 2] = (99.0, 99.0, 0)
+    assert oks_matrix(p, g, np.array([100.0]), np.full(3, 0.1))[0, 0] == pytest.approx((math.exp(-0.5) + 1) / 2)
+    # the same matching as boxes: one hit above 0.5 of 10 thresholds for an OKS of 0.52
+    acc = MapAccumulator()
+    acc.add_similarity(np.array([[0.52]]), [0.9], [0], [0])
+    r = acc.compute()
+    assert r.map50 == pytest.approx(1.0) and r.map50_95 == pytest.approx(0.1)

@@ -27,6 +27,10 @@ Departures from the official code:
   frame without detections, the tracked boxes), as the official ORB/SIFT methods mask the
   detections; the official sparseOptFlow uses the whole frame, so textured moving objects can
   outvote the background and make a still camera seem to move.
+- Re-identification after long occlusion (`reid`, not in the official code): a lost track waits
+  `reid_buffer` frames instead of `track_buffer`, out of the IoU stages once its buffer ran out,
+  and a high detection that would start a new track is first matched to the lost tracks on
+  appearance (the detector's embeddings, `reid_thresh`) within a motion gate (`_reidentify`).
 - The per-sequence MOT17 settings and the output filters of `tools/track.py` (boxes taller
   than wide by 1.6, area < 10) are not applied: they are pedestrian-benchmark specific.
 - Thresholds are yolotrack's shared tracker keys (the class defaults are the official ones);
@@ -45,11 +49,14 @@ from yolotrack.tracker import reid
 from yolotrack.tracker.byte_tracker import BYTE_KEYS, ByteTracker
 from yolotrack.tracker.gmc import IDENTITY, METHODS, CameraMotion
 from yolotrack.tracker.kalman import KalmanFilterXYWH
-from yolotrack.tracker.lifecycle import FieldSpec, FrameInput, TrackTable, check_unit
-from yolotrack.tracker.matching import iou_matrix
+from yolotrack.tracker.lifecycle import I64, FieldSpec, FrameInput, TrackTable, check_unit
+from yolotrack.tracker.matching import iou_matrix, linear_assignment
 
 if TYPE_CHECKING:
     from yolotrack.core.config import TrackerConfig
+
+REID_GATE = 1.5  # re-identification: track sizes a lost object may move, per second lost plus one
+REID_SIZE = 2.0  # ... and the most its box size may change
 
 
 class BotSortTracker(ByteTracker):
@@ -75,17 +82,22 @@ class BotSortTracker(ByteTracker):
                  new_track_thresh: float = 0.7, match_thresh: float = 0.8, second_match_thresh: float = 0.5,
                  unconfirmed_match_thresh: float = 0.7, track_buffer: int = 30, fuse_score: bool = True,
                  per_class: bool = False, report_missed: int = 0, gmc: str = "sparse", appearance: bool = False,
-                 proximity_thresh: float = 0.5, appearance_thresh: float = 0.25) -> None:
+                 proximity_thresh: float = 0.5, appearance_thresh: float = 0.25, reid: bool = False,
+                 reid_buffer: int = 150, reid_thresh: float = 0.1) -> None:
         if gmc not in METHODS:
             raise ConfigError(f"tracker.botsort.gmc must be one of {', '.join(METHODS)}, got {gmc!r}")
-        check_unit(proximity_thresh=proximity_thresh, appearance_thresh=appearance_thresh)
+        check_unit(proximity_thresh=proximity_thresh, appearance_thresh=appearance_thresh, reid_thresh=reid_thresh)
         self.motion = CameraMotion(gmc)  # before super().__init__, whose reset() resets it
         self.appearance = bool(appearance)
         self.proximity_thresh = float(proximity_thresh)
         self.appearance_thresh = float(appearance_thresh)
+        self.reid = bool(reid)
+        self.reid_thresh = float(reid_thresh)
         super().__init__(frame_rate, track_thresh, low_thresh, new_track_thresh, match_thresh,
                          second_match_thresh, unconfirmed_match_thresh, track_buffer, fuse_score, per_class,
                          report_missed)
+        # a lost track waits this long (frames at 30 fps, scaled to the source's rate) to be re-identified
+        self.reid_time = int(self.frame_rate / 30.0 * int(reid_buffer)) if self.reid else 0
         self.kf = KalmanFilterXYWH()
 
     @classmethod
@@ -93,7 +105,8 @@ class BotSortTracker(ByteTracker):
         b = cfg.botsort
         return cls(frame_rate=frame_rate, **{k: getattr(cfg, k) for k in BYTE_KEYS}, gmc=b.gmc,
                    appearance=b.appearance, proximity_thresh=b.proximity_thresh,
-                   appearance_thresh=b.appearance_thresh)
+                   appearance_thresh=b.appearance_thresh, reid=b.reid, reid_buffer=b.reid_buffer,
+                   reid_thresh=b.reid_thresh)
 
     def reset(self) -> None:
         super().reset()
@@ -132,8 +145,34 @@ class BotSortTracker(ByteTracker):
             np.minimum(cost, emb, out=cost)
         return self._gate_classes(cost, t.cls[rows], frame.cls[det])
 
+    def _reidentify(self, rows: np.ndarray, det: np.ndarray, frame: FrameInput,
+                    track_boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """A lost confirmed track and a would-be birth are one object when their appearance cost is at most
+        `reid_thresh` and the detection lies where the track can have got to: its centre within
+        `REID_GATE` x (1 + seconds lost) track sizes of the track's coasted prediction, its size within
+        a factor `REID_SIZE` of the track's. One assignment over the pairs left."""
+        t = self._tracks
+        if frame.feats is None or t.feat.shape[1] != frame.feats.shape[1]:
+            return I64, I64
+        rows = rows[t.has_feat[rows] & (t.track_id[rows] > 0)]
+        if not len(rows):
+            return I64, I64
+        cost = reid.cosine_cost(t.feat[rows], t.has_feat[rows], reid.normalize(frame.feats[det]))
+        tb, db = track_boxes[rows], frame.boxes[det]
+        tc, dc = (tb[:, :2] + tb[:, 2:]) / 2, (db[:, :2] + db[:, 2:]) / 2
+        ts = np.sqrt(np.maximum(np.prod(tb[:, 2:] - tb[:, :2], axis=1), 1.0))
+        ds = np.sqrt(np.maximum(np.prod(db[:, 2:] - db[:, :2], axis=1), 1.0))
+        lost_s = (self.frame_id - t.end[rows]) / self.frame_rate
+        dist = np.linalg.norm(tc[:, None, :] - dc[None, :, :], axis=2) / ts[:, None]
+        ratio = ds[None, :] / ts[:, None]
+        far = (dist > REID_GATE * (1.0 + lost_s)[:, None]) | (ratio > REID_SIZE) | (ratio < 1.0 / REID_SIZE)
+        cost[far] = 1.0
+        cost = self._gate_classes(cost, t.cls[rows], frame.cls[det])
+        r, c, _, _ = linear_assignment(cost, self.reid_thresh)
+        return rows[r], det[c]
+
     def _matched(self, rows: np.ndarray, det: np.ndarray, frame: FrameInput) -> None:
-        if not self.appearance or frame.feats is None:
+        if not (self.appearance or self.reid) or frame.feats is None:
             return
         high = frame.scores[det] > self.track_thresh  # low-score detections carry no feature (official)
         rows, det = rows[high], det[high]
@@ -143,7 +182,7 @@ class BotSortTracker(ByteTracker):
         t.has_feat[rows] = True
 
     def _born(self, new: TrackTable, det: np.ndarray, frame: FrameInput) -> None:
-        if not self.appearance or frame.feats is None:
+        if not (self.appearance or self.reid) or frame.feats is None:
             return
         self._size_features(frame.feats.shape[1])
         if new.feat.shape[1] != frame.feats.shape[1]:

@@ -124,6 +124,8 @@ class ByteTracker(TrackerBase):
     def from_config(cls, cfg: TrackerConfig, frame_rate: float | None = None) -> ByteTracker:
         return cls(frame_rate=frame_rate, **{k: getattr(cfg, k) for k in BYTE_KEYS})
 
+    reid_time = 0  # frames a lost track is kept for re-identification (BoT-SORT with `reid`); 0: none
+
     def reset(self) -> None:
         super().reset()
         self._n_tracked = 0  # rows [0, n) are the tracked list, the rest the lost list
@@ -156,6 +158,12 @@ class ByteTracker(TrackerBase):
 
     def _born(self, new: TrackTable, det: np.ndarray, frame: FrameInput) -> None:
         """New rows from detections `det`, before they join the table."""
+
+    def _reidentify(self, rows: np.ndarray, det: np.ndarray, frame: FrameInput,
+                    track_boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Lost `rows` the IoU stages did not match x would-be births `det`: (rows, dets) that are the same
+        object (BoT-SORT with `reid`); none here."""
+        return I64, I64
 
     # ------------------------------------------------------------------ one frame
 
@@ -198,14 +206,17 @@ class ByteTracker(TrackerBase):
         activated = t.activated[:n_trk]
         conf_rows = trk_rows[activated]
         unconf_rows = trk_rows[~activated]
-        pool = np.concatenate([conf_rows, lost_rows])
+        # lost past the buffer (+ the reference's extra frame), kept only for re-identification
+        dormant = fid - t.end[lost_rows] > self.max_time_lost + 1 if self.reid_time else np.zeros(len(lost_rows), bool)
+        predicted = np.concatenate([conf_rows, lost_rows])
+        pool = np.concatenate([conf_rows, lost_rows[~dormant]])
         n_conf = len(conf_rows)
 
         high = (scores > self.track_thresh).nonzero()[0]
         low = ((scores > self.low_thresh) & (scores < self.track_thresh)).nonzero()[0]
 
-        self._predict(pool, n_conf)
-        self._compensate(np.concatenate([pool, unconf_rows]), image, boxes[high])
+        self._predict(predicted, n_conf)
+        self._compensate(np.concatenate([predicted, unconf_rows]), image, boxes[high])
         track_boxes = self.kf.boxes(t.mean)
         pool_boxes = track_boxes[pool]
 
@@ -239,6 +250,16 @@ class ByteTracker(TrackerBase):
         births = left[u_left]
         births = births[scores[births] >= self.new_track_thresh]
 
+        # 4) re-identification (BoT-SORT `reid`): lost tracks the IoU stages missed x would-be births.
+        if self.reid_time and len(births):
+            unmatched_lost = np.setdiff1d(lost_rows, matched_rows, assume_unique=True)
+            r4, d4 = self._reidentify(unmatched_lost, births, frame, track_boxes)
+            if len(r4):
+                matched_rows = np.concatenate([matched_rows, r4])
+                matched_dets = np.concatenate([matched_dets, d4])
+                refound = np.concatenate([refound, r4])
+                births = births[~np.isin(births, d4)]
+
         # Kalman update of every matched track in one call.
         if len(matched_rows):
             t.mean[matched_rows], t.cov[matched_rows] = self.kf.update(
@@ -261,7 +282,7 @@ class ByteTracker(TrackerBase):
         # after that, and a track that expired and was re-found is dropped when lost again.
         old_lost = lost_rows[t.state[lost_rows] == LOST]
         expired = t.expired[old_lost]
-        newly_expired = (fid - t.end[old_lost] > self.max_time_lost) & (expired == 0)
+        newly_expired = (fid - t.end[old_lost] > max(self.max_time_lost, self.reid_time)) & (expired == 0)
         t.expired[old_lost[newly_expired]] = fid
         drop_old = (expired > 0) & (expired < fid)
         drop_new = t.expired[newly_lost] > 0
@@ -291,7 +312,13 @@ class ByteTracker(TrackerBase):
         keep_mask[dead_tentative] = False
         tracked_order = np.concatenate([trk_rows[keep_mask], birth_rows, refound])
         lost_order = np.concatenate([still_lost, newly_lost[~drop_new]])
-        tracked_order, lost_order, dup_removed = self._remove_duplicates(tracked_order, lost_order, track_boxes)
+        if self.reid_time:  # a dormant track's frozen box is no duplicate of anything: it only waits
+            asleep = fid - t.end[lost_order] > self.max_time_lost + 1
+            tracked_order, awake, dup_removed = self._remove_duplicates(tracked_order, lost_order[~asleep],
+                                                                        track_boxes)
+            lost_order = np.concatenate([awake, lost_order[asleep]])
+        else:
+            tracked_order, lost_order, dup_removed = self._remove_duplicates(tracked_order, lost_order, track_boxes)
 
         # Reported: confirmed tracked rows (plus recently missed ones); ids and events follow.
         shown = np.zeros(len(t), bool)

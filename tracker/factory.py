@@ -40,7 +40,7 @@ def tracker_factory(cfg: TrackerConfig) -> Callable[[float], TrackerBase]:
 
 def wants_embeddings(cfg: TrackerConfig) -> bool:
     """Whether the configured tracker matches on appearance (the detector must then pool embeddings)."""
-    return bool(cfg.enabled and cfg.type == "botsort" and cfg.botsort.appearance)
+    return bool(cfg.enabled and cfg.type == "botsort" and (cfg.botsort.appearance or cfg.botsort.reid))
 
 
 def wants_images(cfg: TrackerConfig) -> bool:

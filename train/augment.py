@@ -40,7 +40,15 @@ def random_affine(image: np.ndarray, boxes: np.ndarray, size: int, rng: np.rando
     with a larger `view_size` shows objects at the pixel size inference at `view_size` will see,
     at a fraction of the compute.
     """
-    h, w = image.shape[:2]
+    m = affine_matrix(image.shape[:2], boxes, size, rng, scale, translate, view_size)
+    return apply_affine(image, boxes, m, size, min_keep)
+
+
+def affine_matrix(hw: tuple[int, int], boxes: np.ndarray, size: int, rng: np.random.Generator,
+                  scale: tuple[float, float] = (0.6, 1.4), translate: float = 0.2,
+                  view_size: int | None = None) -> np.ndarray:
+    """The (2,3) scale + translation `random_affine` applies; polygons and keypoints go through it too."""
+    h, w = hw
     s = float(rng.uniform(*scale)) * (view_size or size) / max(h, w)
     # centre of the source that lands at the canvas centre, jittered
     cx = w / 2 + float(rng.uniform(-0.5, 0.5)) * w * (1 - min(1.0, size / (w * s))) + \
@@ -51,10 +59,16 @@ def random_affine(image: np.ndarray, boxes: np.ndarray, size: int, rng: np.rando
         b = boxes[int(rng.integers(len(boxes)))]
         cx = (b[0] + b[2]) / 2 + float(rng.uniform(-0.35, 0.35)) * size / s
         cy = (b[1] + b[3]) / 2 + float(rng.uniform(-0.35, 0.35)) * size / s
-    m = np.array([[s, 0, size / 2 - s * cx], [0, s, size / 2 - s * cy]], np.float32)
+    return np.array([[s, 0, size / 2 - s * cx], [0, s, size / 2 - s * cy]], np.float32)
+
+
+def apply_affine(image: np.ndarray, boxes: np.ndarray, m: np.ndarray, size: int, min_keep: float = 0.35
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Warp into the size x size canvas; boxes clipped, those mostly pushed out dropped (kept-row mask)."""
     out = cv2.warpAffine(image, m, (size, size), flags=cv2.INTER_LINEAR, borderValue=(PAD_VALUE,) * 3)
     if len(boxes) == 0:
         return out, boxes.reshape(0, 4), np.zeros(0, bool)
+    s = float(m[0, 0])
     nb = boxes * s + np.array([m[0, 2], m[1, 2], m[0, 2], m[1, 2]], np.float32)
     area0 = (nb[:, 2] - nb[:, 0]) * (nb[:, 3] - nb[:, 1])
     nb = nb.clip(0, size)

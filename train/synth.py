@@ -16,6 +16,9 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from yolotrack.train.polygons import clip_to_rect, fill_polygons, join_rings, mask_rings
+from yolotrack.train.shape_keypoints import shape_keypoints
+
 CLASS_NAMES: tuple[str, ...] = ("disc", "square", "triangle", "star")
 
 # Base colours (BGR) per class; each object jitters its own a little.
@@ -64,12 +67,20 @@ class ObjectState:
 
 @dataclass
 class GroundTruth:
-    """One object in one frame: box clipped to the frame, visibility = visible share of its area."""
+    """One object in one frame: box clipped to the frame, visibility = visible share of its area.
+
+    `polygon` (P,2) is the outline of what is visible in frame pixels: the shape's own vertices when
+    nothing hides it, else its visible part traced at 1/4 px (pieces joined into one ring).
+    `keypoints` (K,3) is x, y, visibility in the COCO sense (2 seen, 1 hidden by another object,
+    0 outside the frame or a slot the class does not use), layout `shape_keypoints.KEYPOINT_NAMES`.
+    """
 
     track_id: int
     cls: int
     xyxy: tuple[float, float, float, float]
     visibility: float
+    polygon: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
+    keypoints: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))
 
 
 @dataclass
@@ -116,6 +127,57 @@ def _texture(cls: int, h: int, w: int, obj: ObjectState, ox: float, oy: float) -
     else:  # dark centre dot
         pat = (np.sqrt(u * u + v * v) > 0.22).astype(np.float32)
     return 0.35 + 0.65 * pat
+
+
+SUPERSAMPLE = 4  # occluded outlines are traced at 1/4 px
+
+
+def visible_outline(track_id: int, outlines: dict[int, np.ndarray], width: int, height: int) -> np.ndarray:
+    """The visible part of one drawn shape as one polygon (frame pixels); `outlines` in drawing order.
+
+    Clipping to the frame is exact; only a shape that a later one overlaps is traced from a
+    supersampled raster of itself minus the shapes drawn over it."""
+    ids = list(outlines)
+    own = clip_to_rect(outlines[track_id], 0, 0, width, height)
+    if len(own) < 3:
+        return np.zeros((0, 2))
+    x1, y1 = own.min(0)
+    x2, y2 = own.max(0)
+    above = []
+    for other in ids[ids.index(track_id) + 1:]:
+        o = outlines[other]
+        if o[:, 0].max() > x1 and o[:, 0].min() < x2 and o[:, 1].max() > y1 and o[:, 1].min() < y2:
+            above.append(o)
+    if not above:
+        return own
+    ox, oy = math.floor(x1), math.floor(y1)
+    mh, mw = (math.ceil(y2) - oy) * SUPERSAMPLE, (math.ceil(x2) - ox) * SUPERSAMPLE
+    mask = fill_polygons(np.zeros((mh, mw), np.uint8), [own], 1, SUPERSAMPLE, (ox, oy))
+    fill_polygons(mask, above, 0, SUPERSAMPLE, (ox, oy))
+    if not mask.any():
+        return np.zeros((0, 2))
+    rings = mask_rings(mask.astype(bool), SUPERSAMPLE, (ox, oy), min_area=1.0)
+    if not rings:
+        return np.zeros((0, 2))
+    simplified = [cv2.approxPolyDP(r.astype(np.float32).reshape(-1, 1, 2), 0.2, True).reshape(-1, 2) for r in rings]
+    return join_rings([s for s in simplified if len(s) >= 3] or rings[:1])
+
+
+def _keypoints(o: ObjectState, outline: np.ndarray, owner: np.ndarray, width: int, height: int) -> np.ndarray:
+    """(K,3) keypoints of a drawn shape: seen (2) when the shape itself owns the pixel just inside the
+    point, hidden (1) when another shape does, 0 outside the frame or in an unused slot."""
+    xy = shape_keypoints(o.cls, outline, (o.x, o.y), o.radius)
+    out = np.zeros((len(xy), 3), np.float64)
+    for k, (x, y) in enumerate(xy):
+        if not (np.isfinite(x) and 0 <= x < width and 0 <= y < height):
+            continue
+        d = math.hypot(o.x - x, o.y - y)
+        step = min(1.5, d) / d if d > 0 else 0.0  # look 1.5 px towards the centre: corners sit on the edge
+        px = int(np.clip(x + (o.x - x) * step, 0, width - 1))
+        py = int(np.clip(y + (o.y - y) * step, 0, height - 1))
+        who = int(owner[py, px])
+        out[k] = (x, y, 1.0 if who not in (-1, o.track_id) else 2.0)
+    return out
 
 
 class SceneGenerator:
@@ -225,6 +287,7 @@ class SceneGenerator:
         owner = np.full((h, w), -1, np.int32)
         areas: dict[int, float] = {}
         boxes: dict[int, tuple[float, float, float, float]] = {}
+        outlines: dict[int, np.ndarray] = {}  # drawn shapes, bottom to top
         for o in sorted(self.objects, key=lambda q: q.z):
             pts = _polygon(o.cls, o.radius, o.angle) + (o.x, o.y)
             x1, y1 = pts.min(0)
@@ -246,6 +309,7 @@ class SceneGenerator:
             owner[iy1:iy2, ix1:ix2][mask > 127] = o.track_id
             areas[o.track_id] = float(cv2.contourArea(pts.astype(np.float32)))
             boxes[o.track_id] = (cx1, cy1, cx2, cy2)
+            outlines[o.track_id] = pts
         # global lighting drift and a moving soft light spot
         t = index / max(self.light_period, 1.0)
         gain = 1.0 + cfg.light_amplitude * math.sin(2 * math.pi * t + self.light_phase)
@@ -266,7 +330,9 @@ class SceneGenerator:
             if o.track_id not in boxes:
                 continue
             vis = min(1.0, visible.get(o.track_id, 0) / max(areas[o.track_id], 1.0))
-            gts.append(GroundTruth(o.track_id, o.cls, boxes[o.track_id], vis))
+            polygon = visible_outline(o.track_id, outlines, w, h)
+            kpts = _keypoints(o, outlines[o.track_id], owner, w, h)
+            gts.append(GroundTruth(o.track_id, o.cls, boxes[o.track_id], vis, polygon, kpts))
         return SceneFrame(image=image, index=index, objects=gts)
 
     def __iter__(self) -> Iterator[SceneFrame]:

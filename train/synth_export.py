@@ -20,6 +20,7 @@ import yaml
 from yolotrack.core.errors import InvalidInputError
 from yolotrack.core.files import temp_beside
 from yolotrack.sinks.base import AtomicFile
+from yolotrack.train.shape_keypoints import KEYPOINT_NAMES, KEYPOINT_SIGMAS, KPT_SHAPE, SKELETON
 from yolotrack.train.synth import CLASS_NAMES, SceneConfig, SceneFrame, SceneGenerator
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ class SynthPlan:
     dataset: bool = True
     crf: int = 26
     min_visibility: float = 0.4  # dataset labels skip objects hidden more than this
+    task: str = "detect"  # label format: detect (boxes), segment (polygons) or pose (boxes + keypoints)
 
 
 class VideoWriter:
@@ -98,6 +100,33 @@ def yolo_rows(frame: SceneFrame, width: int, height: int, min_visibility: float)
     return rows
 
 
+def segment_rows(frame: SceneFrame, width: int, height: int, min_visibility: float) -> list[str]:
+    """YOLO segment label lines: class x1 y1 x2 y2 ..., the visible outline normalised to the image size."""
+    rows = []
+    for o in frame.objects:
+        if o.visibility < min_visibility or len(o.polygon) < 3:
+            continue
+        xy = (np.asarray(o.polygon, np.float64) / (width, height)).clip(0, 1)
+        rows.append(f"{o.cls} " + " ".join(f"{v:.6f}" for v in xy.reshape(-1)))
+    return rows
+
+
+def pose_rows(frame: SceneFrame, width: int, height: int, min_visibility: float) -> list[str]:
+    """YOLO pose label lines: class cx cy w h, then x y visibility per keypoint (0 0 0 when unlabelled)."""
+    rows = []
+    for o, box in zip(frame.objects, yolo_rows(frame, width, height, 0.0), strict=True):
+        if o.visibility < min_visibility:
+            continue
+        kp = []
+        for x, y, v in np.asarray(o.keypoints, np.float64):
+            kp.append("0 0 0" if v == 0 else f"{x / width:.6f} {y / height:.6f} {int(v)}")
+        rows.append(f"{box} {' '.join(kp)}")
+    return rows
+
+
+LABEL_ROWS = {"detect": yolo_rows, "segment": segment_rows, "pose": pose_rows}
+
+
 def write_sequence(seed: int, name: str, plan: SynthPlan, split: str | None) -> int:
     """Render one sequence and write its video, MOT gt and (for `split`) dataset images."""
     cfg = plan.scene
@@ -126,8 +155,8 @@ def write_sequence(seed: int, name: str, plan: SynthPlan, split: str | None) -> 
                 img_file.file.write(buf.tobytes())
                 img_file.commit()
                 lab = AtomicFile(labels / f"{stem}.txt")
-                lab.file.write("".join(r + "\n" for r in yolo_rows(frame, cfg.width, cfg.height,
-                                                                    plan.min_visibility)))
+                rows = LABEL_ROWS[plan.task](frame, cfg.width, cfg.height, plan.min_visibility)
+                lab.file.write("".join(r + "\n" for r in rows))
                 lab.commit()
     except BaseException:
         gt.discard()
@@ -144,9 +173,12 @@ def write_sequence(seed: int, name: str, plan: SynthPlan, split: str | None) -> 
     return n
 
 
-def write_data_yaml(root: Path) -> Path:
-    data = {"path": str(root.resolve()), "train": "images/train", "val": "images/val",
-            "nc": len(CLASS_NAMES), "names": dict(enumerate(CLASS_NAMES))}
+def write_data_yaml(root: Path, task: str = "detect") -> Path:
+    data: dict[str, object] = {"path": str(root.resolve()), "train": "images/train", "val": "images/val",
+                               "nc": len(CLASS_NAMES), "names": dict(enumerate(CLASS_NAMES)), "task": task}
+    if task == "pose":  # no flip_idx: see shape_keypoints
+        data.update(kpt_shape=list(KPT_SHAPE), kpt_names=list(KEYPOINT_NAMES),
+                    skeleton=[list(e) for e in SKELETON], kpt_sigmas=list(KEYPOINT_SIGMAS))
     f = AtomicFile(root / "data.yaml")
     yaml.safe_dump(data, f.file, sort_keys=False)
     return f.commit()
@@ -154,6 +186,8 @@ def write_data_yaml(root: Path) -> Path:
 
 def run_plan(plan: SynthPlan) -> dict[str, list[str]]:
     """Write every sequence; returns the sequence names per split."""
+    if plan.task not in LABEL_ROWS:
+        raise InvalidInputError(f"unknown label task {plan.task!r}; choose detect, segment or pose")
     if plan.sequences < 1:
         raise InvalidInputError("need at least one sequence")
     n_val = 0 if plan.sequences == 1 else max(1, round(plan.sequences * plan.val_fraction))
@@ -165,7 +199,7 @@ def run_plan(plan: SynthPlan) -> dict[str, list[str]]:
         splits[split].append(name)
         log.info("wrote %s (%s, %d frames)", name, split, frames)
     if plan.dataset:
-        write_data_yaml(plan.out / "dataset")
+        write_data_yaml(plan.out / "dataset", plan.task)
     return splits
 
 

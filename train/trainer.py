@@ -27,8 +27,8 @@ from tqdm import tqdm
 from yolotrack.core.errors import ConfigError, WeightsError
 from yolotrack.train.boxes import nms
 from yolotrack.train.dataset import DataSpec, YoloDataset, collate, load_data_yaml
-from yolotrack.train.losses import DetectionLoss
-from yolotrack.train.metrics import MapAccumulator, MapResult
+from yolotrack.train.losses import DetectionLoss, keypoint_sigmas, loss_for
+from yolotrack.train.metrics import MapAccumulator, MapResult, mask_iou, oks_matrix
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 class TrainConfig:
     data: str
     model: str = "n"  # a scale (n/s/m/l/x) to start from scratch, or a checkpoint load_model reads
+    task: str | None = None  # detect | segment | pose; default: the data YAML's, else the checkpoint's
     family: str = "turbo"
     out: str = "runs/train"
     imgsz: int = 320  # training crop size
@@ -159,41 +160,90 @@ def lr_at(step: int, total: int, cfg: TrainConfig) -> float:
     return cfg.lr0 * (cfg.lrf + (1 - cfg.lrf) * 0.5 * (1 + math.cos(math.pi * t)))
 
 
-def decode_predictions(out: Any, conf: float = 0.001, iou: float = 0.7, max_det: int = 300
-                       ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Eval-mode head output (B, 4+nc, A) xywh + sigmoid scores -> per image (xyxy, score, class) after NMS."""
+def decode_predictions(out: Any, conf: float = 0.001, iou: float = 0.7, max_det: int = 300, nc: int | None = None
+                       ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """Eval-mode head output (B, 4+nc(+extra), A) xywh + sigmoid scores (+ mask coefficients or keypoints)
+    -> per image (xyxy, score, class, extra rows) after NMS. `nc` is needed when there are extra rows."""
     pred = out[0] if isinstance(out, (tuple, list)) else out
+    nc = nc if nc is not None else pred.shape[1] - 4
     results = []
-    for p in pred.float().transpose(1, 2):  # (A, 4+nc)
-        scores, cls = p[:, 4:].max(1)
+    for p in pred.float().transpose(1, 2):  # (A, 4+nc+extra)
+        scores, cls = p[:, 4:4 + nc].max(1)
         keep = scores > conf
-        box, scores, cls = p[keep, :4], scores[keep], cls[keep]
+        box, scores, cls, extra = p[keep, :4], scores[keep], cls[keep], p[keep, 4 + nc:]
         xyxy = torch.cat((box[:, :2] - box[:, 2:] / 2, box[:, :2] + box[:, 2:] / 2), 1)
         if len(scores) > 3000:
             top = scores.topk(3000).indices
-            xyxy, scores, cls = xyxy[top], scores[top], cls[top]
+            xyxy, scores, cls, extra = xyxy[top], scores[top], cls[top], extra[top]
         if len(scores):
             kept = nms(xyxy + cls[:, None].float() * 7680, scores, iou)[:max_det]
-            xyxy, scores, cls = xyxy[kept], scores[kept], cls[kept]
-        results.append((xyxy.numpy(), scores.numpy(), cls.numpy()))
+            xyxy, scores, cls, extra = xyxy[kept], scores[kept], cls[kept], extra[kept]
+        results.append((xyxy.numpy(), scores.numpy(), cls.numpy(), extra.numpy()))
     return results
 
 
+def box_masks(coeffs: np.ndarray, protos: torch.Tensor, xyxy: np.ndarray, size: tuple[int, int]
+              ) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Each detection's mask at input resolution, inside its (integer, clipped) box only: the prototypes
+    are upsampled once, then each box's crop is combined with that detection's coefficients."""
+    h, w = size
+    up = torch.nn.functional.interpolate(protos[None].float(), (h, w), mode="bilinear", align_corners=False)[0]
+    boxes = np.zeros((len(xyxy), 4), np.int64)
+    masks = []
+    c = torch.from_numpy(np.asarray(coeffs, np.float32))
+    for i, (x1, y1, x2, y2) in enumerate(np.asarray(xyxy, np.float64).reshape(-1, 4)):
+        bx1, by1 = int(np.clip(np.floor(x1), 0, w)), int(np.clip(np.floor(y1), 0, h))
+        bx2, by2 = int(np.clip(np.ceil(x2), bx1, w)), int(np.clip(np.ceil(y2), by1, h))
+        boxes[i] = (bx1, by1, bx2, by2)
+        crop = up[:, by1:by2, bx1:bx2]
+        masks.append((torch.einsum("n,nhw->hw", c[i], crop) > 0).numpy())
+    return boxes, masks
+
+
 @torch.no_grad()
-def evaluate(model: torch.nn.Module, dataset: YoloDataset, batch: int = 8, max_images: int | None = None) -> MapResult:
-    """mAP of `model` (eval mode) on a letterboxed dataset, boxes compared in letterboxed pixels."""
+def evaluate(model: torch.nn.Module, dataset: YoloDataset, batch: int = 8, max_images: int | None = None,
+             sigmas: list[float] | None = None) -> MapResult:
+    """mAP of `model` (eval mode) on a letterboxed dataset, boxes compared in letterboxed pixels; a
+    segment dataset (masks at full resolution: `mask_ratio=1`) adds mask mAP, a pose dataset OKS mAP."""
     model.eval()
+    task = dataset.task
+    nc = int(getattr(model, "nc", dataset.nc))
     n = len(dataset) if max_images is None else min(len(dataset), max_images)
     idx = np.linspace(0, len(dataset) - 1, n).round().astype(int) if n < len(dataset) else np.arange(n)
-    acc = MapAccumulator()
+    acc, extra_acc = MapAccumulator(), MapAccumulator()
+    k_sigmas = None
+    if task == "pose":
+        assert dataset.kpt_shape is not None
+        k_sigmas = keypoint_sigmas(dataset.kpt_shape[0], sigmas).numpy()
     for start in range(0, n, batch):
         items = [dataset[int(i)] for i in idx[start:start + batch]]
-        images = torch.stack([im for im, _ in items]).float() / 255
-        for (xyxy, scores, cls), (_, target) in zip(decode_predictions(model(images)), items, strict=True):
-            t = target.numpy()
+        images = torch.stack([it[0] for it in items]).float() / 255
+        out = model(images)
+        decoded = decode_predictions(out, nc=nc)
+        for j, ((xyxy, scores, cls, extra), item) in enumerate(zip(decoded, items, strict=True)):
+            t = item[1].numpy()
             gt = np.concatenate([t[:, 1:3] - t[:, 3:5] / 2, t[:, 1:3] + t[:, 3:5] / 2], 1)
-            acc.add(xyxy, scores, cls, gt, t[:, 0].astype(np.int64))
-    return acc.compute()
+            gt_cls = t[:, 0].astype(np.int64)
+            acc.add(xyxy, scores, cls, gt, gt_cls)
+            if task == "segment":
+                gt_masks = item[2].numpy().astype(bool)
+                if gt_masks.shape[-2:] != tuple(images.shape[-2:]):
+                    raise ValueError("segment evaluation needs full-resolution masks (dataset mask_ratio=1)")
+                boxes, masks = box_masks(extra, out[1][j], xyxy, tuple(images.shape[-2:]))
+                extra_acc.add_similarity(mask_iou(boxes, masks, gt_masks), scores, cls, gt_cls)
+            elif task == "pose":
+                assert dataset.kpt_shape is not None and k_sigmas is not None
+                k, d = dataset.kpt_shape
+                pk = extra.reshape(len(extra), k, d)
+                gk = t[:, 5:].reshape(len(t), k, 3)
+                area = (gt[:, 2] - gt[:, 0]) * (gt[:, 3] - gt[:, 1]) * 0.53
+                extra_acc.add_similarity(oks_matrix(pk, gk, area, k_sigmas), scores, cls, gt_cls)
+    result = acc.compute()
+    if task == "segment":
+        result.mask = extra_acc.compute()
+    elif task == "pose":
+        result.pose = extra_acc.compute()
+    return result
 
 
 def _load_detector_api() -> Any:
@@ -217,21 +267,37 @@ class Trainer:
             raise ConfigError(f"optimizer must be adamw or sgd, got {cfg.optimizer}")
         if not self.data.train:
             raise ConfigError(f"{cfg.data} names no training images")
+        self.task = cfg.task or self.data.task or ("pose" if self.data.kpt_shape else None)
+        if self.task not in (None, "detect", "segment", "pose"):
+            raise ConfigError(f"task must be detect, segment or pose, got {self.task!r}")
+        if self.task == "pose" and self.data.kpt_shape is None:
+            raise ConfigError(f"pose training needs 'kpt_shape' in {cfg.data}")
 
     def _build_model(self) -> torch.nn.Module:
         det = _load_detector_api()
         spec = self.cfg.model
+        data = self.data
         self.fresh = spec.lower() in ("n", "s", "m", "l", "x")
         if self.fresh:
-            model = det.build_model(scale=spec.lower(), task="detect", nc=self.data.nc, family=self.cfg.family,
-                                    names=dict(self.data.names))
+            self.task = self.task or "detect"
+            model = det.build_model(scale=spec.lower(), task=self.task, nc=data.nc, family=self.cfg.family,
+                                    kpt_shape=data.kpt_shape, names=dict(data.names))
         else:
             model = det.load_model(spec, fuse=False)
-            if getattr(model, "task", "detect") != "detect":
-                raise ConfigError(f"{spec} is a {model.task} model; training supports detect checkpoints")
-            if getattr(model, "nc", None) != self.data.nc or dict(getattr(model, "names", {})) != self.data.names:
-                model = det.reset_head(model, self.data.nc, dict(self.data.names))
-        model.names = dict(self.data.names)
+            self.task = self.task or getattr(model, "task", "detect")
+            if (model.task, model.nc) != (self.task, data.nc) or (
+                    self.task == "pose" and tuple(model.kpt_shape or ()) != tuple(data.kpt_shape or ())):
+                model, started = det.adapt_model(model, self.task, data.nc, dict(data.names), data.kpt_shape)
+                log.info("%s: %s head for %d classes; starting fresh: %s", spec, self.task, data.nc,
+                         ", ".join(sorted({".".join(k.split(".")[2:4]) for k in started})) or "nothing")
+        model.names = dict(data.names)
+        if self.task == "pose":
+            assert data.kpt_shape is not None
+            k = data.kpt_shape[0]
+            model.meta["keypoints"] = {
+                "names": data.kpt_names or [f"kp{j}" for j in range(k)],
+                "skeleton": [list(e) for e in data.skeleton] if data.skeleton is not None else None,
+                "sigmas": data.kpt_sigmas, "flip_idx": data.flip_idx}
         for p in model.parameters():
             if p.dtype.is_floating_point:
                 p.data = p.data.float()
@@ -252,12 +318,14 @@ class Trainer:
         self.out.mkdir(parents=True, exist_ok=True)
         model = self._build_model()
         strides = [float(s) for s in getattr(model, "stride", torch.tensor([8, 16, 32]))]
-        loss_fn = DetectionLoss(self.data.nc, strides)
+        task, data = self.task or "detect", self.data
+        loss_fn = loss_for(task, data.nc, strides, data.kpt_shape, data.kpt_sigmas)
         view = cfg.view_size or cfg.imgsz
-        train_ds = YoloDataset(self.data.train, self.data.nc, cfg.imgsz, augment=cfg.augment, seed=cfg.seed,
-                               view_size=view, scale=cfg.scale_range)
-        val_ds = YoloDataset(self.data.val, self.data.nc, cfg.val_imgsz or view, augment=False) \
-            if self.data.val else None
+        train_ds = YoloDataset(data.train, data.nc, cfg.imgsz, augment=cfg.augment, seed=cfg.seed,
+                               view_size=view, scale=cfg.scale_range, task=task, kpt_shape=data.kpt_shape,
+                               flip_idx=data.flip_idx)
+        val_ds = YoloDataset(data.val, data.nc, cfg.val_imgsz or view, augment=False, task=task,
+                             kpt_shape=data.kpt_shape, mask_ratio=1) if data.val else None
         groups = _param_groups(model, cfg.weight_decay)
         if cfg.optimizer == "adamw":
             opt: torch.optim.Optimizer = torch.optim.AdamW(groups, lr=cfg.lr0, betas=(cfg.momentum, 0.999))
@@ -284,7 +352,9 @@ class Trainer:
         with open(csv_path, "a", newline="") as fcsv:
             writer = csv.writer(fcsv)
             if new_csv:
-                writer.writerow(["step", "minutes", "lr", "box", "cls", "dfl", "mAP50", "mAP50-95"])
+                metrics = ["mAP50", "mAP50-95"] + {"segment": ["mask_mAP50", "mask_mAP50-95"],
+                                                   "pose": ["pose_mAP50", "pose_mAP50-95"]}.get(task, [])
+                writer.writerow(["step", "minutes", "lr", *loss_fn.parts, *metrics])
             result = self._loop(model, ema, opt, loss_fn, train_ds, val_ds, step, best, total, writer, fcsv,
                                 meta_base, state_path)
         return result
@@ -295,7 +365,7 @@ class Trainer:
         cfg = self.cfg
         t0 = time.monotonic()
         epoch = step // max(1, math.ceil(len(train_ds) / cfg.batch))
-        running = torch.zeros(3)
+        running = torch.zeros(len(loss_fn.parts))
         result: MapResult | None = None
         bar = tqdm(total=total, initial=step, desc="train", dynamic_ncols=True, leave=True)
         timed_from = None
@@ -322,17 +392,18 @@ class Trainer:
             if val_ds is None:
                 return None
             calibrate(cfg.calib_batches)
-            r = evaluate(ema.ema, val_ds, max_images=cfg.val_max_images)
+            r = evaluate(ema.ema, val_ds, max_images=cfg.val_max_images, sigmas=self.data.kpt_sigmas)
             minutes = (time.monotonic() - t0) / 60
             writer.writerow([step, f"{minutes:.2f}", f"{opt.param_groups[0]['lr']:.6f}",
-                             *[f"{x:.4f}" for x in running.tolist()], f"{r.map50:.4f}", f"{r.map50_95:.4f}"])
+                             *[f"{x:.4f}" for x in running.tolist()], *[f"{v:.4f}" for v in r.metrics().values()]])
             fcsv.flush()
-            log.info("step %d: mAP50 %.3f mAP50-95 %.3f\n%s", step, r.map50, r.map50_95,
+            log.info("step %d: %s\n%s", step, "  ".join(f"{k} {v:.3f}" for k, v in r.metrics().items()),
                      r.table(self.data.names))
-            if r.map50_95 > best:
-                best = r.map50_95
+            judged = r.task_result.map50_95  # masks for segment, keypoints for pose
+            if judged > best:
+                best = judged
                 self._save(self.out / "best.safetensors", ema.ema,
-                           meta_base | {"step": step, "metrics": {"mAP50": r.map50, "mAP50-95": r.map50_95}})
+                           meta_base | {"step": step, "metrics": r.metrics()})
             return r
 
         try:
@@ -351,8 +422,7 @@ class Trainer:
                     for g in opt.param_groups:
                         g["lr"] = lr
                     images = batch["images"].float() / 255
-                    feats = model(images)
-                    loss, parts = loss_fn(list(feats), batch["batch_idx"], batch["cls"], batch["bboxes"])
+                    loss, parts = loss_fn.batch_loss(model(images), batch)
                     opt.zero_grad(set_to_none=True)
                     loss.backward()
                     torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
@@ -361,8 +431,8 @@ class Trainer:
                     step += 1
                     running = parts if not running.any() else running * 0.9 + parts * 0.1
                     bar.update(1)
-                    bar.set_postfix(box=f"{running[0]:.3f}", cls=f"{running[1]:.3f}", dfl=f"{running[2]:.3f}",
-                                    lr=f"{lr:.2e}")
+                    bar.set_postfix({k: f"{v:.3f}" for k, v in zip(loss_fn.parts, running.tolist(), strict=True)}
+                                    | {"lr": f"{lr:.2e}"})
                     if timed_from is None and step >= 5:
                         timed_from = (step, time.monotonic())
                     elif cfg.max_minutes and timed_from and (step - timed_from[0]) % 20 == 0:

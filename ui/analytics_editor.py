@@ -8,6 +8,9 @@ on the 1920-pixel camera. Every change goes to the running pipeline through
 (`ConfigError`: a polygon that crosses itself, a duplicate name) changes nothing and its sentence
 goes to the status bar.
 
+Every change goes through `apply`, which keeps the section it replaced, so Ctrl+Z (`undo`) takes
+back drawing, moving, reshaping, renaming, deleting, rule changes and loading alike.
+
 Tiles draw the shapes as the editor has them, with the counters of the shown result
 (`overlay()`): a paused frame shows a moved line at once, and there is one drawing of each shape
 (the shared renderer's), plus the handles of the selected one and the shape being drawn.
@@ -44,6 +47,7 @@ KINDS = {"line": "lines", "zone": "zones"}  # mode -> AnalyticsConfig field
 HANDLE_PX = 8  # a corner within this many widget pixels is grabbed
 HIT_PX = 6  # a line within this many widget pixels is hit
 DRAG_PX = 5  # a press and release this far apart draw a line in one drag
+UNDO_DEPTH = 100  # changes Ctrl+Z can take back
 HANDLE = QColor(255, 255, 255)
 DRAWING = QColor(*LINE_COLOR[::-1])  # the renderer's line colour (BGR there)
 
@@ -122,6 +126,7 @@ class ShapeEditor(QObject):
     Args:
         controller: the `PipelineController` (its `set_analytics`, its config and its cameras).
         ask_name(kind, default, taken, title): a name for a shape, None to cancel (the dialog).
+        ask_rules(zone): a zone's changed rule fields, None to cancel (`zone_rules.ZoneRulesDialog`).
 
     Signals:
         changed(): the shapes changed (the window redraws the tiles).
@@ -134,10 +139,12 @@ class ShapeEditor(QObject):
     message = pyqtSignal(str)
     error = pyqtSignal(str)
 
-    def __init__(self, controller: Any, ask_name: Callable[..., str | None]) -> None:
+    def __init__(self, controller: Any, ask_name: Callable[..., str | None],
+                 ask_rules: Callable[[ZoneConfig], dict[str, Any] | None] | None = None) -> None:
         super().__init__(controller)
         self.controller = controller
         self.ask_name = ask_name
+        self.ask_rules = ask_rules
         self.mode = ""
         self.points: list[Point] = []  # frame pixels of the shape being drawn
         self.tile: str | None = None  # the tile it is drawn on
@@ -147,6 +154,7 @@ class ShapeEditor(QObject):
         self._press_at: QPointF | None = None
         self._cache_cfg: AnalyticsConfig | None = None
         self._cache: dict[str, tuple[tuple[Any, ...], tuple[Any, ...]]] = {}  # camera -> its shapes' geometry
+        self._undo: list[AnalyticsConfig] = []  # sections before each change, the latest last
 
     @property
     def cfg(self) -> AnalyticsConfig:
@@ -213,6 +221,24 @@ class ShapeEditor(QObject):
             return True
         return False
 
+    def edit_rules_selected(self) -> bool:
+        """Analytics > Zone rules: the selected zone's classes, inertia, loitering and area range."""
+        sel = self._selected_item()
+        if sel is None or sel[0] != "zones":
+            self.error.emit("no zone selected: click a zone first")
+            return False
+        if self.ask_rules is None:
+            return False
+        _, index = sel
+        zone = self.cfg.zones[index]
+        rules = self.ask_rules(zone)
+        if rules is None or all(getattr(zone, k) == v for k, v in rules.items()):
+            return False
+        if self.apply(_replace_item(self.cfg, "zones", index, **rules)):
+            self.message.emit(f"rules of zone '{zone.name}' changed")
+            return True
+        return False
+
     def _nothing_selected(self) -> bool:
         self.error.emit("no line or zone selected: click one first")
         return False
@@ -253,15 +279,37 @@ class ShapeEditor(QObject):
         self.message.emit(f"lines and zones saved: {out} (yolotrack run --config {out} ... counts with them)")
         return out
 
-    def apply(self, new: AnalyticsConfig) -> bool:
+    def apply(self, new: AnalyticsConfig, undoable: bool = True) -> bool:
         """`new` in force from the pipeline's next frame; False (nothing changed) with the reason shown
-        when the pipeline refuses it."""
+        when the pipeline refuses it. The section it replaces goes on the undo stack."""
+        old = self.cfg
         try:
             self.controller.set_analytics(new)
         except ConfigError as e:
             self.error.emit(str(e))
             return False
+        if undoable:
+            self._undo.append(old)
+            del self._undo[:-UNDO_DEPTH]
         self.changed.emit()
+        return True
+
+    def undo(self) -> bool:
+        """Ctrl+Z: the lines and zones as they were before the last change (drawn, moved, reshaped, renamed,
+        deleted, rules, loaded); False when there is nothing to undo. A shape being drawn or dragged is
+        cancelled first, as Esc does."""
+        if self.mode or self.drag is not None:
+            return self.cancel()
+        if not self._undo:
+            self.error.emit("nothing to undo")
+            return False
+        before = self._undo.pop()
+        if not self.apply(before, undoable=False):
+            self._undo.append(before)
+            return False
+        if self.selected is not None and self._selected_item() is None:
+            self.selected = None
+        self.message.emit(f"undone: {len(before.lines)} lines and {len(before.zones)} zones")
         return True
 
     # ------------------------------------------------------------ what tiles draw

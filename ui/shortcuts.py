@@ -23,6 +23,8 @@ SHORTCUTS: dict[str, tuple[str, str]] = {
     "draw_line": ("L", "Draw a counting line: click its two ends on a camera (or drag)"),
     "draw_zone": ("Z", "Draw a zone: click its corners; double-click or Enter closes it"),
     "delete_shape": ("Del", "Delete the selected line or zone"),
+    "undo_shape": ("Ctrl+Z", "Undo the last change to the lines and zones"),
+    "zone_rules": ("Ctrl+R", "Rules of the selected zone: classes, inertia, loitering, box area"),
     "load_shapes": ("Ctrl+L", "Load lines and zones from a config file"),
     "save_shapes": ("Ctrl+S", "Save the lines and zones as a config file (run and export --config read it)"),
     "help": ("F1", "This list"),

@@ -56,6 +56,7 @@ from yolotrack.ui.shortcuts import SHORTCUTS, ShortcutsDialog
 from yolotrack.ui.tile import CameraTile
 from yolotrack.ui.view import VideoView, keep_classes
 from yolotrack.ui.webcams import WebcamProber
+from yolotrack.ui.zone_rules import ask_zone_rules
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,8 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
 
         self.controller = PipelineController(cfg, self)
-        self.editor = ShapeEditor(self.controller, lambda *a: ask_shape_name(self, *a))
+        self.editor = ShapeEditor(self.controller, lambda *a: ask_shape_name(self, *a),
+                                  lambda zone: ask_zone_rules(self, zone))
         self.renderer = Renderer(cfg.render, {}, cfg.model.task)
         self.grid = CameraGrid()
         self.grid.tile_added.connect(self._new_tile)
@@ -228,6 +230,8 @@ class MainWindow(QMainWindow):
         act(shapes, "draw_line", "Draw line", lambda: self.editor.start("line"))
         act(shapes, "draw_zone", "Draw zone", lambda: self.editor.start("zone"))
         shapes.addAction("Rename selected...", self.editor.rename_selected)
+        act(shapes, "zone_rules", "Zone rules...", self.editor.edit_rules_selected)
+        act(shapes, "undo_shape", "Undo", self.editor.undo)
         act(shapes, "delete_shape", "Delete selected", self.editor.delete_selected)
         shapes.addSeparator()
         act(shapes, "load_shapes", "Load...", self.load_shapes)

@@ -60,10 +60,13 @@ def export_onnx(source: ModelSource, imgsz: tuple[int, int], batch: int = 1, cac
         return dest
     log.info("first use of input %dx%d (batch %d): exporting the model once, cached in %s",
              imgsz[0], imgsz[1], batch, dest.parent)
-    model = source.module()
+    from yolotrack.detector import torch_thread
+
+    model = torch_thread.run(source.module)
     t0 = time.perf_counter()
-    try:
-        atomic_write(dest, lambda tmp: _export(model, tmp, (batch, 3, imgsz[0], imgsz[1])), ".onnx")
+    try:  # torch work, so on the torch thread (detector/torch_thread.py)
+        atomic_write(dest, lambda tmp: torch_thread.run(_export, model, tmp, (batch, 3, imgsz[0], imgsz[1])),
+                     ".onnx")
     except Exception as e:  # the exporter raises many types; the user needs one sentence
         raise WeightsError(f"could not export the model to ONNX ({type(e).__name__}: {e}); "
                            "use model.runtime=torch") from e

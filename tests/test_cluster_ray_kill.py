@@ -1,0 +1,49 @@
+"""Issue #24's recipe as a test: SIGKILL busy `ray::` processes of a `--ray` run on a real two-node Ray.
+
+`benchmarks/ray_kill.py` starts a Ray head and a second node in their own network and PID
+namespace, runs `yolotrack run --cameras --ray --quiet` over three file cameras and kills, by
+command line, first the group's actor (`ray::CameraGroupActor...`), then the first busy `ray::`
+process of all (the head's `ray::DashboardAgent`, whose death takes the head's raylet and the
+driver's Ray connection with it). Every frame must be written exactly once, exit 0.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pipeline_media import IN_CI
+
+pytestmark = pytest.mark.timeout(300)
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_busy_ray_workers_killed_twice_every_frame_exactly_once_exit_0(tmp_path) -> None:
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        pytest.skip("ray is not installed (pip install -e '.[cluster]')") if not IN_CI else pytest.fail("no ray")
+    if shutil.which("unshare") is None or subprocess.run(["unshare", "-n", "-p", "-f", "--mount-proc", "true"],
+                                                         capture_output=True, timeout=30).returncode != 0:
+        why = "cannot create network + PID namespaces here (unshare)"
+        pytest.fail(why) if IN_CI else pytest.skip(why)
+    out = tmp_path / "rounds.json"
+    p = subprocess.run([sys.executable, str(REPO / "benchmarks" / "ray_kill.py"), "--rounds", "1",
+                        "--street-frames", "240", "--clip-frames", "150", "--kill-at", "6", "--kills", "2",
+                        "--interval", "3", "--victim", "CameraGroupActor", "--victim", "first", "--timeout", "200",
+                        "--json", str(out)], capture_output=True, text=True, timeout=280)
+    assert out.exists(), p.stderr[-3000:]
+    (res,) = json.loads(out.read_text())
+    stderr = res.pop("stderr")
+    assert res["rc"] == 0, (res, stderr)
+    assert [k["process"].split()[0].split(".")[0] for k in res["kills"]][:1] == ["ray::CameraGroupActor"], res["kills"]
+    assert len(res["kills"]) == 2 and all(k["recovery_s"] is not None for k in res["kills"]), res["kills"]
+    assert all(min(k["frames_at_kill"].values()) < min(res["expected"].values()) for k in res["kills"]), res["kills"]
+    assert res["duplicates"] == {c: 0 for c in res["expected"]}, res
+    assert res["frames"] == res["expected"] and all(res["exactly_once"].values()), res
+    assert "Traceback" not in stderr and "error:" not in stderr, stderr
