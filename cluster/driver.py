@@ -5,7 +5,8 @@ makes a restart lose nothing and repeat nothing: the sinks, and per camera the c
 last frame written), the newest tracker checkpoint at or before it and the largest track id
 written (`records.Commit`). Ray itself is reached through a link process (`link.py`) that can die
 with its node's raylet without taking the run along: the driver then starts another link, and
-every group goes on after its last written frames, live cameras live.
+every group goes on after its last written frames, live cameras live. The driver also owns the
+global-id gallery, so ids across cameras survive any actor's restart.
 
 A group that cannot go on (restarts used up, not placed, its own error) stops alone; the others
 run to their end, and the run then fails with one line naming every such group.
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import wait as wait_any
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from yolotrack.cluster.group_pipeline import REPLAYABLE
 from yolotrack.cluster.groups import CameraGroup
@@ -36,6 +37,9 @@ from yolotrack.pipeline.signals import signal_handlers
 from yolotrack.pipeline.sources import redact, source_kind
 from yolotrack.sinks.base import Sink
 from yolotrack.sinks.per_camera import camera_sinks, needs_images
+
+if TYPE_CHECKING:
+    from yolotrack.tracker.global_ids import GlobalIds
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +67,7 @@ class _Camera:
     names: dict[int, str] = field(default_factory=dict)
     opened: bool = False
     commit: Commit = field(default_factory=Commit)
+    gallery: GlobalIds | None = None  # the run's global ids: the driver labels each record it writes
 
     def write(self, rec: FrameRecord) -> bool:
         """Write `rec` to the sinks unless it is at or before the commit point; True if written."""
@@ -78,6 +83,8 @@ class _Camera:
             self.opened = True
         dets = rec.detections
         dets.names = self.names
+        if self.gallery is not None:  # here, past the commit point: a replayed frame is not seen twice
+            rec.events = self.gallery.label(self.name, rec.timestamp, dets, rec.events)
         frame = rec.frame()
         for s in self.sinks:
             s.write(frame, dets, rec.events)
@@ -108,7 +115,8 @@ class _LinkProc:
 class ClusterRun:
     """Runs `groups` on the Ray cluster at `cfg.cluster.address`, writing each camera's sinks here."""
 
-    def __init__(self, groups: list[CameraGroup], cfg: Config, out_dir: str | Path, service: Any = None) -> None:
+    def __init__(self, groups: list[CameraGroup], cfg: Config, out_dir: str | Path, service: Any = None,
+                 global_ids: GlobalIds | None = None) -> None:
         self.groups = groups
         self.cfg = cfg
         self.out_dir = Path(out_dir)
@@ -117,7 +125,7 @@ class ClusterRun:
             for cam in g.cameras:
                 sinks = camera_sinks(g.configs[cam.name], cam.name, self.out_dir, service)
                 self.cameras[cam.name] = _Camera(cam.name, source_kind(cam.source) not in REPLAYABLE, sinks,
-                                                 needs_images(sinks))
+                                                 needs_images(sinks), gallery=global_ids)
         self._stops = 0
         self._stop_at: float | None = None
         self._states = {g.name: _Group(g) for g in groups}

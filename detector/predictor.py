@@ -22,6 +22,7 @@ from yolotrack.core.classes import resolve_classes
 from yolotrack.core.config import ModelConfig
 from yolotrack.core.detections import Detections
 from yolotrack.core.errors import ConfigError, InvalidInputError
+from yolotrack.core.keypoints import KeypointLayout
 from yolotrack.detector import postprocess_np as pp_np
 from yolotrack.detector import torch_thread
 from yolotrack.detector.device import cuda_possible
@@ -108,6 +109,9 @@ class Detector:
         self.names: dict[int, str] = dict(self.model.names)
         self.task: str = self.model.task
         self.kpt_shape: tuple[int, int] | None = self.model.kpt_shape
+        layout = getattr(self.model, "keypoint_layout", None)  # a module handed in may be any nn.Module
+        self.keypoint_layout: KeypointLayout | None = layout if isinstance(layout, KeypointLayout) else (
+            KeypointLayout.default(self.kpt_shape[0]) if self.kpt_shape is not None else None)
         self.nc: int = self.model.nc
         self.classes = resolve_classes(spec.classes, self.names)
 

@@ -88,7 +88,7 @@ class RuntimeModel:
         # only reached for names not set in __init__: the card's facts, else the torch model's attributes
         source = self.__dict__["source"]
         card = source.card
-        if item in ("names", "task", "nc", "kpt_shape", "family") and not source.loaded:
+        if item in ("names", "task", "nc", "kpt_shape", "family", "keypoint_layout") and not source.loaded:
             return getattr(card, item)
         if item == "stride" and not source.loaded:
             return np.array(card.stride, dtype=np.float32)
