@@ -201,7 +201,7 @@ class _Link:
             except Exception as e:  # noqa: BLE001 - any Ray error: this spare is no good
                 log.info("a warm spare actor was lost (%s)", first_line(e))
                 owner.ready = False
-            if not owner.ready:
+            if not owner.ready and owner in self.spares:  # (a spare taken for a group is the group's now)
                 self.spare_failures += 1
                 self._kill(owner.actor)
                 self.spares.remove(owner)
