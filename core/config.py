@@ -168,6 +168,7 @@ class OutputConfig:
     crf: int = _f(23, min=0, max=51)
     preset: str = _f("veryfast", choices=("ultrafast", "superfast", "veryfast", "faster",
                                           "fast", "medium", "slow", "slower", "veryslow"))
+    coco_masks: str = _f("rle", choices=("rle", "polygon"))
     mqtt: MqttConfig = _f(factory=MqttConfig)
     webhook: WebhookConfig = _f(factory=WebhookConfig)
     snapshots: SnapshotConfig = _f(factory=SnapshotConfig)
@@ -306,6 +307,13 @@ class ClusterConfig:
 
 
 @dataclass(frozen=True)
+class GlobalIdsConfig:
+    enabled: bool = _f(True)
+    match_thresh: float = _f(0.1, min=0.0, max=1.0)
+    max_s: float = _f(60.0, min=0.0, max=86400.0)
+
+
+@dataclass(frozen=True)
 class Config:
     model: ModelConfig = _f(factory=ModelConfig)
     source: SourceConfig = _f(factory=SourceConfig)
@@ -316,6 +324,7 @@ class Config:
     ui: UIConfig = _f(factory=UIConfig)
     cluster: ClusterConfig = _f(factory=ClusterConfig)
     analytics: AnalyticsConfig = _f(factory=AnalyticsConfig)
+    global_ids: GlobalIdsConfig = _f(factory=GlobalIdsConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

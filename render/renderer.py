@@ -1,8 +1,9 @@
 """`Renderer`: draws `Detections` onto a BGR frame. Used by the video sink and the GUI alike.
 
 Layers, bottom to top: translucent masks, trails, boxes, pose skeletons, labels (`#id class
-score`). Colours come from `render.colors.color_for(track id)` (class id when untracked) so the
-same object looks the same everywhere. Drawing works in place on `out` to avoid frame copies.
+score`, `#id g<global id> class score` across cameras). Colours come from `render.colors.color_for`
+of the global id (else the track id, else the class id) so the same object looks the same
+everywhere, in every camera. Drawing works in place on `out` to avoid frame copies.
 Analytics zones go under every layer, lines and their counters over them (`render/analytics.py`).
 """
 
@@ -17,9 +18,10 @@ import numpy as np
 from yolotrack.core.config import RenderConfig
 from yolotrack.core.detections import Detections, class_name
 from yolotrack.core.errors import InvalidInputError
+from yolotrack.core.keypoints import KeypointLayout
 from yolotrack.render.analytics import ZoneMasks, draw_lines, draw_zone_tags, draw_zones
 from yolotrack.render.colors import PALETTE_BGR, color_for, text_color_on
-from yolotrack.render.skeleton import COCO17_LIMB_COLORS, limbs_for
+from yolotrack.render.skeleton import COCO17_LIMB_COLORS
 
 if TYPE_CHECKING:
     from yolotrack.analytics.overlay import Overlay
@@ -36,13 +38,16 @@ class Renderer:
         cfg: the `render` config section.
         names: class id -> name (falls back to the detections' own names).
         task: detect, segment or pose (only decides defaults; optional parts are drawn when present).
+        keypoints: the pose model's keypoint layout (its skeleton is drawn; the COCO person layout's
+            limbs keep their colour groups, other skeletons take the object's colour).
     """
 
     def __init__(self, cfg: RenderConfig | None = None, names: Mapping[int, str] | None = None,
-                 task: str = "detect") -> None:
+                 task: str = "detect", keypoints: KeypointLayout | None = None) -> None:
         self.cfg = cfg or RenderConfig()
         self.names = dict(names or {})
         self.task = task
+        self.keypoints = keypoints  # the model's layout; None: the default for the keypoint count
         self._ink: dict[tuple[int, int, int], tuple[int, int, int]] = {}  # label text colour per tag colour
         # (colour index, trail length, line width) -> the bands `_trail_bands` draws
         self._band_cache: dict[tuple[int, int, int], tuple[tuple[int, int, tuple[int, int, int], int], ...]] = {}
@@ -51,7 +56,7 @@ class Renderer:
     # ------------------------------------------------------------ public API
 
     def label(self, dets: Detections, i: int) -> str:
-        """`#id class score` (no `#id` for untracked detections): the one label format."""
+        """`#id class score` (no `#id` for untracked detections; `#id gN` with a global id): the one label format."""
         return self._label_texts(dets[i: i + 1])[0]
 
     def _label_texts(self, dets: Detections) -> list[str]:
@@ -62,13 +67,15 @@ class Renderer:
         for c, sc in zip(np.asarray(dets.class_ids, np.int64).tolist(), np.asarray(dets.scores, np.float64).tolist(),
                          strict=True):
             texts.append(f"{class_name(names if c in names else own, c)} {sc:.2f}")
+        if dets.global_ids is not None:
+            texts = [f"g{g} {x}" if g >= 0 else x
+                     for g, x in zip(np.asarray(dets.global_ids, np.int64).tolist(), texts, strict=True)]
         if dets.track_ids is not None:
             texts = [f"#{t} {x}" for t, x in zip(np.asarray(dets.track_ids, np.int64).tolist(), texts, strict=True)]
         return texts
 
     def color(self, dets: Detections, i: int) -> tuple[int, int, int]:
-        key = dets.track_ids[i] if dets.track_ids is not None else dets.class_ids[i]
-        return color_for(int(key))
+        return color_for(int(_color_keys(dets)[i]))
 
     def draw(self, image: np.ndarray, dets: Detections, trails: Mapping[int, Any] | None = None,
              out: np.ndarray | None = None, analytics: Overlay | None = None) -> np.ndarray:
@@ -91,12 +98,14 @@ class Renderer:
         if analytics and analytics.zones:
             draw_zones(out, analytics.zones, self._zone_masks, lw)
         n = len(dets)
-        keys = dets.track_ids if dets.track_ids is not None else dets.class_ids
-        colors = [color_for(k) for k in np.asarray(keys, np.int64).tolist()] if n else []
+        colors = [color_for(k) for k in _color_keys(dets).tolist()] if n else []
         if cfg.masks and dets.masks is not None and n:
             self._masks(out, dets, colors)
         if cfg.trails and trails:
-            self._trails(out, trails, lw)
+            keys = {}  # a trail takes its box's colour: the global id's, across cameras
+            if n and dets.track_ids is not None and dets.global_ids is not None:
+                keys = {t: g for t, g in zip(dets.track_ids.tolist(), dets.global_ids.tolist(), strict=True) if g >= 0}
+            self._trails(out, trails, lw, keys)
         boxes = np.asarray(dets.xyxy, np.float64).tolist() if n else []
         if cfg.boxes:
             # one rounding for all boxes; Python's round() is numpy's rint (half to even)
@@ -149,7 +158,8 @@ class Renderer:
             blended = cv2.addWeighted(region, 1.0 - alpha, tint, alpha, 0.0)
             np.copyto(region, blended, where=sub[..., None])
 
-    def _trails(self, out: np.ndarray, trails: Mapping[int, Any], lw: int) -> None:
+    def _trails(self, out: np.ndarray, trails: Mapping[int, Any], lw: int,
+                keys: Mapping[int, int] | None = None) -> None:
         """Older parts are thinner and greyer, so the direction of travel reads at a glance.
 
         The path is cut into a few age bands, one polyline each: per-segment drawing costs
@@ -179,7 +189,7 @@ class Renderer:
             n = len(p)
             pts = flat[start: start + n]
             start += n
-            for lo, hi, col, thick in self._trail_bands(tid, n, lw):
+            for lo, hi, col, thick in self._trail_bands(keys.get(tid, tid) if keys else tid, n, lw):
                 polylines(out, [pts[lo: hi + 1]], False, col, thick, aa)
 
     def _trail_bands(self, tid: int, n: int, lw: int) -> tuple[tuple[int, int, tuple[int, int, int], int], ...]:
@@ -208,15 +218,19 @@ class Renderer:
                    lw: int) -> None:
         kpts = dets.keypoints
         assert kpts is not None
-        limbs = limbs_for(kpts.shape[1])
+        layout = self.keypoints
+        if layout is None or len(layout.names) != kpts.shape[1]:
+            layout = KeypointLayout.default(kpts.shape[1])
+        limbs = layout.limbs
+        limb_colors = COCO17_LIMB_COLORS if layout.coco17 else None
         radius = max(2, lw + 1)
         for obj, c in zip(kpts, colors, strict=True):
             vis = obj[:, 2] >= _KPT_VISIBLE if obj.shape[1] > 2 else np.ones(len(obj), bool)
             xy = np.round(obj[:, :2]).astype(np.int32)
             for j, (a, b) in enumerate(limbs):
                 if vis[a] and vis[b]:
-                    cv2.line(out, tuple(xy[a].tolist()), tuple(xy[b].tolist()), COCO17_LIMB_COLORS[j],
-                             max(1, lw - 1), cv2.LINE_AA)
+                    cv2.line(out, tuple(xy[a].tolist()), tuple(xy[b].tolist()),
+                             limb_colors[j] if limb_colors else c, max(1, lw - 1), cv2.LINE_AA)
             for k in np.flatnonzero(vis):
                 cv2.circle(out, tuple(xy[k].tolist()), radius, c, -1, cv2.LINE_AA)
 
@@ -235,3 +249,11 @@ class Renderer:
         if ink is None:
             ink = self._ink[color] = text_color_on(color)
         cv2.putText(out, text, (x1 + 1, top + th + 1), _FONT, fs, ink, tf, cv2.LINE_AA)
+
+
+def _color_keys(dets: Detections) -> np.ndarray:
+    """What picks each row's colour: the global id where there is one, else the track id, else the class."""
+    keys = np.asarray(dets.track_ids if dets.track_ids is not None else dets.class_ids, np.int64)
+    if dets.global_ids is not None:
+        keys = np.where(dets.global_ids >= 0, dets.global_ids, keys)
+    return keys

@@ -93,6 +93,16 @@ def check_ids(recs: list[dict], camera: str) -> None:
     assert new == sorted(new), f"{camera}: ids not increasing: {new}"
 
 
+def check_global_ids(recs: list[dict], camera: str) -> None:
+    """Each track has one global id for its whole life, across the actor's restart (the driver's gallery)."""
+    seen: dict[int, set[int]] = {}
+    for r in recs:
+        for t in r.get("tracks", ()) if r["type"] == "frame" else ():
+            seen.setdefault(t["id"], set()).add(t["global_id"])
+    assert seen, f"{camera}: no tracks"
+    assert all(len(g) == 1 for g in seen.values()), f"{camera}: a track changed its global id: {seen}"
+
+
 def scenario(runs: dict, name: str) -> dict:
     res = runs[name]
     assert "failed" not in res, res["failed"]
@@ -116,6 +126,7 @@ def test_killed_actor_restarts_and_every_file_frame_is_written_exactly_once(ray_
         assert [r["type"] for r in recs].count("stream") == 1
         assert all(r["source"] == cam for r in recs if r["type"] in ("frame", "stream"))
         check_ids(recs, cam)
+        check_global_ids(recs, cam)
     assert any(r["type"] == "stats" for r in records(Path(res["out"]) / "door.jsonl"))
 
 
