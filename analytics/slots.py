@@ -84,3 +84,13 @@ class TrackSlots:
         rows = np.fromiter(self.row_of.values(), np.intp, len(self.row_of))
         old = rows[self.last[rows, 7] < frame - max_age]
         return self.track_id[old].tolist()
+
+
+def grow_state(counter: object, names: tuple[str, ...], alloc: object, capacity: int) -> None:
+    """A counter's per-row state arrays `names` reallocated (by `alloc(capacity)`) for `capacity` rows,
+    the rows held so far copied over."""
+    old = [getattr(counter, n) for n in names]
+    k = len(old[0])
+    alloc(capacity)  # type: ignore[operator]
+    for name, prev in zip(names, old, strict=True):
+        getattr(counter, name)[:k] = prev

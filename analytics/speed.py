@@ -22,6 +22,7 @@ import numpy as np
 
 from yolotrack.analytics.anchors import fractions
 from yolotrack.analytics.shapes import Zone
+from yolotrack.analytics.slots import grow_state
 
 WINDOW_S = 1.0  # seconds of positions in one estimate
 MIN_SPAN_S = 0.3  # an estimate needs samples spanning at least this long
@@ -87,11 +88,7 @@ class SpeedMeter:
         self.sped = np.zeros((capacity, s), bool)  # this visit has raised its `speeding`
 
     def grow(self, capacity: int) -> None:
-        old = [getattr(self, n) for n in self._STATE]
-        k = len(old[0])
-        self._alloc(capacity)
-        for name, prev in zip(self._STATE, old, strict=True):
-            getattr(self, name)[:k] = prev
+        grow_state(self, self._STATE, self._alloc, capacity)
 
     def reset(self, rows: np.ndarray, cols: np.ndarray | None = None) -> None:
         """Forget the visits of `rows` (in the speed zones `cols`, by default all)."""

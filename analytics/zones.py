@@ -24,6 +24,7 @@ import numpy as np
 
 from yolotrack.analytics.anchors import fractions
 from yolotrack.analytics.shapes import ClassTable, Zone
+from yolotrack.analytics.slots import grow_state
 
 _EMPTY = np.zeros(0, np.int64)
 
@@ -108,11 +109,7 @@ class ZoneCounter:
         self.loitered = np.zeros((capacity, nz), bool)  # this visit has raised its `loitering`
 
     def grow(self, capacity: int) -> None:
-        old = [getattr(self, n) for n in self._STATE]
-        k = len(old[0])
-        self._alloc(capacity)
-        for name, prev in zip(self._STATE, old, strict=True):
-            getattr(self, name)[:k] = prev
+        grow_state(self, self._STATE, self._alloc, capacity)
 
     def reset(self, rows: np.ndarray) -> None:
         self.inside[rows] = False

@@ -159,9 +159,10 @@ def count_tracks(rows: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]], lin
     shapes = [Line(str(k), (x1, y1), (x2, y2), None, "center", None) for k, (x1, y1, x2, y2) in enumerate(lines)]
     src = SourceAnalytics("0", shapes, [], hysteresis, min_displacement)
     out = []
-    for f, ids, xyxy, cls in rows:
+    for k, (f, ids, xyxy, cls) in enumerate(rows):
         dets = Detections(xyxy=xyxy, scores=np.ones(len(ids)), class_ids=cls, track_ids=ids)
-        out += [(f, e.track_id, int(e.attrs["line"]), e.attrs["direction"]) for e in src.update(f, f / fps, dets)]
+        out += [(f, e.track_id, int(e.attrs["line"]), e.attrs["direction"])
+                for e in src.update(f, f / fps, dets, final=k == len(rows) - 1)]  # a clip's end, as the pipeline
     return out
 
 

@@ -19,6 +19,7 @@ import logging
 import multiprocessing
 import signal
 import time
+import uuid
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait as wait_any
 from pathlib import Path
@@ -131,6 +132,9 @@ class ClusterRun:
         self._link: _LinkProc | None = None
         self._links = 0
         self._relink_at = 0.0
+        self._namespace = f"yolotrack-{uuid.uuid4().hex[:12]}"  # the run's named actors, for every link
+        self._actors: dict[str, str] = {}  # group -> its actor's name
+        self._spares: list[str] = []
 
     # ------------------------------------------------------------------ the run
 
@@ -189,7 +193,8 @@ class ClusterRun:
                         images={n for n, c in self.cameras.items() if c.images},
                         restarts={n: gs.restarts for n, gs in self._states.items()},
                         done={n for n, gs in self._states.items() if gs.done}, stops=self._stops,
-                        level=logging.getLogger().getEffectiveLevel())
+                        level=logging.getLogger().getEffectiveLevel(), namespace=self._namespace,
+                        actors=dict(self._actors), spares=list(self._spares))
         proc = ctx.Process(target=link_main, args=(child, plan), name="yolotrack-ray-link", daemon=True)
         proc.start()
         child.close()
@@ -197,8 +202,8 @@ class ClusterRun:
         self._links += 1
 
     def _link_died(self, link: _LinkProc, why: str) -> None:
-        """Every group still running is lost with it; a new link starts them again (the first link
-        failing to connect ends the run: the cluster is not there)."""
+        """A new link finds the groups' actors by name and goes on polling them; an actor that died
+        too is replaced there from the commit points, and counted as a restart."""
         self._link = None
         link.conn.close()
         link.proc.join(1)
@@ -207,20 +212,9 @@ class ClusterRun:
                 gs.done = True
             return
         for gs in self._states.values():
-            if gs.done:
-                continue
-            limit = self.cfg.cluster.max_restarts
-            if limit >= 0 and gs.restarts >= limit:
-                self._fail(gs, RemoteError(f"{group_label(gs.group)} died and cannot be restarted "
-                                           f"(cluster.max_restarts={limit}, restarted {gs.restarts} time(s)): "
-                                           f"the Ray driver process ended ({why})"))
-                continue
-            if gs.lost_at is None:  # else the link counted this loss already and died restarting it
-                gs.restarts += 1
-                gs.lost_at = time.monotonic()
-        if not all(gs.done for gs in self._states.values()):
-            log.warning("the connection to Ray ended (%s: its node's raylet died?); connecting again, groups "
-                        "going on after their last written frames", why)
+            if not gs.done:
+                gs.lost_at = gs.lost_at or time.monotonic()
+        log.warning("the connection to Ray ended (%s: its node's raylet died?); connecting again", why)
         self._relink_at = time.monotonic() + RELINK_DELAY
 
     def _end_link(self) -> None:
@@ -250,6 +244,10 @@ class ClusterRun:
             if not link.connected and self._links == 1:  # the cluster is not there (or Ray refuses us)
                 raise RemoteError(msg[1], msg[2])
             self._link_died(link, first_line(msg[1]))
+        elif kind == "actor":
+            self._actors[msg[1]] = msg[2]
+        elif kind == "spares":
+            self._spares = list(msg[1])
         elif kind == "finished":
             for gs in self._states.values():
                 gs.done = True

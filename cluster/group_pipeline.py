@@ -16,7 +16,7 @@ from yolotrack.cluster.records import Resume
 from yolotrack.core.classes import resolve_classes
 from yolotrack.pipeline.contracts import DetectorLike, Result
 from yolotrack.pipeline.runner import Pipeline
-from yolotrack.pipeline.sources import Source, open_source, source_kind
+from yolotrack.pipeline.sources import Source, file_frame_size, open_source
 from yolotrack.pipeline.stages import SinkFactory
 from yolotrack.pipeline.stats import SourceKind
 
@@ -53,23 +53,9 @@ def group_detector(group: CameraGroup, threads: int | None = None) -> DetectorLi
     if det.task != group.config.model.task:
         log.info("config says task=%s but the weights are a %s model; using %s", group.config.model.task, det.task,
                  det.task)
-    sizes = {_file_size(c.source) for c in group.cameras}
+    sizes = {file_frame_size(c.source) for c in group.cameras}
     det.warmup([s for s in sizes if s is not None] if len(sizes) == 1 else [], batch=len(group.cameras))
     return det
-
-
-def _file_size(uri: str) -> tuple[int, int] | None:
-    """(height, width) of a video file's frames, from its header; None for anything else."""
-    if source_kind(uri) is not SourceKind.FILE or uri == "demo":
-        return None
-    try:
-        import av
-
-        with av.open(uri) as c:
-            h, w = int(c.streams.video[0].codec_context.height), int(c.streams.video[0].codec_context.width)
-        return (h, w) if h > 0 and w > 0 else None
-    except Exception:  # noqa: BLE001 - unknown size: the warm-up builds the square input instead
-        return None
 
 
 def build_group_pipeline(group: CameraGroup, sinks: SinkFactory, *, detector: DetectorLike | None = None,

@@ -1,8 +1,13 @@
 """`yolotrack eval GT PRED`: score MOT Challenge tracker output against ground truth.
+`yolotrack eval --data DATA --weights W`: score a model on a YOLO dataset's val split.
 
 GT and PRED are two MOT text files (one sequence) or two folders: `GT/<seq>/gt/gt.txt` (or
 `GT/<seq>.txt`) paired by name with `PRED/<seq>.txt`. Prints HOTA, MOTA, IDF1, ID switches and
 the usual counts per sequence (plus a combined row for several), or JSON with `--json`.
+
+With `--data`, the model's detections on the letterboxed val images give box mAP50 / mAP50-95 per
+class and, for segment and pose models, mask mAP (mask IoU) or keypoint OKS mAP, as the trainer's
+validation computes them.
 
 `--cross-camera`: GT is a folder of cameras (`GT/<cam>/gt/gt.txt`, ids global, as `yolotrack
 synth --cameras` writes them) and PRED holds `<cam>.txt` (MOT, global ids) or `<cam>.jsonl`
@@ -24,8 +29,12 @@ _TABLE = (("HOTA", "{:.2%}"), ("DetA", "{:.2%}"), ("AssA", "{:.2%}"), ("MOTA", "
 
 
 def configure(p: argparse.ArgumentParser) -> None:
-    p.add_argument("gt", help="ground-truth MOT file (gt.txt) or folder of sequences")
-    p.add_argument("pred", help="tracker result MOT file (<seq>.txt) or folder of them")
+    p.add_argument("gt", nargs="?", help="ground-truth MOT file (gt.txt) or folder of sequences")
+    p.add_argument("pred", nargs="?", help="tracker result MOT file (<seq>.txt) or folder of them")
+    p.add_argument("--data", help="a YOLO data YAML: score --weights on its val split instead")
+    p.add_argument("--weights", help="with --data: the checkpoint or model name to score")
+    p.add_argument("--imgsz", type=int, default=640, help="with --data: letterbox size (default 640)")
+    p.add_argument("--split", default="val", choices=["val", "train"], help="with --data: which split")
     p.add_argument("--iou", type=float, default=0.5, help="IoU for a match in MOTA/IDF1 (default 0.5)")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON instead of a table")
     p.add_argument("--cross-camera", action="store_true",
@@ -46,8 +55,43 @@ def format_table(results: dict[str, dict[str, float | int]]) -> str:
     return "\n".join(lines)
 
 
+def run_dataset(args: argparse.Namespace) -> int:
+    from yolotrack.detector import load_model
+    from yolotrack.train.dataset import YoloDataset, load_data_yaml
+    from yolotrack.train.trainer import evaluate
+
+    if not args.weights:
+        raise UsageError("--data needs --weights (the model to score)")
+    if args.imgsz < 32 or args.imgsz % 32:
+        raise UsageError(f"--imgsz must be a multiple of 32, got {args.imgsz}")
+    spec = load_data_yaml(args.data)
+    folders = spec.val if args.split == "val" else spec.train
+    if not folders:
+        raise UsageError(f"{args.data} has no {args.split} split")
+    model = load_model(args.weights, fuse=False).float()
+    task = model.task
+    if task == "pose" and spec.kpt_shape != model.kpt_shape:
+        raise UsageError(f"the model has keypoints {model.kpt_shape}, the data {spec.kpt_shape}")
+    if model.nc != spec.nc:
+        raise UsageError(f"the model knows {model.nc} classes, {args.data} names {spec.nc}")
+    ds = YoloDataset(folders, spec.nc, args.imgsz, augment=False, task=task, kpt_shape=spec.kpt_shape,
+                     mask_ratio=1)
+    sigmas = spec.kpt_sigmas or (model.meta.get("keypoints") or {}).get("sigmas")
+    result = evaluate(model, ds, sigmas=sigmas)
+    if args.json:
+        print(json.dumps({**result.metrics(), "task": task, "images": len(ds)}, indent=2))
+    else:
+        print(result.table(spec.names))
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     from yolotrack.tracker.evaluate import evaluate_paths
+
+    if args.data:
+        return run_dataset(args)
+    if not args.gt or not args.pred:
+        raise UsageError("give GT and PRED (MOT files or folders), or --data DATA --weights W")
 
     for what, path in (("ground truth", args.gt), ("prediction", args.pred)):
         if not Path(path).exists():

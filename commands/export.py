@@ -80,7 +80,8 @@ def build_sinks(cfg: Config, formats: list[str], paths: dict[str, Path]) -> list
     from yolotrack.sinks.video import VideoSink
 
     make = {"video": lambda p: VideoSink(p, cfg.output, cfg.render, in_place=True), "mot": MotSink, "cvat": CvatSink,
-            "coco": CocoSink, "jsonl": lambda p: JsonlSink(p, stats=False, atomic=True)}
+            "coco": lambda p: CocoSink(p, masks=cfg.output.coco_masks),
+            "jsonl": lambda p: JsonlSink(p, stats=False, atomic=True)}
     make["counts"] = CountsSink
     make["heatmap"] = lambda p: HeatmapSink(p, cfg.analytics.heatmap)
     # the video sink draws on the frame itself: every other sink sees the frame first

@@ -40,6 +40,8 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=int, default=1, help="data loader processes")
     p.add_argument("--threads", type=int, help="torch CPU threads (default: all cores)")
     p.add_argument("--seed", type=int, default=0, help="random seed (data order, augmentation, init)")
+    p.add_argument("--freeze", type=int, default=0,
+                   help="keep the first N layers as loaded (21: body and neck; only the head learns)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from last.pt")
     p.add_argument("overrides", nargs="*", metavar="model.task=TASK", help="the task, as for the other commands")
 
@@ -72,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         optimizer=args.optimizer, lr0=args.lr0, lrf=args.lrf, warmup_steps=max(1, args.warmup_steps),
         val_every=args.val_every, save_every=args.save_every, val_max_images=args.val_max_images,
         max_minutes=args.max_minutes, workers=args.workers, threads=args.threads, seed=args.seed,
-        resume=args.resume,
+        resume=args.resume, freeze=args.freeze,
     )
     previous = None
     if threading.current_thread() is threading.main_thread():

@@ -21,5 +21,10 @@ def package_path(*parts: str) -> Path:
 CONFIG_DIR = package_path("configs")
 DEMO_DIR = package_path("assets", "demo")
 DEMO_WEIGHTS = DEMO_DIR / "yolov12n-demo.safetensors"
+# the same shapes with masks and with corner keypoints: name -> file (`--weights demo-seg`, ...)
+DEMO_TASK_WEIGHTS = {"detect": ("demo", DEMO_WEIGHTS),
+                     "segment": ("demo-seg", DEMO_DIR / "yolov12n-seg-demo.safetensors"),
+                     "pose": ("demo-pose", DEMO_DIR / "yolov12n-pose-demo.safetensors")}
+DEMO_NAMES = {name: path for name, path in DEMO_TASK_WEIGHTS.values()}
 DEMO_VIDEO = DEMO_DIR / "demo.mp4"
 DEMO_GT = DEMO_DIR / "demo_gt.txt"  # MOT ground truth of the demo clip (from the scene generator)

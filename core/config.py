@@ -85,7 +85,7 @@ class BotSortConfig:
     appearance_thresh: float = _f(0.25, min=0.0, max=1.0)
     reid: bool = _f(False)
     reid_buffer: int = _f(150, min=1, max=100000)
-    reid_thresh: float = _f(0.1, min=0.0, max=1.0)
+    reid_thresh: float = _f(0.02, min=0.0, max=1.0)
 
 
 @dataclass(frozen=True)
@@ -168,6 +168,7 @@ class OutputConfig:
     crf: int = _f(23, min=0, max=51)
     preset: str = _f("veryfast", choices=("ultrafast", "superfast", "veryfast", "faster",
                                           "fast", "medium", "slow", "slower", "veryslow"))
+    coco_masks: str = _f("rle", choices=("rle", "polygon"))
     mqtt: MqttConfig = _f(factory=MqttConfig)
     webhook: WebhookConfig = _f(factory=WebhookConfig)
     snapshots: SnapshotConfig = _f(factory=SnapshotConfig)

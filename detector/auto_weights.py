@@ -1,5 +1,7 @@
 """`model.weights: auto`: the demo model for the bundled demo, the official COCO model for anything real.
 
+The demo models (detect, segment, pose: `demo`, `demo-seg`, `demo-pose`) follow `model.task`.
+
 The bundled demo model knows four synthetic shapes; pointed at a street it never detects anything,
 and nothing would say why. So the default looks at the sources: the demo clip (or a synthetic
 test pattern) gets the demo model, which works offline; a camera, a stream or a user's file gets
@@ -21,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from yolotrack.core.assets import DEMO_VIDEO
+from yolotrack.core.assets import DEMO_TASK_WEIGHTS, DEMO_VIDEO
 from yolotrack.core.urls import redact
 from yolotrack.detector.hub import cached_release, release_url, weights_name
 
@@ -76,12 +78,13 @@ def choose_weights(model: Any, uris: Sequence[str]) -> WeightsChoice:
                              f"model.weights is empty: the official release for scale {model.scale}, task {model.task}",
                              auto=False)
     real = [u for u in uris if not is_demo_source(u)]
-    if uris and not real and model.task == "detect":
-        return WeightsChoice("demo", "the source is the bundled demo: the demo model knows its shapes and needs no "
-                                     "download")
+    demo_name, demo_file = DEMO_TASK_WEIGHTS.get(model.task, ("", None))
+    if uris and not real and demo_file is not None and demo_file.is_file():
+        return WeightsChoice(demo_name, f"the source is the bundled demo: the {model.task} demo model knows its "
+                                        "shapes and needs no download")
     name = weights_name(model.scale, model.task)
     if not real:
-        why = f"the demo model only detects, and model.task is {model.task}"
+        why = f"there is no bundled {model.task} demo model"
     elif len(real) < len(uris):
         why = f"{_kind(real[0])} is real and one detector serves all {len(uris)} sources, the demo among them"
     else:

@@ -11,7 +11,7 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
-from yolotrack.core.assets import DEMO_WEIGHTS
+from yolotrack.core.assets import DEMO_NAMES
 from yolotrack.core.cache import cache_dir
 from yolotrack.core.errors import ConfigError, WeightsError
 from yolotrack.core.files import atomic_write
@@ -156,11 +156,12 @@ def resolve_weights(name_or_path: str | os.PathLike[str], cache: Path | None = N
         raise WeightsError("model.weights 'auto' picks a model from the source (demo for the bundled clip, else the "
                            "official COCO model): resolve it with detector.auto_weights.apply_auto(cfg) first, or "
                            "set model.weights to demo, a release name or a checkpoint file")
-    if text == "demo":
-        if not DEMO_WEIGHTS.is_file():
-            raise WeightsError(f"the demo model {DEMO_WEIGHTS} is not there yet; train it with 'yolotrack train' "
+    if text in DEMO_NAMES:
+        demo = DEMO_NAMES[text]
+        if not demo.is_file():
+            raise WeightsError(f"the demo model {demo} is not there yet; train it with 'yolotrack train' "
                                "or pass --weights with a checkpoint path or a name such as yolo12n")
-        return DEMO_WEIGHTS
+        return demo
     path = Path(text).expanduser()
     if path.is_file():
         return path
@@ -169,7 +170,7 @@ def resolve_weights(name_or_path: str | os.PathLike[str], cache: Path | None = N
         if path.exists():
             raise WeightsError(f"weights path {path} is not a file")
         names = ", ".join(n.format(scale="{n..x}") for tasks in RELEASES.values() for n, _ in tasks.values())
-        raise WeightsError(f"weights file {path} does not exist (names: demo, {names})")
+        raise WeightsError(f"weights file {path} does not exist (names: {', '.join(DEMO_NAMES)}, {names})")
     stem = _stem(text)
     dest = cached_release(stem, cache)
     if dest.is_file():

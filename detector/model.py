@@ -10,6 +10,7 @@ from typing import Any
 import torch
 import torch.nn as nn
 
+from yolotrack.core.keypoints import KeypointLayout
 from yolotrack.detector.attention import FlashFn
 from yolotrack.detector.modules import A2C2f, AAttn, C3k2, Concat, Conv, Detect, Pose, Segment
 from yolotrack.detector.spec import ModelSpec, spec_for_scale
@@ -95,6 +96,13 @@ class YOLOv12(nn.Module):
         # Also return the finest neck feature map the head reads (P3, stride 8) after the head's own
         # outputs: appearance embeddings for the tracker are pooled from it (postprocess_np.py).
         self.return_features = False
+
+    @property
+    def keypoint_layout(self) -> KeypointLayout | None:
+        """Names and skeleton of a pose model's keypoints (recorded by training, else the defaults)."""
+        if self.kpt_shape is None:
+            return None
+        return KeypointLayout.from_meta(self.meta.get("keypoints"), self.kpt_shape[0])
 
     @property
     def head(self) -> Detect:

@@ -492,6 +492,7 @@ class SinkStage(Stage):
         return StreamInfo(
             source_id=sid, uri=redact(info.uri), width=frame.width, height=frame.height,
             fps=frame.fps or info.fps, names=dict(det.names), task=det.task, kpt_shape=det.kpt_shape,
+            keypoints=getattr(det, "keypoint_layout", None),
             total_frames=info.total_frames, time_base=info.time_base,
             analytics=self.analytics.source(sid) if self.analytics is not None else None,
         )

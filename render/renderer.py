@@ -18,9 +18,10 @@ import numpy as np
 from yolotrack.core.config import RenderConfig
 from yolotrack.core.detections import Detections, class_name
 from yolotrack.core.errors import InvalidInputError
+from yolotrack.core.keypoints import KeypointLayout
 from yolotrack.render.analytics import ZoneMasks, draw_lines, draw_zone_tags, draw_zones
 from yolotrack.render.colors import PALETTE_BGR, color_for, text_color_on
-from yolotrack.render.skeleton import COCO17_LIMB_COLORS, limbs_for
+from yolotrack.render.skeleton import COCO17_LIMB_COLORS
 
 if TYPE_CHECKING:
     from yolotrack.analytics.overlay import Overlay
@@ -37,13 +38,16 @@ class Renderer:
         cfg: the `render` config section.
         names: class id -> name (falls back to the detections' own names).
         task: detect, segment or pose (only decides defaults; optional parts are drawn when present).
+        keypoints: the pose model's keypoint layout (its skeleton is drawn; the COCO person layout's
+            limbs keep their colour groups, other skeletons take the object's colour).
     """
 
     def __init__(self, cfg: RenderConfig | None = None, names: Mapping[int, str] | None = None,
-                 task: str = "detect") -> None:
+                 task: str = "detect", keypoints: KeypointLayout | None = None) -> None:
         self.cfg = cfg or RenderConfig()
         self.names = dict(names or {})
         self.task = task
+        self.keypoints = keypoints  # the model's layout; None: the default for the keypoint count
         self._ink: dict[tuple[int, int, int], tuple[int, int, int]] = {}  # label text colour per tag colour
         # (colour index, trail length, line width) -> the bands `_trail_bands` draws
         self._band_cache: dict[tuple[int, int, int], tuple[tuple[int, int, tuple[int, int, int], int], ...]] = {}
@@ -214,15 +218,19 @@ class Renderer:
                    lw: int) -> None:
         kpts = dets.keypoints
         assert kpts is not None
-        limbs = limbs_for(kpts.shape[1])
+        layout = self.keypoints
+        if layout is None or len(layout.names) != kpts.shape[1]:
+            layout = KeypointLayout.default(kpts.shape[1])
+        limbs = layout.limbs
+        limb_colors = COCO17_LIMB_COLORS if layout.coco17 else None
         radius = max(2, lw + 1)
         for obj, c in zip(kpts, colors, strict=True):
             vis = obj[:, 2] >= _KPT_VISIBLE if obj.shape[1] > 2 else np.ones(len(obj), bool)
             xy = np.round(obj[:, :2]).astype(np.int32)
             for j, (a, b) in enumerate(limbs):
                 if vis[a] and vis[b]:
-                    cv2.line(out, tuple(xy[a].tolist()), tuple(xy[b].tolist()), COCO17_LIMB_COLORS[j],
-                             max(1, lw - 1), cv2.LINE_AA)
+                    cv2.line(out, tuple(xy[a].tolist()), tuple(xy[b].tolist()),
+                             limb_colors[j] if limb_colors else c, max(1, lw - 1), cv2.LINE_AA)
             for k in np.flatnonzero(vis):
                 cv2.circle(out, tuple(xy[k].tolist()), radius, c, -1, cv2.LINE_AA)
 

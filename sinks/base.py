@@ -18,6 +18,7 @@ from yolotrack.core.detections import Detections
 from yolotrack.core.events import TrackEvent
 from yolotrack.core.files import temp_beside
 from yolotrack.core.frame import Frame
+from yolotrack.core.keypoints import KeypointLayout
 
 if TYPE_CHECKING:
     from yolotrack.analytics.source import SourceAnalytics
@@ -40,6 +41,7 @@ class StreamInfo:
     # the live analytics of this stream when lines or zones apply to it: already advanced to the frame a
     # sink's write() gets (overlay(), counts())
     analytics: SourceAnalytics | None = None
+    keypoints: KeypointLayout | None = None  # pose: names and skeleton of the keypoints
 
 
 class Sink(Protocol):

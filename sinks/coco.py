@@ -4,8 +4,9 @@ Top level: `videos`, `images` (one per frame, `frame_id` 0-based), `annotations`
 An annotation carries `instance_id` (CocoVID) and `track_id` (ByteTrack's converter) for the
 track id, `bbox` as [x, y, w, h], `score`, and for segment models an RLE `segmentation`
 (compressed counts string, `area` = mask pixels), for pose models `keypoints` [x, y, v] * K
-(v 2 visible, 1 not) with `num_keypoints` and raw `keypoint_scores`. Category ids are class
-ids + 1, since COCO reserves 0. Written at `close()` to a temp file, then renamed.
+(v 2 visible, 1 not) with `num_keypoints` and raw `keypoint_scores`, the categories naming the
+model's keypoints and skeleton. `masks="polygon"` writes outlines ([[x, y, ...], ...]) instead of
+RLE. Category ids are class ids + 1, since COCO reserves 0. Written at `close()` to a temp file, then renamed.
 """
 
 from __future__ import annotations
@@ -14,21 +15,44 @@ import json
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 
 from yolotrack.core.detections import Detections, class_name
 from yolotrack.core.events import TrackEvent
 from yolotrack.core.frame import Frame
-from yolotrack.render.skeleton import keypoint_names, limbs_for
+from yolotrack.core.keypoints import KeypointLayout
 from yolotrack.sinks import rle
 from yolotrack.sinks.base import FileSink, StreamInfo
+
+
+def mask_polygons(mask: np.ndarray, ndigits: int = 2) -> list[list[float]]:
+    """COCO polygon segmentation of a mask: one flat [x1, y1, x2, y2, ...] ring per outer contour,
+    traced through the boundary pixels (filling it gives the mask back up to half a pixel at the edge)."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    cols = np.flatnonzero(mask.any(axis=0))
+    if len(rows) == 0:
+        return []
+    y0, x0 = int(rows[0]), int(cols[0])
+    crop = np.ascontiguousarray(mask[y0: int(rows[-1]) + 1, x0: int(cols[-1]) + 1], dtype=np.uint8)
+    contours, _ = cv2.findContours(crop, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    out = []
+    for c in contours:
+        pts = c.reshape(-1, 2).astype(np.float64) + (x0, y0)
+        if len(pts) >= 3:
+            out.append([round(float(v), ndigits) for v in pts.reshape(-1)])
+    return out
 
 
 class CocoSink(FileSink):
     name = "coco"
 
-    def __init__(self, path: str | Path, image_pattern: str = "{stem}/{index:06d}.jpg", ndigits: int = 3) -> None:
+    def __init__(self, path: str | Path, image_pattern: str = "{stem}/{index:06d}.jpg", ndigits: int = 3,
+                 masks: str = "rle") -> None:
         super().__init__(path)
+        if masks not in ("rle", "polygon"):
+            raise ValueError(f"masks must be rle or polygon, got {masks!r}")
+        self.masks = masks
         self.image_pattern = image_pattern
         self.ndigits = ndigits
         self._info: StreamInfo | None = None
@@ -62,8 +86,8 @@ class CocoSink(FileSink):
             if dets.track_ids is not None:
                 ann["instance_id"] = ann["track_id"] = int(dets.track_ids[i])
             if dets.masks is not None:
-                seg = rle.encode(dets.masks[i])
-                ann["segmentation"] = seg
+                ann["segmentation"] = rle.encode(dets.masks[i]) if self.masks == "rle" \
+                    else mask_polygons(dets.masks[i], nd)
                 ann["area"] = int(np.count_nonzero(dets.masks[i]))
             if dets.keypoints is not None:
                 kp = dets.keypoints[i]
@@ -85,8 +109,10 @@ class CocoSink(FileSink):
             cat: dict[str, Any] = {"id": cid + 1, "name": class_name(info.names, cid)}
             if info.task == "pose" or self._kpts:
                 k = self._kpts or (info.kpt_shape[0] if info.kpt_shape else 0)
-                cat["keypoints"] = keypoint_names(k)
-                cat["skeleton"] = [[a + 1, b + 1] for a, b in limbs_for(k)]  # COCO skeletons are 1-based
+                layout = info.keypoints if info.keypoints is not None and len(info.keypoints.names) == k \
+                    else KeypointLayout.default(k)
+                cat["keypoints"] = list(layout.names)
+                cat["skeleton"] = [[a + 1, b + 1] for a, b in layout.limbs]  # COCO skeletons are 1-based
             categories.append(cat)
         video = {"id": 1, "name": Path(info.uri).name if info.uri else "video", "fps": info.fps,
                  "width": info.width, "height": info.height, "num_frames": len(self._images)}

@@ -60,7 +60,7 @@ class SnapshotSink:
 
         if self.dir is not None:
             (self.dir / _safe(info.source_id)).mkdir(parents=True, exist_ok=True)
-        self._renderers[info.source_id] = Renderer(self.render, info.names, info.task)
+        self._renderers[info.source_id] = Renderer(self.render, info.names, info.task, info.keypoints)
         self._open += 1
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="yolotrack-snapshots", daemon=True)

@@ -177,7 +177,7 @@ class VideoSink(FileSink):
             except (av.error.FFmpegError, ValueError) as e:  # pyright: ignore[reportAttributeAccessIssue]
                 log.warning("cannot copy the audio of %s: %s", src, e)
         if self.draw:
-            self._renderer = Renderer(self.render_cfg, info.names, info.task)
+            self._renderer = Renderer(self.render_cfg, info.names, info.task, info.keypoints)
             self._trails = TrailHistory(self.render_cfg.trail_length)
             self._analytics = info.analytics
         log.info("video sink %s: %dx%d @ %.3f fps, time base %s, audio %s", self.path, info.width, info.height,

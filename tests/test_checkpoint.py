@@ -296,7 +296,7 @@ def test_download_from_local_server(fixtures_dir: Path, tmp_path: Path) -> None:
 
 
 def test_demo_missing_says_so(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(hub, "DEMO_WEIGHTS", tmp_path / "yolov12n-demo.safetensors")
+    monkeypatch.setattr(hub, "DEMO_NAMES", {"demo": tmp_path / "yolov12n-demo.safetensors"})
     with pytest.raises(WeightsError, match="demo model"):
         load_model("demo")
 

@@ -80,17 +80,26 @@ def letterbox_to_frame(tile, p: QPoint) -> tuple[float, float]:
     return (p.x() - ox) / s, (p.y() - oy) / s
 
 
+def when_open(cls, answer) -> None:
+    """`answer(dialog)` once a modal dialog of class `cls` is open (polled from the event loop)."""
+
+    def poll(tries: list[int] = [0]) -> None:  # noqa: B006 - a counter across the retries
+        dlg = QApplication.activeModalWidget()
+        if not isinstance(dlg, cls):
+            tries[0] += 1
+            if tries[0] < 500:
+                QTimer.singleShot(10, poll)
+            return
+        answer(dlg)
+
+    QTimer.singleShot(0, poll)
+
+
 def answer_name(text: str | None = None, check=None) -> dict:
     """When the name dialog opens: `check(dialog)`, type `text` (None keeps the default) and press OK."""
     seen: dict = {}
 
-    def fill(tries: list[int] = [0]) -> None:  # noqa: B006 - a counter across the retries
-        dlg = QApplication.activeModalWidget()
-        if not isinstance(dlg, NameDialog):
-            tries[0] += 1
-            if tries[0] < 500:
-                QTimer.singleShot(10, fill)
-            return
+    def fill(dlg) -> None:
         seen["default"] = dlg.name()
         if check is not None:
             check(dlg)
@@ -98,7 +107,7 @@ def answer_name(text: str | None = None, check=None) -> dict:
             dlg.edit.setText(text)
         dlg.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
 
-    QTimer.singleShot(0, fill)
+    when_open(NameDialog, fill)
     return seen
 
 
@@ -306,13 +315,7 @@ def answer_rules(fields: dict[str, str], seen: dict | None = None) -> dict:
     goes to `seen`."""
     seen = {} if seen is None else seen
 
-    def fill(tries: list[int] = [0]) -> None:  # noqa: B006 - a counter across the retries
-        dlg = QApplication.activeModalWidget()
-        if not isinstance(dlg, ZoneRulesDialog):
-            tries[0] += 1
-            if tries[0] < 500:
-                QTimer.singleShot(10, fill)
-            return
+    def fill(dlg) -> None:
         seen["shown"] = {n: e.text() for n, e in dlg.edits.items()}
         for name, text in fields.items():
             dlg.edits[name].setText(text)
@@ -322,7 +325,7 @@ def answer_rules(fields: dict[str, str], seen: dict | None = None) -> dict:
             seen["problem"] = dlg.problem.text()
             dlg.buttons.button(QDialogButtonBox.StandardButton.Cancel).click()
 
-    QTimer.singleShot(0, fill)
+    when_open(ZoneRulesDialog, fill)
     return seen
 
 

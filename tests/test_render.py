@@ -8,6 +8,7 @@ import pytest
 from yolotrack.core import Detections
 from yolotrack.core.config import RenderConfig
 from yolotrack.core.errors import InvalidInputError
+from yolotrack.core.keypoints import KeypointLayout
 from yolotrack.render import PALETTE_BGR, Renderer, TrailHistory, color_for, color_for_rgb
 
 NAMES = {0: "person", 1: "car"}
@@ -95,6 +96,19 @@ def test_pose_keypoints_and_skeleton_skip_invisible_points() -> None:
     assert tuple(out[35, 25]) == color_for(7)
     assert (out[95:105, 145:155] == 0).all()
     assert (out[40:80, 25:60] != 0).any()  # limbs between visible points
+
+
+def test_a_model_keypoint_layout_draws_its_own_skeleton_in_the_object_colour() -> None:
+    kp = np.zeros((1, 3, 3), np.float32)
+    kp[0] = [(30, 60, 1.0), (170, 60, 1.0), (100, 20, 0.1)]  # the third point is not visible
+    layout = KeypointLayout(("centre", "tip", "other"), ((0, 1), (0, 2)))
+    out = Renderer(only("keypoints", line_width=3), NAMES, "pose", layout).draw(
+        np.zeros((120, 200, 3), np.uint8), dets(1, keypoints=kp))
+    assert tuple(out[60, 100]) == color_for(7)  # the limb centre -> tip, in the track's colour
+    assert (out[25:45, 95:105] == 0).all()  # no limb to an invisible point
+    plain = Renderer(only("keypoints", line_width=3), NAMES).draw(np.zeros((120, 200, 3), np.uint8),
+                                                                    dets(1, keypoints=kp))
+    assert (plain[60, 60:140] == 0).all()  # without the layout, 3 keypoints have no limbs
 
 
 def test_trail_history_keeps_recent_centres_and_forgets_stale_ids() -> None:

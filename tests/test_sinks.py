@@ -16,6 +16,7 @@ import pytest
 
 from yolotrack.core import Detections, Frame
 from yolotrack.core.config import OutputConfig, RenderConfig, SourceConfig, TrackerConfig
+from yolotrack.core.keypoints import COCO17_LIMBS, COCO17_NAMES, KeypointLayout
 from yolotrack.pipeline import open_source
 from yolotrack.sinks import rle
 from yolotrack.sinks.base import StreamInfo
@@ -310,7 +311,7 @@ def test_cvat_structure_tracks_outside_markers_and_boxes(tmp_path: Path) -> None
     assert car and any(b.get("outside") == "1" for b in car[0].findall("box")), "the gap must be closed"
 
 
-def test_cvat_polygons_for_segment_and_points_for_pose(tmp_path: Path) -> None:
+def test_cvat_polygons_for_segment_and_skeletons_for_pose(tmp_path: Path) -> None:
     seg = CvatSink(tmp_path / "seg.xml")
     feed([seg], task="segment")
     seg.close()
@@ -327,12 +328,21 @@ def test_cvat_polygons_for_segment_and_points_for_pose(tmp_path: Path) -> None:
     tracks = feed([pose], task="pose")
     pose.close()
     root = parse_cvat(tmp_path / "pose.xml")
-    points = [p for p in root.findall("track/points") if p.get("outside") == "0"]
-    assert len(points) == sum(len(d) for d in tracks)
-    first = points[0]
-    assert len(first.get("points").split(";")) == 17
-    vis = first.find("attribute[@name='visibility']").text.split(",")
-    assert len(vis) == 17 and vis[3] == "0" and vis.count("1") == 16
+    skeletons = root.findall("track/skeleton")
+    # a skeleton per box, the runs' end markers too (all points outside)
+    assert len(skeletons) == len(root.findall("track/box")) > sum(len(d) for d in tracks) // 2
+    first = next(s for s in skeletons if any(p.get("outside") == "0" for p in s.findall("points")))
+    points = first.findall("points")
+    assert [p.get("label") for p in points] == list(COCO17_NAMES)
+    assert [p.get("outside") for p in points].count("1") == 1 and points[3].get("outside") == "1"
+    assert root.find("track[skeleton]").get("label") == "person skeleton"
+    labels = {lab.findtext("name"): lab for lab in root.findall("meta/task/labels/label")}
+    assert labels["person skeleton"].findtext("type") == "skeleton"
+    svg = labels["person skeleton"].findtext("svg")
+    assert svg.count('data-type="edge"') == len(COCO17_LIMBS) and svg.count("<circle") == 17
+    subs = [(lab.findtext("parent"), lab.findtext("name"), lab.findtext("type"))
+            for lab in root.findall("meta/task/labels/label") if lab.find("parent") is not None]
+    assert subs == [(f"{c} skeleton", n, "points") for c in ("person", "car") for n in COCO17_NAMES]
 
 
 # ---------------------------------------------------------------- COCO
@@ -385,6 +395,33 @@ def test_coco_keypoints_for_pose(tmp_path: Path) -> None:
     kp = np.array(a["keypoints"]).reshape(17, 3)
     assert np.allclose(kp[:, :2], tracks[0].keypoints[0, :, :2], atol=1e-3)
     assert kp[3, 2] == 1 and (np.delete(kp[:, 2], 3) == 2).all() and a["num_keypoints"] == 16
+
+
+def test_coco_polygons_and_a_model_keypoint_layout(tmp_path: Path) -> None:
+    sink = CocoSink(tmp_path / "poly.json", masks="polygon")
+    tracks = feed([sink], task="segment")
+    sink.close()
+    from pycocotools.coco import COCO
+
+    api = COCO(str(tmp_path / "poly.json"))
+    anns = [a for a in api.loadAnns(api.getAnnIds()) if a["area"]]  # (a track coasting has no mask)
+    assert anns and all(isinstance(a["segmentation"], list) and len(a["segmentation"][0]) >= 8 for a in anns)
+    got = api.annToMask(anns[0]).astype(bool)
+    want = tracks[0].masks[0]
+    assert (got & want).sum() / (got | want).sum() > 0.7  # traced through edge pixel centres
+    layout = KeypointLayout(tuple(f"k{j}" for j in range(17)), ((0, 1), (1, 2)))
+    info = StreamInfo("0", "clip.mp4", 96, 64, 25.0, NAMES, "pose", (17, 3), 12, keypoints=layout)
+    for sink in (CocoSink(tmp_path / "pose.json"), CvatSink(tmp_path / "pose.xml")):
+        sink.open(info)
+        for i, d in enumerate(tracked_run(3, 96, 64, "pose")):
+            sink.write(Frame(np.zeros((64, 96, 3), np.uint8), i, i / 25.0), d, [])
+        sink.close()
+    cat = json.loads((tmp_path / "pose.json").read_text())["categories"][0]
+    assert cat["keypoints"][:2] == ["k0", "k1"] and cat["skeleton"] == [[1, 2], [2, 3]]
+    root = parse_cvat(tmp_path / "pose.xml")
+    assert [p.get("label") for p in root.find("track/skeleton").findall("points")][:2] == ["k0", "k1"]
+    svg = next(lab for lab in root.findall("meta/task/labels/label") if lab.findtext("type") == "skeleton")
+    assert svg.findtext("svg").count('data-type="edge"') == 2
 
 
 def test_rle_matches_pycocotools_on_random_masks() -> None:

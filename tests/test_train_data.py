@@ -140,3 +140,27 @@ def test_train_with_a_bad_label_file_says_file_and_line_and_exits_2(tmp_path: Pa
     assert main(["train", str(data), "--out", str(tmp_path / "run"), "--steps", "1", "-q"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "im1.txt:2:" in err[0] and "expected 'class cx cy w h'" in err[0]
+
+
+def test_pose_and_segment_crops_keep_their_shapes_even_when_empty(tmp_path: Path):
+    from yolotrack.train.synth_export import SynthPlan, run_plan, scene_config
+
+    for task in ("pose", "segment"):
+        scene = scene_config(width=192, height=128, frames=3, min_objects=1, max_objects=2, min_size=10, max_size=14)
+        run_plan(SynthPlan(out=tmp_path / task, sequences=1, seed=3, scene=scene, every=1, videos=False,
+                           val_fraction=0.0, task=task))
+        spec = load_data_yaml(tmp_path / task / "dataset" / "data.yaml")
+        ds = YoloDataset(spec.train, spec.nc, 64, augment=True, view_size=512, scale=(1.0, 1.4), task=task,
+                         kpt_shape=spec.kpt_shape)
+        sizes = []
+        for epoch in range(6):
+            ds.epoch = epoch
+            for i in range(len(ds)):
+                sample = ds[i]
+                sizes.append(len(sample[1]))
+                assert sample[1].shape[1] == (5 + 18 if task == "pose" else 5)
+                if task == "segment":
+                    assert sample[2].shape == (len(sample[1]), 16, 16)
+        assert 0 in sizes and max(sizes) > 0  # crops that miss every object, and crops that do not
+        batch = collate([ds[i] for i in range(len(ds))])
+        assert ("keypoints" in batch) == (task == "pose") and ("masks" in batch) == (task == "segment")

@@ -4,6 +4,7 @@ model on small synthetic sets, through the CLI, into checkpoints the Detector ru
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import numpy as np
@@ -54,7 +55,8 @@ def test_adapting_the_official_seg_checkpoint_keeps_body_and_mask_branches_and_r
 def test_fine_tune_the_official_seg_checkpoint_end_to_end(fixtures_dir: Path, tmp_path: Path, capsys):
     data = _data(tmp_path / "data", "segment")
     out = tmp_path / "run"
-    assert _train(data, out, str(fixtures_dir / "official_yolov12n-seg.pt"), "model.task=segment") == 0
+    weights = fixtures_dir / "official_yolov12n-seg.pt"
+    assert _train(data, out, str(weights), "model.task=segment", "--freeze", "21") == 0
     printed = capsys.readouterr().out
     assert "mask_mAP50-95" in printed and "best.safetensors" in printed
     rows = _rows(out)
@@ -63,6 +65,11 @@ def test_fine_tune_the_official_seg_checkpoint_end_to_end(fixtures_dir: Path, tm
     assert all(0.0 <= float(r["mask_mAP50-95"]) <= float(r["mask_mAP50"]) <= 1.0 for r in rows)
     model = load_model(out / "last.safetensors", fuse=False)
     assert (model.task, model.nc, model.family) == ("segment", 4, "turbo")
+    src, sd = load_model(weights, fuse=False).state_dict(), model.state_dict()
+    # --freeze 21: body and neck, their BatchNorm statistics included, are the checkpoint's own
+    for key in ("model.0.conv.weight", "model.20.cv2.bn.running_var", "model.14.cv2.bn.running_mean"):
+        assert torch.equal(sd[key], src[key].float()), key
+    assert not torch.equal(sd["model.21.proto.cv1.conv.weight"], src["model.21.proto.cv1.conv.weight"].float())
     det = Detector(str(out / "last.safetensors"), imgsz=192, conf=0.0, device="cpu", runtime="torch")
     val = YoloDataset(load_data_yaml(data).val, 4, 192, augment=False, task="segment")
     frame = np.ascontiguousarray(val.load(0)[0])
@@ -70,7 +77,7 @@ def test_fine_tune_the_official_seg_checkpoint_end_to_end(fixtures_dir: Path, tm
     assert len(dets) and dets.masks is not None and dets.masks.shape[1:] == frame.shape[:2]
 
 
-def test_pose_from_the_demo_detector_carries_the_keypoint_layout(tmp_path: Path):
+def test_pose_from_the_demo_detector_carries_the_keypoint_layout(tmp_path: Path, capsys):
     data = _data(tmp_path / "data", "pose")
     out = tmp_path / "run"
     assert _train(data, out, "demo") == 0  # the data YAML says pose
@@ -86,6 +93,13 @@ def test_pose_from_the_demo_detector_carries_the_keypoint_layout(tmp_path: Path)
                                              kpt_shape=(6, 3)).load(0)[0])
     dets = det([frame])[0]
     assert dets.keypoints is not None and dets.keypoints.shape[1:] == (6, 3)
+    # `yolotrack eval --data` scores a checkpoint the way validation does
+    capsys.readouterr()
+    assert main(["eval", "--data", str(data), "--weights", str(out / "best.safetensors"), "--imgsz", "192",
+                 "--json", "-q"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert got["task"] == "pose" and got["images"] == 3
+    assert got["pose_mAP50-95"] == pytest.approx(float(rows[-1]["pose_mAP50-95"]), abs=0.02)
 
 
 @pytest.mark.parametrize(("argv", "message"), [

@@ -299,7 +299,7 @@ class YoloDataset(torch.utils.data.Dataset):
         xywh = np.concatenate([(boxes[:, :2] + boxes[:, 2:]) / 2, boxes[:, 2:] - boxes[:, :2]], 1)
         target = np.concatenate([cls[:, None].astype(np.float32), xywh.astype(np.float32)], 1).reshape(-1, 5)
         if kpts is not None:
-            target = np.concatenate([target, kpts.reshape(len(target), -1).astype(np.float32)], 1)
+            target = np.concatenate([target, kpts.reshape(len(kpts), kpts.shape[1] * 3).astype(np.float32)], 1)
         tensor = torch.from_numpy(np.ascontiguousarray(img[:, :, ::-1].transpose(2, 0, 1)))
         if polys is None:
             return tensor, torch.from_numpy(target)

@@ -5,6 +5,7 @@ detector and tracker settings, boxes in frame pixels. Ground truth objects hidde
 `min_visibility` are "ignore" regions: finding them is not required and not punished.
 
     python -m train.demo evaluate WEIGHTS VIDEO GT      # print mAP50, mAP50-95, IDF1 as JSON
+    python -m train.demo heldout WEIGHTS --task segment # box + mask (or keypoint OKS) mAP on unseen scenes
     python -m train.demo export WEIGHTS DATA OUT        # precise-BN + fp16 copy for shipping
 """
 
@@ -114,9 +115,37 @@ def evaluate_clip(weights: str | Path, video: str | Path, gt_path: str | Path, m
     return result
 
 
+HELD_OUT_SEEDS = (3000, 3001, 3002, 3003)  # scene seeds no demo model trains or validates on
+
+
+def evaluate_held_out(weights: str | Path, task: str, work: str | Path, seeds: tuple[int, ...] = HELD_OUT_SEEDS,
+                      frames: int = 150, every: int = 6, imgsz: int = 640) -> Any:
+    """Box mAP and the task's mAP (masks: mask IoU; pose: keypoint OKS with the model's sigmas) of a
+    checkpoint on freshly rendered scenes from `seeds`, letterboxed to `imgsz` as the app runs it."""
+    from yolotrack.detector import load_model
+    from yolotrack.train.dataset import YoloDataset, load_data_yaml
+    from yolotrack.train.synth_export import SynthPlan, run_plan, scene_config
+    from yolotrack.train.trainer import evaluate
+
+    work = Path(work)
+    for seed in seeds:  # one sequence per seed, all held out
+        out = work / f"seed{seed}"
+        if not (out / "dataset" / "data.yaml").exists():
+            run_plan(SynthPlan(out=out, sequences=1, seed=seed, scene=scene_config(frames=frames), every=every,
+                               videos=False, val_fraction=0.0, task=task))
+    spec = load_data_yaml(work / f"seed{seeds[0]}" / "dataset" / "data.yaml")
+    folders = [work / f"seed{seed}" / "dataset" / "images" / "train" for seed in seeds]
+    ds = YoloDataset(folders, spec.nc, imgsz, augment=False, task=task, kpt_shape=spec.kpt_shape, mask_ratio=1)
+    model = load_model(str(weights), fuse=False).float()
+    sigmas = (model.meta.get("keypoints") or {}).get("sigmas") if task == "pose" else None
+    return evaluate(model, ds, sigmas=sigmas)
+
+
 def export_demo(weights: str | Path, data: str | Path, out: str | Path, meta: dict[str, Any],
-                imgsz: int = 256, view_size: int = 640, calib_batches: int = 24, batch: int = 8) -> Path:
-    """Re-measure BatchNorm statistics of a trained checkpoint and save it as a small fp16 file."""
+                imgsz: int = 256, view_size: int = 640, calib_batches: int = 24, batch: int = 8,
+                frozen: int = 0) -> Path:
+    """Re-measure BatchNorm statistics of a trained checkpoint (but for its first `frozen` layers, which
+    trained in eval mode) and save it as a small fp16 file."""
     import torch
 
     from yolotrack.detector import load_model, save_checkpoint
@@ -125,10 +154,11 @@ def export_demo(weights: str | Path, data: str | Path, out: str | Path, meta: di
 
     spec = load_data_yaml(data)
     model = load_model(str(weights), fuse=False)
-    ds = YoloDataset(spec.train, spec.nc, imgsz, augment=True, seed=1234, view_size=view_size)
+    ds = YoloDataset(spec.train, spec.nc, imgsz, augment=True, seed=1234, view_size=view_size,
+                     task=spec.task or "detect", kpt_shape=spec.kpt_shape)
     gen = torch.Generator().manual_seed(1234)
     idx = torch.randint(len(ds), (calib_batches, batch), generator=gen)
-    recalibrate_bn(model, (collate([ds[int(i)] for i in row])["images"].float() / 255 for row in idx))
+    recalibrate_bn(model, (collate([ds[int(i)] for i in row])["images"].float() / 255 for row in idx), frozen)
     return save_checkpoint(model, out, meta, half=True)
 
 
@@ -141,16 +171,30 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("gt")
     e.add_argument("--imgsz", type=int)
     e.add_argument("--max-frames", type=int)
+    h = sub.add_parser("heldout", help="score WEIGHTS on scenes rendered from unseen seeds")
+    h.add_argument("weights")
+    h.add_argument("--task", required=True, choices=["detect", "segment", "pose"])
+    h.add_argument("--work", default="runs/heldout", help="folder for the rendered scenes (reused)")
+    h.add_argument("--frames", type=int, default=150)
+    h.add_argument("--every", type=int, default=6)
     x = sub.add_parser("export", help="recalibrate BatchNorm and save WEIGHTS as fp16 OUT")
     x.add_argument("weights")
     x.add_argument("data")
     x.add_argument("out")
     x.add_argument("--meta", default="{}", help="JSON merged into the checkpoint metadata")
+    x.add_argument("--freeze", type=int, default=0, help="the first N layers were frozen in training")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
     if args.cmd == "export":
-        path = export_demo(args.weights, args.data, args.out, json.loads(args.meta))
+        path = export_demo(args.weights, args.data, args.out, json.loads(args.meta), frozen=args.freeze)
         sys.stdout.write(f"{path}\n")
+        return 0
+    if args.cmd == "heldout":
+        t0 = time.perf_counter()
+        m = evaluate_held_out(args.weights, args.task, Path(args.work) / args.task, frames=args.frames,
+                              every=args.every)
+        sys.stdout.write(m.table() + "\n" + json.dumps({**m.metrics(), "seeds": list(HELD_OUT_SEEDS),
+                                                        "seconds": time.perf_counter() - t0}) + "\n")
         return 0
     r = evaluate_clip(args.weights, args.video, args.gt, imgsz=args.imgsz, max_frames=args.max_frames)
     sys.stdout.write(json.dumps(r, indent=2) + "\n")

@@ -173,9 +173,12 @@ def write_sequence(seed: int, name: str, plan: SynthPlan, split: str | None) -> 
     return n
 
 
-def write_data_yaml(root: Path, task: str = "detect") -> Path:
-    data: dict[str, object] = {"path": str(root.resolve()), "train": "images/train", "val": "images/val",
-                               "nc": len(CLASS_NAMES), "names": dict(enumerate(CLASS_NAMES)), "task": task}
+def write_data_yaml(root: Path, task: str = "detect", val: bool = True) -> Path:
+    """`val`: False when no sequence was held out (the YAML must not name a folder that does not exist)."""
+    data: dict[str, object] = {"path": str(root.resolve()), "train": "images/train"}
+    if val:
+        data["val"] = "images/val"
+    data |= {"nc": len(CLASS_NAMES), "names": dict(enumerate(CLASS_NAMES)), "task": task}
     if task == "pose":  # no flip_idx: see shape_keypoints
         data.update(kpt_shape=list(KPT_SHAPE), kpt_names=list(KEYPOINT_NAMES),
                     skeleton=[list(e) for e in SKELETON], kpt_sigmas=list(KEYPOINT_SIGMAS))
@@ -199,7 +202,7 @@ def run_plan(plan: SynthPlan) -> dict[str, list[str]]:
         splits[split].append(name)
         log.info("wrote %s (%s, %d frames)", name, split, frames)
     if plan.dataset:
-        write_data_yaml(plan.out / "dataset", plan.task)
+        write_data_yaml(plan.out / "dataset", plan.task, val=bool(splits["val"]))
     return splits
 
 

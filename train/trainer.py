@@ -64,6 +64,7 @@ class TrainConfig:
     scale_range: tuple[float, float] = (0.6, 1.4)
     calib_batches: int = 8  # batches used to re-measure BatchNorm statistics before validating/saving
     augment: bool = True  # off: letterboxed images as they are (overfit checks, tiny datasets)
+    freeze: int = 0  # layers 0..freeze-1 keep their weights (21: body and neck, only the head learns)
     extra_meta: dict[str, Any] = field(default_factory=dict)
 
 
@@ -115,14 +116,16 @@ class BatchNormWarmup:
 
 
 @torch.no_grad()
-def recalibrate_bn(model: torch.nn.Module, batches: Iterable[torch.Tensor]) -> None:
+def recalibrate_bn(model: torch.nn.Module, batches: Iterable[torch.Tensor], frozen: int = 0) -> None:
     """Re-measure BatchNorm running statistics for the current weights ("precise BN").
 
     Running statistics are a slow average over weights that kept changing; on short CPU runs they
     lag the weights enough to spoil eval-mode outputs. Averaging a few training batches through the
-    final weights makes eval mode match what the model actually learned.
+    final weights makes eval mode match what the model actually learned. The first `frozen` layers
+    keep theirs: they ran in eval mode while the rest learned on their outputs.
     """
-    bns = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    bns = [m for name, m in model.named_modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
+           and not name.startswith(frozen_prefixes(frozen))]
     if not bns:
         return
     momentum = [m.momentum for m in bns]
@@ -130,12 +133,27 @@ def recalibrate_bn(model: torch.nn.Module, batches: Iterable[torch.Tensor]) -> N
     for m in bns:
         m.reset_running_stats()
         m.momentum = None  # cumulative average
-    model.train()
+    train_unfrozen(model, frozen)
     for x in batches:
         model(x)
     for m, mom in zip(bns, momentum, strict=True):
         m.momentum = mom
     model.train(was_training)
+
+
+def frozen_prefixes(frozen: int) -> tuple[str, ...]:
+    return tuple(f"model.{i}." for i in range(frozen))
+
+
+def train_unfrozen(model: torch.nn.Module, frozen: int) -> None:
+    """Training mode, except the first `frozen` layers: they run as at inference (BatchNorm uses and keeps
+    its running statistics), so what follows learns on exactly the features it will see, and the
+    batch statistics are not computed at all."""
+    model.train()
+    layers = getattr(model, "model", None)
+    if frozen and isinstance(layers, torch.nn.ModuleList):
+        for i in range(min(frozen, len(layers))):
+            layers[i].eval()
 
 
 def _param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict[str, Any]]:
@@ -265,6 +283,8 @@ class Trainer:
             raise ConfigError(f"--imgsz must be a multiple of 32, got {cfg.imgsz}")
         if cfg.optimizer not in ("adamw", "sgd"):
             raise ConfigError(f"optimizer must be adamw or sgd, got {cfg.optimizer}")
+        if not 0 <= cfg.freeze <= 21:
+            raise ConfigError(f"--freeze must be 0..21 (layers before the head), got {cfg.freeze}")
         if not self.data.train:
             raise ConfigError(f"{cfg.data} names no training images")
         self.task = cfg.task or self.data.task or ("pose" if self.data.kpt_shape else None)
@@ -301,9 +321,10 @@ class Trainer:
         for p in model.parameters():
             if p.dtype.is_floating_point:
                 p.data = p.data.float()
-        # the DFL projection is a fixed expectation, not something to learn
+        # the DFL projection is a fixed expectation, not something to learn; frozen layers keep theirs
+        frozen = frozen_prefixes(self.cfg.freeze)
         for name, p in model.named_parameters():
-            p.requires_grad_("dfl" not in name)
+            p.requires_grad_("dfl" not in name and not name.startswith(frozen))
         return model.float()
 
     def _save(self, path: Path, model: torch.nn.Module, meta: dict[str, Any], half: bool = False) -> None:
@@ -377,7 +398,7 @@ class Trainer:
         def calibrate(n_batches: int) -> None:
             idx = torch.randint(len(train_ds), (n_batches, cfg.batch), generator=calib_gen)
             batches = (collate([train_ds[int(i)] for i in row])["images"].float() / 255 for row in idx)
-            recalibrate_bn(ema.ema, batches)
+            recalibrate_bn(ema.ema, batches, cfg.freeze)
 
         def save_state() -> None:
             calibrate(cfg.calib_batches // 2 or 1)
@@ -416,7 +437,7 @@ class Trainer:
                 for batch in loader:
                     if step >= total:
                         break
-                    model.train()
+                    train_unfrozen(model, cfg.freeze)
                     bn_warmup.step(step)
                     lr = lr_at(step, total, cfg)
                     for g in opt.param_groups:

@@ -330,11 +330,18 @@ class PipelineController(QObject):
         self._submit(self._sync, set())
 
     def _build_detector(self, mcfg: Any) -> Any:
+        """In the model worker: the runtime is built here too (export, int8 calibration, compile), for
+        the cameras' frame size when their files share one, so neither the first frame nor the running
+        cameras wait for it (an exported runtime does not hold the torch thread)."""
         from yolotrack.detector import Detector
+        from yolotrack.pipeline.sources import file_frame_size
         from yolotrack.tracker import wants_embeddings
 
-        return Detector.from_config(mcfg, source=self._calibration_source(),
-                                    embeddings=wants_embeddings(self.cfg.tracker) or self._global_ids is not None)
+        det = Detector.from_config(mcfg, source=self._calibration_source(),
+                                   embeddings=wants_embeddings(self.cfg.tracker) or self._global_ids is not None)
+        sizes = {file_frame_size(c.source) for c in self.cameras}
+        det.warmup([s for s in sizes if s is not None] if len(sizes) == 1 else [], batch=max(1, len(self.cameras)))
+        return det
 
     def _calibration_source(self) -> list[str] | None:
         """What int8 calibrates on when `model.calibration` is empty: the cameras' files (a stream cannot

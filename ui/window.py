@@ -490,6 +490,7 @@ class MainWindow(QMainWindow):
         task = str(getattr(det, "task", "detect"))
         self.renderer.names = names
         self.renderer.task = task
+        self.renderer.keypoints = getattr(det, "keypoint_layout", None)
         try:
             ids = resolve_classes(self.cfg.model.classes, names)
         except ConfigError as e:

@@ -30,7 +30,8 @@ log = logging.getLogger(__name__)
 class RuntimeModel:
     """Callable like the model; `name` is the requested runtime, `.runtime_name` the one in use."""
 
-    MAX_SHAPES = 4  # each compiled runtime holds its own weights and buffers
+    MAX_SHAPES = 8  # each compiled runtime holds its own weights and buffers; a group of up to 8 cameras
+                    # of mixed sizes needs one per batch size (Detector keeps one input rectangle)
 
     def __init__(self, model: Any, spec: InferenceSpec, device: Any = "cpu",
                  weights_path: str | os.PathLike[str] | None = None, calibration: Any = None,
@@ -87,7 +88,7 @@ class RuntimeModel:
         # only reached for names not set in __init__: the card's facts, else the torch model's attributes
         source = self.__dict__["source"]
         card = source.card
-        if item in ("names", "task", "nc", "kpt_shape", "family") and not source.loaded:
+        if item in ("names", "task", "nc", "kpt_shape", "family", "keypoint_layout") and not source.loaded:
             return getattr(card, item)
         if item == "stride" and not source.loaded:
             return np.array(card.stride, dtype=np.float32)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from yolotrack.core.files import atomic_write
+from yolotrack.core.keypoints import KeypointLayout
 from yolotrack.detector.runtimes.cache import EXPORT_FORMAT, export_dir, file_hash, weights_key
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,13 @@ class ModelCard:
     stride: tuple[float, ...]
     kpt_shape: tuple[int, int] | None
     family: str
+    keypoints: dict[str, Any] | None = None  # pose: the layout's names and skeleton
+
+    @property
+    def keypoint_layout(self) -> KeypointLayout | None:
+        if self.kpt_shape is None:
+            return None
+        return KeypointLayout.from_meta(self.keypoints, self.kpt_shape[0])
 
     @classmethod
     def from_model(cls, model: Any, key: str) -> ModelCard:
@@ -44,7 +52,8 @@ class ModelCard:
                    task=str(getattr(model, "task", "detect")), nc=int(model.nc),
                    stride=tuple(float(s) for s in (stride.tolist() if hasattr(stride, "tolist") else stride)),
                    kpt_shape=tuple(int(v) for v in kpt) if kpt is not None else None,
-                   family=str(getattr(model, "family", "x")))
+                   family=str(getattr(model, "family", "x")),
+                   keypoints=layout.to_meta() if (layout := getattr(model, "keypoint_layout", None)) else None)
 
     def to_json(self) -> str:
         d = asdict(self)
@@ -58,7 +67,7 @@ class ModelCard:
             raise ValueError("card format changed")
         return cls(key=d["key"], names={int(k): v for k, v in d["names"].items()}, task=d["task"], nc=int(d["nc"]),
                    stride=tuple(d["stride"]), kpt_shape=tuple(d["kpt_shape"]) if d["kpt_shape"] else None,
-                   family=d["family"])
+                   family=d["family"], keypoints=d.get("keypoints"))
 
 
 def card_path(weights_path: Path, cache_dir: Path | None = None) -> Path:
