@@ -100,11 +100,7 @@ def parse_site(data: Any, where: str = "cameras file") -> Site:
     seen: set[str] = set()
     for i, item in enumerate(items):
         at = f"{where}: camera {i + 1}"
-        if not isinstance(item, dict):
-            raise ConfigError(f"{at}: expected a mapping with name and source, got {item!r}")
-        unknown = sorted(set(map(str, item)) - set(_CAMERA_KEYS))
-        if unknown:
-            raise ConfigError(f"{at}: unknown key(s) {', '.join(unknown)} (valid: {', '.join(_CAMERA_KEYS)})")
+        _check_item(item, at, _CAMERA_KEYS, "with name and source")
         name, source = item.get("name"), item.get("source")
         if not isinstance(name, str) or not _SAFE_NAME.match(name):
             raise ConfigError(f"{at}: name {name!r} must be 1-64 letters, digits, '.', '_' or '-' (it names files "
@@ -135,11 +131,7 @@ def _parse_links(items: Any, names: list[str], where: str) -> list[Link]:
     seen: set[tuple[str, str]] = set()
     for i, item in enumerate(items):
         at = f"{where}: link {i + 1}"
-        if not isinstance(item, dict):
-            raise ConfigError(f"{at}: expected a mapping {{from: camera, to: camera, min_s, max_s}}, got {item!r}")
-        unknown = sorted(set(map(str, item)) - set(_LINK_KEYS))
-        if unknown:
-            raise ConfigError(f"{at}: unknown key(s) {', '.join(unknown)} (valid: {', '.join(_LINK_KEYS)})")
+        _check_item(item, at, _LINK_KEYS, "{from: camera, to: camera, min_s, max_s}")
         ends: list[str] = []
         for key in ("from", "to"):
             value = item.get(key)
@@ -169,6 +161,15 @@ def _parse_links(items: Any, names: list[str], where: str) -> list[Link]:
         seen.add((ends[0], ends[1]))
         links.append(Link(ends[0], ends[1], lo, hi))
     return links
+
+
+def _check_item(item: Any, at: str, keys: tuple[str, ...], shape: str) -> None:
+    """One list item of the file: a mapping with only known keys."""
+    if not isinstance(item, dict):
+        raise ConfigError(f"{at}: expected a mapping {shape}, got {item!r}")
+    unknown = sorted(set(map(str, item)) - set(keys))
+    if unknown:
+        raise ConfigError(f"{at}: unknown key(s) {', '.join(unknown)} (valid: {', '.join(keys)})")
 
 
 def load_cameras(path: str | Path) -> list[Camera]:

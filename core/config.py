@@ -309,7 +309,7 @@ class ClusterConfig:
 @dataclass(frozen=True)
 class GlobalIdsConfig:
     enabled: bool = _f(True)
-    match_thresh: float = _f(0.1, min=0.0, max=1.0)
+    match_thresh: float = _f(0.03, min=0.0, max=1.0)
     max_s: float = _f(60.0, min=0.0, max=86400.0)
 
 

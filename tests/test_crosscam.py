@@ -3,7 +3,9 @@ cross-camera score of `eval`, and global ids on a small rendered two-camera scen
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,13 +16,14 @@ import pytest
 from yolotrack.core.cameras import load_site
 from yolotrack.tracker.evaluate import ALL_CAMERAS, evaluate_cameras
 from yolotrack.tracker.mot_io import read_mot
-from yolotrack.train.synth import SceneConfig
+from yolotrack.train.synth import ObjectState, SceneConfig
 from yolotrack.train.synth_cameras import MultiCameraScene, layout
 
 
-def yolotrack(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def yolotrack(*args: str, timeout: float = 500) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}  # see demo_detector
     return subprocess.run([sys.executable, "-m", "yolotrack", *args], capture_output=True, text=True,
-                          timeout=timeout, check=False)
+                          timeout=timeout, check=False, env=env)
 
 
 def test_layout_alternates_overlapping_and_disjoint_views() -> None:
@@ -85,3 +88,106 @@ def test_cross_camera_score_needs_one_id_per_object_in_every_camera(tmp_path: Pa
     assert json.loads(proc.stdout)[ALL_CAMERAS]["IDF1"] == pytest.approx(0.75)
     table = yolotrack("eval", "--cross-camera", str(tmp_path / "gt"), str(tmp_path / "pred"))
     assert table.returncode == 0 and ALL_CAMERAS in table.stdout, table.stderr
+
+
+# ---------------------------------------------------------------- a small rendered two-camera scene
+
+def _walker(gid: int, cls: int, x: float, y: float, vx: float) -> ObjectState:
+    from yolotrack.train.synth import _BASE_BGR
+
+    return ObjectState(track_id=gid, cls=cls, x=x, y=y, vx=vx, vy=0.0, radius=20.0, growth=0.0, angle=0.3,
+                       spin=0.01, z=0.5 + gid / 10, color=tuple(float(v) for v in _BASE_BGR[cls]),  # type: ignore[arg-type]
+                       texture_scale=2.5, texture_phase=1.0)
+
+
+def two_camera_scene() -> MultiCameraScene:
+    """cam0 sees world x 0..288, cam1 201.6..489.6. Object 1 (disc) walks from cam0 through the overlap
+    into cam1; object 2 (triangle) stays in cam0; object 3 (square) stays in cam1."""
+    scene = MultiCameraScene(11, 2, SceneConfig(width=288, height=160, frames=45, min_objects=0, max_objects=0))
+    scene.objects = [_walker(1, 0, 40, 50, 5.0), _walker(2, 2, 120, 115, -1.0), _walker(3, 1, 420, 105, -1.0)]
+    return scene
+
+
+@pytest.fixture(scope="module")
+def demo_detector():
+    """One torch thread: on a loaded shared machine a second OpenMP thread makes each forward several times slower."""
+    import torch
+
+    from yolotrack.core.config import Config, set_values
+    from yolotrack.detector import Detector
+    from yolotrack.detector.inference import InferenceSpec
+    from yolotrack.detector.torch_thread import set_threads
+
+    cfg = set_values(Config(), {"model.weights": "demo", "model.imgsz": 288, "model.runtime": "torch"})
+    before = torch.get_num_threads()
+    det = Detector(spec=dataclasses.replace(InferenceSpec.from_config(cfg.model, None, True), threads=1))
+    set_threads(1)
+    yield det
+    set_threads(before)
+
+
+def test_exact_global_ids_on_a_rendered_two_camera_scene(demo_detector) -> None:
+    """Detector, each camera's own tracker, then one gallery, cameras labelled in order each frame:
+    the object walking through the overlap keeps its id in the second camera; the others get theirs."""
+    from yolotrack.core.config import Config
+    from yolotrack.tracker import build_tracker
+    from yolotrack.tracker.global_ids import GlobalIds
+
+    scene = two_camera_scene()
+    names = [v.name for v in scene.views]
+    trackers = {n: build_tracker(Config().tracker, 30.0) for n in names}
+    gallery = GlobalIds(names, match_thresh=Config().global_ids.match_thresh)
+    got: dict[tuple[str, int], set[int]] = {}  # (camera, ground-truth id) -> global ids given to it
+    for i, views in enumerate(scene.frames()):
+        for n, view, dets in zip(names, views, demo_detector([v.image for v in views]), strict=True):
+            out = trackers[n].update_detections(dets, i, image=view.image)
+            raised = [dataclasses.replace(e, source_id=n) for e in trackers[n].pop_events()]  # as the pipeline does
+            events = gallery.label(n, i / 30.0, out, raised)
+            assert all(e.global_id is not None for e in events), events
+            gt = {o.track_id: o.xyxy for o in view.objects}
+            for box, gid in zip(out.xyxy, out.global_ids, strict=True):
+                owner = min(gt, key=lambda k: np.abs(np.subtract(gt[k], box)).sum())
+                got.setdefault((n, owner), set()).add(int(gid))
+    assert got == {("cam0", 1): {1}, ("cam0", 2): {2}, ("cam1", 3): {3}, ("cam1", 1): {1}}
+    assert gallery.issued == 3
+
+
+def test_run_cameras_writes_one_global_id_per_object_to_every_camera(tmp_path: Path) -> None:
+    """The real `run --cameras` over the scene's videos: global ids in frame and event lines; the
+    walker has one global id in both cameras, the others their own."""
+    import yaml
+
+    from yolotrack.train.synth_export import VideoWriter
+
+    scene = two_camera_scene()
+    names = [v.name for v in scene.views]
+    writers = {n: VideoWriter(tmp_path / f"{n}.mp4", 288, 160, 30.0, crf=18) for n in names}
+    boxes: dict[str, list[dict[int, tuple[float, float, float, float]]]] = {n: [] for n in names}
+    for views in scene.frames():
+        for n, view in zip(names, views, strict=True):
+            writers[n].write(view.image)
+            boxes[n].append({o.track_id: o.xyxy for o in view.objects})
+    for w in writers.values():
+        w.close()
+    (tmp_path / "cams.yaml").write_text(yaml.safe_dump({
+        "cameras": [{"name": n, "source": str(tmp_path / f"{n}.mp4")} for n in names],
+        "links": [{"from": "cam0", "to": "cam1", "max_s": 5}, {"from": "cam1", "to": "cam0", "max_s": 5}]}))
+    proc = yolotrack("run", "--cameras", str(tmp_path / "cams.yaml"), "--out", str(tmp_path / "out"),
+                     "model.weights=demo", "model.imgsz=288", "model.runtime=torch", "pipeline.stats_interval=0")
+    assert proc.returncode == 0, proc.stderr
+    got: dict[tuple[str, int], set[int]] = {}
+    for n in names:
+        lines = [json.loads(x) for x in (tmp_path / "out" / f"{n}.jsonl").read_text().splitlines()]
+        events = [r for r in lines if r["type"] == "event"]
+        assert events and all("global_id" in e for e in events if e["event"] in ("new", "lost", "removed"))
+        for r in lines:
+            if r["type"] != "frame":
+                continue
+            gt = boxes[n][r["frame"]]
+            for t in r["tracks"]:
+                owner = min(gt, key=lambda k: np.abs(np.subtract(gt[k], t["box"])).sum())
+                got.setdefault((n, owner), set()).add(t["global_id"])
+    assert set(got) == {("cam0", 1), ("cam0", 2), ("cam1", 3), ("cam1", 1)}
+    assert all(len(ids) == 1 for ids in got.values()), got
+    assert got["cam0", 1] == got["cam1", 1], "the walker keeps its id from cam0 in cam1"
+    assert len(got["cam0", 1] | got["cam0", 2] | got["cam1", 3]) == 3
