@@ -132,6 +132,8 @@ class ClusterRun:
         self._link: _LinkProc | None = None
         self._links = 0
         self._relink_at = 0.0
+        self._away_since = 0.0  # when the last link that had connected died
+        self._lost_cluster: RemoteError | None = None
         self._namespace = f"yolotrack-{uuid.uuid4().hex[:12]}"  # the run's named actors, for every link
         self._actors: dict[str, str] = {}  # group -> its actor's name
         self._spares: list[str] = []
@@ -153,6 +155,8 @@ class ClusterRun:
         finally:
             self._end_link()
             self._finish(failed)
+        if self._lost_cluster is not None:
+            raise self._lost_cluster
         failures = [gs.failure for gs in self._states.values() if gs.failure is not None]
         if failures:
             raise RemoteError("; ".join(str(f) for f in failures), failures[0].exit_code)
@@ -211,11 +215,21 @@ class ClusterRun:
             for gs in self._states.values():
                 gs.done = True
             return
+        now = time.monotonic()
         for gs in self._states.values():
             if not gs.done:
-                gs.lost_at = gs.lost_at or time.monotonic()
-        log.warning("the connection to Ray ended (%s: its node's raylet died?); connecting again", why)
-        self._relink_at = time.monotonic() + RELINK_DELAY
+                gs.lost_at = gs.lost_at or now
+        if link.connected:
+            self._away_since = now
+            log.warning("the connection to Ray ended (%s: its node's raylet died?); connecting again", why)
+        elif self.cfg.cluster.start_timeout and now - self._away_since > self.cfg.cluster.start_timeout:
+            # what was written stays (the sinks are closed, not discarded); the run ends with this line
+            self._lost_cluster = RemoteError(f"lost the Ray cluster at '{self.cfg.cluster.address}' and could not "
+                                             f"reach it again within {self.cfg.cluster.start_timeout:g} s "
+                                             f"(cluster.start_timeout): {why}")
+            for gs in self._states.values():
+                gs.done = True
+        self._relink_at = now + RELINK_DELAY
 
     def _end_link(self) -> None:
         link, self._link = self._link, None
@@ -269,7 +283,8 @@ class ClusterRun:
             except Exception as e:
                 raise PipelineError(f"sink for camera {rec.camera}", f"{type(e).__name__}: {e}") from e
         if written and gs.lost_at is not None:
-            log.info("%s back %.1f s after it was lost", group_label(gs.group), time.monotonic() - gs.lost_at)
+            # a warning like the loss it ends: under --quiet the two lines say how long it took
+            log.warning("%s back %.1f s after it was lost", group_label(gs.group), time.monotonic() - gs.lost_at)
             gs.lost_at = None
         if reply.stats is not None:
             for name in gs.group.names:

@@ -78,6 +78,7 @@ class _Slot:
     state: str = "starting"  # starting | running | waiting (for the parent's ack) | done
     since: float = field(default_factory=time.monotonic)  # of the current start, or of the outstanding poll
     stop_sent: bool = False
+    placed: bool = False  # its actor was running before this start (found by name, or a ready spare)
 
     @property
     def label(self) -> str:
@@ -89,7 +90,8 @@ class _Spare:
     actor: Any
     name: str
     ref: Any  # its `warm` (or `keepalive`) call; None once it answered
-    ready: bool = False
+    ready: bool = False  # it answered
+    warmed: bool = False  # it answered `warm`: its detector is built, a start is quick
     pinged: float = field(default_factory=time.monotonic)
 
 
@@ -151,7 +153,7 @@ class _Link:
             if name and found is None:  # it died with the link's node, or while no link was there
                 self._lost(slot, "its actor was gone when the driver reconnected")
                 continue
-            self._assign(slot, found or self._new_actor())
+            self._assign(slot, found or self._new_actor(), placed=found is not None)
             self._start(slot)
         while any(s.state != "done" for s in self.slots):
             while self.conn.poll(0):
@@ -198,10 +200,11 @@ class _Link:
             try:
                 info: StartInfo | None = self.ray.get(ref)  # warm: StartInfo; keepalive: None
                 owner.ready = info is None or info.error is None
+                owner.warmed = owner.warmed or (info is not None and info.error is None)
             except Exception as e:  # noqa: BLE001 - any Ray error: this spare is no good
                 log.info("a warm spare actor was lost (%s)", first_line(e))
                 owner.ready = False
-            if not owner.ready:
+            if not owner.ready and owner in self.spares:  # (a spare taken for a group is the group's now)
                 self.spare_failures += 1
                 self._kill(owner.actor)
                 self.spares.remove(owner)
@@ -242,8 +245,9 @@ class _Link:
         except Exception:  # noqa: BLE001 - gone (ValueError), or its node is
             return None
 
-    def _assign(self, slot: _Slot, actor: tuple[Any, str]) -> None:
+    def _assign(self, slot: _Slot, actor: tuple[Any, str], placed: bool = False) -> None:
         slot.actor, name = actor
+        slot.placed = placed
         self.conn.send(("actor", slot.group.name, name))
 
     def _spares_changed(self) -> None:
@@ -266,13 +270,13 @@ class _Link:
                 self.spares.append(_Spare(actor, name, actor.warm.remote(groups[0])))
             self._spares_changed()
 
-    def _take_spare(self) -> tuple[Any, str] | None:
+    def _take_spare(self) -> _Spare | None:
         if not self.spares:
             return None
-        self.spares.sort(key=lambda sp: not sp.ready)
+        self.spares.sort(key=lambda sp: (not sp.warmed, not sp.ready))
         sp = self.spares.pop(0)
         self._spares_changed()
-        return sp.actor, sp.name
+        return sp
 
     def _start(self, slot: _Slot) -> None:
         now = time.monotonic()
@@ -307,7 +311,8 @@ class _Link:
         if self.stops:  # stopping: what it had not delivered is not waited for
             slot.state = "done"
             return
-        self._assign(slot, self._take_spare() or self._new_actor())
+        spare = self._take_spare()
+        self._assign(slot, (spare.actor, spare.name) if spare else self._new_actor(), bool(spare and spare.warmed))
         self._start(slot)
 
     def _gone(self, slot: _Slot, message: str, exit_code: int = 1) -> None:
@@ -322,7 +327,11 @@ class _Link:
     def _check_deadlines(self) -> None:
         now = time.monotonic()
         for slot in self.slots:
-            if slot.state == "starting" and self.c.start_timeout and now - slot.since > self.c.start_timeout:
+            if slot.state == "starting" and slot.placed and self.c.hang_timeout \
+                    and now - slot.since > POLL_TIMEOUT + self.c.hang_timeout:
+                # a running actor answers a start at once: its node is gone, though Ray has not said so yet
+                self._lost(slot, f"its actor did not answer for {self.c.hang_timeout:g} s (cluster.hang_timeout)")
+            elif slot.state == "starting" and self.c.start_timeout and now - slot.since > self.c.start_timeout:
                 c = self.c
                 self._gone(slot, f"{slot.label} was not placed or restarted within {c.start_timeout:g} s: no node "
                                  f"has {c.num_cpus:g} CPU and {c.num_gpus:g} GPU free, or the cluster is unreachable "

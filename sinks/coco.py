@@ -15,7 +15,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
 from yolotrack.core.detections import Detections, class_name
@@ -24,24 +23,13 @@ from yolotrack.core.frame import Frame
 from yolotrack.core.keypoints import KeypointLayout
 from yolotrack.sinks import rle
 from yolotrack.sinks.base import FileSink, StreamInfo
+from yolotrack.sinks.outlines import mask_contours
 
 
 def mask_polygons(mask: np.ndarray, ndigits: int = 2) -> list[list[float]]:
     """COCO polygon segmentation of a mask: one flat [x1, y1, x2, y2, ...] ring per outer contour,
     traced through the boundary pixels (filling it gives the mask back up to half a pixel at the edge)."""
-    rows = np.flatnonzero(mask.any(axis=1))
-    cols = np.flatnonzero(mask.any(axis=0))
-    if len(rows) == 0:
-        return []
-    y0, x0 = int(rows[0]), int(cols[0])
-    crop = np.ascontiguousarray(mask[y0: int(rows[-1]) + 1, x0: int(cols[-1]) + 1], dtype=np.uint8)
-    contours, _ = cv2.findContours(crop, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    out = []
-    for c in contours:
-        pts = c.reshape(-1, 2).astype(np.float64) + (x0, y0)
-        if len(pts) >= 3:
-            out.append([round(float(v), ndigits) for v in pts.reshape(-1)])
-    return out
+    return [[round(float(v), ndigits) for v in c.reshape(-1)] for c in mask_contours(mask) if len(c) >= 3]
 
 
 class CocoSink(FileSink):

@@ -31,6 +31,7 @@ from yolotrack.core.frame import Frame
 from yolotrack.core.keypoints import KeypointLayout
 from yolotrack.render.colors import color_for_rgb
 from yolotrack.sinks.base import FileSink, StreamInfo
+from yolotrack.sinks.outlines import mask_contours
 
 ATTRIBUTES = ("object_id", "score")  # declared per label as free text, so any value imports
 SKELETON_SUFFIX = " skeleton"
@@ -53,17 +54,8 @@ class _Track:
 
 
 def mask_polygon(mask: np.ndarray, epsilon: float = 1.0) -> str | None:
-    """The largest outer contour of a mask as CVAT points, or None if it has no area.
-
-    Traced inside the mask's bounding rectangle only (a full-frame trace per object is slow).
-    """
-    rows = np.flatnonzero(mask.any(axis=1))
-    cols = np.flatnonzero(mask.any(axis=0))
-    if rows.size == 0:
-        return None
-    y0, x0 = int(rows[0]), int(cols[0])
-    crop = np.ascontiguousarray(mask[y0: int(rows[-1]) + 1, x0: int(cols[-1]) + 1], dtype=np.uint8)
-    contours, _ = cv2.findContours(crop, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE, offset=(x0, y0))
+    """The largest outer contour of a mask as CVAT points, or None if it has no area."""
+    contours = mask_contours(mask)
     if not contours:
         return None
     c = max(contours, key=cv2.contourArea)

@@ -145,13 +145,20 @@ def test_live_camera_resumes_live_then_sigterm_drains_and_exits_0(ray_runs) -> N
     check_ids(recs, "live")
 
 
-def test_an_actor_out_of_restarts_fails_the_run_with_one_clear_line(ray_runs) -> None:
+def test_a_group_out_of_restarts_is_one_error_line_and_the_other_group_goes_on(ray_runs) -> None:
     runs, _ = ray_runs
     res = scenario(runs, "no_restart")
     assert res["rc"] == 1, res["stderr"]
+    errors = [line for line in res["stderr"].splitlines() if line.startswith("yolotrack: error")]
+    assert len(errors) == 1, res["stderr"]  # under --quiet too
     last = res["stderr"].strip().splitlines()[-1]
-    assert last.startswith("yolotrack: error: group-0 (cameras door, yard, gate) died and cannot be restarted"), last
-    assert "cluster.max_restarts=0" in last and "Traceback" not in res["stderr"]
+    assert last == errors[0]
+    assert last.startswith("yolotrack: error: group-0 (cameras door, yard) died and cannot be restarted"), last
+    assert "cluster.max_restarts=0" in last and "group-1" not in last and "Traceback" not in res["stderr"]
+    gate = [r["frame"] for r in records(Path(res["out"]) / "gate.jsonl") if r["type"] == "frame"]
+    assert gate == list(range(FILE_FRAMES["gate"])), "the other group did not run to its end"
+    door = [r["frame"] for r in records(Path(res["out"]) / "door.jsonl") if r["type"] == "frame"]
+    assert 10 <= len(door) < FILE_FRAMES["door"] and door == list(range(len(door)))
 
 
 def test_info_shows_the_cluster_nodes_and_resources(ray_runs) -> None:
