@@ -95,13 +95,14 @@ def score(tracked: Tracked, gt: dict[str, np.ndarray], fps: float, gallery: Glob
     return float(res[ALL_CAMERAS]["IDF1"])
 
 
-def gallery_for(tracked: Tracked, fps: float, thresh: float, use_links: bool, n_cameras: int) -> GlobalIds:
+def gallery_for(tracked: Tracked, fps: float, thresh: float, use_links: bool, n_cameras: int,
+                max_s: float = 60.0) -> GlobalIds:
     from yolotrack.train.synth_cameras import layout
 
     names = list(tracked)
     scene_links = links(layout(n_cameras, SceneConfig().width), SceneConfig().width, fps,
                         MultiCameraScene.MIN_SPEED) if use_links else None
-    return GlobalIds(names, scene_links, match_thresh=thresh)
+    return GlobalIds(names, scene_links, match_thresh=thresh, max_s=max_s)
 
 
 def cost(n_cameras: int, tracks: int, frames: int, dim: int = 64) -> tuple[float, float, float, float]:
@@ -146,6 +147,7 @@ def main() -> int:
     ap.add_argument("--frames", type=int, default=300)
     ap.add_argument("--thresholds", type=float, nargs="*", default=[0.005, 0.01, 0.015, 0.02, 0.03, 0.05, 0.1])
     ap.add_argument("--links", action="store_true", help="use the scene layout's links instead of every pair")
+    ap.add_argument("--max-s", type=float, default=60.0, help="global_ids.max_s: the window of every pair (no links)")
     ap.add_argument("--tracks", type=int, default=50)
     ap.add_argument("--cost-cameras", type=int, default=4)
     ap.add_argument("--cost-frames", type=int, default=1500)
@@ -169,7 +171,7 @@ def main() -> int:
         tracked, gt, fps = scenes[seed]
         tracked = {n: [Detections(d.xyxy, d.scores, d.class_ids, track_ids=d.track_ids, embeddings=d.embeddings)
                        for d in ds] for n, ds in tracked.items()}  # fresh copies: labelling sets global_ids
-        g = None if thresh is None else gallery_for(tracked, fps, thresh, args.links, args.cameras)
+        g = None if thresh is None else gallery_for(tracked, fps, thresh, args.links, args.cameras, args.max_s)
         return score(tracked, gt, fps, g)
 
     print("\ntuning scenes " + " ".join(map(str, args.tune)))
@@ -184,6 +186,8 @@ def main() -> int:
     line = " ".join(f"{v:.3f}" for v in base)
     print(f"  per-camera ids    IDF1 {line}  mean {np.mean(base):.4f}")
     print(f"chosen match_thresh {best:g}")
+    if not args.test:
+        return 0
     print("\nheld-out scenes " + " ".join(map(str, args.test)))
     glob = [run(s, best) for s in args.test]
     base = [run(s, None) for s in args.test]
