@@ -35,14 +35,15 @@ def frames_in(path: Path) -> int:
 
 
 def rss_mb(pid: int | None = None, title: str | None = None) -> float:
-    """Resident memory of one process, or the sum over processes whose command line starts with
-    `title` (the group actors: `ray::CameraGroupActor`; inside the namespace only ours are seen)."""
+    """Resident memory of one process, or the sum over Ray workers whose command line contains `title`
+    (the group actors: `ray::<name>:CameraGroupActor...`; inside the namespace only ours are seen)."""
     total = 0
     for p in Path("/proc").iterdir():
         if not p.name.isdigit() or (pid is not None and int(p.name) != pid):
             continue
         try:
-            if title is not None and not (p / "cmdline").read_bytes().startswith(title.encode()):
+            cmd = (p / "cmdline").read_bytes()
+            if title is not None and not (cmd.startswith(b"ray::") and title.encode() in cmd):
                 continue
             total += next(int(line.split()[1]) for line in (p / "status").read_text().splitlines()
                           if line.startswith("VmRSS:"))
@@ -66,7 +67,7 @@ def timed_run(cams: Path, out: Path, names: list[str], extra: list[str]) -> dict
         peak = {"process_mb": 0.0, "actors_mb": 0.0}
         while proc.poll() is None:
             peak["process_mb"] = max(peak["process_mb"], rss_mb(pid=proc.pid))
-            peak["actors_mb"] = max(peak["actors_mb"], rss_mb(title="ray::CameraGroupActor"))
+            peak["actors_mb"] = max(peak["actors_mb"], rss_mb(title="CameraGroupActor"))
             n = sum(frames_in(out / f"{c}.jsonl") for c in names)
             now = time.monotonic()
             if n and first is None:

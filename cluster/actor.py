@@ -1,7 +1,9 @@
 """`CameraGroupActor`: one camera group's pipeline inside a Ray actor.
 
 The link (`link.py`) creates actors itself and never asks Ray to restart one: a restart is a new
-actor (or a warm spare) started with the driver's commit points, whatever ended the old one. So
+actor (or a warm spare) started with the driver's commit points, whatever ended the old one. The
+actors are detached and named, so a link that dies leaves them running for the next one (a lease
+ends them when no link calls any more). So
 the constructor starts nothing. `warm(group)` imports the heavy modules and builds the group's
 detector before any frame needs it (what a spare does while it waits); `start(group, resume)` then
 runs the group's pipeline, on the warm detector when it fits, and the link long-polls `poll(acks)`
@@ -13,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 
 from yolotrack.cluster.group_pipeline import build_group_pipeline, group_detector, warm_key
 from yolotrack.cluster.groups import CameraGroup
@@ -28,7 +31,10 @@ CONCURRENCY = 4  # Ray's max_concurrency for the actor: start, poll and stop may
 
 
 class CameraGroupActor:
-    def __init__(self, checkpoint_every: int, outbox: int, log_level: int = logging.INFO) -> None:
+    def __init__(self, checkpoint_every: int, outbox: int, log_level: int = logging.INFO, lease: float = 0.0) -> None:
+        """`lease`: seconds without any call from the driver's link after which the actor ends itself
+        (0 = never). The actors outlive a link that dies (they are detached), so the next link finds
+        them running; a driver that is gone for good must not leave them holding the cluster."""
         logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         self.checkpoint_every = checkpoint_every
         self.capacity = outbox
@@ -37,6 +43,22 @@ class CameraGroupActor:
         self._pipe: Pipeline | None = None
         self._outbox: UnackedRecords | None = None
         self._warm: tuple[str, DetectorLike] | None = None
+        self._contact = time.monotonic()
+        if lease > 0:
+            threading.Thread(target=self._watch_lease, args=(lease,), name="yolotrack-lease", daemon=True).start()
+
+    def _watch_lease(self, lease: float) -> None:
+        while time.monotonic() - self._contact < lease:
+            time.sleep(min(5.0, lease / 4))
+        log.warning("no call from the driver for %.0f s: it is gone; this actor ends", lease)
+        pipe = self._pipe
+        if pipe is not None:
+            pipe.stop(drain=False)
+        os._exit(0)
+
+    def keepalive(self) -> None:
+        """The link calls this on idle spares (every other call counts as contact too)."""
+        self._contact = time.monotonic()
 
     def _where(self, **kw: object) -> StartInfo:
         import ray
@@ -46,6 +68,7 @@ class CameraGroupActor:
 
     def warm(self, group: CameraGroup) -> StartInfo:
         """Build `group`'s detector now, so a later `start` of a group with the same model skips it."""
+        self._contact = time.monotonic()
         with self._lock:
             if self._warm is None and self._pipe is None:
                 try:
@@ -57,6 +80,7 @@ class CameraGroupActor:
     def start(self, group: CameraGroup, resume: dict[str, Resume], images: set[str]) -> StartInfo:
         """Build and start `group`'s pipeline, its cameras going on after `resume` (a no-op,
         reported as such, when this actor already runs it)."""
+        self._contact = time.monotonic()
         with self._lock:
             if self._pipe is not None:
                 return self._where(already_running=True)
@@ -78,6 +102,7 @@ class CameraGroupActor:
 
     def poll(self, acks: dict[str, int], timeout: float = 1.0) -> Reply:
         """Results the driver has not acknowledged yet (`acks`: its last written frame per camera)."""
+        self._contact = time.monotonic()
         pipe, outbox = self._pipe, self._outbox
         if pipe is None or outbox is None:
             return Reply()

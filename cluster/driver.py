@@ -5,7 +5,8 @@ makes a restart lose nothing and repeat nothing: the sinks, and per camera the c
 last frame written), the newest tracker checkpoint at or before it and the largest track id
 written (`records.Commit`). Ray itself is reached through a link process (`link.py`) that can die
 with its node's raylet without taking the run along: the driver then starts another link, and
-every group goes on after its last written frames, live cameras live.
+every group goes on after its last written frames, live cameras live. The driver also owns the
+global-id gallery, so ids across cameras survive any actor's restart.
 
 A group that cannot go on (restarts used up, not placed, its own error) stops alone; the others
 run to their end, and the run then fails with one line naming every such group.
@@ -18,11 +19,12 @@ import logging
 import multiprocessing
 import signal
 import time
+import uuid
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait as wait_any
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from yolotrack.cluster.group_pipeline import REPLAYABLE
 from yolotrack.cluster.groups import CameraGroup
@@ -35,6 +37,9 @@ from yolotrack.pipeline.signals import signal_handlers
 from yolotrack.pipeline.sources import redact, source_kind
 from yolotrack.sinks.base import Sink
 from yolotrack.sinks.per_camera import camera_sinks, needs_images
+
+if TYPE_CHECKING:
+    from yolotrack.tracker.global_ids import GlobalIds
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +67,7 @@ class _Camera:
     names: dict[int, str] = field(default_factory=dict)
     opened: bool = False
     commit: Commit = field(default_factory=Commit)
+    gallery: GlobalIds | None = None  # the run's global ids: the driver labels each record it writes
 
     def write(self, rec: FrameRecord) -> bool:
         """Write `rec` to the sinks unless it is at or before the commit point; True if written."""
@@ -77,6 +83,8 @@ class _Camera:
             self.opened = True
         dets = rec.detections
         dets.names = self.names
+        if self.gallery is not None:  # here, past the commit point: a replayed frame is not seen twice
+            rec.events = self.gallery.label(self.name, rec.timestamp, dets, rec.events)
         frame = rec.frame()
         for s in self.sinks:
             s.write(frame, dets, rec.events)
@@ -107,7 +115,8 @@ class _LinkProc:
 class ClusterRun:
     """Runs `groups` on the Ray cluster at `cfg.cluster.address`, writing each camera's sinks here."""
 
-    def __init__(self, groups: list[CameraGroup], cfg: Config, out_dir: str | Path, service: Any = None) -> None:
+    def __init__(self, groups: list[CameraGroup], cfg: Config, out_dir: str | Path, service: Any = None,
+                 global_ids: GlobalIds | None = None) -> None:
         self.groups = groups
         self.cfg = cfg
         self.out_dir = Path(out_dir)
@@ -116,13 +125,18 @@ class ClusterRun:
             for cam in g.cameras:
                 sinks = camera_sinks(g.configs[cam.name], cam.name, self.out_dir, service)
                 self.cameras[cam.name] = _Camera(cam.name, source_kind(cam.source) not in REPLAYABLE, sinks,
-                                                 needs_images(sinks))
+                                                 needs_images(sinks), gallery=global_ids)
         self._stops = 0
         self._stop_at: float | None = None
         self._states = {g.name: _Group(g) for g in groups}
         self._link: _LinkProc | None = None
         self._links = 0
         self._relink_at = 0.0
+        self._away_since = 0.0  # when the last link that had connected died
+        self._lost_cluster: RemoteError | None = None
+        self._namespace = f"yolotrack-{uuid.uuid4().hex[:12]}"  # the run's named actors, for every link
+        self._actors: dict[str, str] = {}  # group -> its actor's name
+        self._spares: list[str] = []
 
     # ------------------------------------------------------------------ the run
 
@@ -141,6 +155,8 @@ class ClusterRun:
         finally:
             self._end_link()
             self._finish(failed)
+        if self._lost_cluster is not None:
+            raise self._lost_cluster
         failures = [gs.failure for gs in self._states.values() if gs.failure is not None]
         if failures:
             raise RemoteError("; ".join(str(f) for f in failures), failures[0].exit_code)
@@ -181,7 +197,8 @@ class ClusterRun:
                         images={n for n, c in self.cameras.items() if c.images},
                         restarts={n: gs.restarts for n, gs in self._states.items()},
                         done={n for n, gs in self._states.items() if gs.done}, stops=self._stops,
-                        level=logging.getLogger().getEffectiveLevel())
+                        level=logging.getLogger().getEffectiveLevel(), namespace=self._namespace,
+                        actors=dict(self._actors), spares=list(self._spares))
         proc = ctx.Process(target=link_main, args=(child, plan), name="yolotrack-ray-link", daemon=True)
         proc.start()
         child.close()
@@ -189,8 +206,8 @@ class ClusterRun:
         self._links += 1
 
     def _link_died(self, link: _LinkProc, why: str) -> None:
-        """Every group still running is lost with it; a new link starts them again (the first link
-        failing to connect ends the run: the cluster is not there)."""
+        """A new link finds the groups' actors by name and goes on polling them; an actor that died
+        too is replaced there from the commit points, and counted as a restart."""
         self._link = None
         link.conn.close()
         link.proc.join(1)
@@ -198,22 +215,21 @@ class ClusterRun:
             for gs in self._states.values():
                 gs.done = True
             return
+        now = time.monotonic()
         for gs in self._states.values():
-            if gs.done:
-                continue
-            limit = self.cfg.cluster.max_restarts
-            if limit >= 0 and gs.restarts >= limit:
-                self._fail(gs, RemoteError(f"{group_label(gs.group)} died and cannot be restarted "
-                                           f"(cluster.max_restarts={limit}, restarted {gs.restarts} time(s)): "
-                                           f"the Ray driver process ended ({why})"))
-                continue
-            if gs.lost_at is None:  # else the link counted this loss already and died restarting it
-                gs.restarts += 1
-                gs.lost_at = time.monotonic()
-        if not all(gs.done for gs in self._states.values()):
-            log.warning("the connection to Ray ended (%s: its node's raylet died?); connecting again, groups "
-                        "going on after their last written frames", why)
-        self._relink_at = time.monotonic() + RELINK_DELAY
+            if not gs.done:
+                gs.lost_at = gs.lost_at or now
+        if link.connected:
+            self._away_since = now
+            log.warning("the connection to Ray ended (%s: its node's raylet died?); connecting again", why)
+        elif self.cfg.cluster.start_timeout and now - self._away_since > self.cfg.cluster.start_timeout:
+            # what was written stays (the sinks are closed, not discarded); the run ends with this line
+            self._lost_cluster = RemoteError(f"lost the Ray cluster at '{self.cfg.cluster.address}' and could not "
+                                             f"reach it again within {self.cfg.cluster.start_timeout:g} s "
+                                             f"(cluster.start_timeout): {why}")
+            for gs in self._states.values():
+                gs.done = True
+        self._relink_at = now + RELINK_DELAY
 
     def _end_link(self) -> None:
         link, self._link = self._link, None
@@ -242,6 +258,10 @@ class ClusterRun:
             if not link.connected and self._links == 1:  # the cluster is not there (or Ray refuses us)
                 raise RemoteError(msg[1], msg[2])
             self._link_died(link, first_line(msg[1]))
+        elif kind == "actor":
+            self._actors[msg[1]] = msg[2]
+        elif kind == "spares":
+            self._spares = list(msg[1])
         elif kind == "finished":
             for gs in self._states.values():
                 gs.done = True
@@ -263,7 +283,8 @@ class ClusterRun:
             except Exception as e:
                 raise PipelineError(f"sink for camera {rec.camera}", f"{type(e).__name__}: {e}") from e
         if written and gs.lost_at is not None:
-            log.info("%s back %.1f s after it was lost", group_label(gs.group), time.monotonic() - gs.lost_at)
+            # a warning like the loss it ends: under --quiet the two lines say how long it took
+            log.warning("%s back %.1f s after it was lost", group_label(gs.group), time.monotonic() - gs.lost_at)
             gs.lost_at = None
         if reply.stats is not None:
             for name in gs.group.names:

@@ -8,15 +8,15 @@ from the driver's commit point instead of from the start.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from yolotrack.cluster.camera_tracker import CameraTracker, CheckpointFn, checkpoint_period
 from yolotrack.cluster.groups import CameraGroup
 from yolotrack.cluster.records import Resume
 from yolotrack.core.classes import resolve_classes
-from yolotrack.pipeline.contracts import DetectorLike
+from yolotrack.pipeline.contracts import DetectorLike, Result
 from yolotrack.pipeline.runner import Pipeline
-from yolotrack.pipeline.sources import Source, open_source, source_kind
+from yolotrack.pipeline.sources import Source, file_frame_size, open_source
 from yolotrack.pipeline.stages import SinkFactory
 from yolotrack.pipeline.stats import SourceKind
 
@@ -25,11 +25,17 @@ log = logging.getLogger(__name__)
 REPLAYABLE = (SourceKind.FILE, SourceKind.IMAGES)  # sources that can go back to a frame; the others resume live
 
 
-def warm_key(group: CameraGroup) -> str:
-    """Equal for groups whose detectors are interchangeable (a warm actor's detector serves either)."""
+def pools_embeddings(group: CameraGroup) -> bool:
+    """Whether the group's detector pools appearance features: for global ids, or when any camera's
+    tracker matches on appearance (the others ignore them)."""
     from yolotrack.tracker import wants_embeddings
 
-    return repr((group.config.model, any(wants_embeddings(c.tracker) for c in group.configs.values())))
+    return group.config.global_ids.enabled or any(wants_embeddings(c.tracker) for c in group.configs.values())
+
+
+def warm_key(group: CameraGroup) -> str:
+    """Equal for groups whose detectors are interchangeable (a warm actor's detector serves either)."""
+    return repr((group.config.model, pools_embeddings(group)))
 
 
 def group_detector(group: CameraGroup, threads: int | None = None) -> DetectorLike:
@@ -40,43 +46,29 @@ def group_detector(group: CameraGroup, threads: int | None = None) -> DetectorLi
 
     from yolotrack.detector import Detector
     from yolotrack.detector.inference import InferenceSpec
-    from yolotrack.tracker import wants_embeddings
 
-    # int8 calibrates on the group's files when model.calibration is empty; the embeddings are
-    # pooled when any camera's tracker matches on appearance (the others ignore them)
-    spec = InferenceSpec.from_config(group.config.model, [c.source for c in group.cameras],
-                                     any(wants_embeddings(c.tracker) for c in group.configs.values()))
+    # int8 calibrates on the group's files when model.calibration is empty
+    spec = InferenceSpec.from_config(group.config.model, [c.source for c in group.cameras], pools_embeddings(group))
     det = Detector(spec=dataclasses.replace(spec, threads=threads) if threads else spec)
     if det.task != group.config.model.task:
         log.info("config says task=%s but the weights are a %s model; using %s", group.config.model.task, det.task,
                  det.task)
-    sizes = {_file_size(c.source) for c in group.cameras}
+    sizes = {file_frame_size(c.source) for c in group.cameras}
     det.warmup([s for s in sizes if s is not None] if len(sizes) == 1 else [], batch=len(group.cameras))
     return det
 
 
-def _file_size(uri: str) -> tuple[int, int] | None:
-    """(height, width) of a video file's frames, from its header; None for anything else."""
-    if source_kind(uri) is not SourceKind.FILE or uri == "demo":
-        return None
-    try:
-        import av
-
-        with av.open(uri) as c:
-            h, w = int(c.streams.video[0].codec_context.height), int(c.streams.video[0].codec_context.width)
-        return (h, w) if h > 0 and w > 0 else None
-    except Exception:  # noqa: BLE001 - unknown size: the warm-up builds the square input instead
-        return None
-
-
 def build_group_pipeline(group: CameraGroup, sinks: SinkFactory, *, detector: DetectorLike | None = None,
                          resume: Mapping[str, Resume] | None = None, checkpoint_every: int = 0,
-                         on_checkpoint: CheckpointFn | None = None) -> Pipeline:
+                         on_checkpoint: CheckpointFn | None = None,
+                         annotate: Callable[[Result], None] | None = None) -> Pipeline:
     """The group's pipeline, built and not started (the detector is loaded here unless given).
 
     `resume`: cameras that go on after the given commit points. A file or image folder re-decodes
     from its tracker checkpoint so its tracker is rebuilt exactly (the caller drops the frames up
     to `Resume.after`, written before); a live source goes on live with its saved tracker.
+    `annotate`: the `Pipeline` hook (global ids). With `global_ids.enabled` the detector pools
+    appearance features for them (on Ray they travel to the driver, which labels the results).
     """
     resume = dict(resume or {})
     if detector is None:
@@ -106,4 +98,5 @@ def build_group_pipeline(group: CameraGroup, sinks: SinkFactory, *, detector: De
             id_floor_from=(r.after + 1) if replay and r is not None else 0,
             checkpoint_every=period, on_checkpoint=on_checkpoint)
 
-    return Pipeline(group.config, sinks=sinks, detector=detector, sources=sources, tracker_for=tracker_for)
+    return Pipeline(group.config, sinks=sinks, detector=detector, sources=sources, tracker_for=tracker_for,
+                    annotate=annotate)

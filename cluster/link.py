@@ -14,9 +14,15 @@ detector, `cluster.spares` of them) or a new actor starts the group again from t
 up to `cluster.max_restarts` times. Actors are never restarted by Ray itself (`max_restarts=0`): one
 path for every kind of loss.
 
+The actors are detached and named in the run's namespace: a link that dies leaves them running,
+and the next link finds them by name (`ray.get_actor`) and goes on polling them, so losing the
+link costs only the seconds a new one needs to connect. An actor ends itself when no link has
+called it for a while (its lease), so a driver gone for good leaves nothing behind.
+
 Messages, parent -> link: ("ack", group, {camera: Commit}) after writing a reply, ("stop", drain).
 Link -> parent: ("connected",), ("reply", group, Reply), ("lost", group, reason, restarts),
-("gone", group, message, exit code) (restarts used up, not placed, or the group itself failed), ("finished",).
+("gone", group, message, exit code) (restarts used up, not placed, or the group itself failed),
+("actor", group, name), ("spares", [names]), ("finished",).
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import logging
 import signal
 import sys
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +46,7 @@ log = logging.getLogger("yolotrack.cluster.driver")
 POLL_TIMEOUT = 0.5  # seconds an actor holds a poll open waiting for results
 WAIT_STEP = 0.05  # seconds between looks at the parent's messages while calls are out
 SPARE_FAILURES = 3  # spares that may die before the link stops replacing them
+KEEPALIVE = 10.0  # seconds between calls that tell an idle spare its driver is still there
 
 
 @dataclass
@@ -55,6 +63,9 @@ class LinkPlan:
     done: set[str]  # groups that need nothing more
     stops: int = 0  # stop signals the parent has had
     level: int = logging.INFO
+    namespace: str = ""  # the run's Ray namespace: where its named actors are found again
+    actors: dict[str, str] = field(default_factory=dict)  # group -> its actor's name (from an earlier link)
+    spares: list[str] = field(default_factory=list)  # names of warm spares an earlier link made
 
 
 @dataclass
@@ -67,6 +78,7 @@ class _Slot:
     state: str = "starting"  # starting | running | waiting (for the parent's ack) | done
     since: float = field(default_factory=time.monotonic)  # of the current start, or of the outstanding poll
     stop_sent: bool = False
+    placed: bool = False  # its actor was running before this start (found by name, or a ready spare)
 
     @property
     def label(self) -> str:
@@ -76,8 +88,11 @@ class _Slot:
 @dataclass
 class _Spare:
     actor: Any
-    ref: Any  # its `warm` call; None once it answered
-    ready: bool = False
+    name: str
+    ref: Any  # its `warm` (or `keepalive`) call; None once it answered
+    ready: bool = False  # it answered
+    warmed: bool = False  # it answered `warm`: its detector is built, a start is quick
+    pinged: float = field(default_factory=time.monotonic)
 
 
 def group_label(group: CameraGroup) -> str:
@@ -120,22 +135,31 @@ class _Link:
     # ------------------------------------------------------------------ the loop
 
     def run(self) -> None:
-        from yolotrack.cluster.actor import CONCURRENCY, CameraGroupActor
+        from yolotrack.cluster.actor import CameraGroupActor
         from yolotrack.cluster.ray_connect import connect, import_ray
 
         self.ray = ray = import_ray()
-        connect(ray, self.plan.address)
+        connect(ray, self.plan.address, self.plan.namespace or None)
         self.conn.send(("connected",))
-        self.actor_cls = ray.remote(CameraGroupActor).options(
-            num_cpus=self.c.num_cpus, num_gpus=self.c.num_gpus, max_restarts=0, max_task_retries=0,
-            max_concurrency=CONCURRENCY, scheduling_strategy="SPREAD")
+        self.actor_cls = ray.remote(CameraGroupActor)
+        for name in self.plan.spares:
+            found = self._find(name)
+            if found is not None:
+                self.spares.append(_Spare(found[0], name, found[0].keepalive.remote()))
+        self._spares_changed()
         for slot in self.slots:
-            slot.actor = self._new_actor()
+            name = self.plan.actors.get(slot.group.name)
+            found = self._find(name) if name else None
+            if name and found is None:  # it died with the link's node, or while no link was there
+                self._lost(slot, "its actor was gone when the driver reconnected")
+                continue
+            self._assign(slot, found or self._new_actor(), placed=found is not None)
             self._start(slot)
         while any(s.state != "done" for s in self.slots):
             while self.conn.poll(0):
                 self._on_message(self.conn.recv())
             self._top_up_spares()
+            self._ping_spares()
             refs = {s.ref: s for s in self.slots if s.ref is not None}
             refs.update({sp.ref: sp for sp in self.spares if sp.ref is not None})
             if not refs:
@@ -150,6 +174,8 @@ class _Link:
             self._check_deadlines()
         for sp in self.spares:
             self._kill(sp.actor)
+        self.spares = []
+        self._spares_changed()
         self.conn.send(("finished",))
 
     def _on_message(self, msg: tuple) -> None:
@@ -166,19 +192,23 @@ class _Link:
             for sp in self.spares:
                 self._kill(sp.actor)
             self.spares = []
+            self._spares_changed()
 
     def _on_ready(self, owner: _Slot | _Spare, ref: Any) -> None:
         if isinstance(owner, _Spare):
             owner.ref = None
             try:
-                info: StartInfo = self.ray.get(ref)
-                owner.ready = info.error is None
+                info: StartInfo | None = self.ray.get(ref)  # warm: StartInfo; keepalive: None
+                owner.ready = info is None or info.error is None
+                owner.warmed = owner.warmed or (info is not None and info.error is None)
             except Exception as e:  # noqa: BLE001 - any Ray error: this spare is no good
                 log.info("a warm spare actor was lost (%s)", first_line(e))
-            if not owner.ready:
+                owner.ready = False
+            if not owner.ready and owner in self.spares:  # (a spare taken for a group is the group's now)
                 self.spare_failures += 1
                 self._kill(owner.actor)
                 self.spares.remove(owner)
+                self._spares_changed()
             return
         owner.ref = None
         try:
@@ -186,6 +216,7 @@ class _Link:
         except Exception as e:  # noqa: BLE001 - every Ray error of a group's call: the group is lost
             if self.stops > 1:  # stopping at once: a group that is gone is done
                 owner.state = "done"
+                self._kill(owner.actor)
                 return
             self._lost(owner, first_line(e))
             return
@@ -196,23 +227,56 @@ class _Link:
 
     # ------------------------------------------------------------------ starts and restarts
 
-    def _new_actor(self) -> Any:
-        return self.actor_cls.remote(self.c.checkpoint_every, self.c.outbox, self.plan.level)
+    def _new_actor(self) -> tuple[Any, str]:
+        from yolotrack.cluster.actor import CONCURRENCY
+
+        name = f"yolotrack-{uuid.uuid4().hex[:12]}"
+        lease = max(60.0, 2 * self.c.hang_timeout)
+        actor = self.actor_cls.options(
+            name=name, lifetime="detached", num_cpus=self.c.num_cpus, num_gpus=self.c.num_gpus, max_restarts=0,
+            max_task_retries=0, max_concurrency=CONCURRENCY, scheduling_strategy="SPREAD").remote(
+            self.c.checkpoint_every, self.c.outbox, self.plan.level, lease)
+        return actor, name
+
+    def _find(self, name: str) -> tuple[Any, str] | None:
+        """A named actor of this run that an earlier link made, if it is still alive."""
+        try:
+            return self.ray.get_actor(name), name
+        except Exception:  # noqa: BLE001 - gone (ValueError), or its node is
+            return None
+
+    def _assign(self, slot: _Slot, actor: tuple[Any, str], placed: bool = False) -> None:
+        slot.actor, name = actor
+        slot.placed = placed
+        self.conn.send(("actor", slot.group.name, name))
+
+    def _spares_changed(self) -> None:
+        self.conn.send(("spares", [sp.name for sp in self.spares]))
+
+    def _ping_spares(self) -> None:
+        now = time.monotonic()
+        for sp in self.spares:
+            if sp.ref is None and now - sp.pinged > KEEPALIVE:
+                sp.ref, sp.pinged = sp.actor.keepalive.remote(), now
 
     def _top_up_spares(self) -> None:
         """Spares are made once no group is starting (they would compete with it for the CPU)."""
         if self.stops or any(s.state == "starting" for s in self.slots) or self.spare_failures >= SPARE_FAILURES:
             return
         groups = [s.group for s in self.slots if s.state != "done"]
-        while groups and len(self.spares) < self.c.spares:
-            actor = self._new_actor()
-            self.spares.append(_Spare(actor, actor.warm.remote(groups[0])))
+        if groups and len(self.spares) < self.c.spares:
+            while len(self.spares) < self.c.spares:
+                actor, name = self._new_actor()
+                self.spares.append(_Spare(actor, name, actor.warm.remote(groups[0])))
+            self._spares_changed()
 
-    def _take_spare(self) -> Any:
+    def _take_spare(self) -> _Spare | None:
         if not self.spares:
             return None
-        self.spares.sort(key=lambda sp: not sp.ready)
-        return self.spares.pop(0).actor
+        self.spares.sort(key=lambda sp: (not sp.warmed, not sp.ready))
+        sp = self.spares.pop(0)
+        self._spares_changed()
+        return sp
 
     def _start(self, slot: _Slot) -> None:
         now = time.monotonic()
@@ -247,7 +311,8 @@ class _Link:
         if self.stops:  # stopping: what it had not delivered is not waited for
             slot.state = "done"
             return
-        slot.actor = self._take_spare() or self._new_actor()
+        spare = self._take_spare()
+        self._assign(slot, (spare.actor, spare.name) if spare else self._new_actor(), bool(spare and spare.warmed))
         self._start(slot)
 
     def _gone(self, slot: _Slot, message: str, exit_code: int = 1) -> None:
@@ -262,7 +327,11 @@ class _Link:
     def _check_deadlines(self) -> None:
         now = time.monotonic()
         for slot in self.slots:
-            if slot.state == "starting" and self.c.start_timeout and now - slot.since > self.c.start_timeout:
+            if slot.state == "starting" and slot.placed and self.c.hang_timeout \
+                    and now - slot.since > POLL_TIMEOUT + self.c.hang_timeout:
+                # a running actor answers a start at once: its node is gone, though Ray has not said so yet
+                self._lost(slot, f"its actor did not answer for {self.c.hang_timeout:g} s (cluster.hang_timeout)")
+            elif slot.state == "starting" and self.c.start_timeout and now - slot.since > self.c.start_timeout:
                 c = self.c
                 self._gone(slot, f"{slot.label} was not placed or restarted within {c.start_timeout:g} s: no node "
                                  f"has {c.num_cpus:g} CPU and {c.num_gpus:g} GPU free, or the cluster is unreachable "

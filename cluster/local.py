@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from yolotrack.cluster.group_pipeline import build_group_pipeline, group_detector
 from yolotrack.cluster.groups import CameraGroup
@@ -24,6 +24,9 @@ from yolotrack.pipeline.runner import Pipeline
 from yolotrack.pipeline.signals import stop_on_signals
 from yolotrack.sinks.base import Sink, StreamInfo
 from yolotrack.sinks.per_camera import camera_sinks
+
+if TYPE_CHECKING:
+    from yolotrack.tracker.global_ids import GlobalIds
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +54,10 @@ def group_threads(groups: list[CameraGroup]) -> int | None:
 
 
 def run_local(groups: list[CameraGroup], out_dir: str | Path, service: Any = None,
-              metrics: str | None = None) -> int:
+              metrics: str | None = None, global_ids: GlobalIds | None = None) -> int:
     """`service`: the process's `ServiceOutputs` (shared by every camera); `metrics`: `HOST:PORT` for
-    `/metrics` and `/healthz` over all groups."""
+    `/metrics` and `/healthz` over all groups; `global_ids`: the one gallery every group's sink thread
+    labels its results with."""
     pipes: list[Pipeline] = []
     threads = group_threads(groups)
     for g in groups:
@@ -62,7 +66,8 @@ def run_local(groups: list[CameraGroup], out_dir: str | Path, service: Any = Non
         def factory(info: StreamInfo, sinks: dict[str, list[Sink]] = sinks) -> list[Sink]:
             return sinks[info.source_id]
 
-        pipes.append(build_group_pipeline(g, factory, detector=group_detector(g, threads)))
+        pipes.append(build_group_pipeline(g, factory, detector=group_detector(g, threads),
+                                          annotate=global_ids.annotate if global_ids else None))
     every = _AllPipelines(pipes)
     started: list[Pipeline] = []
     server = _metrics_server(metrics, groups, pipes, service) if metrics else None

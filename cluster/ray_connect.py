@@ -22,16 +22,19 @@ def import_ray() -> Any:
     return ray
 
 
-def connect(ray: Any, address: str) -> None:
+def connect(ray: Any, address: str, namespace: str | None = None) -> None:
     """`auto` (the cluster this machine belongs to), `host:port` of the head, `ray://host:port`
     (Ray Client) or `local` (start a throwaway Ray on this machine). The driver's own log lines are
-    enough: worker output stays in the cluster's logs (`-vv` forwards it)."""
+    enough: worker output stays in the cluster's logs (`-vv` forwards it). `namespace`: where named
+    actors are found again (a run's next link finds its actors there)."""
     if ray.is_initialized():
         return
     _check_reachable(address)
     verbose = logging.getLogger().getEffectiveLevel() <= logging.DEBUG
     kwargs: dict[str, Any] = {"log_to_driver": verbose, "logging_level": logging.INFO if verbose else logging.WARNING,
                               "configure_logging": verbose}
+    if namespace:
+        kwargs["namespace"] = namespace
     try:
         if address == "local":
             ray.init(**kwargs)

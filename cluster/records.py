@@ -31,7 +31,8 @@ class FrameRecord:
     fps: float | None
     height: int
     width: int
-    detections: Detections  # names stripped (they are in `StreamInfo`); masks only with `image`
+    detections: Detections  # names stripped (they are in `StreamInfo`); masks only with `image`; embeddings
+    # when pooled (global ids: the driver's gallery labels the records)
     events: list[TrackEvent]
     info: StreamInfo | None = None  # on the first frame a (re)started actor sends for the camera
     checkpoint: dict[str, Any] | None = None  # the camera's tracker state right after this frame
@@ -41,7 +42,7 @@ class FrameRecord:
     def of(cls, frame: Frame, dets: Detections, events: list[TrackEvent], with_image: bool) -> FrameRecord:
         compact = Detections(dets.xyxy, dets.scores, dets.class_ids, names={},
                              masks=dets.masks if with_image else None, keypoints=dets.keypoints,
-                             track_ids=dets.track_ids)
+                             track_ids=dets.track_ids, embeddings=dets.embeddings)
         return cls(frame.source_id, frame.index, frame.timestamp, frame.fps, frame.height, frame.width, compact,
                    list(events), image=frame.image if with_image else None)
 

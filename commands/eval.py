@@ -8,6 +8,11 @@ the usual counts per sequence (plus a combined row for several), or JSON with `-
 With `--data`, the model's detections on the letterboxed val images give box mAP50 / mAP50-95 per
 class and, for segment and pose models, mask mAP (mask IoU) or keypoint OKS mAP, as the trainer's
 validation computes them.
+
+`--cross-camera`: GT is a folder of cameras (`GT/<cam>/gt/gt.txt`, ids global, as `yolotrack
+synth --cameras` writes them) and PRED holds `<cam>.txt` (MOT, global ids) or `<cam>.jsonl`
+(`run --cameras` output, its `global_id`s); one row per camera plus `ALL CAMERAS`, the
+multi-camera score (the cameras laid end to end: an object keeps one id everywhere).
 """
 
 from __future__ import annotations
@@ -32,12 +37,14 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--split", default="val", choices=["val", "train"], help="with --data: which split")
     p.add_argument("--iou", type=float, default=0.5, help="IoU for a match in MOTA/IDF1 (default 0.5)")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON instead of a table")
+    p.add_argument("--cross-camera", action="store_true",
+                   help="GT and PRED are folders of cameras; adds the multi-camera score on global ids")
 
 
 def format_table(results: dict[str, dict[str, float | int]]) -> str:
     """Fixed-width text table, one row per sequence (the combined row only for several)."""
     rows = list(results.items())
-    if len(rows) == 2:  # one sequence + COMBINED: identical numbers, show one row
+    if len(rows) == 2 and rows[1][0] == "COMBINED":  # one sequence + COMBINED: identical numbers, show one row
         rows = rows[:1]
     name_w = max(8, *(len(n) for n, _ in rows))
     cells = [[fmt.format(m[k]) for k, fmt in _TABLE] for _, m in rows]
@@ -91,7 +98,14 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"{what} path {path} does not exist")
     if not 0.0 < args.iou < 1.0:
         raise UsageError(f"--iou must be between 0 and 1, got {args.iou}")
-    results = evaluate_paths(args.gt, args.pred, args.iou)
+    if args.cross_camera:
+        from yolotrack.tracker.evaluate import evaluate_cameras, find_cameras
+
+        if not (Path(args.gt).is_dir() and Path(args.pred).is_dir()):
+            raise UsageError("--cross-camera needs two folders: GT/<camera>/gt/gt.txt and PRED/<camera>.txt or .jsonl")
+        results = evaluate_cameras(find_cameras(args.gt, args.pred), args.iou)
+    else:
+        results = evaluate_paths(args.gt, args.pred, args.iou)
     if args.json:
         print(json.dumps(results, indent=2))
     else:

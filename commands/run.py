@@ -137,6 +137,7 @@ def run_cameras(args: argparse.Namespace, cfg: Config) -> int:
     if args.ray is not None:
         cfg = replace(cfg, cluster=replace(cfg.cluster, address=args.ray))
     from yolotrack.cluster import run_cameras as run_all
-    from yolotrack.core.cameras import load_cameras
+    from yolotrack.core.cameras import load_site
 
-    return run_all(load_cameras(args.cameras), cfg, args.out)
+    site = load_site(args.cameras)
+    return run_all(site.cameras, cfg, args.out, links=site.links)

@@ -1,12 +1,21 @@
-"""`yolotrack synth`: procedural scenes with exact ground truth (videos, MOT gt, YOLO detect/segment/pose dataset)."""
+"""`yolotrack synth`: procedural scenes with exact ground truth (videos, MOT gt, YOLO detect/segment/pose dataset).
+
+With `--cameras N`, each sequence is one scene seen by N cameras (`train/synth_cameras.py`):
+`OUT/<seq>/<cam>.mp4`, ground truth in global ids under `OUT/<seq>/gt/`, and a cameras file
+`OUT/<seq>/cameras.yaml` for `yolotrack run --cameras`; `yolotrack eval --cross-camera` scores it.
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from yolotrack.core.errors import UsageError
+
+if TYPE_CHECKING:
+    from yolotrack.train.synth import SceneConfig
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +37,9 @@ def configure(p: argparse.ArgumentParser) -> None:
                    help="dataset labels: boxes (detect), visible outlines (segment) or boxes + corner keypoints (pose)")
     p.add_argument("--no-video", action="store_true", help="skip the MP4 files")
     p.add_argument("--no-dataset", action="store_true", help="skip the YOLO dataset")
+    p.add_argument("--cameras", type=int, default=None, metavar="N",
+                   help="one scene seen by N cameras (overlapping and disjoint views), ground truth in global "
+                        "ids and a cameras file per sequence; no dataset")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -44,6 +56,8 @@ def run(args: argparse.Namespace) -> int:
     scene = scene_config(width=args.width, height=args.height, fps=args.fps, frames=args.frames,
                          min_objects=args.min_objects, max_objects=args.max_objects)
     out = Path(args.out)
+    if args.cameras is not None:
+        return _cameras(args, scene, out)
     plan = SynthPlan(out=out, sequences=args.sequences, seed=args.seed, scene=scene,
                      val_fraction=args.val_fraction, every=args.every, videos=not args.no_video,
                      dataset=not args.no_dataset, crf=args.crf, task=args.task)
@@ -52,4 +66,19 @@ def run(args: argparse.Namespace) -> int:
           f"val {', '.join(splits['val']) or '-'}")
     if plan.dataset:
         print(f"dataset: {out / 'dataset' / 'data.yaml'}")
+    return 0
+
+
+def _cameras(args: argparse.Namespace, scene: SceneConfig, out: Path) -> int:
+    from yolotrack.train.synth_cameras import write_scene
+
+    if not 2 <= args.cameras <= 16:
+        raise UsageError("--cameras must be between 2 and 16")
+    for i in range(args.sequences):
+        name = f"seq{args.seed + i:04d}"
+        boxes = write_scene(args.seed + i, args.cameras, out / name, scene, crf=args.crf,
+                            videos=not args.no_video)
+        log.info("wrote %s: %s", name, ", ".join(f"{cam} {n} boxes" for cam, n in boxes.items()))
+    print(f"wrote {args.sequences} sequence(s) of {args.cameras} cameras to {out}: "
+          f"run one with `yolotrack run --cameras {out}/seq{args.seed:04d}/cameras.yaml --out DIR`")
     return 0

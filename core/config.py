@@ -85,7 +85,7 @@ class BotSortConfig:
     appearance_thresh: float = _f(0.25, min=0.0, max=1.0)
     reid: bool = _f(False)
     reid_buffer: int = _f(150, min=1, max=100000)
-    reid_thresh: float = _f(0.1, min=0.0, max=1.0)
+    reid_thresh: float = _f(0.02, min=0.0, max=1.0)
 
 
 @dataclass(frozen=True)
@@ -307,6 +307,13 @@ class ClusterConfig:
 
 
 @dataclass(frozen=True)
+class GlobalIdsConfig:
+    enabled: bool = _f(True)
+    match_thresh: float = _f(0.03, min=0.0, max=1.0)
+    max_s: float = _f(60.0, min=0.0, max=86400.0)
+
+
+@dataclass(frozen=True)
 class Config:
     model: ModelConfig = _f(factory=ModelConfig)
     source: SourceConfig = _f(factory=SourceConfig)
@@ -317,6 +324,7 @@ class Config:
     ui: UIConfig = _f(factory=UIConfig)
     cluster: ClusterConfig = _f(factory=ClusterConfig)
     analytics: AnalyticsConfig = _f(factory=AnalyticsConfig)
+    global_ids: GlobalIdsConfig = _f(factory=GlobalIdsConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

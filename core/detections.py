@@ -32,6 +32,7 @@ class Detections:
     keypoints: np.ndarray | None = None  # (N, K, 3) float32: x, y in frame pixels, visibility
     track_ids: np.ndarray | None = None  # (N,) int64, set by the tracker
     embeddings: np.ndarray | None = None  # (N, D) float32 appearance features, for trackers that match on them
+    global_ids: np.ndarray | None = None  # (N,) int64 identities across cameras (`tracker.global_ids`), -1: none
 
     def __post_init__(self) -> None:
         self.xyxy = np.asarray(self.xyxy, dtype=np.float32).reshape(-1, 4)
@@ -51,6 +52,9 @@ class Detections:
             if self.embeddings.ndim != 2:
                 raise InvalidInputError(f"Detections.embeddings must be (N, D), got shape {self.embeddings.shape}")
             parts["embeddings"] = self.embeddings
+        if self.global_ids is not None:
+            self.global_ids = np.asarray(self.global_ids, dtype=np.int64).reshape(-1)
+            parts["global_ids"] = self.global_ids
         for name, arr in parts.items():
             if len(arr) != n:
                 raise InvalidInputError(f"Detections.{name} has {len(arr)} rows but xyxy has {n}")
@@ -96,6 +100,7 @@ class Detections:
             keypoints=take(self.keypoints),
             track_ids=take(self.track_ids),
             embeddings=take(self.embeddings),
+            global_ids=take(self.global_ids),
         )
 
     def take(self, index: np.ndarray) -> Detections:
@@ -117,7 +122,8 @@ class Detections:
 
         return Detections(xyxy=take(self.xyxy), scores=take(self.scores), class_ids=take(self.class_ids),
                           names=self.names, masks=maybe(self.masks), keypoints=maybe(self.keypoints),
-                          track_ids=maybe(self.track_ids), embeddings=maybe(self.embeddings))
+                          track_ids=maybe(self.track_ids), embeddings=maybe(self.embeddings),
+                          global_ids=maybe(self.global_ids))
 
     def with_tracks(self, track_ids: np.ndarray, xyxy: np.ndarray | None = None) -> Detections:
         """A copy carrying track ids (and, optionally, the tracker's smoothed boxes)."""
@@ -142,6 +148,8 @@ class Detections:
             row: dict[str, Any] = {}
             if self.track_ids is not None:
                 row["id"] = int(self.track_ids[i])
+            if self.global_ids is not None and self.global_ids[i] >= 0:
+                row["global_id"] = int(self.global_ids[i])
             c = int(self.class_ids[i])
             row["class_id"] = c
             row["class"] = class_name(self.names, c)

@@ -48,10 +48,14 @@ class TrackEvent:
     timestamp: float | None = None  # the frame's timestamp in seconds, when the stage that raised it knew it
     class_name: str | None = None
     attrs: Mapping[str, Any] = field(default_factory=dict[str, Any])
+    global_id: int | None = None  # the object's identity across cameras (`tracker.global_ids`), when known
 
     def to_record(self) -> dict[str, Any]:
         """The flat JSON object of the event: the same in JSON Lines, MQTT payloads and webhooks."""
-        rec: dict[str, Any] = {"event": str(self.kind), "id": self.track_id, "frame": self.frame_index}
+        rec: dict[str, Any] = {"event": str(self.kind), "id": self.track_id}
+        if self.global_id is not None:
+            rec["global_id"] = self.global_id
+        rec["frame"] = self.frame_index
         if self.timestamp is not None:
             rec["ts"] = round(self.timestamp, 3)
         rec["class_id"] = self.class_id

@@ -78,6 +78,8 @@ class Detector:
         self.last_timing: dict[str, float] = {"preprocess": 0.0, "inference": 0.0, "postprocess": 0.0}
         self._lock = threading.Lock()
         self._pending: dict[str, Any] = {}
+        self._frame_size: tuple[int, ...] | None = None
+        self._mixed = False
         calib = None
         if spec.precision == "int8" and spec.calibration is not None:
             from yolotrack.detector.calibration import CalibrationSet, calibration_set
@@ -207,8 +209,13 @@ class Detector:
             if not isinstance(f, np.ndarray) or f.ndim != 3 or f.shape[2] != 3 or f.dtype != np.uint8:
                 desc = f"{f.dtype} array of shape {f.shape}" if isinstance(f, np.ndarray) else type(f).__name__
                 raise InvalidInputError(f"Detector expects BGR uint8 frames of shape (H, W, 3), got {desc}")
-        same = all(f.shape == frames[0].shape for f in frames)
-        shape = input_shape(frames[0].shape[:2], self.imgsz, 32, auto=same)
+        # The minimal rectangle while every frame so far had one size; the square input for good once
+        # sizes differ, so a detector serving cameras of several sizes has one input shape per batch
+        # size (every shape is a compiled runtime of its own on the exported path).
+        if self._frame_size is None:
+            self._frame_size = frames[0].shape
+        self._mixed = self._mixed or any(f.shape != self._frame_size for f in frames)
+        shape = input_shape(frames[0].shape[:2], self.imgsz, 32, auto=not self._mixed)
         boxed, infos = [], []
         for f in frames:
             img, info = letterbox(f, shape)
@@ -241,8 +248,10 @@ class Detector:
         rectangle follows the frame's shape), or of a square `imgsz` frame when none is known.
         Returns the seconds it took."""
         t0 = time.perf_counter()
+        seen = self._frame_size, self._mixed  # blank frames say nothing about the cameras' sizes
         for h, w in frame_sizes or [(self.imgsz, self.imgsz)]:
             self([np.zeros((int(h), int(w), 3), np.uint8)] * max(1, int(batch)))
+            self._frame_size, self._mixed = seen
         took = time.perf_counter() - t0
         log.info("detector warmed up in %.1f s", took)
         return took

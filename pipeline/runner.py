@@ -77,6 +77,8 @@ class Pipeline:
         analytics: a ready `analytics.Analytics` (e.g. one that knows camera names); default: built from
             `cfg.analytics` at `start()` with the detector's class names. Always present once started, so
             lines and zones can be added to a running pipeline (`set_analytics`).
+        annotate: called in the sink thread with each `Result` after analytics and before the sinks
+            (global ids across the cameras of several pipelines: `tracker.global_ids.GlobalIds.annotate`).
     """
 
     def __init__(
@@ -93,6 +95,7 @@ class Pipeline:
         tracker_for: Callable[[str, float], TrackerLike] | None = None,
         isolate_sources: bool = False,
         analytics: Analytics | None = None,
+        annotate: Callable[[Result], None] | None = None,
     ) -> None:
         self.cfg = cfg
         self._sinks = sinks
@@ -106,6 +109,7 @@ class Pipeline:
         self._want_trails = (on_result is not None) if want_trails is None else want_trails
         self._isolate = isolate_sources
         self.analytics = analytics  # analytics.Analytics once started
+        self._annotate = annotate
 
         self._halt = threading.Event()
         self._stopping = threading.Event()
@@ -467,7 +471,8 @@ class Pipeline:
         self._sink_stage = SinkStage(
             sink_in, {sid: st.source for sid, st in self._streams.items()}, self._sinks, detector, self._halt,
             self._fail, self._deliver, self._maybe_stats,
-            trail_length=self.cfg.render.trail_length if self._want_trails else None, analytics=self.analytics)
+            trail_length=self.cfg.render.trail_length if self._want_trails else None, analytics=self.analytics,
+            annotate=self._annotate)
         self._stages = [self._sink_stage, *middle, *self._captures]
 
     def _default_tracker_factory(self) -> Callable[[float], TrackerLike]:

@@ -633,6 +633,20 @@ class ImageSource(Source):
 # ---------------------------------------------------------------- choosing a source
 
 
+def file_frame_size(uri: str) -> tuple[int, int] | None:
+    """(height, width) of a video file's frames, from its header; None for anything else."""
+    if source_kind(uri) is not SourceKind.FILE or uri == "demo":
+        return None
+    try:
+        import av
+
+        with av.open(uri) as c:
+            h, w = int(c.streams.video[0].codec_context.height), int(c.streams.video[0].codec_context.width)
+        return (h, w) if h > 0 and w > 0 else None
+    except Exception:  # noqa: BLE001 - unknown size: the caller does without
+        return None
+
+
 def source_kind(uri: str) -> SourceKind:
     """Classify a source string without touching the network or the camera."""
     u = str(uri).strip()

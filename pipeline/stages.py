@@ -344,13 +344,15 @@ class SinkStage(Stage):
     trails for drawing, from one `render.TrailHistory` per source: the same history the video
     sink draws from, so the GUI and the annotated video agree. With `analytics` (an
     `analytics.Analytics`), each result first gets its line and zone events and overlay, so every
-    sink sees them, and each sink's `StreamInfo.analytics` is that source's live counters.
+    sink sees them, and each sink's `StreamInfo.analytics` is that source's live counters. Then
+    `annotate` (e.g. `tracker.global_ids.GlobalIds.annotate`) may add to the result what spans
+    sources, before any sink or `deliver` sees it.
     """
 
     def __init__(self, inp: FrameQueue, sources: Mapping[str, Source], sinks: Sequence[Sink] | SinkFactory,
                  detector: DetectorLike, halt: threading.Event, fail: FailFn, deliver: Callable[[Result], None],
                  on_idle: Callable[[], None], trail_length: int | None = None,
-                 analytics: Analytics | None = None) -> None:
+                 analytics: Analytics | None = None, annotate: Callable[[Result], None] | None = None) -> None:
         super().__init__("sinks", halt, fail)
         self.inp = inp
         self.sources = dict(sources)
@@ -368,6 +370,7 @@ class SinkStage(Stage):
         self._closed = False
         self.ended: set[str] = set()  # sources whose end of stream has passed the sinks
         self.analytics = analytics
+        self.annotate = annotate
         # sinks attached to one source while running (a GUI recording): sink, its error callback, opened
         self._attached: dict[str, list[tuple[Sink, Callable[[BaseException], None]]]] = {}
         self._attached_open: set[int] = set()
@@ -442,6 +445,11 @@ class SinkStage(Stage):
                 self.analytics.apply(r)
             except Exception as e:
                 raise StageFailure("analytics", e) from e
+        if self.annotate is not None:
+            try:
+                self.annotate(r)
+            except Exception as e:
+                raise StageFailure("annotate", e) from e
         for sink in sinks:
             try:
                 sink.write(r.frame, dets, r.events)

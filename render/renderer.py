@@ -1,8 +1,9 @@
 """`Renderer`: draws `Detections` onto a BGR frame. Used by the video sink and the GUI alike.
 
 Layers, bottom to top: translucent masks, trails, boxes, pose skeletons, labels (`#id class
-score`). Colours come from `render.colors.color_for(track id)` (class id when untracked) so the
-same object looks the same everywhere. Drawing works in place on `out` to avoid frame copies.
+score`, `#id g<global id> class score` across cameras). Colours come from `render.colors.color_for`
+of the global id (else the track id, else the class id) so the same object looks the same
+everywhere, in every camera. Drawing works in place on `out` to avoid frame copies.
 Analytics zones go under every layer, lines and their counters over them (`render/analytics.py`).
 """
 
@@ -55,7 +56,7 @@ class Renderer:
     # ------------------------------------------------------------ public API
 
     def label(self, dets: Detections, i: int) -> str:
-        """`#id class score` (no `#id` for untracked detections): the one label format."""
+        """`#id class score` (no `#id` for untracked detections; `#id gN` with a global id): the one label format."""
         return self._label_texts(dets[i: i + 1])[0]
 
     def _label_texts(self, dets: Detections) -> list[str]:
@@ -66,13 +67,15 @@ class Renderer:
         for c, sc in zip(np.asarray(dets.class_ids, np.int64).tolist(), np.asarray(dets.scores, np.float64).tolist(),
                          strict=True):
             texts.append(f"{class_name(names if c in names else own, c)} {sc:.2f}")
+        if dets.global_ids is not None:
+            texts = [f"g{g} {x}" if g >= 0 else x
+                     for g, x in zip(np.asarray(dets.global_ids, np.int64).tolist(), texts, strict=True)]
         if dets.track_ids is not None:
             texts = [f"#{t} {x}" for t, x in zip(np.asarray(dets.track_ids, np.int64).tolist(), texts, strict=True)]
         return texts
 
     def color(self, dets: Detections, i: int) -> tuple[int, int, int]:
-        key = dets.track_ids[i] if dets.track_ids is not None else dets.class_ids[i]
-        return color_for(int(key))
+        return color_for(int(_color_keys(dets)[i]))
 
     def draw(self, image: np.ndarray, dets: Detections, trails: Mapping[int, Any] | None = None,
              out: np.ndarray | None = None, analytics: Overlay | None = None) -> np.ndarray:
@@ -95,12 +98,14 @@ class Renderer:
         if analytics and analytics.zones:
             draw_zones(out, analytics.zones, self._zone_masks, lw)
         n = len(dets)
-        keys = dets.track_ids if dets.track_ids is not None else dets.class_ids
-        colors = [color_for(k) for k in np.asarray(keys, np.int64).tolist()] if n else []
+        colors = [color_for(k) for k in _color_keys(dets).tolist()] if n else []
         if cfg.masks and dets.masks is not None and n:
             self._masks(out, dets, colors)
         if cfg.trails and trails:
-            self._trails(out, trails, lw)
+            keys = {}  # a trail takes its box's colour: the global id's, across cameras
+            if n and dets.track_ids is not None and dets.global_ids is not None:
+                keys = {t: g for t, g in zip(dets.track_ids.tolist(), dets.global_ids.tolist(), strict=True) if g >= 0}
+            self._trails(out, trails, lw, keys)
         boxes = np.asarray(dets.xyxy, np.float64).tolist() if n else []
         if cfg.boxes:
             # one rounding for all boxes; Python's round() is numpy's rint (half to even)
@@ -153,7 +158,8 @@ class Renderer:
             blended = cv2.addWeighted(region, 1.0 - alpha, tint, alpha, 0.0)
             np.copyto(region, blended, where=sub[..., None])
 
-    def _trails(self, out: np.ndarray, trails: Mapping[int, Any], lw: int) -> None:
+    def _trails(self, out: np.ndarray, trails: Mapping[int, Any], lw: int,
+                keys: Mapping[int, int] | None = None) -> None:
         """Older parts are thinner and greyer, so the direction of travel reads at a glance.
 
         The path is cut into a few age bands, one polyline each: per-segment drawing costs
@@ -183,7 +189,7 @@ class Renderer:
             n = len(p)
             pts = flat[start: start + n]
             start += n
-            for lo, hi, col, thick in self._trail_bands(tid, n, lw):
+            for lo, hi, col, thick in self._trail_bands(keys.get(tid, tid) if keys else tid, n, lw):
                 polylines(out, [pts[lo: hi + 1]], False, col, thick, aa)
 
     def _trail_bands(self, tid: int, n: int, lw: int) -> tuple[tuple[int, int, tuple[int, int, int], int], ...]:
@@ -243,3 +249,11 @@ class Renderer:
         if ink is None:
             ink = self._ink[color] = text_color_on(color)
         cv2.putText(out, text, (x1 + 1, top + th + 1), _FONT, fs, ink, tf, cv2.LINE_AA)
+
+
+def _color_keys(dets: Detections) -> np.ndarray:
+    """What picks each row's colour: the global id where there is one, else the track id, else the class."""
+    keys = np.asarray(dets.track_ids if dets.track_ids is not None else dets.class_ids, np.int64)
+    if dets.global_ids is not None:
+        keys = np.where(dets.global_ids >= 0, dets.global_ids, keys)
+    return keys

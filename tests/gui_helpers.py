@@ -99,7 +99,8 @@ def overlay_pixels(win_or_tile) -> int:
 
 
 def box_edge_hits(tile, rgb: np.ndarray | None = None) -> int:
-    """How many of the tile's shown tracks have their box's left or top edge drawn in their track colour."""
+    """How many of the tile's shown tracks have their box's left or top edge drawn in their track colour
+    (their global id's, in a grid of several cameras)."""
     from yolotrack.render import color_for
 
     rgb = grab_rgb(tile) if rgb is None else rgb
@@ -108,6 +109,8 @@ def box_edge_hits(tile, rgb: np.ndarray | None = None) -> int:
     for i in range(len(dets)):
         x1, y1, x2, y2 = dets.xyxy[i].tolist()
         key = int(dets.track_ids[i]) if dets.track_ids is not None else int(dets.class_ids[i])
+        if dets.global_ids is not None and dets.global_ids[i] >= 0:  # across cameras: the object's colour
+            key = int(dets.global_ids[i])
         b, g, r = color_for(key)
         want = np.array([r, g, b])
         for fx, fy in ((x1, (y1 + y2) / 2), ((x1 + x2) / 2, y1)):  # middle of the left, then the top edge

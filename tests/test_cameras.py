@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from yolotrack.core.cameras import Camera, load_cameras, parse_cameras, save_cameras
+from yolotrack.core.cameras import Camera, Link, load_cameras, load_site, parse_cameras, save_cameras
 from yolotrack.core.config import Config, load_config
 from yolotrack.core.errors import ConfigError
 
@@ -37,7 +37,7 @@ cameras:
 
 @pytest.mark.parametrize(("text", "message"), [
     ("cameras: []", "non-empty list"),
-    ("cams: [{name: a, source: x}]", "one top-level key 'cameras'"),
+    ("cams: [{name: a, source: x}]", "top-level key 'cameras'"),
     ("cameras: [{name: a, source: x}, {name: A, source: y}]", "used twice"),
     ("cameras: [{name: ../etc, source: x}]", "letters, digits"),
     ("cameras: [{name: '', source: x}]", "letters, digits"),
@@ -67,3 +67,37 @@ def test_save_round_trips(tmp_path: Path) -> None:
     assert [p.name for p in path.parent.iterdir()] == ["cams.yaml"], "no temp file left"
     assert parse_cameras({"cameras": [c.to_dict() for c in cams]}) == cams
     assert Config().source.uri == "demo"
+
+
+TWO = "cameras: [{name: door, source: a.mp4}, {name: hall, source: b.mp4}]\n"
+
+
+def test_links_load_with_their_windows(tmp_path: Path) -> None:
+    site = load_site(write(tmp_path, TWO + """links:
+  - {from: door, to: hall, min_s: 1, max_s: 20}
+  - {from: HALL, to: door}
+"""))
+    assert [c.name for c in site.cameras] == ["door", "hall"]
+    assert site.links == [Link("door", "hall", 1.0, 20.0), Link("hall", "door", 0.0, None)]
+    assert load_site(write(tmp_path, TWO)).links is None, "no links: every pair (decided by the gallery)"
+    assert load_site(write(tmp_path, TWO + "links: []\n")).links == [], "an empty list links nothing"
+
+
+@pytest.mark.parametrize(("links", "message"), [
+    ("links: {from: door, to: hall}", "'links' must be a list"),
+    ("links: [door]", "link 1: expected a mapping"),
+    ("links: [{from: door, to: hall, max: 3}]", "link 1: unknown key.*max"),
+    ("links: [{from: door, to: yard}]", "link 1: 'to' must name a camera of this file"),
+    ("links: [{to: hall}]", "link 1: 'from' must name a camera"),
+    ("links: [{from: door, to: door}]", "both door"),
+    ("links: [{from: door, to: hall, min_s: -1}]", "min_s must be a number of seconds >= 0"),
+    ("links: [{from: door, to: hall, max_s: soon}]", "max_s must be a number"),
+    ("links: [{from: door, to: hall, min_s: true}]", "min_s must be a number"),
+    ("links: [{from: door, to: hall, min_s: 5, max_s: 2}]", "max_s 2 is below min_s 5"),
+    ("links: [{from: door, to: hall}, {from: door, to: hall, max_s: 9}]", "link 2: a second link from door to hall"),
+    ("cameras: []\nlinks: []", "non-empty list"),
+])
+def test_bad_links_name_the_link_and_the_problem(tmp_path: Path, links: str, message: str) -> None:
+    text = links if links.startswith("cameras") else TWO + links
+    with pytest.raises(ConfigError, match=message):
+        load_site(write(tmp_path, text))

@@ -52,7 +52,7 @@ def test_groups_split_on_network_keys_and_group_size_but_not_on_thresholds() -> 
 def test_group_detector_pools_embeddings_when_a_camera_matches_on_appearance(fixtures_dir, tmp_path) -> None:
     clip = make_video(tmp_path / "a.mp4", n=2)
     base = set_values(Config(), {"model.weights": str(fixtures_dir / FIXTURE_WEIGHTS), "model.imgsz": 64,
-                                 "model.runtime": "torch"})
+                                 "model.runtime": "torch", "global_ids.enabled": False})
     plain = [Camera("a", str(clip))]
     seeing = plain + [Camera("b", str(clip), {"tracker.botsort.appearance": True})]
 
@@ -61,6 +61,8 @@ def test_group_detector_pools_embeddings_when_a_camera_matches_on_appearance(fix
 
     assert not build_group_pipeline(plan_groups(plain, base)[0], no_sinks).detector.embeddings
     assert build_group_pipeline(plan_groups(seeing, base)[0], no_sinks).detector.embeddings
+    with_ids = set_values(base, {"global_ids.enabled": True})  # global ids match on the same features
+    assert build_group_pipeline(plan_groups(plain, with_ids)[0], no_sinks).detector.embeddings
 
 
 def test_camera_tracker_filters_per_camera_and_never_gives_an_id_below_the_floor() -> None:
@@ -209,12 +211,15 @@ def test_run_cameras_in_one_process_writes_one_jsonl_per_camera(tmp_path, fixtur
     (["--cameras", "CAMS", "--out", "x", "-o", "t.jsonl"], "-o/--output does not go with --cameras"),
     (["--cameras", "BAD", "--out", "x"], "the name 'a' is used twice"),
     (["--cameras", "CAMS", "--out", "x", "cluster.group_size=0"], "cluster.group_size: 0 is out of range"),
+    (["--cameras", "LINKS", "--out", "x"], "link 1 (a -> b): max_s 1 is below min_s 3"),
 ])
 def test_run_cameras_usage_errors_are_one_line_and_exit_2(tmp_path, args, message) -> None:
     (tmp_path / "cams.yaml").write_text("cameras:\n  - {name: a, source: demo}\n")
     (tmp_path / "bad.yaml").write_text("cameras:\n  - {name: a, source: demo}\n  - {name: a, source: demo}\n")
-    args = [str(tmp_path / "cams.yaml") if a == "CAMS" else str(tmp_path / "bad.yaml") if a == "BAD" else a
-            for a in args]
+    (tmp_path / "links.yaml").write_text("cameras:\n  - {name: a, source: demo}\n  - {name: b, source: demo}\n"
+                                         "links:\n  - {from: a, to: b, min_s: 3, max_s: 1}\n")
+    files = {"CAMS": "cams.yaml", "BAD": "bad.yaml", "LINKS": "links.yaml"}
+    args = [str(tmp_path / files[a]) if a in files else a for a in args]
     proc = cli("run", *args)
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 2, stderr

@@ -77,8 +77,10 @@ def test_four_tiles_one_batched_detector_each_tile_draws_its_own_boxes(qtbot, op
     positions = {(t.x(), t.y()) for t in tiles}
     assert len(positions) == 4 and len({x for x, _ in positions}) == 2 and len({y for _, y in positions}) == 2
 
+    qtbot.waitUntil(lambda: all(t.shown.detections.global_ids is not None for t in tiles), timeout=WAIT)
     for tile, size in zip(tiles, SIZES, strict=True):
         assert tile.shown.frame.source_id == tile.name
+        assert (tile.shown.detections.global_ids >= 1).all(), "one gallery labels every camera of the grid"
         assert tile.frame_size == size  # its own video, not a neighbour's
         assert box_edge_hits(tile) >= 1, f"{tile.name}: no box edge in its track colour"
         assert overlay_pixels(tile) > 30

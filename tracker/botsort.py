@@ -55,8 +55,8 @@ from yolotrack.tracker.matching import iou_matrix, linear_assignment
 if TYPE_CHECKING:
     from yolotrack.core.config import TrackerConfig
 
-REID_GATE = 1.5  # re-identification: track sizes a lost object may move, per second lost plus one
-REID_SIZE = 2.0  # ... and the most its box size may change
+REID_GATE = 0.2  # re-identification: track sizes a lost object may stray from its prediction, per second lost plus one
+REID_SIZE = 1.3  # ... and the most its box size may change
 
 
 class BotSortTracker(ByteTracker):
@@ -83,7 +83,7 @@ class BotSortTracker(ByteTracker):
                  unconfirmed_match_thresh: float = 0.7, track_buffer: int = 30, fuse_score: bool = True,
                  per_class: bool = False, report_missed: int = 0, gmc: str = "sparse", appearance: bool = False,
                  proximity_thresh: float = 0.5, appearance_thresh: float = 0.25, reid: bool = False,
-                 reid_buffer: int = 150, reid_thresh: float = 0.1) -> None:
+                 reid_buffer: int = 150, reid_thresh: float = 0.02) -> None:
         if gmc not in METHODS:
             raise ConfigError(f"tracker.botsort.gmc must be one of {', '.join(METHODS)}, got {gmc!r}")
         check_unit(proximity_thresh=proximity_thresh, appearance_thresh=appearance_thresh, reid_thresh=reid_thresh)

@@ -199,3 +199,52 @@ def evaluate_paths(gt: str | Path, pred: str | Path, iou_threshold: float = 0.5)
     else:
         seqs = {pred.stem: (read_mot(gt), read_mot(pred))}
     return evaluate_sequences(seqs, iou_threshold)
+
+
+ALL_CAMERAS = "ALL CAMERAS"
+
+
+def evaluate_cameras(cameras: Mapping[str, tuple[np.ndarray, np.ndarray]],
+                     iou_threshold: float = 0.5) -> dict[str, dict[str, float | int]]:
+    """Cross-camera scores: each camera alone plus `ALL CAMERAS`, where ids are global ids.
+
+    `ALL CAMERAS` is the multi-camera score of the MTMC literature (Ristani et al., 2016): every
+    camera's frames are laid end to end as one sequence, so an object must keep one id in all
+    of them; its IDF1 is the multi-camera IDF1. A tracker that gives each camera's tracks their
+    own ids scores as well per camera but loses every handover in `ALL CAMERAS`.
+    """
+    if not cameras:
+        raise InvalidInputError("no cameras to evaluate")
+    out = {name: evaluate_arrays(gt, pred, iou_threshold, name) for name, (gt, pred) in cameras.items()}
+    offset = 0
+    gts, preds = [], []
+    for name, (gt, pred) in cameras.items():
+        g, p = _as_rows(gt, f"{name} ground truth"), _as_rows(pred, f"{name} prediction")
+        gts.append(g + np.r_[offset, np.zeros(g.shape[1] - 1)])
+        preds.append(p + np.r_[offset, np.zeros(p.shape[1] - 1)])
+        last = max([0.0, *(a[:, 0].max() for a in (g, p) if len(a))])
+        offset += int(last)
+    out[ALL_CAMERAS] = evaluate_arrays(np.concatenate(gts), np.concatenate(preds), iou_threshold, ALL_CAMERAS)
+    return out
+
+
+def find_cameras(gt_dir: str | Path, pred_dir: str | Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """`GT/<cam>/gt/gt.txt` (as `yolotrack synth --cameras` writes) paired with `PRED/<cam>.txt`
+    (MOT, ids global) or `PRED/<cam>.jsonl` (`run --cameras` output: its `global_id`s)."""
+    from yolotrack.tracker.mot_io import read_jsonl_tracks
+
+    gt_dir, pred_dir = Path(gt_dir), Path(pred_dir)
+    gts = {p.parent.parent.name: p for p in sorted(gt_dir.glob("*/gt/gt.txt"))}
+    if not gts:
+        raise InvalidInputError(f"no cameras in {gt_dir} (expected <camera>/gt/gt.txt per camera)")
+    out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for cam, g in gts.items():
+        if (pred_dir / f"{cam}.txt").is_file():
+            pred = read_mot(pred_dir / f"{cam}.txt")
+        elif (pred_dir / f"{cam}.jsonl").is_file():
+            pred = read_jsonl_tracks(pred_dir / f"{cam}.jsonl", "global_id")
+        else:
+            raise InvalidInputError(f"no prediction for camera {cam!r} in {pred_dir} (expected {cam}.txt or "
+                                    f"{cam}.jsonl)")
+        out[cam] = (read_mot(g), pred)
+    return out

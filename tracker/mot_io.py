@@ -54,6 +54,34 @@ def read_mot(path: str | Path) -> np.ndarray:
     return out
 
 
+def read_jsonl_tracks(path: str | Path, id_key: str = "id") -> np.ndarray:
+    """MOT rows (K, 7) from the `frame` lines of a `yolotrack run` JSON Lines file: frame + 1, the
+    track's `id_key` (`id`, or `global_id` of `run --cameras`), its box as left, top, width, height,
+    its score. Tracks without that key are left out."""
+    import json
+
+    p = Path(path)
+    rows: list[list[float]] = []
+    try:
+        with open(p, encoding="utf-8") as f:
+            for n, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                try:
+                    rec = json.loads(line)
+                except ValueError:
+                    raise InvalidInputError(f"{p}:{n}: not a JSON line") from None
+                if not isinstance(rec, dict) or rec.get("type") != "frame":
+                    continue
+                for t in rec.get("tracks", ()):
+                    if id_key in t:
+                        x1, y1, x2, y2 = t["box"]
+                        rows.append([rec["frame"] + 1, t[id_key], x1, y1, x2 - x1, y2 - y1, t.get("score", 1.0)])
+    except (OSError, UnicodeDecodeError) as e:
+        raise InvalidInputError(f"cannot read {p}: {e}") from None
+    return np.asarray(rows, np.float64).reshape(-1, MOT_COLUMNS)
+
+
 @dataclass(frozen=True)
 class DetectionFile:
     """A MOTChallenge `det.txt`: rows `frame,-1,left,top,width,height,score[,...]`, frames 1-based."""

@@ -82,11 +82,7 @@ class NameDialog(QDialog):
         self.taken = set(taken)
         self.edit = QLineEdit(default)
         self.edit.selectAll()
-        self.problem = QLabel("")
-        self.problem.setStyleSheet("color: #d33;")
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
+        self.problem, self.buttons = problem_and_buttons(self)
         lay = QVBoxLayout(self)
         lay.addWidget(QLabel(f"Name of the {kind} (events and counts carry it):"))
         lay.addWidget(self.edit)
@@ -108,6 +104,16 @@ class NameDialog(QDialog):
     def accept(self) -> None:
         if name_problem(self.name(), self.taken) is None:  # Enter in the field must not get past the check
             super().accept()
+
+
+def problem_and_buttons(dlg: QDialog) -> tuple[QLabel, QDialogButtonBox]:
+    """A dialog's line that says what is wrong (red, empty until then) and its OK / Cancel buttons."""
+    problem = QLabel("")
+    problem.setStyleSheet("color: #d33;")
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+    buttons.accepted.connect(dlg.accept)
+    buttons.rejected.connect(dlg.reject)
+    return problem, buttons
 
 
 def name_problem(name: str, taken: Collection[str]) -> str | None:

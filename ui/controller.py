@@ -41,6 +41,7 @@ from yolotrack.pipeline import (
     source_kind,
 )
 from yolotrack.pipeline.stats import Meter
+from yolotrack.tracker.global_ids import GlobalIds
 from yolotrack.tracker.switchable import SwitchableTracker, TrackerSwitch
 from yolotrack.ui.recording import RecordingSink
 
@@ -120,6 +121,7 @@ class PipelineController(QObject):
         self._worker: threading.Thread | None = None
         self._threads: list[threading.Thread] = []
         self._closing = False
+        self._global_ids = _gallery(cfg)  # one for every pipeline of the grid: ids survive a restart
 
     # ------------------------------------------------------------ state for the UI thread
 
@@ -328,11 +330,18 @@ class PipelineController(QObject):
         self._submit(self._sync, set())
 
     def _build_detector(self, mcfg: Any) -> Any:
+        """In the model worker: the runtime is built here too (export, int8 calibration, compile), for
+        the cameras' frame size when their files share one, so neither the first frame nor the running
+        cameras wait for it (an exported runtime does not hold the torch thread)."""
         from yolotrack.detector import Detector
+        from yolotrack.pipeline.sources import file_frame_size
         from yolotrack.tracker import wants_embeddings
 
-        return Detector.from_config(mcfg, source=self._calibration_source(),
-                                    embeddings=wants_embeddings(self.cfg.tracker))
+        det = Detector.from_config(mcfg, source=self._calibration_source(),
+                                   embeddings=wants_embeddings(self.cfg.tracker) or self._global_ids is not None)
+        sizes = {file_frame_size(c.source) for c in self.cameras}
+        det.warmup([s for s in sizes if s is not None] if len(sizes) == 1 else [], batch=max(1, len(self.cameras)))
+        return det
 
     def _calibration_source(self) -> list[str] | None:
         """What int8 calibrates on when `model.calibration` is empty: the cameras' files (a stream cannot
@@ -518,7 +527,7 @@ class PipelineController(QObject):
         """A pipeline with its first source; more join with `add_source`."""
         cfg = dataclasses.replace(self.cfg, tracker=dataclasses.replace(self.cfg.tracker, enabled=True))
         pipe = Pipeline(cfg, detector=det, sources=[source], on_result=self._on_result,
-                        tracker_factory=self._tracker_factory(cfg), isolate_sources=True)
+                        tracker_factory=self._tracker_factory(cfg), isolate_sources=True, annotate=self._annotate)
         pipe.start()  # SourceError: nothing started
         self._pipe = pipe
         self._pipes = [p for p in self._pipes if p.running] + [pipe]
@@ -534,6 +543,11 @@ class PipelineController(QObject):
             pipe.wait(2.0)
         if self._pipe is pipe:
             self._pipe = None
+
+    def _annotate(self, result: Result) -> None:
+        """Sink thread: global ids across the grid's cameras, once there are two or more."""
+        if self._global_ids is not None and len(self._slots) > 1:
+            self._global_ids.annotate(result)
 
     def _tracker_factory(self, cfg: Config) -> Any:
         from yolotrack.tracker import tracker_factory
@@ -666,3 +680,10 @@ class PipelineController(QObject):
 def _with(cfg: Config, section: str, **changes: Any) -> Config:
     """`cfg` with fields of one section replaced (the config is frozen: every change is a new one)."""
     return dataclasses.replace(cfg, **{section: dataclasses.replace(getattr(cfg, section), **changes)})
+
+
+def _gallery(cfg: Config) -> GlobalIds | None:
+    """The grid's global ids: every camera linked to every other (a camera joins at its first frame)."""
+    if not cfg.global_ids.enabled:
+        return None
+    return GlobalIds([], match_thresh=cfg.global_ids.match_thresh, max_s=cfg.global_ids.max_s)

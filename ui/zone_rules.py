@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from PyQt6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QDialog, QFormLayout, QLineEdit, QVBoxLayout, QWidget
 
 from yolotrack.core.config import ZoneConfig
+from yolotrack.ui.analytics_editor import problem_and_buttons
 
 # field -> (label, tooltip); the order of the form
 FIELDS: dict[str, tuple[str, str]] = {
@@ -91,11 +92,7 @@ class ZoneRulesDialog(QDialog):
             edit.setToolTip(tip)
             self.edits[name] = edit
             form.addRow(label, edit)
-        self.problem = QLabel("")
-        self.problem.setStyleSheet("color: #d33;")
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
+        self.problem, self.buttons = problem_and_buttons(self)
         lay = QVBoxLayout(self)
         lay.addLayout(form)
         lay.addWidget(self.problem)

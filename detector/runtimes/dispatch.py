@@ -30,7 +30,8 @@ log = logging.getLogger(__name__)
 class RuntimeModel:
     """Callable like the model; `name` is the requested runtime, `.runtime_name` the one in use."""
 
-    MAX_SHAPES = 4  # each compiled runtime holds its own weights and buffers
+    MAX_SHAPES = 8  # each compiled runtime holds its own weights and buffers; a group of up to 8 cameras
+                    # of mixed sizes needs one per batch size (Detector keeps one input rectangle)
 
     def __init__(self, model: Any, spec: InferenceSpec, device: Any = "cpu",
                  weights_path: str | os.PathLike[str] | None = None, calibration: Any = None,

@@ -1,0 +1,205 @@
+"""Global ids across cameras: multi-camera IDF1 against per-camera fresh ids, and the gallery's cost.
+
+    .venv/bin/python benchmarks/crosscam.py --work /tmp/crosscam --tune 100 101 102 103 --test 200 201 202 203
+
+Scenes are `yolotrack synth --cameras` worlds (`train/synth_cameras.py`), rendered in memory. Each
+camera's frames go through what `run --cameras` runs for it: the demo detector (pooled
+embeddings on), batched over the cameras, then the camera's own tracker (the default BoT-SORT);
+the tracked results are cached per scene in `--work`, so the gallery can be tuned and scored
+without running the detector again. Then, on the cached results:
+
+- baseline: each camera's track keeps its own, fresh id (what every per-camera tracker gives);
+- global: `tracker.global_ids.GlobalIds` labels the cameras frame by frame in camera order, with
+  the scene's links (`--links`) or every pair (the default when a site names none).
+
+`match_thresh` is chosen on the `--tune` scenes only and then scored on the `--test` scenes.
+Scores: `tracker.evaluate.evaluate_cameras` (ALL CAMERAS: the cameras laid end to end, IDF1 on
+global ids). Cost: `label()` per camera frame at `--tracks` tracks per camera (`--cost-cameras`
+cameras, births and deaths every frame), after a warm-up; mean and p99 in microseconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pickle
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+
+from yolotrack.core.detections import Detections
+from yolotrack.tracker.evaluate import ALL_CAMERAS, evaluate_cameras
+from yolotrack.tracker.global_ids import GlobalIds
+from yolotrack.train.synth import SceneConfig
+from yolotrack.train.synth_cameras import MultiCameraScene, links
+
+ROOT = Path(__file__).resolve().parents[1]
+
+Tracked = dict[str, list[Detections]]  # camera -> tracked detections per frame
+
+
+def track_scene(seed: int, n_cameras: int, frames: int, work: Path) -> tuple[Tracked, dict[str, np.ndarray], float]:
+    """Detector + per-camera tracker over one rendered scene (cached); ground truth per camera."""
+    cache = work / f"scene{seed}_c{n_cameras}_f{frames}.pkl"
+    if cache.is_file():
+        with open(cache, "rb") as f:
+            return pickle.load(f)  # noqa: S301 - our own cache file, written below
+    from yolotrack.core.config import Config, set_values
+    from yolotrack.detector import Detector
+    from yolotrack.tracker import build_tracker
+
+    cfg = set_values(Config(), {"model.weights": str(ROOT / "assets/demo/yolov12n-demo.safetensors")})
+    det = Detector.from_config(cfg.model, embeddings=True)
+    scene_cfg = SceneConfig(frames=frames)
+    scene = MultiCameraScene(seed, n_cameras, scene_cfg)
+    names = [v.name for v in scene.views]
+    trackers = {n: build_tracker(cfg.tracker, scene_cfg.fps) for n in names}
+    tracked: Tracked = {n: [] for n in names}
+    gt: dict[str, list[list[float]]] = {n: [] for n in names}
+    for i, views in enumerate(scene.frames()):
+        for n, view, d in zip(names, views, det([v.image for v in views]), strict=True):
+            out = trackers[n].update_detections(d, i, image=view.image)
+            trackers[n].pop_events()
+            out.names = {}
+            tracked[n].append(out)
+            gt[n] += [[i + 1, o.track_id, o.xyxy[0], o.xyxy[1], o.xyxy[2] - o.xyxy[0], o.xyxy[3] - o.xyxy[1], 1]
+                      for o in view.objects]
+    result = (tracked, {n: np.asarray(g, np.float64).reshape(-1, 7) for n, g in gt.items()}, scene_cfg.fps)
+    work.mkdir(parents=True, exist_ok=True)
+    with open(cache, "wb") as f:
+        pickle.dump(result, f)
+    return result
+
+
+def rows(dets: Detections, frame: int, ids: np.ndarray) -> list[list[float]]:
+    return [[frame + 1, int(t), b[0], b[1], b[2] - b[0], b[3] - b[1], 1.0] for t, b in zip(ids, dets.xyxy, strict=True)]
+
+
+def score(tracked: Tracked, gt: dict[str, np.ndarray], fps: float, gallery: GlobalIds | None) -> float:
+    """ALL CAMERAS IDF1 of the global ids (gallery) or of per-camera fresh ids (None)."""
+    names = list(tracked)
+    preds: dict[str, list[list[float]]] = {n: [] for n in names}
+    for i in range(len(tracked[names[0]])):
+        for k, n in enumerate(names):
+            d = tracked[n][i]
+            if gallery is not None:
+                gallery.label(n, i / fps, d)
+                assert d.global_ids is not None
+                ids = d.global_ids
+            else:
+                ids = np.asarray(d.track_ids) + 100_000 * (k + 1)
+            preds[n] += rows(d, i, ids)
+    res = evaluate_cameras({n: (gt[n], np.asarray(preds[n]).reshape(-1, 7)) for n in names})
+    return float(res[ALL_CAMERAS]["IDF1"])
+
+
+def gallery_for(tracked: Tracked, fps: float, thresh: float, use_links: bool, n_cameras: int,
+                max_s: float = 60.0) -> GlobalIds:
+    from yolotrack.train.synth_cameras import layout
+
+    names = list(tracked)
+    scene_links = links(layout(n_cameras, SceneConfig().width), SceneConfig().width, fps,
+                        MultiCameraScene.MIN_SPEED) if use_links else None
+    return GlobalIds(names, scene_links, match_thresh=thresh, max_s=max_s)
+
+
+def cost(n_cameras: int, tracks: int, frames: int, dim: int = 64) -> tuple[float, float, float, float]:
+    """Microseconds per `label()` call (one camera frame) at `tracks` tracks per camera, with
+    about one birth and one death per camera every 10 frames: wall-clock mean and p99, and the
+    same in the thread's CPU time (what the call itself costs, without the waits for a core on a
+    shared machine)."""
+    rng = np.random.default_rng(0)
+    g = GlobalIds([f"c{k}" for k in range(n_cameras)])
+    ids = [list(range(1, tracks + 1)) for _ in range(n_cameras)]
+    nxt = [tracks + 1] * n_cameras
+    looks = {}
+    times, cpu = [], []
+    for i in range(frames):
+        for k in range(n_cameras):
+            if rng.random() < 0.1:
+                ids[k].pop(int(rng.integers(len(ids[k]))))
+                ids[k].append(nxt[k])
+                nxt[k] += 1
+            tids = np.asarray(ids[k])
+            for t in ids[k]:
+                if (k, t) not in looks:
+                    looks[k, t] = rng.normal(size=dim).astype(np.float32)
+            feats = np.stack([looks[k, t] for t in ids[k]])
+            d = Detections(rng.uniform(0, 600, (len(tids), 4)), np.full(len(tids), 0.9),
+                           rng.integers(0, 4, len(tids)), track_ids=tids, embeddings=feats)
+            c0, t0 = time.thread_time(), time.perf_counter()
+            g.label(f"c{k}", i / 30.0, d)
+            if i >= frames // 5:
+                times.append(time.perf_counter() - t0)
+                cpu.append(time.thread_time() - c0)
+    a, c = np.asarray(times) * 1e6, np.asarray(cpu) * 1e6
+    return float(a.mean()), float(np.percentile(a, 99)), float(c.mean()), float(np.percentile(c, 99))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--work", type=Path, default=Path("/tmp/crosscam_bench"))
+    ap.add_argument("--tune", type=int, nargs="*", default=[100, 101, 102, 103])
+    ap.add_argument("--test", type=int, nargs="*", default=[200, 201, 202, 203])
+    ap.add_argument("--cameras", type=int, default=2)
+    ap.add_argument("--frames", type=int, default=300)
+    ap.add_argument("--thresholds", type=float, nargs="*", default=[0.005, 0.01, 0.015, 0.02, 0.03, 0.05, 0.1])
+    ap.add_argument("--links", action="store_true", help="use the scene layout's links instead of every pair")
+    ap.add_argument("--max-s", type=float, default=60.0, help="global_ids.max_s: the window of every pair (no links)")
+    ap.add_argument("--tracks", type=int, default=50)
+    ap.add_argument("--cost-cameras", type=int, default=4)
+    ap.add_argument("--cost-frames", type=int, default=1500)
+    ap.add_argument("--only-track", action="store_true", help="fill the cache and stop")
+    args = ap.parse_args()
+
+    import yolotrack
+
+    print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.platform()}, python "
+          f"{platform.python_version()}, numpy {np.__version__}, yolotrack {getattr(yolotrack, '__version__', '?')}")
+    scenes = {}
+    for seed in [*args.tune, *args.test]:
+        t0 = time.time()
+        scenes[seed] = track_scene(seed, args.cameras, args.frames, args.work)
+        print(f"scene {seed}: {args.cameras} cameras x {args.frames} frames tracked ({time.time() - t0:.0f} s)",
+              flush=True)
+    if args.only_track:
+        return 0
+
+    def run(seed: int, thresh: float | None) -> float:
+        tracked, gt, fps = scenes[seed]
+        tracked = {n: [Detections(d.xyxy, d.scores, d.class_ids, track_ids=d.track_ids, embeddings=d.embeddings)
+                       for d in ds] for n, ds in tracked.items()}  # fresh copies: labelling sets global_ids
+        g = None if thresh is None else gallery_for(tracked, fps, thresh, args.links, args.cameras, args.max_s)
+        return score(tracked, gt, fps, g)
+
+    print("\ntuning scenes " + " ".join(map(str, args.tune)))
+    best, best_mean = args.thresholds[0], -1.0
+    for th in args.thresholds:
+        vals = [run(s, th) for s in args.tune]
+        line = " ".join(f"{v:.3f}" for v in vals)
+        print(f"  match_thresh {th:<6g} global IDF1 {line}  mean {np.mean(vals):.4f}")
+        if np.mean(vals) > best_mean:
+            best, best_mean = th, float(np.mean(vals))
+    base = [run(s, None) for s in args.tune]
+    line = " ".join(f"{v:.3f}" for v in base)
+    print(f"  per-camera ids    IDF1 {line}  mean {np.mean(base):.4f}")
+    print(f"chosen match_thresh {best:g}")
+    if not args.test:
+        return 0
+    print("\nheld-out scenes " + " ".join(map(str, args.test)))
+    glob = [run(s, best) for s in args.test]
+    base = [run(s, None) for s in args.test]
+    for s, a, b in zip(args.test, glob, base, strict=True):
+        print(f"  scene {s}: global IDF1 {a:.3f}  per-camera ids {b:.3f}  ({a - b:+.3f})")
+    print(f"  mean: global {np.mean(glob):.4f}  per-camera {np.mean(base):.4f}  ({np.mean(glob) - np.mean(base):+.4f})")
+    mean_us, p99_us, cpu_us, cpu99_us = cost(args.cost_cameras, args.tracks, args.cost_frames)
+    print(f"\ncost: label() per camera frame at {args.tracks} tracks, {args.cost_cameras} cameras: wall mean "
+          f"{mean_us:.0f} us, p99 {p99_us:.0f} us; CPU mean {cpu_us:.0f} us, p99 {cpu99_us:.0f} us "
+          f"(load average {os.getloadavg()[0]:.1f})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
