@@ -10,8 +10,8 @@ import av
 import numpy as np
 import pytest
 import torch
-from pipeline_media import cli
 from safetensors import safe_open
+from test_export import export
 
 from yolotrack.core.assets import DEMO_DIR, DEMO_GT, DEMO_TASK_WEIGHTS, DEMO_VIDEO, DEMO_WEIGHTS
 from yolotrack.detector import torch_thread
@@ -111,16 +111,6 @@ def test_seg_and_pose_demos_on_held_out_scenes(task: str, tmp_path: Path):
     assert r.map50 >= 0.9 and extra.map50 >= (0.9 if task == "segment" else 0.7), r.metrics()
 
 
-def export(*args: str, timeout: float = 600) -> tuple[int, str, str]:
-    proc = cli("export", *args, "model.device=cpu", "pipeline.stats_interval=0")
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    return proc.returncode, out, err
-
-
 @pytest.mark.timeout(900)
 def test_export_demo_segment_and_pose_offline(tmp_path: Path) -> None:
     """`export demo model.task=...` picks the bundled seg/pose demo (no download) and writes masks as
@@ -131,7 +121,7 @@ def test_export_demo_segment_and_pose_offline(tmp_path: Path) -> None:
     for task, extra in runs.items():
         out = tmp_path / task
         code, _, stderr = export("demo", f"model.task={task}", "--out", str(out), "--formats", "video,coco,cvat",
-                                 *extra)
+                                 *extra, timeout=600)
         assert code == 0, stderr
         assert ("demo-seg" if task == "segment" else "demo-pose") in stderr  # the log says which model auto chose
         doc = json.loads((out / "demo_coco.json").read_text())
