@@ -6,10 +6,12 @@ A Ray head (2 CPUs) and a second node (1 CPU) run on loopback in their own netwo
 (`street`: a real pedestrian frame panned over `--street-frames` frames; `synthetic`: a synthetic
 scene; `demo`: the bundled demo clip), waits `--kill-at` seconds, then SIGKILLs the first busy Ray
 worker process, found by its command line (`ray::...`, never `ray::IDLE`), `--kills` times,
-`--interval` seconds apart. A round passes when the run exits 0 and every camera's JSONL holds
-every frame of its file exactly once. Recovery: `back_s`, the driver's own "back N s after it was
-lost" lines (loss noticed -> the group's next frame written), and per kill `recovery_s`, kill -> every
-unfinished camera wrote a frame line it had not 0.3 s after the kill (frames in transit land first).
+`--interval` seconds apart; with `--stop S` it is SIGSTOPped instead (a node that stops answering but
+does not die: only `cluster.hang_timeout` notices) and SIGCONTed S seconds later. A round passes
+when the run exits 0 and every camera's JSONL holds every frame of its file exactly once.
+Recovery: `back_s`, the driver's own "back N s after it was lost" lines (loss noticed -> the
+group's next frame written), and per kill `recovery_s`, kill -> every unfinished camera wrote a
+frame line it had not 0.3 s after the kill (frames in transit land first).
 
     .venv/bin/python benchmarks/ray_kill.py --rounds 3               # the issue's recipe, 3 in a row
     .venv/bin/python benchmarks/ray_kill.py --rounds 1 --street-frames 200 --clip-frames 120 --kill-at 8
@@ -149,6 +151,9 @@ def one_round(a: argparse.Namespace, frames: dict[str, int], out: Path) -> dict:
             if time.monotonic() < next_kill:
                 time.sleep(0.05)
                 continue
+            if not kills and min(len(frame_lines(out / f"{c}.jsonl")) for c in frames) < a.after_frames:
+                time.sleep(0.2)
+                continue
             victim = a.victim[len(kills) % len(a.victim)] if a.victim else "first"
             busy = [(p, t) for p, t in busy_ray_workers() if victim == "first" or victim in t]
             if not busy:
@@ -158,7 +163,7 @@ def one_round(a: argparse.Namespace, frames: dict[str, int], out: Path) -> dict:
             counts = {c: len(frame_lines(out / f"{c}.jsonl")) for c in frames}
             t_kill = time.monotonic()
             try:
-                os.kill(pid, signal.SIGKILL)
+                os.kill(pid, signal.SIGSTOP if a.stop else signal.SIGKILL)
             except ProcessLookupError:
                 continue
             time.sleep(0.3)  # results already on their way when the worker died may still land
@@ -171,8 +176,17 @@ def one_round(a: argparse.Namespace, frames: dict[str, int], out: Path) -> dict:
                     back = round(time.monotonic() - t_kill, 2)
                     break
                 time.sleep(0.05)
-            kills.append({"at_s": round(t_kill - t0, 1), "pid": pid, "process": title[:80], "frames_at_kill": counts,
-                          "recovery_s": back})
+            kill = {"at_s": round(t_kill - t0, 1), "pid": pid, "process": title[:80], "frames_at_kill": counts,
+                    "recovery_s": back}
+            if a.stop:  # the node answers again: the stale actor wakes up after its group went on elsewhere
+                time.sleep(max(0.0, t_kill + a.stop - time.monotonic()))
+                try:
+                    os.kill(pid, signal.SIGCONT)
+                    kill["continued"] = "yes"
+                except ProcessLookupError:  # Ray ended it while it was stopped
+                    kill["continued"] = "it was gone"
+                kill["frames_at_continue"] = {c: len(frame_lines(out / f"{c}.jsonl")) for c in frames}
+            kills.append(kill)
             next_kill = time.monotonic() + a.interval
         try:
             rc = proc.wait(a.timeout)
@@ -242,7 +256,8 @@ def _round_in_namespace(a: argparse.Namespace, root: Path, i: int) -> dict | Non
     results.unlink(missing_ok=True)
     me = [sys.executable, str(Path(__file__).resolve()), "--inside", "--root", str(root), "--round", str(i),
           "--address", f"127.0.0.1:{port}", "--rounds", "1", "--kill-at", str(a.kill_at),
-          "--kills", str(a.kills), "--interval", str(a.interval),
+          "--kills", str(a.kills), "--interval", str(a.interval), "--stop", str(a.stop),
+          "--after-frames", str(a.after_frames),
           *[f"--victim={v}" for v in a.victim or []], "--weights", a.weights, "--imgsz", str(a.imgsz),
           "--timeout", str(a.timeout), "--", *a.overrides]
     script = " ".join([
@@ -270,6 +285,10 @@ def main() -> int:
     ap.add_argument("--interval", type=float, default=10.0, help="seconds between kills after recovery")
     ap.add_argument("--victim", action="append", help="kill the first busy ray:: process whose command line "
                     "contains this (e.g. CameraGroupActor), in turn per kill; default: the first busy one")
+    ap.add_argument("--stop", type=float, default=0.0, help="SIGSTOP the victim instead of killing it (a node "
+                    "that stops answering without dying) and SIGCONT it this many seconds later")
+    ap.add_argument("--after-frames", type=int, default=0, help="the first kill also waits until every camera "
+                    "wrote this many frame lines (mid-run, not during the start)")
     ap.add_argument("--weights", default=str(FIXTURES / "ultralytics_yolo12n.pt"))
     ap.add_argument("--imgsz", type=int, default=320)
     ap.add_argument("--timeout", type=float, default=400.0, help="seconds a round may take")
