@@ -30,21 +30,28 @@ from yolotrack.core.events import EventKind
 from yolotrack.tracker import build_tracker
 from yolotrack.train.demo import decode_frames, idf1_score, read_mot_gt
 
+OTHER_SECTIONS = ("model.", "analytics.")  # variant keys taken as they are; the rest are tracker keys
 
-def detect(work: Path, n: int, seed: int, w: int, h: int, frames: int, weights: str) -> list[tuple[Path, Path, Path]]:
-    """(video, gt, detections npz) per scene; made once."""
+
+def detect(work: Path, n: int, seed: int, w: int, h: int, frames: int, weights: str,
+           conf: float) -> list[tuple[Path, Path, Path]]:
+    """(video, gt, detections npz) per scene; made once, at score threshold `conf` (a replay can raise it:
+    NMS only lets a box suppress lower-scoring ones, so cutting later keeps exactly what a higher
+    `model.conf` would have kept)."""
     names = [f"seq{seed + i:04d}" for i in range(n)]
     if not all((work / "videos" / f"{s}.mp4").is_file() for s in names):
         make_scenes(work, n, seed, w, h, frames)
     detector = None
     out = []
     for s in names:
-        video, gt, cache = work / "videos" / f"{s}.mp4", work / "mot" / s / "gt" / "gt.txt", work / f"{s}-dets.npz"
+        tag = "" if conf == bench_config(weights, 640, []).model.conf else f"-conf{conf:g}"
+        video, gt, cache = work / "videos" / f"{s}.mp4", work / "mot" / s / "gt" / "gt.txt", work / f"{s}-dets{tag}.npz"
         if not cache.is_file():
             if detector is None:
                 from yolotrack.detector import Detector
 
-                detector = Detector.from_config(bench_config(weights, 640, []).model, embeddings=True)
+                detector = Detector.from_config(bench_config(weights, 640, [f"model.conf={conf}"]).model,
+                                                embeddings=True)
             arrays: dict[str, np.ndarray] = {}
             k = 0
             for k, image in enumerate(decode_frames(video)):
@@ -58,7 +65,7 @@ def detect(work: Path, n: int, seed: int, w: int, h: int, frames: int, weights: 
 
 def replay(video: Path, cache: Path, overrides: list[str], lines) -> tuple[list, list, dict[int, np.ndarray]]:
     """(rows for track_owner, crossing events, MOT-style tracks per frame) of one scene and setting."""
-    cfg = bench_config("demo", 640, [f"tracker.{o}" for o in overrides])
+    cfg = bench_config("demo", 640, [o if o.startswith(OTHER_SECTIONS) else f"tracker.{o}" for o in overrides])
     tracker = build_tracker(cfg.tracker, 30.0)
     data = np.load(cache)
     n = int(data["n"])
@@ -67,7 +74,9 @@ def replay(video: Path, cache: Path, overrides: list[str], lines) -> tuple[list,
                           cfg.analytics.hysteresis, cfg.analytics.min_displacement)
     rows, events, tracks = [], [], {}
     for i, image in enumerate(decode_frames(video)):
-        d = Detections(xyxy=data[f"b{i}"], scores=data[f"s{i}"], class_ids=data[f"c{i}"], embeddings=data[f"e{i}"])
+        keep = data[f"s{i}"] > cfg.model.conf  # as the detector's own cut
+        d = Detections(xyxy=data[f"b{i}"][keep], scores=data[f"s{i}"][keep], class_ids=data[f"c{i}"][keep],
+                       embeddings=data[f"e{i}"][keep])
         t = tracker.update_detections(d, i, image=image)
         evs = tracker.pop_events()
         rows.append((i, t.track_ids.copy(), t.xyxy.copy(), t.class_ids.copy()))
@@ -87,11 +96,15 @@ def main() -> int:
     ap.add_argument("--weights", default="demo")
     ap.add_argument("--work", type=Path, required=True)
     ap.add_argument("--variant", action="append", default=[], help="name=key=value,key=value (tracker keys)")
+    ap.add_argument("--det-conf", type=float, default=None,
+                    help="score threshold of the cached detection pass (default model.conf); variants may raise "
+                         "it with model.conf=...")
     ap.add_argument("--no-tud", action="store_true")
     args = ap.parse_args()
     w, h = (int(v) for v in args.size.split("x"))
     lines = scene_lines(w, h)
-    scenes = detect(args.work, args.sequences, args.seed, w, h, args.frames, args.weights)
+    det_conf = bench_config(args.weights, 640, []).model.conf if args.det_conf is None else args.det_conf
+    scenes = detect(args.work, args.sequences, args.seed, w, h, args.frames, args.weights, det_conf)
     gts = [read_mot_gt(gt) for _, gt, _ in scenes]
     truths = [true_crossings(g, lines) for g in gts]
     n_true = sum(map(len, truths))
@@ -100,7 +113,9 @@ def main() -> int:
         name, _, rest = spec.partition("=")
         overrides = [o for o in rest.split(",") if o]
         for o in overrides:
-            apply_override(bench_config(args.weights, 640, []), f"tracker.{o}")  # a typo fails now
+            key = o if o.startswith(OTHER_SECTIONS) else f"tracker.{o}"
+            apply_override(bench_config(args.weights, 640, []), key)  # a typo fails now
+        tracker_overrides = [o for o in overrides if not o.startswith(OTHER_SECTIONS)]
         err = missed_n = extra_n = 0
         idf1 = []
         for (video, _, cache), gt, truth in zip(scenes, gts, truths, strict=True):
@@ -112,7 +127,7 @@ def main() -> int:
         line = (f"{name:12s} count error {err}/{n_true} = {100 * err / n_true:.1f} % (missed {missed_n}, extra "
                 f"{extra_n}); scene IDF1 {np.mean(idf1):.4f}")
         if not args.no_tud:
-            tud = [evaluate(c, run_ours(c, "botsort", overrides)[0]) for c in tud_cases([0, 1, 2])]
+            tud = [evaluate(c, run_ours(c, "botsort", tracker_overrides)[0]) for c in tud_cases([0, 1, 2])]
             line += f"; TUD IDF1 {np.mean([r['IDF1'] for r in tud]):.4f}"
         print(line, flush=True)
     return 0
