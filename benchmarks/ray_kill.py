@@ -22,6 +22,7 @@ Prints one JSON object per round and writes them all to `--json` when given.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -130,6 +131,22 @@ def busy_ray_workers() -> list[tuple[int, str]]:
     return sorted(found)
 
 
+def cluster_processes() -> list[tuple[int, str]]:
+    """Every process of this namespace's Ray cluster (its GCS, raylets, agents and workers): the
+    cluster as a whole, for `--victim cluster`."""
+    found = []
+    for p in Path("/proc").iterdir():
+        if not p.name.isdigit():
+            continue
+        try:
+            cmd = (p / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+        except OSError:
+            continue
+        if cmd.startswith("ray::") or any(f"/ray/{d}/" in cmd for d in ("core", "_private", "dashboard", "autoscaler")):
+            found.append((int(p.name), cmd))
+    return sorted(found)
+
+
 def frame_lines(path: Path) -> list[int]:
     if not path.exists():
         return []
@@ -155,13 +172,21 @@ def one_round(a: argparse.Namespace, frames: dict[str, int], out: Path) -> dict:
                 time.sleep(0.2)
                 continue
             victim = a.victim[len(kills) % len(a.victim)] if a.victim else "first"
-            busy = [(p, t) for p, t in busy_ray_workers() if victim == "first" or victim in t]
+            busy = [(p, t) for p, t in busy_ray_workers() if victim in ("first", "cluster") or victim in t]
             if not busy:
                 time.sleep(0.05)
                 continue
             pid, title = busy[0]
             counts = {c: len(frame_lines(out / f"{c}.jsonl")) for c in frames}
             t_kill = time.monotonic()
+            if victim == "cluster":  # the whole cluster, for good: the run must end with one line
+                whole = cluster_processes()
+                for p, _ in whole:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(p, signal.SIGKILL)
+                kills.append({"at_s": round(t_kill - t0, 1), "pid": pid, "process": f"{len(whole)} processes",
+                              "frames_at_kill": counts, "recovery_s": None})
+                continue
             try:
                 os.kill(pid, signal.SIGSTOP if a.stop else signal.SIGKILL)
             except ProcessLookupError:
@@ -202,7 +227,8 @@ def one_round(a: argparse.Namespace, frames: dict[str, int], out: Path) -> dict:
     return {"rc": rc, "seconds": round(time.monotonic() - t0, 1), "kills": kills, "back_s": back,
             "frames": {c: len(written[c]) for c in frames}, "expected": frames,
             "duplicates": {c: len(written[c]) - len(set(written[c])) for c in frames},
-            "exactly_once": exact, "passed": rc == 0 and all(exact.values()) and len(kills) == a.kills,
+            "exactly_once": exact, "frames_in_order": {c: written[c] == list(range(len(written[c]))) for c in frames},
+            "passed": rc == 0 and all(exact.values()) and len(kills) == a.kills,
             "last_line": lines[-1] if lines else "", "stderr": stderr[-4000:]}
 
 
@@ -284,7 +310,8 @@ def main() -> int:
     ap.add_argument("--kills", type=int, default=1, help="kills per round")
     ap.add_argument("--interval", type=float, default=10.0, help="seconds between kills after recovery")
     ap.add_argument("--victim", action="append", help="kill the first busy ray:: process whose command line "
-                    "contains this (e.g. CameraGroupActor), in turn per kill; default: the first busy one")
+                    "contains this (e.g. CameraGroupActor), in turn per kill; default: the first busy one; "
+                    "`cluster`: SIGKILL every process of the Ray cluster (GCS, raylets, workers) then")
     ap.add_argument("--stop", type=float, default=0.0, help="SIGSTOP the victim instead of killing it (a node "
                     "that stops answering without dying) and SIGCONT it this many seconds later")
     ap.add_argument("--after-frames", type=int, default=0, help="the first kill also waits until every camera "

@@ -310,7 +310,8 @@ class _Link:
         resume = {n: self.commits[n].resume(n in self.plan.live, now) for n in names if self.commits[n].started}
         images = {n for n in names if n in self.plan.images}
         slot.state, slot.since, slot.stop_sent = "starting", now, False
-        slot.probe, slot.probe_at, slot.answered = None, now, False
+        # the first liveness call goes with the start: it is answered as soon as the actor exists
+        slot.probe, slot.probe_at, slot.answered = slot.actor.keepalive.remote(), now, False
         slot.ref, slot.call = slot.actor.start.remote(slot.group, resume, images), "start"
 
     def _on_start(self, slot: _Slot, info: StartInfo) -> None:
