@@ -115,9 +115,9 @@ def make_cameras(root: Path, street_frames: int, clip_frames: int) -> dict[str, 
 
 # ---------------------------------------------------------------------------------------------- inside
 
-def busy_ray_workers() -> list[tuple[int, str]]:
-    """(pid, command line) of every Ray worker process doing something (`ray::NAME...`, not
-    `ray::IDLE`), oldest pid first. Inside the namespace only this run's cluster is seen."""
+def processes() -> list[tuple[int, str]]:
+    """(pid, command line) of every process, oldest pid first. Inside the namespace only this run's
+    cluster (and the run) is seen."""
     found = []
     for p in Path("/proc").iterdir():
         if not p.name.isdigit():
@@ -126,25 +126,19 @@ def busy_ray_workers() -> list[tuple[int, str]]:
             cmd = (p / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
         except OSError:
             continue
-        if cmd.startswith("ray::") and not cmd.startswith("ray::IDLE"):
-            found.append((int(p.name), cmd))
+        found.append((int(p.name), cmd))
     return sorted(found)
+
+
+def busy_ray_workers() -> list[tuple[int, str]]:
+    """Every Ray worker process doing something (`ray::NAME...`, not `ray::IDLE`)."""
+    return [(p, cmd) for p, cmd in processes() if cmd.startswith("ray::") and not cmd.startswith("ray::IDLE")]
 
 
 def cluster_processes() -> list[tuple[int, str]]:
-    """Every process of this namespace's Ray cluster (its GCS, raylets, agents and workers): the
-    cluster as a whole, for `--victim cluster`."""
-    found = []
-    for p in Path("/proc").iterdir():
-        if not p.name.isdigit():
-            continue
-        try:
-            cmd = (p / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
-        except OSError:
-            continue
-        if cmd.startswith("ray::") or any(f"/ray/{d}/" in cmd for d in ("core", "_private", "dashboard", "autoscaler")):
-            found.append((int(p.name), cmd))
-    return sorted(found)
+    """Every process of the Ray cluster (its GCS, raylets, agents and workers), for `--victim cluster`."""
+    parts = ("/ray/core/", "/ray/_private/", "/ray/dashboard/", "/ray/autoscaler/")
+    return [(p, cmd) for p, cmd in processes() if cmd.startswith("ray::") or any(d in cmd for d in parts)]
 
 
 def frame_lines(path: Path) -> list[int]:

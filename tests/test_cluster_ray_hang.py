@@ -2,8 +2,9 @@
 
 `benchmarks/ray_kill.py --stop` starts a Ray head and a second node in their own network and PID
 namespace, runs `yolotrack run --cameras --ray --quiet` over three file cameras and, once every
-camera has written frames, SIGSTOPs the group's actor process (`ray::...CameraGroupActor...`): Ray
-sees nothing wrong (the process and its node are there), only the driver's poll goes unanswered.
+camera has written frames, SIGSTOPs the group's actor process while it serves a poll
+(`ray::...CameraGroupActor.poll`; not the idle spare): Ray sees nothing wrong (the process and its
+node are there), only the driver's poll goes unanswered.
 The link must give the group up after `cluster.hang_timeout`, go on from the commit points on a
 spare, and SIGCONT later (the process answers again, or Ray ended it meanwhile) must neither write
 a frame twice nor end the run: every frame exactly once, exit 0.
@@ -11,39 +12,18 @@ a frame twice nor end the run: every frame exactly once, exit 0.
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
-from pipeline_media import IN_CI
+from ray_namespaces import run_ray_kill
 
 pytestmark = pytest.mark.timeout(300)
 
-REPO = Path(__file__).resolve().parents[1]
 HANG_TIMEOUT = 10
 
 
 def test_actor_that_stops_answering_is_replaced_after_hang_timeout_every_frame_exactly_once(tmp_path) -> None:
-    try:
-        import ray  # noqa: F401
-    except ImportError:
-        pytest.skip("ray is not installed (pip install -e '.[cluster]')") if not IN_CI else pytest.fail("no ray")
-    if shutil.which("unshare") is None or subprocess.run(["unshare", "-n", "-p", "-f", "--mount-proc", "true"],
-                                                         capture_output=True, timeout=30).returncode != 0:
-        why = "cannot create network + PID namespaces here (unshare)"
-        pytest.fail(why) if IN_CI else pytest.skip(why)
-    out = tmp_path / "rounds.json"
-    p = subprocess.run([sys.executable, str(REPO / "benchmarks" / "ray_kill.py"), "--rounds", "1",
-                        "--street-frames", "240", "--clip-frames", "150", "--kill-at", "4", "--after-frames", "10",
-                        "--kills", "1", "--victim", "CameraGroupActor", "--stop", str(2 * HANG_TIMEOUT),
-                        "--timeout", "200", "--json", str(out), f"cluster.hang_timeout={HANG_TIMEOUT}"],
-                       capture_output=True, text=True, timeout=280)
-    assert out.exists(), p.stderr[-3000:]
-    (res,) = json.loads(out.read_text())
-    stderr = res.pop("stderr")
+    res, stderr = run_ray_kill(tmp_path, "--street-frames", "240", "--clip-frames", "150", "--kill-at", "4",
+                               "--after-frames", "10", "--kills", "1", "--victim", "CameraGroupActor.poll",
+                               "--stop", str(2 * HANG_TIMEOUT), f"cluster.hang_timeout={HANG_TIMEOUT}")
     assert res["rc"] == 0, (res, stderr)
     (stop,) = res["kills"]
     assert "CameraGroupActor" in stop["process"], stop
@@ -55,4 +35,4 @@ def test_actor_that_stops_answering_is_replaced_after_hang_timeout_every_frame_e
     assert stop["continued"] in ("yes", "it was gone"), stop
     assert res["duplicates"] == {c: 0 for c in res["expected"]}, res
     assert res["frames"] == res["expected"] and all(res["exactly_once"].values()), res
-    assert "Traceback" not in stderr and "error:" not in stderr, stderr
+    assert "Traceback" not in stderr and "yolotrack: error:" not in stderr, stderr

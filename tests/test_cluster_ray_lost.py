@@ -9,38 +9,18 @@ order, no torn line), not discarded.
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
-from pipeline_media import IN_CI
+from ray_namespaces import run_ray_kill
 
 pytestmark = pytest.mark.timeout(300)
 
-REPO = Path(__file__).resolve().parents[1]
 START_TIMEOUT = 15
 
 
 def test_cluster_gone_for_good_ends_the_run_with_one_line_and_keeps_the_outputs(tmp_path) -> None:
-    try:
-        import ray  # noqa: F401
-    except ImportError:
-        pytest.skip("ray is not installed (pip install -e '.[cluster]')") if not IN_CI else pytest.fail("no ray")
-    if shutil.which("unshare") is None or subprocess.run(["unshare", "-n", "-p", "-f", "--mount-proc", "true"],
-                                                         capture_output=True, timeout=30).returncode != 0:
-        why = "cannot create network + PID namespaces here (unshare)"
-        pytest.fail(why) if IN_CI else pytest.skip(why)
-    out = tmp_path / "rounds.json"
-    p = subprocess.run([sys.executable, str(REPO / "benchmarks" / "ray_kill.py"), "--rounds", "1",
-                        "--street-frames", "240", "--clip-frames", "150", "--kill-at", "4", "--after-frames", "10",
-                        "--kills", "1", "--victim", "cluster", "--timeout", "200", "--json", str(out),
-                        f"cluster.start_timeout={START_TIMEOUT}"], capture_output=True, text=True, timeout=280)
-    assert out.exists(), p.stderr[-3000:]
-    (res,) = json.loads(out.read_text())
-    stderr = res.pop("stderr")
+    res, stderr = run_ray_kill(tmp_path, "--street-frames", "240", "--clip-frames", "150", "--kill-at", "4",
+                               "--after-frames", "10", "--kills", "1", "--victim", "cluster",
+                               f"cluster.start_timeout={START_TIMEOUT}")
     assert res["rc"] == 1, (res, stderr)
     (kill,) = res["kills"]
     errors = [ln for ln in stderr.splitlines() if ln.startswith("yolotrack: error:")]  # (not Ray's "RPC error:")
