@@ -6,10 +6,12 @@ A Ray head (2 CPUs) and a second node (1 CPU) run on loopback in their own netwo
 (`street`: a real pedestrian frame panned over `--street-frames` frames; `synthetic`: a synthetic
 scene; `demo`: the bundled demo clip), waits `--kill-at` seconds, then SIGKILLs the first busy Ray
 worker process, found by its command line (`ray::...`, never `ray::IDLE`), `--kills` times,
-`--interval` seconds apart. A round passes when the run exits 0 and every camera's JSONL holds
-every frame of its file exactly once. Recovery: `back_s`, the driver's own "back N s after it was
-lost" lines (loss noticed -> the group's next frame written), and per kill `recovery_s`, kill -> every
-unfinished camera wrote a frame line it had not 0.3 s after the kill (frames in transit land first).
+`--interval` seconds apart; with `--stop S` it is SIGSTOPped instead (a node that stops answering but
+does not die: only `cluster.hang_timeout` notices) and SIGCONTed S seconds later. A round passes
+when the run exits 0 and every camera's JSONL holds every frame of its file exactly once.
+Recovery: `back_s`, the driver's own "back N s after it was lost" lines (loss noticed -> the
+group's next frame written), and per kill `recovery_s`, kill -> every unfinished camera wrote a
+frame line it had not 0.3 s after the kill (frames in transit land first).
 
     .venv/bin/python benchmarks/ray_kill.py --rounds 3               # the issue's recipe, 3 in a row
     .venv/bin/python benchmarks/ray_kill.py --rounds 1 --street-frames 200 --clip-frames 120 --kill-at 8
@@ -20,6 +22,7 @@ Prints one JSON object per round and writes them all to `--json` when given.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -112,9 +115,9 @@ def make_cameras(root: Path, street_frames: int, clip_frames: int) -> dict[str, 
 
 # ---------------------------------------------------------------------------------------------- inside
 
-def busy_ray_workers() -> list[tuple[int, str]]:
-    """(pid, command line) of every Ray worker process doing something (`ray::NAME...`, not
-    `ray::IDLE`), oldest pid first. Inside the namespace only this run's cluster is seen."""
+def processes() -> list[tuple[int, str]]:
+    """(pid, command line) of every process, oldest pid first. Inside the namespace only this run's
+    cluster (and the run) is seen."""
     found = []
     for p in Path("/proc").iterdir():
         if not p.name.isdigit():
@@ -123,9 +126,19 @@ def busy_ray_workers() -> list[tuple[int, str]]:
             cmd = (p / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
         except OSError:
             continue
-        if cmd.startswith("ray::") and not cmd.startswith("ray::IDLE"):
-            found.append((int(p.name), cmd))
+        found.append((int(p.name), cmd))
     return sorted(found)
+
+
+def busy_ray_workers() -> list[tuple[int, str]]:
+    """Every Ray worker process doing something (`ray::NAME...`, not `ray::IDLE`)."""
+    return [(p, cmd) for p, cmd in processes() if cmd.startswith("ray::") and not cmd.startswith("ray::IDLE")]
+
+
+def cluster_processes() -> list[tuple[int, str]]:
+    """Every process of the Ray cluster (its GCS, raylets, agents and workers), for `--victim cluster`."""
+    parts = ("/ray/core/", "/ray/_private/", "/ray/dashboard/", "/ray/autoscaler/")
+    return [(p, cmd) for p, cmd in processes() if cmd.startswith("ray::") or any(d in cmd for d in parts)]
 
 
 def frame_lines(path: Path) -> list[int]:
@@ -149,16 +162,27 @@ def one_round(a: argparse.Namespace, frames: dict[str, int], out: Path) -> dict:
             if time.monotonic() < next_kill:
                 time.sleep(0.05)
                 continue
+            if not kills and min(len(frame_lines(out / f"{c}.jsonl")) for c in frames) < a.after_frames:
+                time.sleep(0.2)
+                continue
             victim = a.victim[len(kills) % len(a.victim)] if a.victim else "first"
-            busy = [(p, t) for p, t in busy_ray_workers() if victim == "first" or victim in t]
+            busy = [(p, t) for p, t in busy_ray_workers() if victim in ("first", "cluster") or victim in t]
             if not busy:
                 time.sleep(0.05)
                 continue
             pid, title = busy[0]
             counts = {c: len(frame_lines(out / f"{c}.jsonl")) for c in frames}
             t_kill = time.monotonic()
+            if victim == "cluster":  # the whole cluster, for good: the run must end with one line
+                whole = cluster_processes()
+                for p, _ in whole:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(p, signal.SIGKILL)
+                kills.append({"at_s": round(t_kill - t0, 1), "pid": pid, "process": f"{len(whole)} processes",
+                              "frames_at_kill": counts, "recovery_s": None})
+                continue
             try:
-                os.kill(pid, signal.SIGKILL)
+                os.kill(pid, signal.SIGSTOP if a.stop else signal.SIGKILL)
             except ProcessLookupError:
                 continue
             time.sleep(0.3)  # results already on their way when the worker died may still land
@@ -171,8 +195,17 @@ def one_round(a: argparse.Namespace, frames: dict[str, int], out: Path) -> dict:
                     back = round(time.monotonic() - t_kill, 2)
                     break
                 time.sleep(0.05)
-            kills.append({"at_s": round(t_kill - t0, 1), "pid": pid, "process": title[:80], "frames_at_kill": counts,
-                          "recovery_s": back})
+            kill = {"at_s": round(t_kill - t0, 1), "pid": pid, "process": title[:80], "frames_at_kill": counts,
+                    "recovery_s": back}
+            if a.stop:  # the node answers again: the stale actor wakes up after its group went on elsewhere
+                time.sleep(max(0.0, t_kill + a.stop - time.monotonic()))
+                try:
+                    os.kill(pid, signal.SIGCONT)
+                    kill["continued"] = "yes"
+                except ProcessLookupError:  # Ray ended it while it was stopped
+                    kill["continued"] = "it was gone"
+                kill["frames_at_continue"] = {c: len(frame_lines(out / f"{c}.jsonl")) for c in frames}
+            kills.append(kill)
             next_kill = time.monotonic() + a.interval
         try:
             rc = proc.wait(a.timeout)
@@ -188,7 +221,8 @@ def one_round(a: argparse.Namespace, frames: dict[str, int], out: Path) -> dict:
     return {"rc": rc, "seconds": round(time.monotonic() - t0, 1), "kills": kills, "back_s": back,
             "frames": {c: len(written[c]) for c in frames}, "expected": frames,
             "duplicates": {c: len(written[c]) - len(set(written[c])) for c in frames},
-            "exactly_once": exact, "passed": rc == 0 and all(exact.values()) and len(kills) == a.kills,
+            "exactly_once": exact, "frames_in_order": {c: written[c] == list(range(len(written[c]))) for c in frames},
+            "passed": rc == 0 and all(exact.values()) and len(kills) == a.kills,
             "last_line": lines[-1] if lines else "", "stderr": stderr[-4000:]}
 
 
@@ -242,7 +276,8 @@ def _round_in_namespace(a: argparse.Namespace, root: Path, i: int) -> dict | Non
     results.unlink(missing_ok=True)
     me = [sys.executable, str(Path(__file__).resolve()), "--inside", "--root", str(root), "--round", str(i),
           "--address", f"127.0.0.1:{port}", "--rounds", "1", "--kill-at", str(a.kill_at),
-          "--kills", str(a.kills), "--interval", str(a.interval),
+          "--kills", str(a.kills), "--interval", str(a.interval), "--stop", str(a.stop),
+          "--after-frames", str(a.after_frames),
           *[f"--victim={v}" for v in a.victim or []], "--weights", a.weights, "--imgsz", str(a.imgsz),
           "--timeout", str(a.timeout), "--", *a.overrides]
     script = " ".join([
@@ -269,7 +304,12 @@ def main() -> int:
     ap.add_argument("--kills", type=int, default=1, help="kills per round")
     ap.add_argument("--interval", type=float, default=10.0, help="seconds between kills after recovery")
     ap.add_argument("--victim", action="append", help="kill the first busy ray:: process whose command line "
-                    "contains this (e.g. CameraGroupActor), in turn per kill; default: the first busy one")
+                    "contains this (e.g. CameraGroupActor), in turn per kill; default: the first busy one; "
+                    "`cluster`: SIGKILL every process of the Ray cluster (GCS, raylets, workers) then")
+    ap.add_argument("--stop", type=float, default=0.0, help="SIGSTOP the victim instead of killing it (a node "
+                    "that stops answering without dying) and SIGCONT it this many seconds later")
+    ap.add_argument("--after-frames", type=int, default=0, help="the first kill also waits until every camera "
+                    "wrote this many frame lines (mid-run, not during the start)")
     ap.add_argument("--weights", default=str(FIXTURES / "ultralytics_yolo12n.pt"))
     ap.add_argument("--imgsz", type=int, default=320)
     ap.add_argument("--timeout", type=float, default=400.0, help="seconds a round may take")

@@ -47,6 +47,7 @@ POLL_TIMEOUT = 0.5  # seconds an actor holds a poll open waiting for results
 WAIT_STEP = 0.05  # seconds between looks at the parent's messages while calls are out
 SPARE_FAILURES = 3  # spares that may die before the link stops replacing them
 KEEPALIVE = 10.0  # seconds between calls that tell an idle spare its driver is still there
+PROBE_EVERY = 2.0  # seconds between liveness calls to an actor whose start is still running
 
 
 @dataclass
@@ -79,6 +80,9 @@ class _Slot:
     since: float = field(default_factory=time.monotonic)  # of the current start, or of the outstanding poll
     stop_sent: bool = False
     placed: bool = False  # its actor was running before this start (found by name, or a ready spare)
+    probe: Any = None  # an outstanding liveness call (`keepalive`) while the start runs
+    probe_at: float = 0.0  # when it was sent
+    answered: bool = False  # the actor answered a liveness call during this start: it was placed and lives
 
     @property
     def label(self) -> str:
@@ -160,8 +164,11 @@ class _Link:
                 self._on_message(self.conn.recv())
             self._top_up_spares()
             self._ping_spares()
+            self._probe_starts()
             refs = {s.ref: s for s in self.slots if s.ref is not None}
             refs.update({sp.ref: sp for sp in self.spares if sp.ref is not None})
+            probes = {s.probe: s for s in self.slots if s.probe is not None}
+            refs.update(probes)
             if not refs:
                 self.conn.poll(WAIT_STEP)
             else:
@@ -170,7 +177,10 @@ class _Link:
                     rest = [r for r in refs if r not in ready]
                     more, _ = ray.wait(rest, num_returns=len(rest), timeout=0) if rest else ([], [])
                     for ref in ready + more:
-                        self._on_ready(refs[ref], ref)
+                        if ref in probes:
+                            self._on_probe(probes[ref], ref)
+                        else:
+                            self._on_ready(refs[ref], ref)
             self._check_deadlines()
         for sp in self.spares:
             self._kill(sp.actor)
@@ -259,6 +269,22 @@ class _Link:
             if sp.ref is None and now - sp.pinged > KEEPALIVE:
                 sp.ref, sp.pinged = sp.actor.keepalive.remote(), now
 
+    def _probe_starts(self) -> None:
+        """A start builds the pipeline (imports, detector) and may take long; a liveness call beside it
+        tells a slow start from an actor whose node stopped answering (only the latter is a loss)."""
+        now = time.monotonic()
+        for slot in self.slots:
+            if slot.state == "starting" and slot.probe is None and now - slot.probe_at > PROBE_EVERY:
+                slot.probe, slot.probe_at = slot.actor.keepalive.remote(), now
+
+    def _on_probe(self, slot: _Slot, ref: Any) -> None:
+        slot.probe = None
+        try:
+            self.ray.get(ref)
+            slot.answered = True
+        except Exception:  # noqa: BLE001 - the start call reports the actor's loss itself
+            pass
+
     def _top_up_spares(self) -> None:
         """Spares are made once no group is starting (they would compete with it for the CPU)."""
         if self.stops or any(s.state == "starting" for s in self.slots) or self.spare_failures >= SPARE_FAILURES:
@@ -284,6 +310,8 @@ class _Link:
         resume = {n: self.commits[n].resume(n in self.plan.live, now) for n in names if self.commits[n].started}
         images = {n for n in names if n in self.plan.images}
         slot.state, slot.since, slot.stop_sent = "starting", now, False
+        # the first liveness call goes with the start: it is answered as soon as the actor exists
+        slot.probe, slot.probe_at, slot.answered = slot.actor.keepalive.remote(), now, False
         slot.ref, slot.call = slot.actor.start.remote(slot.group, resume, images), "start"
 
     def _on_start(self, slot: _Slot, info: StartInfo) -> None:
@@ -327,9 +355,12 @@ class _Link:
     def _check_deadlines(self) -> None:
         now = time.monotonic()
         for slot in self.slots:
-            if slot.state == "starting" and slot.placed and self.c.hang_timeout \
-                    and now - slot.since > POLL_TIMEOUT + self.c.hang_timeout:
-                # a running actor answers a start at once: its node is gone, though Ray has not said so yet
+            if slot.state == "starting" and self.c.hang_timeout and (
+                    (slot.placed and now - slot.since > POLL_TIMEOUT + self.c.hang_timeout)
+                    or (slot.answered and slot.probe is not None
+                        and now - slot.probe_at > POLL_TIMEOUT + self.c.hang_timeout)):
+                # a running actor answers a start at once, and a starting one its liveness calls: its node
+                # stopped answering (or is gone, though Ray has not said so yet)
                 self._lost(slot, f"its actor did not answer for {self.c.hang_timeout:g} s (cluster.hang_timeout)")
             elif slot.state == "starting" and self.c.start_timeout and now - slot.since > self.c.start_timeout:
                 c = self.c

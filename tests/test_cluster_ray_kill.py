@@ -9,37 +9,15 @@ driver's Ray connection with it). Every frame must be written exactly once, exit
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
-from pipeline_media import IN_CI
+from ray_namespaces import run_ray_kill
 
 pytestmark = pytest.mark.timeout(300)
 
-REPO = Path(__file__).resolve().parents[1]
-
 
 def test_busy_ray_workers_killed_twice_every_frame_exactly_once_exit_0(tmp_path) -> None:
-    try:
-        import ray  # noqa: F401
-    except ImportError:
-        pytest.skip("ray is not installed (pip install -e '.[cluster]')") if not IN_CI else pytest.fail("no ray")
-    if shutil.which("unshare") is None or subprocess.run(["unshare", "-n", "-p", "-f", "--mount-proc", "true"],
-                                                         capture_output=True, timeout=30).returncode != 0:
-        why = "cannot create network + PID namespaces here (unshare)"
-        pytest.fail(why) if IN_CI else pytest.skip(why)
-    out = tmp_path / "rounds.json"
-    p = subprocess.run([sys.executable, str(REPO / "benchmarks" / "ray_kill.py"), "--rounds", "1",
-                        "--street-frames", "240", "--clip-frames", "150", "--kill-at", "6", "--kills", "2",
-                        "--interval", "3", "--victim", "CameraGroupActor", "--victim", "first", "--timeout", "200",
-                        "--json", str(out)], capture_output=True, text=True, timeout=280)
-    assert out.exists(), p.stderr[-3000:]
-    (res,) = json.loads(out.read_text())
-    stderr = res.pop("stderr")
+    res, stderr = run_ray_kill(tmp_path, "--street-frames", "240", "--clip-frames", "150", "--kill-at", "6",
+                               "--kills", "2", "--interval", "3", "--victim", "CameraGroupActor", "--victim", "first")
     assert res["rc"] == 0, (res, stderr)
     # a named actor's command line is ray::<name>:CameraGroupActor.<method>
     assert "CameraGroupActor" in res["kills"][0]["process"], res["kills"]

@@ -219,7 +219,8 @@ def test_tracking_disabled_passes_detections_through(tmp_path, detector):
 
 
 def test_threshold_changes_reach_the_detector(tmp_path, detector):
-    video = make_video(tmp_path / "a.mp4", n=6)
+    # more frames than the stages and queues hold at once (capture holds one back to mark a file's last)
+    video = make_video(tmp_path / "a.mp4", n=24)
     sink = RecordingSink()
     low = LOW_THRESHOLDS["model.conf"]
 
