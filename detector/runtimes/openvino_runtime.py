@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -127,6 +128,10 @@ class OpenVinoRuntime(Runtime):
         }
         self.hint = hint
         self._compiled: dict[str, tuple[Any, Any, list[str]]] = {}
+        # One infer request per input kind, and a request is not safe to use from two threads at once:
+        # a detector shared by two pipelines (or a warmup beside a running camera) takes turns here,
+        # while separate detectors, each with its own runtime, still run at once.
+        self._busy = threading.Lock()
         self.output_names = self._request("u8")[2]
 
     def _request(self, kind: str) -> tuple[Any, Any, list[str]]:
@@ -156,15 +161,17 @@ class OpenVinoRuntime(Runtime):
         return {n: request.get_tensor(o).data.copy() for n, o in zip(names, compiled.outputs, strict=True)}
 
     def run(self, x: np.ndarray) -> dict[str, np.ndarray]:
-        compiled, request, names = self._request("f32")
-        request.infer({0: np.ascontiguousarray(x, dtype=np.float32)})
-        return self._outputs(request, compiled, names)
+        with self._busy:
+            compiled, request, names = self._request("f32")
+            request.infer({0: np.ascontiguousarray(x, dtype=np.float32)})
+            return self._outputs(request, compiled, names)
 
     def infer(self, frames: np.ndarray) -> dict[str, np.ndarray]:
         self._check(frames.shape, "nhwc")
-        compiled, request, names = self._request("u8")
-        request.infer({0: np.ascontiguousarray(frames)})
-        return self._outputs(request, compiled, names)
+        with self._busy:
+            compiled, request, names = self._request("u8")
+            request.infer({0: np.ascontiguousarray(frames)})
+            return self._outputs(request, compiled, names)
 
     def describe(self) -> dict[str, Any]:
         return {**super().describe(), "threads": self.threads, "ir": self.ir_path.name, "hint": self.hint}
