@@ -16,8 +16,11 @@ pytestmark = pytest.mark.timeout(300)
 
 
 def test_busy_ray_workers_killed_twice_every_frame_exactly_once_exit_0(tmp_path) -> None:
-    res, stderr = run_ray_kill(tmp_path, "--street-frames", "240", "--clip-frames", "150", "--kill-at", "6",
-                               "--kills", "2", "--interval", "3", "--victim", "CameraGroupActor", "--victim", "first")
+    # kills early and close together, on clips long enough that a quiet machine is still writing at the
+    # second kill (with 240/150 frames, a kill at 6 s and 3 s between, one CI run had written all before it)
+    res, stderr = run_ray_kill(tmp_path, "--street-frames", "360", "--clip-frames", "240", "--kill-at", "2",
+                               "--after-frames", "10", "--kills", "2", "--interval", "1",
+                               "--victim", "CameraGroupActor", "--victim", "first")
     assert res["rc"] == 0, (res, stderr)
     # a named actor's command line is ray::<name>:CameraGroupActor.<method>
     assert "CameraGroupActor" in res["kills"][0]["process"], res["kills"]
