@@ -9,9 +9,11 @@ units of the track's box size (detector noise grows with the object):
   from the line (a new track's first position decides its side wherever it is). A crossing is
   counted when the confirmed side flips, once, and only if the last raw side change before the
   flip happened within the segment. Touching the line and going back, or wobbling on it, never
-  confirms the other side. A track removed by the tracker while across the line but still inside
-  the band, last seen at the edge of the picture (it crossed and walked out of view), is counted
-  when it is removed.
+  confirms the other side. A slow drift that never leaves the band is confirmed another way:
+  seen on the new side for `SETTLE_FRAMES` sightings in a row, beyond half the band (a wobble on
+  the line changes side far sooner). A track removed by the tracker while across the line but
+  still inside the band, last seen at the edge of the picture (it crossed and walked out of view),
+  is counted when it is removed; when the stream ends, a crossing still inside the band counts.
 - **minimum displacement** `m`: a position closer than `m` box sizes to the track's last
   position used is ignored, so a standing object's jitter does not produce a stream of tiny steps.
 
@@ -20,7 +22,7 @@ in the image (x right, y down), i.e. for a line drawn left to right, `in` is mov
 
 Speed: an anchor is a fixed fraction of the box, so a track's signed distance to a line and its
 position along it are linear in (x1, y1, w, h, 1). One matrix product gives both for every
-track and line; the state of a (track, line) pair is four numbers in one array, gathered and
+track and line; the state of a (track, line) pair is six numbers in one array, gathered and
 scattered once per frame.
 """
 
@@ -35,8 +37,14 @@ from yolotrack.analytics.shapes import ClassTable, Line
 
 # Points exactly on a line count as right of it: the line is moved this far (pixels) to its left.
 TIE_BREAK = 1e-6
+# A slow drift across a line may never leave the band; it is confirmed when it has stayed on one side for
+# this many sightings in a row, beyond this fraction of the band (jitter rarely does both; benchmarks/counting.py
+# measures both guards on standing, jittering tracks).
+SETTLE_FRAMES = 10
+SETTLE_BAND = 0.5
 # state channels of a (track, line) pair
-_D, _U, _SIDE, _OK = 0, 1, 2, 3
+_D, _U, _SIDE, _OK, _RAW, _RUN = 0, 1, 2, 3, 4, 5
+_CHANNELS = 6
 
 
 def box_features(xyxy: np.ndarray) -> np.ndarray:
@@ -92,8 +100,9 @@ class LineCounter:
 
     def _alloc(self, capacity: int) -> None:
         # per (track, line): last used signed distance and position along the line, the confirmed side
-        # (+1 right, -1 left, 0 not yet) and 1 when the last raw side change met the segment
-        self.state = np.zeros((capacity, len(self.lines), 4), np.float64)
+        # (+1 right, -1 left, 0 not yet), 1 when the last raw side change met the segment, the side of the
+        # last sighting (used or not) and how many sightings in a row were on it
+        self.state = np.zeros((capacity, len(self.lines), _CHANNELS), np.float64)
         # per track: the box centre last used (inf: none yet), for the minimum displacement
         self.centre = np.full((capacity, 2), np.inf, np.float64)
 
@@ -109,10 +118,12 @@ class LineCounter:
         self.centre[rows] = np.inf
 
     def update(self, rows: np.ndarray, feats: np.ndarray, scale: np.ndarray, scale2: np.ndarray,
-               class_ids: np.ndarray, new: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+               class_ids: np.ndarray, new: np.ndarray | None = None,
+               last: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """One frame (`feats`, `scale`, `scale2` from `box_features`, `box_scale`; `new`: the detections whose
-        tracks are seen for the first time). Returns the crossings as (detection index, line index,
-        +1 in / -1 out) arrays."""
+        tracks are seen for the first time). `last`: these are the tracks' final positions (the stream
+        ends), used however little they moved: the minimum displacement waits for a step that will not
+        come. Returns the crossings as (detection index, line index, +1 in / -1 out) arrays."""
         nl = len(self.lines)
         p = feats @ self.weights
         du = p[:, : 2 * nl].reshape(len(rows), nl, 2)
@@ -121,7 +132,11 @@ class LineCounter:
         if new is not None:  # a track's first position decides its side, even inside the band
             st[new, :, 0:2] = du[new]
             st[new, :, _SIDE] = np.sign(d[new])
-        if self.min_displacement > 0:
+        raw = np.sign(d)
+        run = st[:, :, _RUN]
+        np.copyto(run, np.where(st[:, :, _RAW] == raw, run + 1, 1.0))
+        st[:, :, _RAW] = raw
+        if self.min_displacement > 0 and not last:
             centre = p[:, 2 * nl:]
             last = self.centre[rows]
             use_t = np.square(centre - last).sum(axis=1) >= self.min_displacement2 * scale2  # inf - x: moved
@@ -139,8 +154,14 @@ class LineCounter:
             f = ld / np.where(changed, ld - d, 1.0)  # where along the step the line is met
             t = lu + (u - lu) * f  # ... and where along the line
             ok[changed] = ((t >= 0) & (t <= 1))[changed]
-        settle = use & (np.abs(d) > (self.hysteresis * scale)[:, None])  # beyond the band: side confirmed
+        band = (self.hysteresis * scale)[:, None]
         zone = np.sign(d)
+        # or held: seen on this side for SETTLE_FRAMES sightings in a row (moved enough or not), beyond part of
+        # the band, where the last position used lies too (so `ok` speaks of the step onto this side)
+        held = (run >= SETTLE_FRAMES) & (np.abs(d) > SETTLE_BAND * band) & (np.sign(np.where(use, d, ld)) == zone)
+        if allowed is not None:
+            held &= allowed
+        settle = (use & (np.abs(d) > band)) | held  # beyond the band: side confirmed
         flip = settle & (side * zone * ok < 0)  # confirmed on the other side, after a change within the segment
         np.copyto(side, zone, where=settle)
         np.copyto(st[:, :, 0:2], du, where=use[:, :, None])

@@ -134,7 +134,8 @@ class SourceAnalytics:
         that the next frames would undo, and there are none, so the crossing counts. A track no longer
         seen is settled as if the tracker had removed it (it would have, had the video gone on): a
         pending crossing counts when it was last seen at the edge of the picture, its zones are left.
-        Tracks still in view stay inside their zones (their visits have not ended)."""
+        Tracks still in view stay inside their zones (their visits have not ended). The last position
+        of each track in view is used first, however little it moved since the one before."""
         s = self._slots
         if not s.row_of or not self.has_shapes:
             return []
@@ -144,6 +145,15 @@ class SourceAnalytics:
         out: list[TrackEvent] = []
         if self._lines.lines and visible.any():
             vis_rows = rows[visible]
+            last = s.last[vis_rows]
+            feats = box_features(last[:, :4])
+            scale, scale2 = box_scale(feats)
+            k, line, direction = self._lines.update(vis_rows, feats, scale, scale2, last[:, 4].astype(np.int64),
+                                                    last=True)
+            for kk, j, dr in zip(k.tolist(), line.tolist(), direction.tolist(), strict=True):
+                out.append(self._held_event(EventKind.LINE_CROSS, int(vis_rows[kk]), frame, ts, None,
+                                            {"line": self._lines.lines[j].name,
+                                             "direction": "in" if dr > 0 else "out"}))
             k, line, direction = self._lines.settle(vis_rows)
             for kk, j, dr in zip(k.tolist(), line.tolist(), direction.tolist(), strict=True):
                 out.append(self._held_event(EventKind.LINE_CROSS, int(vis_rows[kk]), frame, ts, None,

@@ -50,6 +50,15 @@ def test_a_crossing_inside_the_band_counts_only_when_the_stream_ends():
     assert src.flush(6, 0.2) == []  # settled once
 
 
+def test_the_last_position_counts_however_little_it_moved():
+    """The centre reaches the line's other side only on the last frame, by less than the minimum
+    displacement (0.05 x 20 px = 1 px): the flush still uses it."""
+    path = [{1: (100.0, 80.0 + 4 * f)} for f in range(5)] + [{1: (100.0, 99.5)}, {1: (100.0, 100.3)}]
+    assert feed(SourceAnalytics("0", [DOOR], []), path, final=False) == []
+    ev = feed(SourceAnalytics("0", [DOOR], []), path, final=True)
+    assert [(e.kind, e.track_id, e.attrs["direction"], e.frame_index) for e in ev] == [("line_cross", 1, "in", 6)]
+
+
 def test_a_track_that_stood_on_the_line_and_went_back_is_not_counted():
     path = [{1: (100.0, 80.0 + 4 * f)} for f in range(6)] + [{1: (100.0, 102.0)}, {1: (100.0, 98.0)}]
     assert feed(SourceAnalytics("0", [DOOR], []), path, final=True) == []

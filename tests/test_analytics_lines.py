@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from yolotrack.analytics import Analytics, SourceAnalytics
+from yolotrack.analytics.lines import SETTLE_BAND, SETTLE_FRAMES
 from yolotrack.analytics.shapes import Line
 from yolotrack.core.config import AnalyticsConfig, LineConfig, TrackerConfig
 from yolotrack.core.detections import Detections
@@ -99,6 +100,28 @@ def test_jitter_on_the_line_counts_once_with_the_guards_and_many_times_without()
     assert len(raw) > 20  # the bare rule counts every wobble
     ins = sum(d == "in" for _, _, d in raw)
     assert ins - (len(raw) - ins) == 1  # ... though they cancel out to the one true crossing
+
+
+def test_a_slow_drift_that_stays_inside_the_band_counts_once_it_has_stayed():
+    """Box 20 px: the band is 4 px. The centre drifts 0.25 px a frame from 3 px above the line to 3 px
+    below it and stays there: it never leaves the band, but after `SETTLE_FRAMES` sightings below the line,
+    beyond half the band, the side is confirmed. Drifting back up the same way counts `out`."""
+    assert (SETTLE_FRAMES, SETTLE_BAND) == (10, 0.5)
+    down = [{1: (100.0, 60.0 + 4 * f)} for f in range(10)]  # 60 .. 96, confirmed above
+    drift = [{1: (100.0, 97.0 + 0.25 * f)} for f in range(25)]  # 97 .. 103
+    stay = [{1: (100.0, 103.0)} for _ in range(12)]
+    back = [{1: (100.0, 103.0 - 0.25 * f)} for f in range(1, 25)] + [{1: (100.0, 97.0)} for _ in range(12)]
+    ev = run(source(), down + drift + stay + back)
+    # on the line's right (below) from y = 100 (frame 22: a point on the line counts as right of it); the 10th
+    # sighting there, frame 31 at y = 102.25, is beyond 2 px; back above from y = 99.75 (frame 59), 10th: 68
+    assert [(e.frame_index, e.attrs["direction"]) for e in ev] == [(31, "in"), (68, "out")]
+
+
+def test_a_wobble_inside_the_band_is_not_held_long_enough():
+    """Standing 3 px past the line but crossing back every 9 sightings: never confirmed."""
+    down = [{1: (100.0, 60.0 + 4 * f)} for f in range(10)]
+    wobble = [{1: (100.0, 103.0 if (f // 9) % 2 == 0 else 97.0)} for f in range(90)]
+    assert crossings(run(source(), down + wobble)) == []
 
 
 def test_id_switch_mid_crossing_never_double_counts():
@@ -242,19 +265,25 @@ def scalar_reference(path: list[dict[int, tuple[float, float, float]]], line: tu
         for tid, (x, y, size) in tracks.items():
             d = ((bx - ax) * (y - ay) - (by - ay) * (x - ax)) / length
             u = ((x - ax) * (bx - ax) + (y - ay) * (by - ay)) / length ** 2
-            st = state.setdefault(tid, {"pos": None, "d": None, "u": None, "side": 0, "ok": False})
-            if st["pos"] is not None and ((x - st["pos"][0]) ** 2 + (y - st["pos"][1]) ** 2) ** 0.5 < m * size:
-                continue
-            st["pos"] = (x, y)
-            if st["d"] is not None and st["d"] * d < 0:
-                t = st["u"] + (u - st["u"]) * st["d"] / (st["d"] - d)
-                st["ok"] = 0 <= t <= 1
-            if abs(d) > h * size or st["d"] is None:  # past the band, or the track's first position
-                side = 1 if d > 0 else -1
-                if st["side"] == -side and st["ok"]:
-                    out.append((f, tid, "in" if side > 0 else "out"))
-                st["side"] = side
-            st["d"], st["u"] = d, u
+            st = state.setdefault(tid, {"pos": None, "d": None, "u": None, "side": 0, "ok": False, "raw": 0,
+                                        "run": 0})
+            raw = 1 if d > 0 else -1
+            st["run"] = st["run"] + 1 if raw == st["raw"] else 1  # sightings in a row on this side
+            st["raw"] = raw
+            first = st["d"] is None
+            used = first or ((x - st["pos"][0]) ** 2 + (y - st["pos"][1]) ** 2) ** 0.5 >= m * size
+            if used:
+                st["pos"] = (x, y)
+                if not first and st["d"] * d < 0:
+                    t = st["u"] + (u - st["u"]) * st["d"] / (st["d"] - d)
+                    st["ok"] = 0 <= t <= 1
+                st["d"], st["u"] = d, u
+            past_band = used and abs(d) > h * size
+            held = st["run"] >= SETTLE_FRAMES and abs(d) > SETTLE_BAND * h * size and st["d"] * d > 0
+            if past_band or held or first:  # the track's first position decides its side
+                if st["side"] == -raw and st["ok"]:
+                    out.append((f, tid, "in" if raw > 0 else "out"))
+                st["side"] = raw
     return out
 
 
