@@ -19,7 +19,7 @@ from yolotrack.tracker.mot_io import read_mot
 from yolotrack.train.synth import ObjectState, SceneConfig
 from yolotrack.train.synth_cameras import MultiCameraScene, layout
 
-EMBEDDED = 30  # boxes the ReID network embedded in the scene (first frames and every reid_every-th)
+EMBEDDED = 17  # boxes the ReID network embedded in the scene (first frames and every reid_every-th)
 COSTS = [[0.19, 0.42], [0.432, 0.439]]
 
 

@@ -20,7 +20,7 @@ from yolotrack.core.detections import Detections
 from yolotrack.core.events import TrackEvent
 from yolotrack.tracker.reid_model import ReidModel
 
-DEFAULT_EVERY = 5  # frames between two embeddings of one track (its first frame always)
+DEFAULT_EVERY = 10  # frames between two embeddings of one track (its first frame always)
 
 
 class ReidTracker:
