@@ -24,6 +24,7 @@ import numpy as np
 
 SIZE = (32, 32)
 DIM = 64
+CHUNK = 120  # seeds per `collect` call (each with its own jitter stream: the demo's data was made in two)
 
 
 def collect(seeds: list[int], frames: int = 300, every: int = 5, min_vis: float = 0.35,
@@ -158,7 +159,12 @@ def main() -> int:
         d = np.load(args.data)
         x, y = d["x"], d["y"]
     else:
-        x, y, c = collect(list(range(*args.seeds)))
+        parts = [collect(list(range(a, min(a + CHUNK, args.seeds[1]))), rng_seed=a)
+                 for a in range(args.seeds[0], args.seeds[1], CHUNK)]
+        offsets = np.cumsum([0] + [int(p[1].max()) + 1 for p in parts[:-1]])
+        x = np.concatenate([p[0] for p in parts])
+        y = np.concatenate([p[1] + o for p, o in zip(parts, offsets, strict=True)])
+        c = np.concatenate([p[2] for p in parts])
         if args.data is not None:
             np.savez(args.data, x=x, y=y, c=c)
     print(f"{len(x)} crops of {len(np.unique(y))} objects ({time.time() - t0:.0f} s)", flush=True)
