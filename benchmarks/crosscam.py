@@ -89,7 +89,8 @@ def reid_pass(seed: int, n_cameras: int, frames: int, tracked: Tracked, model_pa
     from yolotrack.tracker.reid_model import ReidModel
     from yolotrack.tracker.reid_tracker import ReidTracker
 
-    digest = hashlib.sha256(model_path.read_bytes()).hexdigest()[:12]
+    code = b"".join((ROOT / "tracker" / f).read_bytes() for f in ("reid_model.py", "reid_tracker.py"))
+    digest = hashlib.sha256(model_path.read_bytes() + code).hexdigest()[:12]  # the model and the code that runs it
     cache = work / f"reid{seed}_c{n_cameras}_f{frames}_{digest}_e{every}.pkl"
     if cache.is_file():
         with open(cache, "rb") as f:
@@ -134,6 +135,37 @@ def reid_cost(model_path: Path, boxes: int, rounds: int = 200) -> tuple[float, f
         model.embed(image, b)
         t.append(time.perf_counter() - t0)
         c.append(time.thread_time() - c0)
+    a, ca = np.asarray(t) * 1000, np.asarray(c) * 1000
+    return float(a.mean()), float(np.percentile(a, 99)), float(ca.mean())
+
+
+def reid_stream_cost(model_path: Path, tracks: int, frames: int, every: int) -> tuple[float, float, float]:
+    """Milliseconds per camera frame of `ReidTracker.embed` at `tracks` tracks (a birth and a death
+    every 10 frames, boxes of 36-96 px on a 640x384 frame), after a warm-up: wall mean and p99, and
+    the thread's CPU time mean. This is what the ReID network adds to each camera's tracking stage."""
+    from yolotrack.tracker.reid_model import ReidModel
+    from yolotrack.tracker.reid_tracker import ReidTracker
+
+    rng = np.random.default_rng(0)
+    emb = ReidTracker(None, ReidModel(model_path), every)
+    image = rng.integers(0, 255, (384, 640, 3), np.uint8)
+    ids = list(range(1, tracks + 1))
+    nxt = tracks + 1
+    xy = rng.uniform(0, 500, (tracks, 2))
+    wh = rng.uniform(36, 96, (tracks, 2))
+    boxes = np.concatenate([xy, xy + wh], 1)
+    t, c = [], []
+    for i in range(frames):
+        if i % 10 == 0:
+            ids.pop(int(rng.integers(len(ids))))
+            ids.append(nxt)
+            nxt += 1
+        d = Detections(boxes, np.full(tracks, 0.9), np.zeros(tracks), track_ids=ids)
+        c0, t0 = time.thread_time(), time.perf_counter()
+        emb.embed(d, i, image)
+        if i >= 2 * every:  # the first frame embeds every track at once
+            t.append(time.perf_counter() - t0)
+            c.append(time.thread_time() - c0)
     a, ca = np.asarray(t) * 1000, np.asarray(c) * 1000
     return float(a.mean()), float(np.percentile(a, 99)), float(ca.mean())
 
@@ -224,6 +256,7 @@ def main() -> int:
     ap.add_argument("--cost-cameras", type=int, default=4)
     ap.add_argument("--cost-frames", type=int, default=1500)
     ap.add_argument("--only-track", action="store_true", help="fill the cache and stop")
+    ap.add_argument("--only-cost", action="store_true", help="measure the costs only")
     args = ap.parse_args()
 
     import yolotrack
@@ -233,7 +266,7 @@ def main() -> int:
           f"{platform.python_version()}, numpy {np.__version__}, yolotrack {getattr(yolotrack, '__version__', '?')}, "
           f"load average {os.getloadavg()[0]:.1f}")
     scenes = {}
-    for seed in [*args.tune, *args.test]:
+    for seed in [] if args.only_cost else [*args.tune, *args.test]:
         t0 = time.time()
         scenes[seed] = track_scene(seed, args.cameras, args.frames, args.work)
         print(f"scene {seed}: {args.cameras} cameras x {args.frames} frames tracked ({time.time() - t0:.0f} s)",
@@ -245,7 +278,7 @@ def main() -> int:
         return None if feature == NONE else demo_reid_path() if feature == DEMO else Path(feature)
 
     feats: dict[tuple[str, int], Tracked] = {}
-    for feature in args.features:
+    for feature in [] if args.only_cost else args.features:
         path = model_of(feature)
         if path is None:
             continue
@@ -275,12 +308,14 @@ def main() -> int:
             return [0.005, 0.01, 0.015, 0.02, 0.03, 0.05, 0.1]
         return [0.02, 0.04, 0.06, 0.08, 0.1, 0.15, 0.2, 0.3]
 
+    if args.only_cost:
+        args.tune, args.test = [], []
     print(f"\n{args.cameras} cameras, {'links' if args.links else 'no links'}; tuning scenes "
           + " ".join(map(str, args.tune)))
     base = [run(s, None) for s in args.tune]
-    print(f"  per-camera ids: IDF1 {' '.join(f'{v:.3f}' for v in base)}  mean {np.mean(base):.4f}")
+    print(f"  per-camera ids: IDF1 {' '.join(f'{v:.3f}' for v in base)}  mean {np.mean(base or [0]):.4f}")
     picks: list[tuple[str, float, float, str]] = []
-    for feature in args.features:
+    for feature in args.features if args.tune else []:
         best, best_mean = (0.0, 1.0), -1.0
         for th in grid(feature):
             for ra in args.ratios:
@@ -315,6 +350,9 @@ def main() -> int:
             print(f"cost: ReID {feature} embed() of {k} boxes: wall mean {m:.2f} ms, p99 {p:.2f} ms, CPU mean "
                   f"{cm:.2f} ms "
                   f"(load average {os.getloadavg()[0]:.1f})")
+        m, p, cm = reid_stream_cost(path, args.tracks, args.cost_frames, args.every)
+        print(f"cost: ReID {feature} per camera frame at {args.tracks} tracks, every {args.every} frames: wall mean "
+              f"{m:.2f} ms, p99 {p:.2f} ms, CPU mean {cm:.2f} ms (load average {os.getloadavg()[0]:.1f})")
     return 0
 
 

@@ -5,7 +5,7 @@ results. With a ReID network those are replaced, after tracking, by the network'
 the tracked boxes (the tracker itself still matched on whatever it had, e.g. the detector's pooled
 features for `botsort.appearance`). A forward per box and frame is more than the gallery needs:
 a track's first box is always embedded (the gallery decides a new track's global id on it), then
-every `every` frames; rows not embedded this frame are zero, which the gallery skips (it keeps
+every `every` frames (tracks born together take turns); rows not embedded this frame are zero, which the gallery skips (it keeps
 the track's smoothed feature). Coasted frames (`pipeline.detect_every`) are not embedded: their
 boxes are predictions.
 """
@@ -61,7 +61,9 @@ class ReidTracker:
             if due.any():
                 emb[due] = self.model.embed(image, out.xyxy[due])
                 for t in tids[due].tolist():
-                    last[t] = frame_index
+                    # a new track's next turn comes after every - (id % every) frames: tracks born
+                    # together (a stream's first frame) then take turns instead of all at once
+                    last[t] = frame_index if t in last else frame_index - t % self.every
             if len(last) > 4 * max(64, len(tids)):  # forget tracks that ended long ago
                 keep = set(tids.tolist())
                 self._last = {t: f for t, f in last.items() if t in keep or frame_index - f < 10 * self.every}
