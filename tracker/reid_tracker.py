@@ -5,8 +5,8 @@ results. With a ReID network those are replaced, after tracking, by the network'
 the tracked boxes (the tracker itself still matched on whatever it had, e.g. the detector's pooled
 features for `botsort.appearance`). A forward per box and frame is more than the gallery needs:
 a track's first box is always embedded (the gallery decides a new track's global id on it), then
-every `every` frames (tracks born together take turns); rows not embedded this frame are zero, which the gallery skips (it keeps
-the track's smoothed feature). Coasted frames (`pipeline.detect_every`) are not embedded: their
+every `every` frames (tracks born together take turns); rows not embedded this frame are zero,
+which the gallery skips (it keeps the track's smoothed feature). Coasted frames (`pipeline.detect_every`) are not embedded: their
 boxes are predictions.
 """
 
