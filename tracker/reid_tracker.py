@@ -6,8 +6,8 @@ the tracked boxes (the tracker itself still matched on whatever it had, e.g. the
 features for `botsort.appearance`). A forward per box and frame is more than the gallery needs:
 a track's first box is always embedded (the gallery decides a new track's global id on it), then
 every `every` frames (tracks born together take turns); rows not embedded this frame are zero,
-which the gallery skips (it keeps the track's smoothed feature). Coasted frames (`pipeline.detect_every`) are not embedded: their
-boxes are predictions.
+which the gallery skips (it keeps the track's smoothed feature). Coasted frames
+(`pipeline.detect_every`) are not embedded: their boxes are predictions.
 """
 
 from __future__ import annotations
