@@ -273,4 +273,5 @@ def test_the_grid_honours_the_cameras_files_links(qtbot, open_window, fixtures_d
     shown = {t.name: t.shown.detections for t in win.grid.visible()}
     assert (shown["cam0"].global_ids >= 1).all() and (shown["cam1"].global_ids >= 1).all()
     assert shown["cam2"].global_ids is None, "a camera the file does not name gets no global id"
+    assert shown["cam0"].embeddings is not None and shown["cam0"].embeddings.shape[1] == 64  # the demo ReID
     assert win.controller._global_ids is gallery and gallery.cameras == ["cam0", "cam1"]

@@ -34,3 +34,20 @@ def test_first_frames_always_then_every_nth_frame_tracks_born_together_take_turn
     assert counts == [20, 2, 2, 2, 2, 3, 2, 2, 2, 2, 2, 2]
     untracked = Detections(np.zeros((1, 4)), np.ones(1), [0])
     assert emb.embed(untracked, 12, image).embeddings is None
+
+
+def test_an_inactive_wrapper_leaves_the_tracked_results_alone() -> None:
+    from yolotrack.core.config import Config
+    from yolotrack.tracker import build_tracker
+
+    model = load_reid(DEMO)
+    assert model is not None
+    wanted = [False]
+    t = ReidTracker(build_tracker(Config().tracker, 30.0), model, every=10, active=lambda: wanted[0])
+    image = np.random.default_rng(1).integers(0, 255, (96, 640, 3), np.uint8)
+    dets = Detections(np.array([[10, 10, 50, 60], [100, 10, 140, 60]], np.float32), np.full(2, 0.9), np.zeros(2))
+    out = t.update_detections(dets, 0, image=image)
+    assert out.track_ids is not None and out.embeddings is None  # one camera in the grid: no forward
+    wanted[0] = True
+    out = t.update_detections(dets, 1, image=image)
+    assert out.embeddings is not None and (np.abs(out.embeddings).sum(1) > 0).tolist() == [True] * len(out)

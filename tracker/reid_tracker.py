@@ -12,6 +12,7 @@ which the gallery skips (it keeps the track's smoothed feature). Coasted frames
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -24,12 +25,16 @@ DEFAULT_EVERY = 10  # frames between two embeddings of one track (its first fram
 
 
 class ReidTracker:
-    """Wraps any `TrackerLike`; everything but `update_detections` and `coast` is the inner tracker's."""
+    """Wraps any `TrackerLike`; everything but `update_detections` and `coast` is the inner tracker's.
+    `active`: asked each frame whether embeddings are wanted now (the GUI grid: only while it shows
+    two cameras or more); None = always."""
 
-    def __init__(self, inner: Any, model: ReidModel, every: int = DEFAULT_EVERY) -> None:
+    def __init__(self, inner: Any, model: ReidModel, every: int = DEFAULT_EVERY,
+                 active: Callable[[], bool] | None = None) -> None:
         self.inner = inner
         self.model = model
         self.every = max(1, int(every))
+        self.active = active
         self._last: dict[int, int] = {}  # track id -> frame index of its last embedding
 
     def __getattr__(self, name: str) -> Any:
@@ -37,6 +42,9 @@ class ReidTracker:
 
     def update_detections(self, dets: Detections, frame_index: int, image: np.ndarray | None = None) -> Detections:
         out = self.inner.update_detections(dets, frame_index, image=image)
+        if self.active is not None and not self.active():
+            self._last.clear()  # when embeddings are wanted again, every track starts afresh
+            return out
         return self.embed(out, frame_index, image)
 
     def coast(self, frame_index: int, names: dict[int, str], image: np.ndarray | None = None) -> Detections:

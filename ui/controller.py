@@ -574,7 +574,11 @@ class PipelineController(QObject):
         from yolotrack.tracker.reid_tracker import ReidTracker
 
         every = cfg.global_ids.reid_every
-        return lambda fps: ReidTracker(SwitchableTracker(make, fps, switch), model, every)
+
+        def grid() -> bool:  # global ids (and so embeddings) only while the grid shows two cameras or more
+            return len(self._slots) > 1
+
+        return lambda fps: ReidTracker(SwitchableTracker(make, fps, switch), model, every, active=grid)
 
     def _watch(self, pipe: Pipeline) -> None:
         """Turns the end or failure of a pipeline into a signal (the UI never calls wait())."""
