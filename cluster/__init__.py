@@ -69,7 +69,7 @@ def global_ids(cameras: Sequence[Camera], cfg: Config, links: Sequence[Link] | N
     g = cfg.global_ids
     if not g.enabled:
         return None
-    return GlobalIds([c.name for c in cameras], links, match_thresh=g.match_thresh, max_s=g.max_s)
+    return GlobalIds.from_config([c.name for c in cameras], links, g)
 
 
 __all__ = ["CameraGroup", "global_ids", "plan_groups", "run_cameras"]

@@ -63,6 +63,14 @@ class CameraTracker:
         self.conf = cfg.model.conf
         self.class_ids = None if class_ids is None else np.asarray(list(class_ids), np.int64)
         self.tracker: TrackerLike | None = make_tracker(cfg, fps) if cfg.tracker.enabled else None
+        if self.tracker is not None:
+            from yolotrack.tracker.reid_model import reid_for
+
+            model = reid_for(cfg.global_ids)  # global ids on a ReID network: it embeds the tracked boxes
+            if model is not None:
+                from yolotrack.tracker.reid_tracker import ReidTracker
+
+                self.tracker = ReidTracker(self.tracker, model, cfg.global_ids.reid_every)
         self.resumable = all(hasattr(self.tracker, m) for m in ("state", "restore")) if self.tracker else False
         self._id_offset = 0  # trackers without state(): shift their ids past the ones already written
         if state is not None and self.resumable:

@@ -26,11 +26,13 @@ REPLAYABLE = (SourceKind.FILE, SourceKind.IMAGES)  # sources that can go back to
 
 
 def pools_embeddings(group: CameraGroup) -> bool:
-    """Whether the group's detector pools appearance features: for global ids, or when any camera's
-    tracker matches on appearance (the others ignore them)."""
+    """Whether the group's detector pools appearance features: for global ids (unless a ReID network
+    gives them), or when any camera's tracker matches on appearance (the others ignore them)."""
     from yolotrack.tracker import wants_embeddings
+    from yolotrack.tracker.reid_model import reid_for
 
-    return group.config.global_ids.enabled or any(wants_embeddings(c.tracker) for c in group.configs.values())
+    g = group.config.global_ids
+    return (g.enabled and reid_for(g) is None) or any(wants_embeddings(c.tracker) for c in group.configs.values())
 
 
 def warm_key(group: CameraGroup) -> str:

@@ -33,13 +33,14 @@ def run(args: argparse.Namespace) -> int:
         cfg = dataclasses.replace(cfg, ui=dataclasses.replace(cfg.ui, fullscreen=True))
     if args.frames < 1:
         raise UsageError("--frames must be at least 1")
-    cameras = None
+    cameras = links = None
     if args.cameras:
-        from yolotrack.core.cameras import load_cameras
+        from yolotrack.core.cameras import load_site
 
         if args.source is not None:
             raise UsageError("--source does not go with --cameras: the cameras file names the sources")
-        cameras = load_cameras(args.cameras)
+        site = load_site(args.cameras)
+        cameras, links = site.cameras, site.links
         if len(cameras) > 9:
             raise UsageError(f"{args.cameras} has {len(cameras)} cameras; the window shows at most 9 (3x3): use "
                              "'yolotrack run --cameras' for more")
@@ -62,4 +63,4 @@ def run(args: argparse.Namespace) -> int:
     explicit |= preset_keys(getattr(args, "config", None))  # a chosen preset wins over remembered values
     shot = Path(args.screenshot) if args.screenshot else None
     return run_gui(cfg, frozenset(explicit), screenshot=shot, frames=args.frames, timeout=args.timeout,
-                   cameras=cameras)
+                   cameras=cameras, links=links)

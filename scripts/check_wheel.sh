@@ -20,7 +20,7 @@ assert not bad, f"the wheel installs more than yolotrack: {bad}"
 for need in ("yolotrack/configs/default.yaml", "yolotrack/configs/webcam.yaml",
              "yolotrack/assets/demo/demo.mp4", "yolotrack/assets/demo/yolov12n-demo.safetensors",
              "yolotrack/assets/demo/yolov12n-seg-demo.safetensors",
-             "yolotrack/assets/demo/yolov12n-pose-demo.safetensors"):
+             "yolotrack/assets/demo/yolov12n-pose-demo.safetensors", "yolotrack/assets/demo/yolotrack-reid-demo.onnx"):
     assert need in names, f"the wheel lacks {need}"
 import os
 size = os.path.getsize(sys.argv[1])

@@ -61,8 +61,29 @@ def test_group_detector_pools_embeddings_when_a_camera_matches_on_appearance(fix
 
     assert not build_group_pipeline(plan_groups(plain, base)[0], no_sinks).detector.embeddings
     assert build_group_pipeline(plan_groups(seeing, base)[0], no_sinks).detector.embeddings
-    with_ids = set_values(base, {"global_ids.enabled": True})  # global ids match on the same features
+    with_ids = set_values(base, {"global_ids.enabled": True, "global_ids.reid": "none"})  # on the same features
     assert build_group_pipeline(plan_groups(plain, with_ids)[0], no_sinks).detector.embeddings
+    on_reid = set_values(base, {"global_ids.enabled": True})  # the demo ReID network gives them: no pooling
+    assert not build_group_pipeline(plan_groups(plain, on_reid)[0], no_sinks).detector.embeddings
+
+
+def test_camera_tracker_with_reid_embeds_tracked_boxes_and_stays_resumable() -> None:
+    from yolotrack.tracker.reid_tracker import ReidTracker
+
+    cfg = Config()  # global ids on the demo ReID network (the default)
+    dets = Detections(np.array([[0, 0, 30, 30], [50, 50, 90, 90]], np.float32), np.array([0.9, 0.8], np.float32),
+                      np.array([0, 1]))
+    image = np.full((120, 160, 3), 90, np.uint8)
+    t = CameraTracker("a", cfg, None, 25)
+    assert isinstance(t.tracker, ReidTracker) and t.resumable
+    out = t.update_detections(dets, 0, image=image)
+    assert out.track_ids.tolist() == [1, 2] and out.embeddings is not None and out.embeddings.shape == (2, 64)
+    assert np.allclose(np.linalg.norm(out.embeddings, axis=1), 1.0, atol=1e-6)
+    state = t.tracker.state()
+    t2 = CameraTracker("a", cfg, None, 25, state=state, next_id=3, id_floor_from=1)
+    assert t2.resumable and t2.tracker.state()["next_id"] == state["next_id"]
+    plain = CameraTracker("a", set_values(cfg, {"global_ids.reid": "none"}), None, 25)
+    assert not isinstance(plain.tracker, ReidTracker)
 
 
 def test_camera_tracker_filters_per_camera_and_never_gives_an_id_below_the_floor() -> None:

@@ -19,6 +19,9 @@ from yolotrack.tracker.mot_io import read_mot
 from yolotrack.train.synth import ObjectState, SceneConfig
 from yolotrack.train.synth_cameras import MultiCameraScene, layout
 
+EMBEDDED = 17  # boxes the ReID network embedded in the scene (first frames and every reid_every-th)
+COSTS = [[0.19, 0.42], [0.432, 0.439]]
+
 
 def yolotrack(*args: str, timeout: float = 500) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "OMP_NUM_THREADS": "1"}  # see demo_detector
@@ -191,3 +194,65 @@ def test_run_cameras_writes_one_global_id_per_object_to_every_camera(tmp_path: P
     assert all(len(ids) == 1 for ids in got.values()), got
     assert got["cam0", 1] == got["cam1", 1], "the walker keeps its id from cam0 in cam1"
     assert len(got["cam0", 1] | got["cam0", 2] | got["cam1", 3]) == 3
+
+
+def test_exact_global_ids_with_the_demo_reid_model(demo_detector) -> None:
+    """The same scene with global ids on the bundled ReID network (real ONNX Runtime inference on the
+    tracked boxes, `ReidTracker` as `run --cameras` wraps each camera's tracker), the config's
+    defaults: the same ids as on the detector's features."""
+    from yolotrack.core.config import Config
+    from yolotrack.tracker import build_tracker
+    from yolotrack.tracker.global_ids import GlobalIds
+    from yolotrack.tracker.reid_model import reid_for
+    from yolotrack.tracker.reid_tracker import ReidTracker
+
+    g = Config().global_ids
+    model = reid_for(g)
+    assert model is not None and model.size == (32, 32) and model.dim == 64
+    scene = two_camera_scene()
+    names = [v.name for v in scene.views]
+    trackers = {n: ReidTracker(build_tracker(Config().tracker, 30.0), model, g.reid_every) for n in names}
+    gallery = GlobalIds.from_config(names, None, g)
+    assert gallery.match_thresh == g.reid_thresh
+    got: dict[tuple[str, int], set[int]] = {}
+    embedded = 0
+    for i, views in enumerate(scene.frames()):
+        for n, view, dets in zip(names, views, demo_detector([v.image for v in views]), strict=True):
+            out = trackers[n].update_detections(dets, i, image=view.image)
+            trackers[n].pop_events()
+            assert out.embeddings is not None and out.embeddings.shape == (len(out), 64)
+            embedded += int((np.abs(out.embeddings).sum(1) > 0).sum())
+            gallery.label(n, i / 30.0, out)
+            gt = {o.track_id: o.xyxy for o in view.objects}
+            for box, gid in zip(out.xyxy, out.global_ids, strict=True):
+                owner = min(gt, key=lambda k: np.abs(np.subtract(gt[k], box)).sum())
+                got.setdefault((n, owner), set()).add(int(gid))
+    assert got == {("cam0", 1): {1}, ("cam0", 2): {2}, ("cam1", 3): {3}, ("cam1", 1): {1}}
+    assert gallery.issued == 3
+    assert embedded == EMBEDDED
+
+
+def test_reid_embeddings_tell_the_walker_apart_across_cameras() -> None:
+    """ReidModel.embed on crops of the rendered scene: the walker in cam1 is nearest to itself in
+    cam0, not to cam0's other object; the exact costs pin the bundled model and its preprocessing."""
+    from yolotrack.tracker.reid_model import DEMO, load_reid
+
+    model = load_reid(DEMO)
+    assert model is not None
+    frames = list(two_camera_scene().frames())
+    a = {o.track_id: o.xyxy for o in frames[20][0].objects}  # cam0 at frame 20: the walker (1) and object 2
+    b = {o.track_id: o.xyxy for o in frames[30][1].objects}  # cam1 at frame 30: the walker and object 3
+    ea = model.embed(frames[20][0].image, np.asarray([a[1], a[2]]))
+    eb = model.embed(frames[30][1].image, np.asarray([b[1], b[3]]))
+    assert ea.dtype == np.float32 and np.allclose(np.linalg.norm(ea, axis=1), 1.0, atol=1e-6)
+    cost = (1 - (eb @ ea.T).astype(np.float64)) / 2  # rows: cam1's walker, object 3; columns: cam0's walker, object 2
+    assert np.round(cost, 3).tolist() == COSTS
+    assert model.embed(frames[0][0].image, np.zeros((0, 4))).shape == (0, 64)
+
+
+def test_a_missing_reid_model_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "cams.yaml").write_text("cameras:\n  - {name: a, source: demo}\n  - {name: b, source: demo}\n")
+    proc = yolotrack("run", "--cameras", str(tmp_path / "cams.yaml"), "--out", str(tmp_path / "out"),
+                     f"global_ids.reid={tmp_path / 'nope.onnx'}")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1].endswith(f"ReID model {tmp_path / 'nope.onnx'} does not exist")

@@ -102,3 +102,32 @@ def test_the_overlay_shows_the_global_id_and_draws_in_its_colour() -> None:
     assert r.color(d, 0) == color_for(7) and r.color(d, 1) == color_for(4)
     img = r.draw(np.zeros((64, 100, 3), np.uint8), d, trails={3: np.array([[5, 60], [30, 60], [60, 60]], np.float32)})
     assert tuple(int(v) for v in img[45, 10]) == color_for(7), "the box edge in the global id's colour"
+
+
+def test_the_ratio_test_refuses_a_new_track_between_two_look_alikes() -> None:
+    e = np.eye(16, dtype=np.float32)
+
+    def one(tid: int, feat: np.ndarray) -> Detections:
+        return Detections(np.zeros((1, 4)), np.ones(1), [0], track_ids=[tid], embeddings=feat[None])
+
+    for ratio, want in ((1.0, [1, 2]), (0.5, [3, 1])):
+        g = GlobalIds(["a", "b"], match_thresh=0.5, ratio=ratio)
+        g.label("a", 0.0, one(1, e[0]))  # object A, global id 1
+        g.label("a", 0.0, one(2, e[1]))  # object B, global id 2
+        between = one(1, e[0] + 0.9 * e[1])  # costs 0.128 to A, 0.165 to B: a guess
+        clear = one(2, e[0] + 0.2 * e[1])  # costs 0.010 to A, 0.40 to B
+        g.label("b", 0.5, between)
+        g.label("b", 0.5, clear)
+        got = [int(d.global_ids[0]) for d in (between, clear) if d.global_ids is not None]
+        # without the test the guess takes A's id, and the clear one, A's id now held in b, takes B's;
+        # with ratio 0.5 the guess gets a fresh id and the clear one A's
+        assert got == want, ratio
+
+
+def test_zero_rows_are_frames_a_track_was_not_embedded() -> None:
+    g = GlobalIds(["a", "b"], match_thresh=0.2)
+    assert gids(g, "a", 0.0, (1, 0, 0)) == [1]
+    blank = Detections(np.zeros((1, 4)), np.ones(1), [0], track_ids=[1], embeddings=np.zeros((1, 16)))
+    g.label("a", 0.1, blank)  # a frame without an embedding keeps the track's feature and its id
+    assert blank.global_ids is not None and blank.global_ids.tolist() == [1]
+    assert gids(g, "b", 0.2, (5, 0, 0)) == [1]

@@ -251,3 +251,27 @@ def test_snapshot_and_recording_belong_to_the_selected_camera(qtbot, open_window
     with qtbot.waitSignal(win.controller.recording_saved, timeout=WAIT) as saved:
         qtbot.keyClick(win, Qt.Key.Key_R)
     assert Path(saved.args[0]).name.startswith("cam1-") and Path(saved.args[0]).stat().st_size > 0
+
+
+def test_the_grid_honours_the_cameras_files_links(qtbot, open_window, fixtures_dir, tmp_path, videos):
+    """`gui --cameras FILE` with links: the grid's gallery knows the file's cameras and links; a camera
+    added later, which the file does not name, gets no global id (as in `run --cameras`)."""
+    from yolotrack.core.cameras import Link
+
+    links = [Link("cam0", "cam1", 0.0, 5.0), Link("cam1", "cam0", 0.0, 5.0)]
+    win = open_window(grid_cfg(fixtures_dir, tmp_path, "", "source.loop=true"), cameras=cams(videos, 2), links=links)
+    win.set_layout("2x2")
+    gallery = win.controller._global_ids
+    assert gallery is not None and gallery.cameras == ["cam0", "cam1"] and not gallery._every_pair
+    assert gallery._hi.tolist() == [[float("-inf"), 5.0], [5.0, float("-inf")]]
+    win.controller.add_camera(Camera("cam2", str(videos[2])))
+    qtbot.waitUntil(lambda: len(win.grid.visible()) == 3 and all(
+        t.frames_shown >= 3 and t.shown.detections.track_ids is not None and len(t.shown.detections) > 0
+        for t in win.grid.visible()), timeout=WAIT)
+    qtbot.waitUntil(lambda: all(t.shown.detections.global_ids is not None for t in win.grid.visible()[:2]),
+                    timeout=WAIT)
+    shown = {t.name: t.shown.detections for t in win.grid.visible()}
+    assert (shown["cam0"].global_ids >= 1).all() and (shown["cam1"].global_ids >= 1).all()
+    assert shown["cam2"].global_ids is None, "a camera the file does not name gets no global id"
+    assert shown["cam0"].embeddings is not None and shown["cam0"].embeddings.shape[1] == 64  # the demo ReID
+    assert win.controller._global_ids is gallery and gallery.cameras == ["cam0", "cam1"]

@@ -13,6 +13,13 @@ decided once, at the first frame the track is reported, and kept for the track's
   `tracker.botsort.appearance` uses them), smoothed per track by the same moving average as
   BoT-SORT's (`tracker.reid`). Candidates are pooled per global id (its best track), new tracks
   of one frame are assigned jointly, and a pair only counts below `match_thresh`;
+- an ambiguous match is refused: when the new track's best candidate costs more than `ratio` times
+  its second best (another global id: Lowe's ratio test, free of the features' cost scale), it
+  gets a fresh id. A wrong merge costs more than a
+  missed one (two objects then share an id in every camera), so the gallery does not guess;
+- the features are `Detections.embeddings` of the tracked results: the detector's pooled ones,
+  or a ReID network's (`tracker.reid_tracker` puts them there, zero rows on frames a track was
+  not embedded, which are skipped);
 - a global id a track of the same camera holds (or held within `BUSY_S`) is never given again
   in that camera: one object is not twice in one picture. Everything else gets a fresh id.
 
@@ -40,12 +47,14 @@ from yolotrack.tracker import reid
 from yolotrack.tracker.matching import linear_assignment
 
 if TYPE_CHECKING:
+    from yolotrack.core.config import GlobalIdsConfig
     from yolotrack.pipeline.contracts import Result
 
 _EMPTY = np.zeros(0, np.int64)
 BUSY_S = 1.0  # seconds a global id stays reserved in a camera after its track there was last seen
 DEFAULT_MAX_S = 60.0
 DEFAULT_MATCH_THRESH = 0.03  # chosen on the tuning scenes of benchmarks/crosscam.py
+DEFAULT_RATIO = 1.0  # 1: no ratio test
 
 
 def all_pairs(cameras: Sequence[str]) -> list[Link]:
@@ -62,11 +71,12 @@ class GlobalIds:
             named in `cameras` joins at its first frame.
         match_thresh: the largest appearance cost (1 - cos) / 2 that joins two tracks.
         max_s: the end of the window of links that give none (all of them when `links` is None).
+        ratio: a new track's best candidate must cost at most this share of its second best.
     """
 
     def __init__(self, cameras: Sequence[str], links: Sequence[Link] | None = None, *,
                  match_thresh: float = DEFAULT_MATCH_THRESH, max_s: float = DEFAULT_MAX_S,
-                 ema: float = reid.EMA_ALPHA) -> None:
+                 ema: float = reid.EMA_ALPHA, ratio: float = DEFAULT_RATIO) -> None:
         self.cameras = list(dict.fromkeys(cameras))
         self._cam = {name: i for i, name in enumerate(self.cameras)}
         self._every_pair = links is None  # then a camera first seen in `label` joins (the GUI's grid)
@@ -81,6 +91,7 @@ class GlobalIds:
             self._lo[a, b], self._hi[a, b] = ln.min_s, max_s if ln.max_s is None else ln.max_s
         self._keep_s = max(float(np.max(self._hi, initial=BUSY_S)), self._max_s if self._every_pair else 0) + 1.0
         self.match_thresh = float(match_thresh)
+        self.ratio = float(ratio)
         self.ema = float(ema)
         self._lock = threading.Lock()
         self._next = 1
@@ -96,6 +107,15 @@ class GlobalIds:
         self._row: list[np.ndarray] = [_EMPTY for _ in self.cameras]  # per camera: track id -> row (-1: none)
         self._now = -np.inf  # the newest timestamp seen from any camera
         self._frames = 0
+
+    @classmethod
+    def from_config(cls, cameras: Sequence[str], links: Sequence[Link] | None, g: GlobalIdsConfig) -> GlobalIds:
+        """The gallery `global_ids` describes: `reid_thresh` when a ReID network gives the features
+        (`tracker.reid_model.reid_for`), else `match_thresh` (the detector's pooled features)."""
+        from yolotrack.tracker.reid_model import reid_for
+
+        thresh = g.match_thresh if reid_for(g) is None else g.reid_thresh
+        return cls(cameras, links, match_thresh=thresh, max_s=g.max_s, ratio=g.ratio)
 
     @property
     def issued(self) -> int:
@@ -186,6 +206,9 @@ class GlobalIds:
                     order = np.argsort(inv, kind="stable")  # best track per global id
                     starts = np.flatnonzero(np.r_[True, np.diff(inv[order]) > 0])
                     per_gid = np.minimum.reduceat(cost[:, order], starts, axis=1)
+                    if self.ratio < 1 and per_gid.shape[1] > 1:
+                        two = np.partition(per_gid, 1, axis=1)[:, :2]
+                        per_gid[two[:, 0] > self.ratio * two[:, 1]] = 1.0
                     mr, mc, _, _ = linear_assignment(per_gid, self.match_thresh)
                     gids[mr], assigned[mr] = cg[mc], True
         for i in np.flatnonzero(~assigned):

@@ -14,7 +14,7 @@ from pathlib import Path
 from PyQt6.QtCore import QPoint, QSocketNotifier, QTimer
 from PyQt6.QtWidgets import QApplication, QWidget
 
-from yolotrack.core.cameras import Camera
+from yolotrack.core.cameras import Camera, Link
 from yolotrack.core.config import Config
 from yolotrack.core.errors import YolotrackError
 from yolotrack.ui.window import MainWindow
@@ -33,15 +33,16 @@ def _app() -> QApplication:
 
 
 def run_gui(cfg: Config, explicit: frozenset[str] = frozenset(), screenshot: Path | None = None,
-            frames: int = 10, timeout: float = 60.0, cameras: Sequence[Camera] | None = None) -> int:
+            frames: int = 10, timeout: float = 60.0, cameras: Sequence[Camera] | None = None,
+            links: Sequence[Link] | None = None) -> int:
     """Open the window and run the event loop; returns the exit code.
 
     With `screenshot`, wait until every visible tile has shown `frames` frames, save the whole
     window (what the X server shows) as PNG and quit: used by the Xvfb test and for the README
-    picture. `cameras`: from `--cameras FILE`.
+    picture. `cameras`, `links`: from `--cameras FILE`.
     """
     app = _app()
-    win = MainWindow(cfg, explicit=explicit, cameras=cameras)
+    win = MainWindow(cfg, explicit=explicit, cameras=cameras, links=links)
     win.show()
     result: dict[str, int] = {"code": 0}
     if screenshot is not None:

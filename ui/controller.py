@@ -26,7 +26,7 @@ from typing import Any
 
 from PyQt6.QtCore import QObject, pyqtSignal
 
-from yolotrack.core.cameras import Camera
+from yolotrack.core.cameras import Camera, Link
 from yolotrack.core.config import AnalyticsConfig, Config, build
 from yolotrack.core.errors import ConfigError, YolotrackError
 from yolotrack.core.urls import redact
@@ -338,10 +338,16 @@ class PipelineController(QObject):
         from yolotrack.tracker import wants_embeddings
 
         det = Detector.from_config(mcfg, source=self._calibration_source(),
-                                   embeddings=wants_embeddings(self.cfg.tracker) or self._global_ids is not None)
+                                   embeddings=wants_embeddings(self.cfg.tracker) or self._pools_for_global_ids())
         sizes = {file_frame_size(c.source) for c in self.cameras}
         det.warmup([s for s in sizes if s is not None] if len(sizes) == 1 else [], batch=max(1, len(self.cameras)))
         return det
+
+    def _pools_for_global_ids(self) -> bool:
+        """Global ids on the detector's pooled features (no ReID network in use)."""
+        from yolotrack.tracker.reid_model import reid_for
+
+        return self._global_ids is not None and reid_for(self.cfg.global_ids) is None
 
     def _calibration_source(self) -> list[str] | None:
         """What int8 calibrates on when `model.calibration` is empty: the cameras' files (a stream cannot
@@ -549,12 +555,30 @@ class PipelineController(QObject):
         if self._global_ids is not None and len(self._slots) > 1:
             self._global_ids.annotate(result)
 
+    def set_links(self, cameras: Sequence[Camera], links: Sequence[Link] | None) -> None:
+        """The cameras file's `links` for the grid's global ids (None: every pair, cameras join at
+        their first frame). With links, a camera the file does not name gets no global id, as in
+        `run --cameras`. A new gallery: global ids start again from 1."""
+        if self._global_ids is not None:
+            self._global_ids = _gallery(self.cfg, [c.name for c in cameras], links)
+
     def _tracker_factory(self, cfg: Config) -> Any:
         from yolotrack.tracker import tracker_factory
+        from yolotrack.tracker.reid_model import reid_for
 
         make = tracker_factory(cfg.tracker)
         switch = self.tracker_switch
-        return lambda fps: SwitchableTracker(make, fps, switch)
+        model = reid_for(cfg.global_ids)  # global ids on a ReID network: it embeds the tracked boxes
+        if model is None:
+            return lambda fps: SwitchableTracker(make, fps, switch)
+        from yolotrack.tracker.reid_tracker import ReidTracker
+
+        every = cfg.global_ids.reid_every
+
+        def grid() -> bool:  # global ids (and so embeddings) only while the grid shows two cameras or more
+            return len(self._slots) > 1
+
+        return lambda fps: ReidTracker(SwitchableTracker(make, fps, switch), model, every, active=grid)
 
     def _watch(self, pipe: Pipeline) -> None:
         """Turns the end or failure of a pipeline into a signal (the UI never calls wait())."""
@@ -682,8 +706,9 @@ def _with(cfg: Config, section: str, **changes: Any) -> Config:
     return dataclasses.replace(cfg, **{section: dataclasses.replace(getattr(cfg, section), **changes)})
 
 
-def _gallery(cfg: Config) -> GlobalIds | None:
-    """The grid's global ids: every camera linked to every other (a camera joins at its first frame)."""
+def _gallery(cfg: Config, cameras: Sequence[str] = (), links: Sequence[Link] | None = None) -> GlobalIds | None:
+    """The grid's global ids: the cameras file's links, else every camera linked to every other (a
+    camera joins at its first frame)."""
     if not cfg.global_ids.enabled:
         return None
-    return GlobalIds([], match_thresh=cfg.global_ids.match_thresh, max_s=cfg.global_ids.max_s)
+    return GlobalIds.from_config(cameras if links is not None else [], links, cfg.global_ids)

@@ -30,7 +30,7 @@ from PyQt6.QtWidgets import (
     QSplitter,
 )
 
-from yolotrack.core.cameras import Camera, load_cameras, save_cameras
+from yolotrack.core.cameras import Camera, Link, load_site, save_cameras
 from yolotrack.core.config import Config
 from yolotrack.core.errors import ConfigError, YolotrackError
 from yolotrack.core.files import atomic_write
@@ -77,11 +77,12 @@ class MainWindow(QMainWindow):
             win over remembered settings, which only fill the rest.
         autostart: open the cameras at once: `cameras`, else `source.uri` when the user gave it,
             else the cameras of the last session, else `source.uri` (the demo by default).
-        cameras: from `--cameras FILE`.
+        cameras: from `--cameras FILE`; `links`: that file's links, for the grid's global ids.
     """
 
     def __init__(self, cfg: Config, settings: GuiSettings | None = None, explicit: frozenset[str] = frozenset(),
-                 autostart: bool = True, cameras: Sequence[Camera] | None = None) -> None:
+                 autostart: bool = True, cameras: Sequence[Camera] | None = None,
+                 links: Sequence[Link] | None = None) -> None:
         super().__init__()
         self.settings = settings or GuiSettings()
         self._explicit = frozenset(explicit)
@@ -141,6 +142,8 @@ class MainWindow(QMainWindow):
         else:
             self.panel.set_webcams([])
         cams = self._first_cameras(cameras) if autostart else []
+        if cameras is not None and links is not None:
+            self.controller.set_links(cameras, links)
         self._init_loop(cams)
         self.set_cameras(cams)
         self.controller.load_model()
@@ -436,11 +439,12 @@ class MainWindow(QMainWindow):
                                               CAMERAS_FILTER)
         if path:
             try:
-                cams = load_cameras(path)
+                site = load_site(path)
             except ConfigError as e:
                 self.show_error(str(e))
                 return
-            self.set_cameras(cams)
+            self.controller.set_links(site.cameras, site.links)
+            self.set_cameras(site.cameras)
 
     def save_cameras_as(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Save cameras", self.settings.get_str("last_dir"), CAMERAS_FILTER)
