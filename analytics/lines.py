@@ -119,9 +119,9 @@ class LineCounter:
 
     def update(self, rows: np.ndarray, feats: np.ndarray, scale: np.ndarray, scale2: np.ndarray,
                class_ids: np.ndarray, new: np.ndarray | None = None,
-               last: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+               final: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """One frame (`feats`, `scale`, `scale2` from `box_features`, `box_scale`; `new`: the detections whose
-        tracks are seen for the first time). `last`: these are the tracks' final positions (the stream
+        tracks are seen for the first time). `final`: these are the tracks' final positions (the stream
         ends), used however little they moved: the minimum displacement waits for a step that will not
         come. Returns the crossings as (detection index, line index, +1 in / -1 out) arrays."""
         nl = len(self.lines)
@@ -136,7 +136,7 @@ class LineCounter:
         run = st[:, :, _RUN]
         np.copyto(run, np.where(st[:, :, _RAW] == raw, run + 1, 1.0))
         st[:, :, _RAW] = raw
-        if self.min_displacement > 0 and not last:
+        if self.min_displacement > 0 and not final:
             centre = p[:, 2 * nl:]
             last = self.centre[rows]
             use_t = np.square(centre - last).sum(axis=1) >= self.min_displacement2 * scale2  # inf - x: moved

@@ -149,7 +149,7 @@ class SourceAnalytics:
             feats = box_features(last[:, :4])
             scale, scale2 = box_scale(feats)
             k, line, direction = self._lines.update(vis_rows, feats, scale, scale2, last[:, 4].astype(np.int64),
-                                                    last=True)
+                                                    final=True)
             for kk, j, dr in zip(k.tolist(), line.tolist(), direction.tolist(), strict=True):
                 out.append(self._held_event(EventKind.LINE_CROSS, int(vis_rows[kk]), frame, ts, None,
                                             {"line": self._lines.lines[j].name,
