@@ -14,9 +14,10 @@ import numpy as np
 import pytest
 
 from yolotrack.core.cameras import load_site
+from yolotrack.core.detections import Detections
 from yolotrack.tracker.evaluate import ALL_CAMERAS, evaluate_cameras
 from yolotrack.tracker.mot_io import read_mot
-from yolotrack.train.synth import ObjectState, SceneConfig
+from yolotrack.train.synth import ObjectState, SceneConfig, SceneFrame
 from yolotrack.train.synth_cameras import MultiCameraScene, layout
 
 EMBEDDED = 17  # boxes the ReID network embedded in the scene (first frames and every reid_every-th)
@@ -27,6 +28,15 @@ def yolotrack(*args: str, timeout: float = 500) -> subprocess.CompletedProcess[s
     env = {**os.environ, "OMP_NUM_THREADS": "1"}  # see demo_detector
     return subprocess.run([sys.executable, "-m", "yolotrack", *args], capture_output=True, text=True,
                           timeout=timeout, check=False, env=env)
+
+
+def note_owners(got: dict, camera: str, view: SceneFrame, out: Detections) -> None:
+    """Add each tracked box's global id to the set of the ground-truth object nearest to it."""
+    gt = {o.track_id: o.xyxy for o in view.objects}
+    assert out.global_ids is not None
+    for box, gid in zip(out.xyxy, out.global_ids, strict=True):
+        owner = min(gt, key=lambda k: np.abs(np.subtract(gt[k], box)).sum())
+        got.setdefault((camera, owner), set()).add(int(gid))
 
 
 def test_layout_alternates_overlapping_and_disjoint_views() -> None:
@@ -147,10 +157,7 @@ def test_exact_global_ids_on_a_rendered_two_camera_scene(demo_detector) -> None:
             raised = [dataclasses.replace(e, source_id=n) for e in trackers[n].pop_events()]  # as the pipeline does
             events = gallery.label(n, i / 30.0, out, raised)
             assert all(e.global_id is not None for e in events), events
-            gt = {o.track_id: o.xyxy for o in view.objects}
-            for box, gid in zip(out.xyxy, out.global_ids, strict=True):
-                owner = min(gt, key=lambda k: np.abs(np.subtract(gt[k], box)).sum())
-                got.setdefault((n, owner), set()).add(int(gid))
+            note_owners(got, n, view, out)
     assert got == {("cam0", 1): {1}, ("cam0", 2): {2}, ("cam1", 3): {3}, ("cam1", 1): {1}}
     assert gallery.issued == 3
 
@@ -223,10 +230,7 @@ def test_exact_global_ids_with_the_demo_reid_model(demo_detector) -> None:
             assert out.embeddings is not None and out.embeddings.shape == (len(out), 64)
             embedded += int((np.abs(out.embeddings).sum(1) > 0).sum())
             gallery.label(n, i / 30.0, out)
-            gt = {o.track_id: o.xyxy for o in view.objects}
-            for box, gid in zip(out.xyxy, out.global_ids, strict=True):
-                owner = min(gt, key=lambda k: np.abs(np.subtract(gt[k], box)).sum())
-                got.setdefault((n, owner), set()).add(int(gid))
+            note_owners(got, n, view, out)
     assert got == {("cam0", 1): {1}, ("cam0", 2): {2}, ("cam1", 3): {3}, ("cam1", 1): {1}}
     assert gallery.issued == 3
     assert embedded == EMBEDDED

@@ -45,7 +45,7 @@ def collect(seeds: list[int], frames: int = 300, every: int = 5, min_vis: float 
             if i % every:
                 scene._step()  # only sampled frames are drawn: drawing is most of the time
                 continue
-            views = [gen._render(i) for gen in _place(scene)]
+            views = [gen._render(i) for gen in scene.placed()]
             scene._step()
             for k, f in enumerate(views):
                 objs = [o for o in f.objects if o.visibility >= min_vis
@@ -64,20 +64,6 @@ def collect(seeds: list[int], frames: int = 300, every: int = 5, min_vis: float 
                 top = max(top, *(o.track_id for o in objs))
         base += top + 1
     return np.concatenate(xs), np.asarray(ys, np.int64), np.asarray(cs, np.int64)
-
-
-def _place(scene):  # noqa: ANN001, ANN202 - as MultiCameraScene.frames does, without drawing every frame
-    import copy
-
-    for view, gen in zip(scene.views, scene.cams, strict=True):
-        seen = []
-        for o in scene.objects:
-            if view.offset - 2 * o.radius < o.x < view.offset + scene.cfg.width + 2 * o.radius:
-                local = copy.copy(o)
-                local.x = o.x - view.offset
-                seen.append(local)
-        gen.objects = seen
-        yield gen
 
 
 def build_net(dim: int = DIM):  # noqa: ANN201 - torch is imported lazily

@@ -115,19 +115,22 @@ class MultiCameraScene:
                 len(self.objects) < cfg.max_objects * n and self.rng.random() < 0.03 * n):
             self.objects.append(self._spawn(inside=False))
 
+    def placed(self) -> Iterator[SceneGenerator]:
+        """Each camera's generator, given the objects it sees now in its own pixels (nothing drawn yet:
+        the ReID training data renders only the frames it samples)."""
+        for view, gen in zip(self.views, self.cams, strict=True):
+            seen = []
+            for o in self.objects:
+                if view.offset - 2 * o.radius < o.x < view.offset + self.cfg.width + 2 * o.radius:
+                    local = copy.copy(o)
+                    local.x = o.x - view.offset
+                    seen.append(local)
+            gen.objects = seen
+            yield gen
+
     def frames(self) -> Iterator[list[SceneFrame]]:
         for i in range(self.cfg.frames):
-            out = []
-            for view, gen in zip(self.views, self.cams, strict=True):
-                seen = []
-                for o in self.objects:
-                    if view.offset - 2 * o.radius < o.x < view.offset + self.cfg.width + 2 * o.radius:
-                        local = copy.copy(o)
-                        local.x = o.x - view.offset
-                        seen.append(local)
-                gen.objects = seen
-                out.append(gen._render(i))
-            yield out
+            yield [gen._render(i) for gen in self.placed()]
             self._step()
 
 
