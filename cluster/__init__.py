@@ -45,6 +45,13 @@ def run_cameras(cameras: Sequence[Camera], cfg: Config, out_dir: str | Path,
                          "use Ray's dashboard and metrics, or run the cameras without --ray")
     if len(cameras) < 2 and cfg.global_ids.enabled:  # one camera: its track ids are all there is
         cfg = dataclasses.replace(cfg, global_ids=dataclasses.replace(cfg.global_ids, enabled=False))
+    if cfg.global_ids.enabled:  # `reid: auto` decided once, by every camera's model: one gallery, one kind of feature
+        from yolotrack.detector.auto_weights import choose_weights
+        from yolotrack.tracker.reid_model import resolve_reid
+
+        reid = resolve_reid(cfg.global_ids.reid, [choose_weights(c.config(cfg).model, [c.source]).weights
+                                                   for c in cameras])
+        cfg = dataclasses.replace(cfg, global_ids=dataclasses.replace(cfg.global_ids, reid=reid))
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     service = ServiceOutputs(cfg)  # malformed URLs fail here, before anything starts
     try:

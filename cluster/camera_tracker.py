@@ -66,7 +66,7 @@ class CameraTracker:
         if self.tracker is not None:
             from yolotrack.tracker.reid_model import reid_for
 
-            model = reid_for(cfg.global_ids)  # global ids on a ReID network: it embeds the tracked boxes
+            model = reid_for(cfg.global_ids, [cfg.model.weights])  # global ids on a ReID network: it embeds the boxes
             if model is not None:
                 from yolotrack.tracker.reid_tracker import ReidTracker
 

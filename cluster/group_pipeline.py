@@ -32,7 +32,8 @@ def pools_embeddings(group: CameraGroup) -> bool:
     from yolotrack.tracker.reid_model import reid_for
 
     g = group.config.global_ids
-    return (g.enabled and reid_for(g) is None) or any(wants_embeddings(c.tracker) for c in group.configs.values())
+    on_pooled = g.enabled and reid_for(g, [group.config.model.weights]) is None
+    return on_pooled or any(wants_embeddings(c.tracker) for c in group.configs.values())
 
 
 def warm_key(group: CameraGroup) -> str:

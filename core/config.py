@@ -311,7 +311,7 @@ class GlobalIdsConfig:
     enabled: bool = _f(True)
     match_thresh: float = _f(0.03, min=0.0, max=1.0)
     max_s: float = _f(60.0, min=0.0, max=86400.0)
-    reid: str = _f("demo")
+    reid: str = _f("auto")
     reid_thresh: float = _f(0.4, min=0.0, max=1.0)
     reid_every: int = _f(10, min=1, max=100000)
     ratio: float = _f(1.0, min=0.0, max=1.0)

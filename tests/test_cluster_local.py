@@ -63,14 +63,16 @@ def test_group_detector_pools_embeddings_when_a_camera_matches_on_appearance(fix
     assert build_group_pipeline(plan_groups(seeing, base)[0], no_sinks).detector.embeddings
     with_ids = set_values(base, {"global_ids.enabled": True, "global_ids.reid": "none"})  # on the same features
     assert build_group_pipeline(plan_groups(plain, with_ids)[0], no_sinks).detector.embeddings
-    on_reid = set_values(base, {"global_ids.enabled": True})  # the demo ReID network gives them: no pooling
+    on_reid = set_values(base, {"global_ids.enabled": True, "global_ids.reid": "demo"})  # the ReID network gives them
     assert not build_group_pipeline(plan_groups(plain, on_reid)[0], no_sinks).detector.embeddings
+    auto = set_values(base, {"global_ids.enabled": True})  # `reid: auto` with a model that is not a demo one: pooled
+    assert build_group_pipeline(plan_groups(plain, auto)[0], no_sinks).detector.embeddings
 
 
 def test_camera_tracker_with_reid_embeds_tracked_boxes_and_stays_resumable() -> None:
     from yolotrack.tracker.reid_tracker import ReidTracker
 
-    cfg = Config()  # global ids on the demo ReID network (the default)
+    cfg = set_values(Config(), {"model.weights": "demo"})  # `reid: auto` with the demo model: the demo ReID network
     dets = Detections(np.array([[0, 0, 30, 30], [50, 50, 90, 90]], np.float32), np.array([0.9, 0.8], np.float32),
                       np.array([0, 1]))
     image = np.full((120, 160, 3), 90, np.uint8)
@@ -84,6 +86,8 @@ def test_camera_tracker_with_reid_embeds_tracked_boxes_and_stays_resumable() -> 
     assert t2.resumable and t2.tracker.state()["next_id"] == state["next_id"]
     plain = CameraTracker("a", set_values(cfg, {"global_ids.reid": "none"}), None, 25)
     assert not isinstance(plain.tracker, ReidTracker)
+    real = CameraTracker("a", set_values(cfg, {"model.weights": "yolov12n"}), None, 25)  # auto, a COCO model
+    assert not isinstance(real.tracker, ReidTracker)
 
 
 def test_camera_tracker_filters_per_camera_and_never_gives_an_id_below_the_floor() -> None:

@@ -214,13 +214,15 @@ def test_exact_global_ids_with_the_demo_reid_model(demo_detector) -> None:
     from yolotrack.tracker.reid_tracker import ReidTracker
 
     g = Config().global_ids
-    model = reid_for(g)
+    assert g.reid == "auto" and reid_for(g, ["yolov12n"]) is None  # auto: the demo network only with a demo model
+    model = reid_for(g, ["demo"])
     assert model is not None and model.size == (32, 32) and model.dim == 64
     scene = two_camera_scene()
     names = [v.name for v in scene.views]
     trackers = {n: ReidTracker(build_tracker(Config().tracker, 30.0), model, g.reid_every) for n in names}
-    gallery = GlobalIds.from_config(names, None, g)
+    gallery = GlobalIds.from_config(names, None, g, ["demo"])
     assert gallery.match_thresh == g.reid_thresh
+    assert GlobalIds.from_config(names, None, g, ["demo", "yolov12n"]).match_thresh == g.match_thresh
     got: dict[tuple[str, int], set[int]] = {}
     embedded = 0
     for i, views in enumerate(scene.frames()):

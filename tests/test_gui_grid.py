@@ -78,6 +78,8 @@ def test_four_tiles_one_batched_detector_each_tile_draws_its_own_boxes(qtbot, op
     assert len(positions) == 4 and len({x for x, _ in positions}) == 2 and len({y for _, y in positions}) == 2
 
     qtbot.waitUntil(lambda: all(t.shown.detections.global_ids is not None for t in tiles), timeout=WAIT)
+    gallery = win.controller._global_ids  # `reid: auto` with a model that is not a demo one: the detector's features
+    assert gallery is not None and gallery.match_thresh == win.controller.cfg.global_ids.match_thresh
     for tile, size in zip(tiles, SIZES, strict=True):
         assert tile.shown.frame.source_id == tile.name
         assert (tile.shown.detections.global_ids >= 1).all(), "one gallery labels every camera of the grid"
@@ -259,7 +261,8 @@ def test_the_grid_honours_the_cameras_files_links(qtbot, open_window, fixtures_d
     from yolotrack.core.cameras import Link
 
     links = [Link("cam0", "cam1", 0.0, 5.0), Link("cam1", "cam0", 0.0, 5.0)]
-    win = open_window(grid_cfg(fixtures_dir, tmp_path, "", "source.loop=true"), cameras=cams(videos, 2), links=links)
+    cfg = grid_cfg(fixtures_dir, tmp_path, "", "source.loop=true", "global_ids.reid=demo")  # named: not auto's choice
+    win = open_window(cfg, cameras=cams(videos, 2), links=links)
     win.set_layout("2x2")
     gallery = win.controller._global_ids
     assert gallery is not None and gallery.cameras == ["cam0", "cam1"] and not gallery._every_pair

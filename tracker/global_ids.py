@@ -109,12 +109,14 @@ class GlobalIds:
         self._frames = 0
 
     @classmethod
-    def from_config(cls, cameras: Sequence[str], links: Sequence[Link] | None, g: GlobalIdsConfig) -> GlobalIds:
+    def from_config(cls, cameras: Sequence[str], links: Sequence[Link] | None, g: GlobalIdsConfig,
+                    weights: Sequence[str | None] = ()) -> GlobalIds:
         """The gallery `global_ids` describes: `reid_thresh` when a ReID network gives the features
-        (`tracker.reid_model.reid_for`), else `match_thresh` (the detector's pooled features)."""
+        (`tracker.reid_model.reid_for`, `auto` decided by the detectors' `weights`), else `match_thresh`
+        (the detector's pooled features)."""
         from yolotrack.tracker.reid_model import reid_for
 
-        thresh = g.match_thresh if reid_for(g) is None else g.reid_thresh
+        thresh = g.match_thresh if reid_for(g, weights) is None else g.reid_thresh
         return cls(cameras, links, match_thresh=thresh, max_s=g.max_s, ratio=g.ratio)
 
     @property

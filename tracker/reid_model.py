@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 DEMO_REID = "yolotrack-reid-demo.onnx"
 NONE = "none"  # `global_ids.reid: none`: the detector's own pooled features
 DEMO = "demo"
+AUTO = "auto"  # the default: the demo network with a demo detector, else the detector's features
 
 
 def demo_reid_path() -> Path:
@@ -111,13 +113,29 @@ def load_reid(name: str) -> ReidModel | None:
         return _cache[key]
 
 
-def reid_for(g: GlobalIdsConfig) -> ReidModel | None:
-    """The ReID model `global_ids` asks for, or None for the detector's features: with
-    `global_ids.enabled` false, `reid: none`, or `reid: demo` (the default) without onnxruntime
+def resolve_reid(reid: str, weights: Sequence[str | None]) -> str:
+    """`global_ids.reid` with `auto` decided for the detectors in use (`weights`, one per camera or one for
+    all): the demo network when every one is a bundled demo model, whose shapes it was trained on; else
+    the detector's features (`none`): on anything real the demo network knows nothing, and one gallery
+    needs one kind of feature from every camera."""
+    if reid != AUTO:
+        return reid
+    from yolotrack.core.assets import DEMO_NAMES
+
+    demo_files = {p.resolve() for p in DEMO_NAMES.values()}
+    ok = bool(weights) and all(w is not None and (str(w) in DEMO_NAMES or Path(str(w)).resolve() in demo_files)
+                               for w in weights)
+    return DEMO if ok else NONE
+
+
+def reid_for(g: GlobalIdsConfig, weights: Sequence[str | None] = ()) -> ReidModel | None:
+    """The ReID model `global_ids` asks for (`auto` decided by `resolve_reid` for `weights`), or None for
+    the detector's features: with `global_ids.enabled` false, `none`, or `demo` without onnxruntime
     installed (said once in the log). A named file that cannot be used is a `ConfigError`."""
-    if not g.enabled or g.reid == NONE:
+    name = resolve_reid(g.reid, weights)
+    if not g.enabled or name == NONE:
         return None
-    if g.reid == DEMO:
+    if name == DEMO:
         try:
             import onnxruntime  # noqa: F401
         except ImportError:
@@ -127,7 +145,7 @@ def reid_for(g: GlobalIdsConfig) -> ReidModel | None:
                             "(pip install 'yolotrack[ort]')")
                 _warned = True
             return None
-    return load_reid(g.reid)
+    return load_reid(name)
 
 
 _warned = False

@@ -42,6 +42,7 @@ from yolotrack.pipeline import (
 )
 from yolotrack.pipeline.stats import Meter
 from yolotrack.tracker.global_ids import GlobalIds
+from yolotrack.tracker.reid_model import resolve_reid
 from yolotrack.tracker.switchable import SwitchableTracker, TrackerSwitch
 from yolotrack.ui.recording import RecordingSink
 
@@ -121,7 +122,8 @@ class PipelineController(QObject):
         self._worker: threading.Thread | None = None
         self._threads: list[threading.Thread] = []
         self._closing = False
-        self._global_ids = _gallery(cfg)  # one for every pipeline of the grid: ids survive a restart
+        self._gallery_for: tuple[list[str], Sequence[Link] | None] = ([], None)  # the gallery's cameras and links
+        self._global_ids = _gallery(cfg, weights=[cfg.model.weights])  # one for every pipeline: ids survive a restart
 
     # ------------------------------------------------------------ state for the UI thread
 
@@ -319,7 +321,11 @@ class PipelineController(QObject):
         if gen != self._model_gen or self._closing:
             return
         log.info("model: %s", choice.describe())
+        old = self._weights()
         self.weights_choice = choice
+        if self._global_ids is not None and resolve_reid(self.cfg.global_ids.reid, old) != resolve_reid(
+                self.cfg.global_ids.reid, self._weights()):  # `reid: auto` now means other features: a new gallery
+            self._global_ids = _gallery(self.cfg, *self._gallery_for, weights=self._weights())
         self._apply_thresholds(det)
         self.detector = det
         self.model_loading.emit(False)
@@ -337,17 +343,21 @@ class PipelineController(QObject):
         from yolotrack.pipeline.sources import file_frame_size
         from yolotrack.tracker import wants_embeddings
 
-        det = Detector.from_config(mcfg, source=self._calibration_source(),
-                                   embeddings=wants_embeddings(self.cfg.tracker) or self._pools_for_global_ids())
+        pooled = wants_embeddings(self.cfg.tracker) or self._pools_for_global_ids(mcfg.weights)
+        det = Detector.from_config(mcfg, source=self._calibration_source(), embeddings=pooled)
         sizes = {file_frame_size(c.source) for c in self.cameras}
         det.warmup([s for s in sizes if s is not None] if len(sizes) == 1 else [], batch=max(1, len(self.cameras)))
         return det
 
-    def _pools_for_global_ids(self) -> bool:
-        """Global ids on the detector's pooled features (no ReID network in use)."""
+    def _pools_for_global_ids(self, weights: str) -> bool:
+        """Global ids on the detector's pooled features (no ReID network for a detector of `weights`)."""
         from yolotrack.tracker.reid_model import reid_for
 
-        return self._global_ids is not None and reid_for(self.cfg.global_ids) is None
+        return self._global_ids is not None and reid_for(self.cfg.global_ids, [weights]) is None
+
+    def _weights(self) -> list[str]:
+        """The detector in use, for `global_ids.reid: auto`."""
+        return [self.weights_choice.weights if self.weights_choice is not None else self.cfg.model.weights]
 
     def _calibration_source(self) -> list[str] | None:
         """What int8 calibrates on when `model.calibration` is empty: the cameras' files (a stream cannot
@@ -560,7 +570,8 @@ class PipelineController(QObject):
         their first frame). With links, a camera the file does not name gets no global id, as in
         `run --cameras`. A new gallery: global ids start again from 1."""
         if self._global_ids is not None:
-            self._global_ids = _gallery(self.cfg, [c.name for c in cameras], links)
+            self._gallery_for = ([c.name for c in cameras], links)
+            self._global_ids = _gallery(self.cfg, *self._gallery_for, weights=self._weights())
 
     def _tracker_factory(self, cfg: Config) -> Any:
         from yolotrack.tracker import tracker_factory
@@ -568,7 +579,7 @@ class PipelineController(QObject):
 
         make = tracker_factory(cfg.tracker)
         switch = self.tracker_switch
-        model = reid_for(cfg.global_ids)  # global ids on a ReID network: it embeds the tracked boxes
+        model = reid_for(cfg.global_ids, self._weights())  # global ids on a ReID network: it embeds the boxes
         if model is None:
             return lambda fps: SwitchableTracker(make, fps, switch)
         from yolotrack.tracker.reid_tracker import ReidTracker
@@ -706,9 +717,10 @@ def _with(cfg: Config, section: str, **changes: Any) -> Config:
     return dataclasses.replace(cfg, **{section: dataclasses.replace(getattr(cfg, section), **changes)})
 
 
-def _gallery(cfg: Config, cameras: Sequence[str] = (), links: Sequence[Link] | None = None) -> GlobalIds | None:
+def _gallery(cfg: Config, cameras: Sequence[str] = (), links: Sequence[Link] | None = None,
+             weights: Sequence[str] = ()) -> GlobalIds | None:
     """The grid's global ids: the cameras file's links, else every camera linked to every other (a
-    camera joins at its first frame)."""
+    camera joins at its first frame); `weights`: the detector's, for `global_ids.reid: auto`."""
     if not cfg.global_ids.enabled:
         return None
-    return GlobalIds.from_config(cameras if links is not None else [], links, cfg.global_ids)
+    return GlobalIds.from_config(cameras if links is not None else [], links, cfg.global_ids, weights)
