@@ -148,17 +148,9 @@ class SourceAnalytics:
             last = s.last[vis_rows]
             feats = box_features(last[:, :4])
             scale, scale2 = box_scale(feats)
-            k, line, direction = self._lines.update(vis_rows, feats, scale, scale2, last[:, 4].astype(np.int64),
-                                                    final=True)
-            for kk, j, dr in zip(k.tolist(), line.tolist(), direction.tolist(), strict=True):
-                out.append(self._held_event(EventKind.LINE_CROSS, int(vis_rows[kk]), frame, ts, None,
-                                            {"line": self._lines.lines[j].name,
-                                             "direction": "in" if dr > 0 else "out"}))
-            k, line, direction = self._lines.settle(vis_rows)
-            for kk, j, dr in zip(k.tolist(), line.tolist(), direction.tolist(), strict=True):
-                out.append(self._held_event(EventKind.LINE_CROSS, int(vis_rows[kk]), frame, ts, None,
-                                            {"line": self._lines.lines[j].name,
-                                             "direction": "in" if dr > 0 else "out"}))
+            out += self._held_crossings(vis_rows, frame, ts, *self._lines.update(
+                vis_rows, feats, scale, scale2, last[:, 4].astype(np.int64), final=True))
+            out += self._held_crossings(vis_rows, frame, ts, *self._lines.settle(vis_rows))
         gone = [t for t, v in zip(ids, visible.tolist(), strict=True) if not v]
         if gone:
             out += self._release(gone, frame, ts)
@@ -257,10 +249,7 @@ class SourceAnalytics:
         s = self._slots
         out = []
         last = s.last[rows]
-        k, line, direction = self._lines.release(rows, self._at_edge(last[:, :4]))
-        for kk, j, dr in zip(k.tolist(), line.tolist(), direction.tolist(), strict=True):
-            out.append(self._held_event(EventKind.LINE_CROSS, int(rows[kk]), frame, ts, None,
-                                        {"line": self._lines.lines[j].name, "direction": "in" if dr > 0 else "out"}))
+        out += self._held_crossings(rows, frame, ts, *self._lines.release(rows, self._at_edge(last[:, :4])))
         k, zone, dwell, zcls = self._zones.release(rows, s.last[rows, 6])
         speeds = self._speed.visit_speed(rows[k], zone) if self._speed else None
         for n, (kk, j, dw, c) in enumerate(zip(k.tolist(), zone.tolist(), dwell.tolist(), zcls.tolist(),
@@ -273,6 +262,14 @@ class SourceAnalytics:
             self._speed.reset(rows)
         self._slots.release(known)
         return out
+
+    def _held_crossings(self, rows: np.ndarray, frame: int, ts: float, k: np.ndarray, line: np.ndarray,
+                        direction: np.ndarray) -> list[TrackEvent]:
+        """`line_cross` events from what was last seen of each track, from the (index into `rows`, line, +1 in /
+        -1 out) arrays that `LineCounter.update`, `settle` and `release` return."""
+        return [self._held_event(EventKind.LINE_CROSS, int(rows[kk]), frame, ts, None,
+                                 {"line": self._lines.lines[j].name, "direction": "in" if dr > 0 else "out"})
+                for kk, j, dr in zip(k.tolist(), line.tolist(), direction.tolist(), strict=True)]
 
     def _held_event(self, kind: EventKind, row: int, frame: int, ts: float, cls: int | None,
                     attrs: dict[str, Any]) -> TrackEvent:

@@ -123,7 +123,7 @@ class PipelineController(QObject):
         self._threads: list[threading.Thread] = []
         self._closing = False
         self._gallery_for: tuple[list[str], Sequence[Link] | None] = ([], None)  # the gallery's cameras and links
-        self._global_ids = _gallery(cfg, weights=[cfg.model.weights])  # one for every pipeline: ids survive a restart
+        self._global_ids = _gallery(cfg, weights=self._weights())  # one for every pipeline: ids survive a restart
 
     # ------------------------------------------------------------ state for the UI thread
 
