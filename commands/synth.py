@@ -35,6 +35,9 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--crf", type=int, default=26, help="x264 quality (lower = bigger, better)")
     p.add_argument("--task", default="detect", choices=["detect", "segment", "pose"],
                    help="dataset labels: boxes (detect), visible outlines (segment) or boxes + corner keypoints (pose)")
+    p.add_argument("--edge-visibility", type=float, default=None, metavar="SHARE",
+                   help="also label objects cut by the frame's edge down to this share in view (0.1: slivers "
+                        "entering or leaving), when no other object hides them; default: only the 40 %% rule")
     p.add_argument("--no-video", action="store_true", help="skip the MP4 files")
     p.add_argument("--no-dataset", action="store_true", help="skip the YOLO dataset")
     p.add_argument("--cameras", type=int, default=None, metavar="N",
@@ -53,6 +56,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--val-fraction must be in [0, 1)")
     if not 1 <= args.min_objects <= args.max_objects:
         raise UsageError("need 1 <= --min-objects <= --max-objects")
+    if args.edge_visibility is not None and not 0 < args.edge_visibility <= 1:
+        raise UsageError("--edge-visibility must be in (0, 1]")
     scene = scene_config(width=args.width, height=args.height, fps=args.fps, frames=args.frames,
                          min_objects=args.min_objects, max_objects=args.max_objects)
     out = Path(args.out)
@@ -60,7 +65,8 @@ def run(args: argparse.Namespace) -> int:
         return _cameras(args, scene, out)
     plan = SynthPlan(out=out, sequences=args.sequences, seed=args.seed, scene=scene,
                      val_fraction=args.val_fraction, every=args.every, videos=not args.no_video,
-                     dataset=not args.no_dataset, crf=args.crf, task=args.task)
+                     dataset=not args.no_dataset, crf=args.crf, task=args.task,
+                     edge_visibility=args.edge_visibility)
     splits = run_plan(plan)
     print(f"wrote {args.sequences} sequence(s) to {out}: train {', '.join(splits['train']) or '-'}; "
           f"val {', '.join(splits['val']) or '-'}")

@@ -42,6 +42,9 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed (data order, augmentation, init)")
     p.add_argument("--freeze", type=int, default=0,
                    help="keep the first N layers as loaded (21: body and neck; only the head learns)")
+    p.add_argument("--min-keep", type=float, default=0.35, metavar="SHARE",
+                   help="a box the training crop cuts keeps its label while this share of it is left (0.1 with "
+                        "data labelled down to slivers at the frame's edge)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from last.pt")
     p.add_argument("overrides", nargs="*", metavar="model.task=TASK", help="the task, as for the other commands")
 
@@ -58,6 +61,8 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"--{name.replace('_', '-')} must be at least 1")
     if args.workers < 0:
         raise UsageError("--workers must be 0 or more")
+    if not 0 < args.min_keep <= 1:
+        raise UsageError("--min-keep must be in (0, 1]")
     task = args.task
     for item in getattr(args, "overrides", None) or []:
         key, _, value = item.partition("=")
@@ -74,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
         optimizer=args.optimizer, lr0=args.lr0, lrf=args.lrf, warmup_steps=max(1, args.warmup_steps),
         val_every=args.val_every, save_every=args.save_every, val_max_images=args.val_max_images,
         max_minutes=args.max_minutes, workers=args.workers, threads=args.threads, seed=args.seed,
-        resume=args.resume, freeze=args.freeze,
+        resume=args.resume, freeze=args.freeze, min_keep=args.min_keep,
     )
     previous = None
     if threading.current_thread() is threading.main_thread():

@@ -11,7 +11,8 @@ import pytest
 from yolotrack.main import main
 from yolotrack.train.dataset import YoloDataset, load_data_yaml
 from yolotrack.train.polygons import clip_to_rect, polygon_area, rasterize
-from yolotrack.train.synth import CLASS_NAMES, SceneConfig, SceneGenerator, _polygon
+from yolotrack.train.synth import CLASS_NAMES, GroundTruth, SceneConfig, SceneGenerator, _polygon
+from yolotrack.train.synth_export import SynthPlan, labelled
 
 SMALL = SceneConfig(width=320, height=192, frames=40, min_size=10, max_size=24, max_speed=4)
 
@@ -95,7 +96,32 @@ def test_cli_writes_video_mot_and_yolo_dataset(tmp_path: Path, capsys):
     assert image.shape == (3, 256, 256) and target.shape[1] == 5 and len(target) > 0
 
 
-@pytest.mark.parametrize("argv", [["--sequences", "0"], ["--width", "101"],
+def test_in_frame_is_the_share_inside_the_frame_and_edge_slivers_get_labels(tmp_path: Path):
+    """An object cut by the frame's edge has in_frame < 1 and, unoccluded, visibility == in_frame; with
+    --edge-visibility its sliver is labelled (the box the frame shows), a sliver hidden by another is not."""
+    frames = _run(11, SceneConfig(width=320, height=192, frames=240, min_size=10, max_size=24, max_speed=4))
+    objs = [o for f in frames for o in f.objects]
+    inside = [o for o in objs if o.xyxy[0] > 2 and o.xyxy[2] < 318 and o.xyxy[1] > 2 and o.xyxy[3] < 190]
+    assert inside and all(o.in_frame > 0.97 for o in inside)
+    cut = [o for o in objs if o.in_frame < 0.4]
+    assert cut and all(o.visibility <= o.in_frame + 0.02 for o in objs)
+    plan = SynthPlan(out=tmp_path, edge_visibility=0.1)
+    sliver = GroundTruth(1, 0, (0.0, 10.0, 6.0, 40.0), 0.2, in_frame=0.2)
+    hidden = GroundTruth(2, 0, (0.0, 10.0, 6.0, 40.0), 0.1, in_frame=0.2)  # half of what is in frame is covered
+    occluded = GroundTruth(3, 0, (50.0, 10.0, 90.0, 40.0), 0.3)  # inside the frame, 70 % covered
+    thin = GroundTruth(4, 0, (0.0, 10.0, 2.0, 40.0), 0.05, in_frame=0.05)
+    assert [labelled(o, plan) for o in (sliver, hidden, occluded, thin)] == [True, False, False, False]
+    assert not labelled(sliver, SynthPlan(out=tmp_path))  # off by default: the 40 % rule alone
+    out = tmp_path / "edges"
+    for extra in ([], ["--edge-visibility", "0.1"]):
+        assert main(["synth", "--out", str(out / str(len(extra))), "--sequences", "2", "--frames", "60", "--every",
+                     "1", "--width", "256", "--height", "160", "--seed", "5", "--no-video", "-q", *extra]) == 0
+    n = [sum(len(p.read_text().splitlines()) for p in (out / k / "dataset" / "labels").rglob("*.txt"))
+         for k in ("0", "2")]
+    assert n[1] > n[0]
+
+
+@pytest.mark.parametrize("argv", [["--sequences", "0"], ["--width", "101"], ["--edge-visibility", "0"],
                                   ["--min-objects", "5", "--max-objects", "2"]])
 def test_cli_rejects_bad_arguments_with_one_line(tmp_path: Path, capsys, argv):
     assert main(["synth", "--out", str(tmp_path / "x"), *argv]) == 2

@@ -102,6 +102,27 @@ def test_random_affine_hsv_flip_keep_boxes_on_the_object(tmp_path: Path):
     assert keep.sum() == len(kept)
 
 
+def test_min_keep_labels_what_the_crop_leaves_of_a_cut_box(tmp_path: Path):
+    """The same crops with min_keep 0.1 label every box 0.35 labels, plus boxes cut further, each on its pixels."""
+    spec = load_data_yaml(_make_dataset(tmp_path))
+    strict = YoloDataset(spec.train, spec.nc, 32, augment=True, seed=3, scale=(0.8, 1.2), view_size=200)
+    loose = YoloDataset(spec.train, spec.nc, 32, augment=True, seed=3, scale=(0.8, 1.2), view_size=200,
+                        min_keep=0.1)
+    labelled = {0.35: set(), 0.1: set()}
+    for epoch in range(12):
+        strict.epoch = loose.epoch = epoch
+        for i in range(len(loose)):
+            for ds, key in ((strict, 0.35), (loose, 0.1)):
+                img, t = ds[i]
+                if len(t):
+                    labelled[key].add((epoch, i))
+                    cx, cy, w, h = t[0, 1:].tolist()
+                    x1, y1, x2, y2 = _red_box(img.numpy())
+                    assert abs(cx - w / 2 - x1) <= 2 and abs(cx + w / 2 - x2) <= 2
+                    assert abs(cy - h / 2 - y1) <= 2 and abs(cy + h / 2 - y2) <= 2
+    assert labelled[0.35] < labelled[0.1]
+
+
 def test_collate_flattens_labels_with_image_index(tmp_path: Path):
     spec = load_data_yaml(_make_dataset(tmp_path))
     ds = YoloDataset(spec.train, spec.nc, 64, augment=False)

@@ -97,3 +97,6 @@ def test_train_cli_errors_are_one_line(tmp_path: Path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"yolotrack: error: data file {tmp_path / 'missing.yaml'} does not exist"]
     assert main(["train", str(tmp_path / "missing.yaml"), "--steps", "0"]) == 2
+    capsys.readouterr()
+    assert main(["train", str(tmp_path / "missing.yaml"), "--min-keep", "0"]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == ["yolotrack: error: --min-keep must be in (0, 1]"]

@@ -223,7 +223,7 @@ class YoloDataset(torch.utils.data.Dataset):
     def __init__(self, folders: list[Path], nc: int, imgsz: int, augment: bool, seed: int = 0,
                  view_size: int | None = None, scale: tuple[float, float] = (0.6, 1.4), task: str = "detect",
                  kpt_shape: tuple[int, int] | None = None, flip_idx: list[int] | None = None,
-                 mask_ratio: int = 4) -> None:
+                 mask_ratio: int = 4, min_keep: float = 0.35) -> None:
         self.files = sorted(p for d in folders for p in (d.rglob("*") if d.is_dir() else [d])
                             if p.suffix.lower() in IMAGE_SUFFIXES)
         if not self.files:
@@ -232,6 +232,7 @@ class YoloDataset(torch.utils.data.Dataset):
             raise ConfigError("pose datasets need 'kpt_shape' in the data YAML")
         self.nc, self.imgsz, self.augment, self.seed = nc, imgsz, augment, seed
         self.view_size, self.scale = view_size, scale
+        self.min_keep = min_keep  # a box cut by the crop keeps its label while this share of it is left
         self.task, self.kpt_shape, self.flip_idx, self.mask_ratio = task, kpt_shape, flip_idx, mask_ratio
         self.items = [read_label_file(label_path(f), nc, task, kpt_shape) for f in self.files]
         self.labels = [np.concatenate([lab.cls[:, None].astype(np.float32), lab.boxes], 1).reshape(-1, 5)
@@ -266,7 +267,7 @@ class YoloDataset(torch.utils.data.Dataset):
         if self.augment:
             rng = np.random.default_rng((self.seed, self.epoch, i))
             m = affine_matrix(img.shape[:2], boxes, size, rng, self.scale, view_size=self.view_size)
-            img, boxes, keep = apply_affine(img, boxes, m, size)
+            img, boxes, keep = apply_affine(img, boxes, m, size, self.min_keep)
             cls = cls[keep]
             s, t = float(m[0, 0]), (float(m[0, 2]), float(m[1, 2]))
             img = augment_hsv(img, rng)

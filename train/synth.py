@@ -69,6 +69,9 @@ class ObjectState:
 class GroundTruth:
     """One object in one frame: box clipped to the frame, visibility = visible share of its area.
 
+    `in_frame` is the share of its area inside the frame, so `visibility / in_frame` says how much of
+    what the frame holds of it is not hidden by other objects.
+
     `polygon` (P,2) is the outline of what is visible in frame pixels: the shape's own vertices when
     nothing hides it, else its visible part traced at 1/4 px (pieces joined into one ring).
     `keypoints` (K,3) is x, y, visibility in the COCO sense (2 seen, 1 hidden by another object,
@@ -81,6 +84,7 @@ class GroundTruth:
     visibility: float
     polygon: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
     keypoints: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))
+    in_frame: float = 1.0
 
 
 @dataclass
@@ -286,6 +290,7 @@ class SceneGenerator:
         img = self.background.copy()
         owner = np.full((h, w), -1, np.int32)
         areas: dict[int, float] = {}
+        framed: dict[int, int] = {}  # pixels of each shape inside the frame
         boxes: dict[int, tuple[float, float, float, float]] = {}
         outlines: dict[int, np.ndarray] = {}  # drawn shapes, bottom to top
         for o in sorted(self.objects, key=lambda q: q.z):
@@ -307,6 +312,7 @@ class SceneGenerator:
             roi = img[iy1:iy2, ix1:ix2]
             img[iy1:iy2, ix1:ix2] = roi * (1 - alpha) + shade * alpha
             owner[iy1:iy2, ix1:ix2][mask > 127] = o.track_id
+            framed[o.track_id] = int((mask > 127).sum())
             areas[o.track_id] = float(cv2.contourArea(pts.astype(np.float32)))
             boxes[o.track_id] = (cx1, cy1, cx2, cy2)
             outlines[o.track_id] = pts
@@ -329,10 +335,12 @@ class SceneGenerator:
         for o in self.objects:
             if o.track_id not in boxes:
                 continue
-            vis = min(1.0, visible.get(o.track_id, 0) / max(areas[o.track_id], 1.0))
+            area = max(areas[o.track_id], 1.0)
+            vis = min(1.0, visible.get(o.track_id, 0) / area)
             polygon = visible_outline(o.track_id, outlines, w, h)
             kpts = _keypoints(o, outlines[o.track_id], owner, w, h)
-            gts.append(GroundTruth(o.track_id, o.cls, boxes[o.track_id], vis, polygon, kpts))
+            gts.append(GroundTruth(o.track_id, o.cls, boxes[o.track_id], vis, polygon, kpts,
+                                   in_frame=min(1.0, framed[o.track_id] / area)))
         return SceneFrame(image=image, index=index, objects=gts)
 
     def __iter__(self) -> Iterator[SceneFrame]:

@@ -21,7 +21,7 @@ from yolotrack.core.errors import InvalidInputError
 from yolotrack.core.files import temp_beside
 from yolotrack.sinks.base import AtomicFile
 from yolotrack.train.shape_keypoints import KEYPOINT_NAMES, KEYPOINT_SIGMAS, KPT_SHAPE, SKELETON
-from yolotrack.train.synth import CLASS_NAMES, SceneConfig, SceneFrame, SceneGenerator
+from yolotrack.train.synth import CLASS_NAMES, GroundTruth, SceneConfig, SceneFrame, SceneGenerator
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,8 @@ class SynthPlan:
     dataset: bool = True
     crf: int = 26
     min_visibility: float = 0.4  # dataset labels skip objects hidden more than this
+    # objects cut by the frame's edge are labelled down to this share in view, when nothing else hides them
+    edge_visibility: float | None = None
     task: str = "detect"  # label format: detect (boxes), segment (polygons) or pose (boxes + keypoints)
 
 
@@ -86,6 +88,16 @@ def mot_rows(frame: SceneFrame) -> list[str]:
         rows.append(f"{frame.index + 1},{o.track_id},{x1:.2f},{y1:.2f},{x2 - x1:.2f},{y2 - y1:.2f},1,"
                     f"{o.cls + 1},{o.visibility:.3f}")
     return rows
+
+
+def labelled(o: GroundTruth, plan: SynthPlan) -> bool:
+    """Whether a dataset label names this object. An object entering or leaving is what a line at the edge
+    has to count, so `edge_visibility` lets a detector learn the sliver the frame shows of it; a sliver that
+    another object hides stays unlabelled, as do heavily occluded objects."""
+    if o.visibility >= plan.min_visibility:
+        return True
+    edge = plan.edge_visibility
+    return edge is not None and o.in_frame < 1.0 and o.visibility >= edge and o.visibility >= 0.9 * o.in_frame
 
 
 def yolo_rows(frame: SceneFrame, width: int, height: int, min_visibility: float) -> list[str]:
@@ -155,7 +167,8 @@ def write_sequence(seed: int, name: str, plan: SynthPlan, split: str | None) -> 
                 img_file.file.write(buf.tobytes())
                 img_file.commit()
                 lab = AtomicFile(labels / f"{stem}.txt")
-                rows = LABEL_ROWS[plan.task](frame, cfg.width, cfg.height, plan.min_visibility)
+                named = SceneFrame(frame.image, frame.index, [o for o in frame.objects if labelled(o, plan)])
+                rows = LABEL_ROWS[plan.task](named, cfg.width, cfg.height, 0.0)
                 lab.file.write("".join(r + "\n" for r in rows))
                 lab.commit()
     except BaseException:

@@ -62,6 +62,9 @@ class TrainConfig:
     seed: int = 0
     resume: bool = False
     scale_range: tuple[float, float] = (0.6, 1.4)
+    # a box the crop cuts keeps its label while this share of it is left: lower it with data labelled down
+    # to slivers at the frame's edge (synth --edge-visibility), or the crop's edge teaches the opposite
+    min_keep: float = 0.35
     calib_batches: int = 8  # batches used to re-measure BatchNorm statistics before validating/saving
     augment: bool = True  # off: letterboxed images as they are (overfit checks, tiny datasets)
     freeze: int = 0  # layers 0..freeze-1 keep their weights (21: body and neck, only the head learns)
@@ -344,6 +347,7 @@ class Trainer:
         view = cfg.view_size or cfg.imgsz
         train_ds = YoloDataset(data.train, data.nc, cfg.imgsz, augment=cfg.augment, seed=cfg.seed,
                                view_size=view, scale=cfg.scale_range, task=task, kpt_shape=data.kpt_shape,
+                               min_keep=cfg.min_keep,
                                flip_idx=data.flip_idx)
         val_ds = YoloDataset(data.val, data.nc, cfg.val_imgsz or view, augment=False, task=task,
                              kpt_shape=data.kpt_shape, mask_ratio=1) if data.val else None
