@@ -87,24 +87,33 @@ def replay(video: Path, cache: Path, overrides: list[str], lines) -> tuple[list,
     return rows, events, tracks
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def scene_arguments(ap: argparse.ArgumentParser) -> None:
+    """The scene and detection-cache options of the replay scripts (`cached_scenes` reads them)."""
     ap.add_argument("--seed", type=int, default=2000)
     ap.add_argument("--sequences", type=int, default=10)
     ap.add_argument("--frames", type=int, default=300)
     ap.add_argument("--size", default="640x384")
     ap.add_argument("--weights", default="demo")
     ap.add_argument("--work", type=Path, required=True)
-    ap.add_argument("--variant", action="append", default=[], help="name=key=value,key=value (tracker keys)")
     ap.add_argument("--det-conf", type=float, default=None,
                     help="score threshold of the cached detection pass (default model.conf); variants may raise "
                          "it with model.conf=...")
+
+
+def cached_scenes(args: argparse.Namespace) -> tuple[list, list[tuple[Path, Path, Path]]]:
+    """(the four lines, (video, gt, detections) per scene) for the options of `scene_arguments`."""
+    w, h = (int(v) for v in args.size.split("x"))
+    det_conf = bench_config(args.weights, 640, []).model.conf if args.det_conf is None else args.det_conf
+    return scene_lines(w, h), detect(args.work, args.sequences, args.seed, w, h, args.frames, args.weights, det_conf)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    scene_arguments(ap)
+    ap.add_argument("--variant", action="append", default=[], help="name=key=value,key=value (tracker keys)")
     ap.add_argument("--no-tud", action="store_true")
     args = ap.parse_args()
-    w, h = (int(v) for v in args.size.split("x"))
-    lines = scene_lines(w, h)
-    det_conf = bench_config(args.weights, 640, []).model.conf if args.det_conf is None else args.det_conf
-    scenes = detect(args.work, args.sequences, args.seed, w, h, args.frames, args.weights, det_conf)
+    lines, scenes = cached_scenes(args)
     gts = [read_mot_gt(gt) for _, gt, _ in scenes]
     truths = [true_crossings(g, lines) for g in gts]
     n_true = sum(map(len, truths))
