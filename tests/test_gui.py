@@ -390,6 +390,8 @@ def test_every_model_choice_is_a_published_release_and_loads_or_names_its_url(
     names = set()
     for release, scale, task in choices:
         win.panel.set_release(release, scale, task)
+        # the button is disabled while a load runs, until the GUI thread hears the last one finished
+        qtbot.waitUntil(win.panel.load_btn.isEnabled, timeout=WAIT)
         with qtbot.waitSignal(win.panel.model_chosen, timeout=5000) as chosen:
             win.panel.load_btn.click()
         name = chosen.args[0]

@@ -64,6 +64,7 @@ def test_the_model_picker_downloads_with_a_progress_dialog_and_cancel_or_failure
 
         # cancelled: the dialog's Cancel stops it, nothing is kept, the model in use stays
         monkeypatch.setenv(hub.RELEASE_URL_ENV, f"{srv.url}/slow/{{name}}.pt")
+        qtbot.waitUntil(win.panel.load_btn.isEnabled, timeout=WAIT)  # disabled until the GUI hears a load ended
         with qtbot.waitSignal(win.controller.download_started, timeout=WAIT) as started:
             win.panel.load_btn.click()
         assert started.args == ["yolov12n", f"{srv.url}/slow/yolov12n.pt"]
@@ -84,6 +85,7 @@ def test_the_model_picker_downloads_with_a_progress_dialog_and_cancel_or_failure
 
         # cut short by the server: refused, nothing kept
         monkeypatch.setenv(hub.RELEASE_URL_ENV, f"{srv.url}/short/{{name}}.pt")
+        qtbot.waitUntil(win.panel.load_btn.isEnabled, timeout=WAIT)
         win.panel.load_btn.click()
         qtbot.waitUntil(lambda: "cut short" in win.last_error, timeout=WAIT)
         qtbot.waitUntil(lambda: not win.controller.loading, timeout=WAIT)
@@ -91,6 +93,7 @@ def test_the_model_picker_downloads_with_a_progress_dialog_and_cancel_or_failure
 
         # complete: downloaded once into the release_cache, loaded, and the camera runs on it
         monkeypatch.setenv(hub.RELEASE_URL_ENV, srv.url)
+        qtbot.waitUntil(win.panel.load_btn.isEnabled, timeout=WAIT)
         with qtbot.waitSignal(win.controller.download_finished, timeout=WAIT) as done:
             win.panel.load_btn.click()
         assert done.args == [True]
