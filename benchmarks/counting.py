@@ -102,15 +102,17 @@ def count_error(counts: Counter, truth: list, n_lines: int, min_visibility: floa
     return err, sum(counts.values()), sum(need.values())
 
 
-def per_object(events, truth, owner) -> tuple[list, int]:
+def per_object(events, truth, owner) -> tuple[list, Counter]:
     """Compare crossings object by object: (true crossings no event accounts for, events beyond the object's
-    true crossings). `owner(event)` names the gt object an event belongs to (None: no object)."""
-    ours = Counter()
-    extra = 0
+    true crossings by cause: `no object` when the event's track covers none, `repeat` when the object has
+    fewer true crossings of that line and direction, `no crossing` when it has none). `owner(event)` names
+    the gt object an event belongs to (None: no object)."""
+    ours: Counter = Counter()
+    extra: Counter = Counter()
     for ev in events:
         obj = owner(ev)
         if obj is None:
-            extra += 1
+            extra["no object"] += 1
         else:
             ours[(obj, ev[2], ev[3])] += 1
     want: dict[tuple[int, int, str], list] = {}
@@ -120,7 +122,8 @@ def per_object(events, truth, owner) -> tuple[list, int]:
     for key in set(want) | set(ours):
         have, need = ours[key], want.get(key, [])
         missed += sorted(need)[have:]
-        extra += max(0, have - len(need))
+        if have > len(need):
+            extra["repeat" if need else "no crossing"] += have - len(need)
     return missed, extra
 
 
@@ -389,7 +392,7 @@ def main() -> int:
     extra = 0
     for truth, events, gt, rows in zip(truth_all, ours_model, gts, model_sets.values(), strict=True):
         m, x = per_object(events, truth, track_owner(rows, gt))
-        missed, extra = missed + m, extra + x
+        missed, extra = missed + m, extra + x.total()
     hidden = sum(1 for tr in missed if tr[4] < MIN_VISIBILITY)
     at_end = sum(1 for tr in missed if tr[4] >= MIN_VISIBILITY and tr[0] >= args.frames - 5)
     print(f"\nyolotrack on our tracks, object by object (an event belongs to the gt object its track's box overlaps "
@@ -415,7 +418,7 @@ def main() -> int:
             for truth, rows in zip(truth_all, jit, strict=True):
                 ev = count_tracks(rows, lines, 30.0, hh, mm)
                 m, b = per_object(ev, truth, lambda e: e[1])  # gt tracks: the track id is the object
-                spur, miss = spur + b, miss + len(m)
+                spur, miss = spur + b.total(), miss + len(m)
             cells.append(f"{100 * spur / truth_n:.1f} % / {100 * miss / truth_n:.1f} %")
         print(f"| {sigma} | " + " | ".join(cells) + " |")
     print("\nTracks standing on a line for 1-3 s with jitter, half walking on (one crossing), half turning back")

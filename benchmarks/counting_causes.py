@@ -13,10 +13,9 @@ it). A missed true crossing is put in the first group it fits:
   hysteresis band (the truth counts any change of side), a tie within a pixel of the line, a slow drift
   that came back before it was held.
 
-An extra crossing is `no object` (its track covers none), `repeat` (the object has fewer true crossings of
-that line and direction than events) or `no crossing` (it has none). Misses and extras are counted object
-by object, so an exchange between two objects that cross together shows as one of each while the strict
-error (per line and direction) counts nothing.
+An extra crossing is `no object`, `repeat` or `no crossing` (`counting.per_object`). Misses and extras are
+counted object by object, so an exchange between two objects that cross together shows as one of each while
+the strict error (per line and direction) counts nothing.
 
     .venv/bin/python benchmarks/counting_causes.py --seed 2000 --sequences 10 --work /tmp/replay2000 --det-conf 0.05
 """
@@ -70,22 +69,6 @@ def missed_cause(gt: dict[int, np.ndarray], tracks: dict[int, np.ndarray], cross
     return "same track" if before & after else "new id"
 
 
-def extra_causes(events, truth, owner) -> Counter:
-    want = Counter((t[1], t[2], t[3]) for t in truth)
-    have: Counter = Counter()
-    out: Counter = Counter()
-    for ev in events:
-        obj = owner(ev)
-        if obj is None:
-            out["no object"] += 1
-        else:
-            have[(obj, ev[2], ev[3])] += 1
-    for key, n in have.items():
-        if n > want[key]:
-            out["repeat" if want[key] else "no crossing"] += n - want[key]
-    return out
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     scene_arguments(ap)
@@ -104,14 +87,14 @@ def main() -> int:
         rows, events, tracks = replay(video, cache, args.overrides, lines)
         e, _, _ = count_error(tally(events), truth, len(lines))
         err, n_true = err + e, n_true + len(truth)
-        owner = track_owner(rows, gt)
-        for crossing in per_object(events, truth, owner)[0]:
+        misses, extras = per_object(events, truth, track_owner(rows, gt))
+        for crossing in misses:
             cause = missed_cause(gt, tracks, crossing, (w, h))
             missed[cause] += 1
             if args.verbose:
                 f, obj, line, direction, vis = crossing
                 print(f"  {video.stem} frame {f} object {obj} line {line} {direction} visible {vis:.2f}: {cause}")
-        extra += extra_causes(events, truth, owner)
+        extra += extras
     print(f"seeds {args.seed}-{args.seed + args.sequences - 1}: strict count error {err}/{n_true} = "
           f"{100 * err / max(n_true, 1):.1f} %")
     print(f"missed {sum(missed.values())}: " + ", ".join(f"{c} {missed[c]}" for c in MISSED))

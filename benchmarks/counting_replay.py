@@ -131,7 +131,7 @@ def main() -> int:
             rows, events, tracks = replay(video, cache, overrides, lines)
             e, _, _ = count_error(tally(events), truth, len(lines))
             m, x = per_object(events, truth, track_owner(rows, gt))
-            err, missed_n, extra_n = err + e, missed_n + len(m), extra_n + x
+            err, missed_n, extra_n = err + e, missed_n + len(m), extra_n + x.total()
             idf1.append(idf1_score(gt, {f: tr[:, :5] for f, tr in tracks.items()}, 0.4)["IDF1"])
         line = (f"{name:12s} count error {err}/{n_true} = {100 * err / n_true:.1f} % (missed {missed_n}, extra "
                 f"{extra_n}); scene IDF1 {np.mean(idf1):.4f}")
