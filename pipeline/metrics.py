@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -141,6 +142,21 @@ class _Collector:
         yield from (up, cap, backlog, sent, dropped, rejected, retried)
 
 
+class _Server(ThreadingHTTPServer):
+    """A scraper that gives up mid-answer is routine (its timeout, a restart), and a request that fails
+    otherwise is one log line: neither may print a traceback on a service's stderr, as
+    `socketserver` does by default."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        e = sys.exc_info()[1]
+        if isinstance(e, ConnectionError):
+            log.debug("metrics: %s hung up: %s", client_address[0], e)
+        else:
+            log.warning("metrics: a request from %s failed: %s: %s", client_address[0], type(e).__name__, e)
+
+
 class MetricsServer:
     """Serves `/metrics` and `/healthz` on `host:port` until `close()`.
 
@@ -162,10 +178,9 @@ class MetricsServer:
         self.health = health
         self.outputs = dict(outputs or {})
         try:
-            self._server = ThreadingHTTPServer((self.host, port), self._handler())
+            self._server = _Server((self.host, port), self._handler())
         except OSError as e:
             raise YolotrackError(f"--metrics: cannot listen on {self.host}:{port}: {e.strerror or e}") from None
-        self._server.daemon_threads = True
         self.port = int(self._server.server_address[1])
         self._thread: threading.Thread | None = None
 
@@ -212,6 +227,8 @@ class MetricsServer:
                         self._send(code, (json.dumps(body) + "\n").encode(), "application/json")
                     else:
                         self._send(404, b"not found: try /metrics or /healthz\n", "text/plain")
+                except ConnectionError:
+                    raise  # the scraper left: nothing to answer (`_Server.handle_error`)
                 except Exception as e:  # noqa: BLE001 - a scrape must never take the service down
                     log.warning("metrics request %s failed: %s", path, e)
                     self._send(500, f"{type(e).__name__}: {e}\n".encode(), "text/plain")

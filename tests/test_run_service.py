@@ -6,8 +6,11 @@ lines from a real RTSP server that goes away, and the one-line errors of bad ser
 from __future__ import annotations
 
 import json
+import logging
 import signal
 import socket
+import struct
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -193,6 +196,36 @@ def test_bad_service_settings_are_one_line(tmp_path, model_args, args, code, mes
     assert message.format(**ports) in stderr, stderr
     assert len(stderr.strip().splitlines()) == 1 and "Traceback" not in stderr and "secret" not in stderr
     assert "wrong" not in stderr and stdout == ""
+
+
+def test_a_scraper_that_hangs_up_mid_answer_is_a_debug_line_not_a_traceback(capfd, caplog):
+    """A real scrape whose client resets the connection before the answer is written: the service's stderr
+    stays clean (socketserver would print a traceback), and the next scrape is answered."""
+    from yolotrack.pipeline.health import Health
+    from yolotrack.pipeline.metrics import MetricsServer
+    from yolotrack.pipeline.stats import PipelineStats
+
+    reset = threading.Event()
+
+    def stats() -> PipelineStats:
+        reset.wait(5)  # answer only once the client is gone
+        return PipelineStats()
+
+    server = MetricsServer("127.0.0.1:0", stats, lambda: Health(True, "")).start()
+    try:
+        with caplog.at_level(logging.DEBUG, logger="yolotrack.pipeline.metrics"):
+            client = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+            client.sendall(b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            client.close()  # linger 0: a reset, as a scraper's timeout does
+            time.sleep(0.2)
+            reset.set()
+            assert wait_for(lambda: any("hung up" in r.getMessage() for r in caplog.records), 5)
+        assert get(f"{server.url}/metrics")[0] == 200
+    finally:
+        server.close()
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert "Traceback" not in capfd.readouterr().err
 
 
 def test_policy_live_plays_a_file_at_its_frame_rate(tmp_path):

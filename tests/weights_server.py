@@ -4,6 +4,7 @@ under every release name, and can cut a download short. `YOLOTRACK_RELEASE_URL` 
 from __future__ import annotations
 
 import shutil
+import sys
 import threading
 import time
 from functools import partial
@@ -48,6 +49,15 @@ class _Handler(SimpleHTTPRequestHandler):
         pass
 
 
+class _Server(ThreadingHTTPServer):
+    """Clients hang up mid-download on purpose here (a cancelled or refused download): that is not an error
+    to print. Anything else still goes to `handle_error`'s traceback."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
 class WeightsServer:
     """`with WeightsServer(folder, {"yolov12n.pt": fixture}) as srv:` ... `srv.url` is the base URL."""
 
@@ -55,7 +65,7 @@ class WeightsServer:
         folder.mkdir(parents=True, exist_ok=True)
         for name, src in files.items():
             shutil.copyfile(src, folder / name)
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Handler, directory=str(folder)))
+        self.httpd = _Server(("127.0.0.1", 0), partial(_Handler, directory=str(folder)))
         self.httpd.requests = []  # type: ignore[attr-defined]
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
