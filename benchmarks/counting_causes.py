@@ -27,14 +27,13 @@ import sys
 from collections import Counter
 
 import numpy as np
-from counting import count_error, per_object, tally, track_owner, true_crossings
+from counting import MIN_VISIBILITY, count_error, per_object, tally, track_owner, true_crossings
 from counting_replay import cached_scenes, replay, scene_arguments
 
 from yolotrack.train.demo import read_mot_gt
 from yolotrack.train.metrics import iou_matrix
 
 AROUND = 8  # frames before and after a crossing in which a covering track is looked for
-MIN_VISIBILITY = 0.4  # as the project's tracking scores
 MISSED = ("edge", "hidden", "never tracked", "new id", "track starts after", "track ends at", "same track")
 EXTRA = ("no object", "repeat", "no crossing")
 
