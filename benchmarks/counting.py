@@ -82,6 +82,14 @@ def true_crossings(gt: dict[int, np.ndarray], lines) -> list[tuple[int, int, int
     return out
 
 
+def at_edge(xyxy: np.ndarray, size: tuple[int, int], margin: float = 2.0) -> np.ndarray:
+    """(N,) whether each ground-truth box touches the picture's edge: the frame cuts it, so its visibility
+    is the share in view (unless another object hides it too)."""
+    b = np.asarray(xyxy, np.float64).reshape(-1, 4)
+    return ((b[:, 0] <= margin) | (b[:, 1] <= margin) | (b[:, 2] >= size[0] - margin)
+            | (b[:, 3] >= size[1] - margin))
+
+
 def tally(events) -> Counter:
     return Counter((e[2], e[3]) for e in events)
 

@@ -27,7 +27,7 @@ import sys
 from collections import Counter
 
 import numpy as np
-from counting import MIN_VISIBILITY, count_error, per_object, tally, track_owner, true_crossings
+from counting import MIN_VISIBILITY, at_edge, count_error, per_object, tally, track_owner, true_crossings
 from counting_replay import cached_scenes, replay, scene_arguments
 
 from yolotrack.train.demo import read_mot_gt
@@ -54,9 +54,7 @@ def missed_cause(gt: dict[int, np.ndarray], tracks: dict[int, np.ndarray], cross
     frame, obj, _, _, vis = crossing
     if vis < MIN_VISIBILITY:
         row = gt[frame][gt[frame][:, 0] == obj][0]
-        x1, y1, x2, y2 = row[1:5]
-        at_edge = x1 <= 2 or y1 <= 2 or x2 >= size[0] - 2 or y2 >= size[1] - 2
-        return "edge" if at_edge else "hidden"
+        return "edge" if at_edge(row[1:5], size)[0] else "hidden"
     before = set().union(*(covering(gt, tracks, f, obj) for f in range(frame - AROUND, frame)))
     after = set().union(*(covering(gt, tracks, f, obj) for f in range(frame, frame + AROUND)))
     if not before and not after:
