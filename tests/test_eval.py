@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from yolotrack import main
+from yolotrack.core.errors import InvalidInputError
 from yolotrack.tracker.evaluate import COMBINED, evaluate_arrays, evaluate_mot, evaluate_paths, evaluate_sequences
 from yolotrack.tracker.mot_io import read_mot
 
@@ -178,3 +179,22 @@ def test_entry_point_runs_in_a_subprocess() -> None:
                        text=True, timeout=120, cwd=repo)
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["test"]["HOTA"] == pytest.approx(0.3979, abs=1e-4)
+
+
+def test_jsonl_tracks_skip_the_line_a_killed_run_was_writing(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from yolotrack.tracker.mot_io import read_jsonl_tracks
+
+    whole = [{"type": "stream", "source": "0"},
+             {"type": "frame", "frame": 0, "tracks": [{"id": 3, "box": [1, 2, 11, 22], "score": 0.5}]},
+             {"type": "frame", "frame": 1, "tracks": [{"id": 3, "box": [2, 2, 12, 22], "score": 0.75}]}]
+    text = "".join(json.dumps(r) + "\n" for r in whole)
+    cut = tmp_path / "killed.jsonl"
+    cut.write_text(text + '{"type":"frame","frame":2,"tracks":[{"id":3,"bo')
+    rows = read_jsonl_tracks(cut)
+    assert rows.tolist() == [[1, 3, 1, 2, 10, 20, 0.5], [2, 3, 2, 2, 10, 20, 0.75]]
+    assert "last line is cut off" in caplog.text
+    # a broken line that was finished (it has its newline) is not a killed write: one clear error
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(text + "{not json}\n")
+    with pytest.raises(InvalidInputError, match=r"bad.jsonl:4: not a JSON line"):
+        read_jsonl_tracks(bad)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import configparser
 import io
+import logging
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,8 @@ from typing import Any
 import numpy as np
 
 from yolotrack.core.errors import InvalidInputError, UsageError
+
+log = logging.getLogger(__name__)
 
 # Columns kept from either file: frame, id, left, top, width, height, conf/flag.
 MOT_COLUMNS = 7
@@ -57,7 +60,11 @@ def read_mot(path: str | Path) -> np.ndarray:
 def read_jsonl_tracks(path: str | Path, id_key: str = "id") -> np.ndarray:
     """MOT rows (K, 7) from the `frame` lines of a `yolotrack run` JSON Lines file: frame + 1, the
     track's `id_key` (`id`, or `global_id` of `run --cameras`), its box as left, top, width, height,
-    its score. Tracks without that key are left out."""
+    its score. Tracks without that key are left out.
+
+    A last line with no newline that is not JSON is the line a killed run was writing (a `kill -9` in the
+    middle of a long line's write leaves its beginning): it is skipped with a warning, so the output of a
+    run that was killed can still be scored. Any other line that is not JSON is an error."""
     import json
 
     p = Path(path)
@@ -70,6 +77,10 @@ def read_jsonl_tracks(path: str | Path, id_key: str = "id") -> np.ndarray:
                 try:
                     rec = json.loads(line)
                 except ValueError:
+                    if not line.endswith("\n"):
+                        log.warning("%s:%d: the last line is cut off (the run was killed while writing it); "
+                                    "skipped", p, n)
+                        break
                     raise InvalidInputError(f"{p}:{n}: not a JSON line") from None
                 if not isinstance(rec, dict) or rec.get("type") != "frame":
                     continue
