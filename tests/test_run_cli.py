@@ -83,7 +83,7 @@ def test_bad_sources_give_one_line_and_exit_1(tmp_path, source, message, model_a
     assert stdout == "" and time.monotonic() - t0 < 30
 
 
-def test_kill_9_leaves_only_complete_lines(tmp_path, model_args):
+def test_kill_9_keeps_every_finished_line_and_eval_reads_them(tmp_path, model_args):
     out = tmp_path / "live.jsonl"
     proc = cli("run", "--source", "synthetic:testsrc2=size=160x120:rate=15", "-o", str(out), *model_args)
     try:
