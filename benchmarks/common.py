@@ -24,5 +24,19 @@ def make_scenes(root: Path, n: int, seed: int, w: int, h: int, frames: int) -> l
     plan = SynthPlan(out=root, sequences=n, seed=seed, dataset=False, crf=23,
                      scene=scene_config(width=w, height=h, frames=frames))
     run_plan(plan)
+    return scene_paths(root, n, seed)
+
+
+def scene_paths(root: Path, n: int, seed: int) -> list[tuple[Path, Path]]:
+    """(video, gt.txt) where `make_scenes` puts scene `seed + i`."""
     names = [f"seq{seed + i:04d}" for i in range(n)]
     return [(root / "videos" / f"{s}.mp4", root / "mot" / s / "gt" / "gt.txt") for s in names]
+
+
+def scenes_once(root: Path, n: int, seed: int, w: int, h: int, frames: int) -> list[tuple[Path, Path]]:
+    """`make_scenes`, kept in `root` for the next run: made again only when one of them is missing, so the
+    replay scripts share one set of scenes and the detections cached beside them."""
+    paths = scene_paths(root, n, seed)
+    if all(v.is_file() and g.is_file() for v, g in paths):
+        return paths
+    return make_scenes(root, n, seed, w, h, frames)

@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from common import make_scenes
+from common import scenes_once
 from counting import DEFAULTS, at_edge, count_error, count_tracks, gt_rows, jittered, scene_lines, tally, true_crossings
 
 from yolotrack.train.demo import read_mot_gt
@@ -55,11 +55,8 @@ def main() -> int:
     ap.add_argument("--hysteresis", type=float, nargs="+", default=[DEFAULTS.hysteresis])
     args = ap.parse_args()
     w, h = (int(v) for v in args.size.split("x"))
-    names = [f"seq{args.seed + i:04d}" for i in range(args.sequences)]
-    if not all((args.work / "mot" / s / "gt" / "gt.txt").is_file() for s in names):
-        make_scenes(args.work, args.sequences, args.seed, w, h, args.frames)
     lines = scene_lines(w, h)
-    gts = [read_mot_gt(args.work / "mot" / s / "gt" / "gt.txt") for s in names]
+    gts = [read_mot_gt(gt) for _, gt in scenes_once(args.work, args.sequences, args.seed, w, h, args.frames)]
     truths = [true_crossings(g, lines) for g in gts]
     n_true = sum(map(len, truths))
     print(f"seeds {args.seed}-{args.seed + args.sequences - 1}: {n_true} true crossings; strict count error of our "

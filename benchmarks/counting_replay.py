@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from common import bench_config, make_scenes
+from common import bench_config, scenes_once
 from counting import count_error, per_object, scene_lines, tally, track_owner, true_crossings
 from trackers import evaluate, run_ours, tud_cases
 
@@ -38,14 +38,11 @@ def detect(work: Path, n: int, seed: int, w: int, h: int, frames: int, weights: 
     """(video, gt, detections npz) per scene; made once, at score threshold `conf` (a replay can raise it:
     NMS only lets a box suppress lower-scoring ones, so cutting later keeps exactly what a higher
     `model.conf` would have kept)."""
-    names = [f"seq{seed + i:04d}" for i in range(n)]
-    if not all((work / "videos" / f"{s}.mp4").is_file() for s in names):
-        make_scenes(work, n, seed, w, h, frames)
+    tag = "" if conf == bench_config(weights, 640, []).model.conf else f"-conf{conf:g}"
     detector = None
     out = []
-    for s in names:
-        tag = "" if conf == bench_config(weights, 640, []).model.conf else f"-conf{conf:g}"
-        video, gt, cache = work / "videos" / f"{s}.mp4", work / "mot" / s / "gt" / "gt.txt", work / f"{s}-dets{tag}.npz"
+    for video, gt in scenes_once(work, n, seed, w, h, frames):
+        cache = work / f"{video.stem}-dets{tag}.npz"
         if not cache.is_file():
             if detector is None:
                 from yolotrack.detector import Detector

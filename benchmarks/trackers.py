@@ -71,17 +71,14 @@ def tud_cases(seeds: list[int]) -> list[Case]:
 def synthetic_cases(work: Path, n: int, seed: int, conf: float, appearance: bool) -> list[Case]:
     """Scenes made once into `work`, the demo model's detections cached beside them."""
     sys.path.insert(0, str(HERE))
-    from common import make_scenes
+    from common import scenes_once
 
     from yolotrack.train.demo import decode_frames, read_mot_gt
 
-    names = [f"seq{seed + i:04d}" for i in range(n)]
-    if not all((work / "videos" / f"{s}.mp4").is_file() for s in names):
-        make_scenes(work, n, seed, 1280, 720, 300)
     detector = None
     cases = []
-    for s in names:
-        video, gt = work / "videos" / f"{s}.mp4", work / "mot" / s / "gt" / "gt.txt"
+    for video, gt in scenes_once(work, n, seed, 1280, 720, 300):
+        s = video.stem
         cache = work / f"{s}-dets-conf{conf}{'-p3emb' if appearance else ''}.npz"
         if not cache.is_file():
             if detector is None:
