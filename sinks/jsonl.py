@@ -2,10 +2,10 @@
 
 A line is flushed as soon as it is written, so a crash or `kill -9` loses at most the line being
 written and every earlier line stays valid JSON. (The kernel stops a long write between pages when the
-process is killed, so the lost line can leave its beginning as an unterminated last line; `yolotrack eval`
-skips such a line.) That is why this sink writes straight to the
-final file instead of a temp file renamed at the end. One sink may serve several sources: each
-line names its `source`.
+process is killed, so the lost line can leave its beginning as an unterminated last line;
+`yolotrack eval --cross-camera`, which scores these files, skips such a line.) That is why this sink
+writes straight to the final file instead of a temp file renamed at the end. One sink may serve several
+sources: each line names its `source`.
 
 Line types (`type` key):
 - `stream`: once per source at its first frame: source, uri, width, height, fps, names.

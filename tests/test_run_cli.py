@@ -99,7 +99,7 @@ def test_kill_9_keeps_every_finished_line_and_eval_reads_them(tmp_path, model_ar
     frames = [r["frame"] for r in records if r["type"] == "frame"]
     assert len(frames) >= 5 and frames == sorted(frames)
     assert not cut or cut.startswith('{"type":')
-    # ... and the run's output can still be scored: `yolotrack eval` reads the whole lines and skips a cut one
+    # ... and it can still be scored: the reader of `eval --cross-camera` takes the whole lines, skips a cut one
     tracked = [(r["frame"] + 1, t["id"]) for r in records if r["type"] == "frame" for t in r["tracks"] if "id" in t]
     rows = read_jsonl_tracks(out)
     assert tracked and [(int(f), int(i)) for f, i in rows[:, :2]] == tracked
