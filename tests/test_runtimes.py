@@ -254,3 +254,21 @@ def test_uint8_frames_door_agrees_with_torch_float32(fixtures_dir, export_cache,
     assert max(errs.values()) <= TOL, f"{name}: {errs}"
     with pytest.raises(InvalidInputError, match="built for input"):
         rt.infer(frames[:, :32])
+
+
+def test_openvino_sends_no_telemetry(tmp_path: Path) -> None:
+    """Outside CI (no CI variable) and with a fresh home, OpenVINO's converter and NNCF would send usage events
+    from a forked process; through `import_ov` they get their no-op stubs and make no consent folder."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("from yolotrack.detector.runtimes.openvino_runtime import import_ov; import_ov()\n"
+            "import nncf.telemetry.wrapper as w, openvino.tools.ovc.convert_impl as c\n"
+            "print(c.tm.__name__, isinstance(w.telemetry, w.NNCFTelemetry))")
+    env = {k: v for k, v in os.environ.items() if k not in ("CI", "TF_BUILD", "JENKINS_URL")}
+    env["HOME"] = str(tmp_path)
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["openvino.tools.ovc.telemetry_stub", "False"]
+    assert not (tmp_path / "intel").exists()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 import time
 from pathlib import Path
@@ -37,6 +38,14 @@ HINTS = {"fp32": "f32", "bf16": "bf16"}
 
 
 def import_ov() -> Any:
+    """The openvino module, with its usage telemetry off.
+
+    OpenVINO's model converter and NNCF send usage events to Google Analytics unless the user opted out,
+    from a process forked off ours: network at run time, and a fork of a threaded process that can deadlock
+    (a first run on a fresh machine, outside CI where they stay quiet, once hung at exit joining it). Both
+    use their no-op stub when `openvino_telemetry` cannot be imported, so it is made unimportable before
+    openvino is first imported (a program that imported it already keeps it)."""
+    sys.modules.setdefault("openvino_telemetry", None)  # type: ignore[assignment]
     try:
         import openvino
     except ImportError as e:
